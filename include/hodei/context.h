@@ -1,0 +1,127 @@
+/*
+ * libhodei: the context, which owns the job store (an SQLite file), the
+ * scheduler, the providers and the event loop they run on.
+ *
+ * Two ways to run it (see doc/threading.md):
+ *
+ *  - Embedded loop: pass your own libevent `struct event_base` in
+ *    hodei_ctx_options.event_base and dispatch it yourself.  Every libhodei
+ *    call on this context must then come from the thread that runs the base,
+ *    and callbacks run on that thread.
+ *
+ *  - Own loop: leave event_base NULL.  libhodei runs its loop on a thread of
+ *    its own; every call on the context is then thread-safe, callbacks run on
+ *    that loop thread, and hodei_job_wait() blocks the calling thread only.
+ *
+ * Configuration read from the environment (all in one place, see
+ * hodei_ctx_options_init()):
+ *   HODEI_MAX_QUEUE_SIZE       queued jobs allowed (unset or 0: unlimited)
+ *   HODEI_LOG_RETENTION_DAYS   days of job logs kept (default 7)
+ *   HODEI_LOCAL_WORKERS        local provider capacity (default: CPUs)
+ *   HODEI_SYNC                 "normal" (default) or "full" SQLite fsync
+ */
+#ifndef HODEI_CONTEXT_H
+#define HODEI_CONTEXT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+
+/** An open Hodei context.  Opaque; close with hodei_ctx_close(). */
+typedef struct hodei_ctx hodei_ctx;
+
+/** Severity of diagnostic messages the library itself emits. */
+typedef enum hodei_diag_level {
+	HODEI_DIAG_DEBUG = 1,
+	HODEI_DIAG_INFO = 2,
+	HODEI_DIAG_WARN = 3,
+	HODEI_DIAG_ERROR = 4
+} hodei_diag_level;
+
+/** Receives the library's own diagnostics (not job output). */
+typedef void (*hodei_diag_fn)(int level, const char *message, void *userdata);
+
+/** Flags for hodei_ctx_options.flags. */
+#define HODEI_CTX_NO_LOCAL_PROVIDER 0x1u /**< do not start the local provider */
+#define HODEI_CTX_IGNORE_ENV 0x2u        /**< do not read HODEI_* variables */
+#define HODEI_CTX_NO_RECOVERY 0x4u       /**< open read-mostly; skip crash recovery */
+
+#define HODEI_CTX_OPTIONS_VERSION 1
+
+/**
+ * Options for hodei_ctx_open().  Initialise with HODEI_CTX_OPTIONS_INIT or
+ * hodei_ctx_options_init(); fields are only ever added at the end.
+ * A zero numeric field means "the default" (from the environment unless
+ * HODEI_CTX_IGNORE_ENV, else the built-in default).
+ */
+typedef struct hodei_ctx_options {
+	unsigned int version;
+	/** SQLite file holding jobs, logs, providers.  Required. */
+	const char *db_path;
+	/** An embedder's loop, or NULL for a loop on a thread of libhodei's own. */
+	struct event_base *event_base;
+	/** Diagnostics callback (may be NULL) and its threshold. */
+	hodei_diag_fn diag;
+	void *diag_userdata;
+	int diag_level;
+	unsigned int flags;
+	/** Queued jobs allowed; 0 = env or unlimited, -1 = unlimited. */
+	int64_t max_queue_size;
+	/** Days of logs kept; 0 = env or 7. */
+	int log_retention_days;
+	/** Local provider capacity (concurrent jobs); 0 = env or CPUs. */
+	unsigned int local_workers;
+	/** Grace between SIGTERM and SIGKILL on cancel/timeout; 0 = 5000 ms. */
+	int64_t kill_grace_ms;
+	/** Time an idle worker is kept before it is released; 0 = 60000 ms. */
+	int64_t worker_idle_ms;
+	/** First automatic retry delay, doubled per attempt; 0 = 1000 ms. */
+	int64_t retry_backoff_ms;
+} hodei_ctx_options;
+
+#define HODEI_CTX_OPTIONS_INIT { HODEI_CTX_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/** Initialise opts to defaults.  Returns HODEI_EVERSION for an unknown version. */
+HODEI_EXTERN int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version);
+
+/**
+ * Open (creating if needed) the database at opts->db_path and start the
+ * scheduler.  Jobs left queued by a previous process are queued again in
+ * their order; a job that was assigned or running when that process died is
+ * retried (if it has retries left) or failed with reason "worker lost".
+ *
+ * Errors: HODEI_EINVAL (bad options), HODEI_EIO (cannot open or create the
+ * file), HODEI_ENOTDB (the file is not a Hodei database), HODEI_EVERSION.
+ * On error *out is NULL.
+ */
+HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
+
+/**
+ * Stop the scheduler, kill running local jobs (they are re-queued at the
+ * next open), flush pending logs and close the database.  Accepts NULL.
+ * Must not be called from a libhodei callback.
+ */
+HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
+
+/** The loop the context runs on (yours, or its own).  Borrowed. */
+HODEI_EXTERN struct event_base *hodei_ctx_event_base(hodei_ctx *ctx);
+
+/** Effective settings after defaults and environment were applied. */
+HODEI_EXTERN int64_t hodei_ctx_max_queue_size(hodei_ctx *ctx); /* -1: unlimited */
+HODEI_EXTERN int hodei_ctx_log_retention_days(hodei_ctx *ctx);
+
+/**
+ * Run the log-retention sweep now (it also runs hourly): deletes log lines
+ * of jobs that ended more than the retention period ago.  *deleted (may be
+ * NULL) receives the number of lines removed.
+ */
+HODEI_EXTERN int hodei_ctx_sweep_logs(hodei_ctx *ctx, int64_t *deleted);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
