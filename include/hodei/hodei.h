@@ -19,5 +19,6 @@
 #include "event.h"
 #include "metrics.h"
 #include "provider.h"
+#include "process.h"
 
 #endif

@@ -145,7 +145,7 @@ HODEI_EXTERN int hodei_worker_bind_agent(hodei_worker *worker, const hodei_agent
 
 /** The worker can take a job. */
 HODEI_EXTERN int hodei_worker_ready(hodei_worker *worker);
-/** The job it was given is running (pid may be 0 when unknown). */
+/** The job it was given is running. */
 HODEI_EXTERN int hodei_worker_job_started(hodei_worker *worker, const char *job_id,
                                           int attempt);
 /** Raw output of the running job; the library splits lines. */
