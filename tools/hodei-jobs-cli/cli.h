@@ -13,6 +13,8 @@
 #include <hodei/client.h>
 #include <hodei/hodei.h>
 
+#define CLI_PROG "hodei-jobs-cli"
+
 /* Exit codes (documented in man/hodei-jobs-cli.1). */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_ERROR 1       /* the server refused the request, or another failure */
@@ -46,15 +48,16 @@ typedef struct cli_command {
 	const char *help;    /* the command's options, for its --help */
 } cli_command;
 
-/* ---- main.c ---- */
+/* ---- options.c: messages, usage and option parsing ---- */
 /** Print "prog: message" on stderr and return `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** A usage error: message, the command's usage, exit code 2. */
 int cli_usage_error(const cli_ctx *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_print_command_help(const cli_ctx *cli, FILE *out);
+/** "jobs queue --command PROGRAM [options]" */
+void cli_print_synopsis(const cli_command *cmd, FILE *out);
 
-/* ---- options.c ---- */
 /** Ids for the options every command accepts (beyond a command's own). */
 enum { CLI_OPT_SERVER = 1000, CLI_OPT_OUTPUT, CLI_OPT_HELP, CLI_OPT_CONNECT_TIMEOUT };
 

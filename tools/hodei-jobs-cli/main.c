@@ -2,7 +2,6 @@
  * hodei-jobs-cli: the command-line client of hodeid.  This file holds the
  * table of commands, global options and help; each command is a cmd_*.c.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,33 +60,13 @@ static const cli_command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static const char *prog_name = "hodei-jobs-cli";
-
-int cli_error(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
-static void print_synopsis(const cli_command *cmd, FILE *out)
-{
-	fprintf(out, "%s%s%s%s%s", cmd->group ? cmd->group : "", cmd->group ? " " : "",
-	        cmd->name, cmd->args[0] ? " " : "", cmd->args);
-}
-
 static void print_global_help(FILE *out)
 {
 	size_t i;
 
 	fprintf(out, "Usage: %s [--server HOST:PORT] [--output table|json] COMMAND ...\n\n"
 	        "Queue, follow and inspect jobs on a Hodei server (hodeid).\n\nCommands:\n",
-	        prog_name);
+	        CLI_PROG);
 	for (i = 0; i < NCOMMANDS; i++) {
 		int n = fprintf(out, "  ");
 
@@ -109,40 +88,6 @@ static void print_global_help(FILE *out)
 	        "or not a Hodei server, 4 not found, 5 not authorized; with --wait, the job's\n"
 	        "exit code (124 timed out, 125 cancelled or no exit code, 128+N signal N).\n"
 	        "See hodei-jobs-cli(1).\n");
-}
-
-void cli_print_command_help(const cli_ctx *cli, FILE *out)
-{
-	const cli_command *cmd = cli->command;
-
-	fprintf(out, "Usage: %s ", prog_name);
-	print_synopsis(cmd, out);
-	fprintf(out, "\n\n%s.\n", cmd->summary);
-	if (cmd->help[0])
-		fprintf(out, "\nOptions:\n%s", cmd->help);
-	fprintf(out, "\nGlobal options: --server HOST:PORT, --output table|json, "
-	        "--connect-timeout DURATION.\n");
-}
-
-int cli_usage_error(const cli_ctx *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (cli && cli->command) {
-		fprintf(stderr, "Usage: %s ", prog_name);
-		print_synopsis(cli->command, stderr);
-		fprintf(stderr, "\nTry '%s %s%s%s --help'.\n", prog_name,
-		        cli->command->group ? cli->command->group : "",
-		        cli->command->group ? " " : "", cli->command->name);
-	} else {
-		fprintf(stderr, "Try '%s --help'.\n", prog_name);
-	}
-	return CLI_EXIT_USAGE;
 }
 
 /* The command named by argv[0] (and argv[1] for grouped ones). */
@@ -189,7 +134,7 @@ static int parse_globals(cli_ctx *cli, int argc, char **argv, int *first)
 			print_global_help(stdout);
 			return -1;
 		} else if (id == 'V') {
-			printf("%s %s\n", prog_name, hodei_version());
+			printf("%s %s\n", CLI_PROG, hodei_version());
 			return -1;
 		} else if (id == '?') {
 			return optopt ? cli_usage_error(NULL, "unknown option '-%c'", optopt)
@@ -209,7 +154,7 @@ static void init_cli(cli_ctx *cli)
 	const char *no_color = getenv("NO_COLOR");
 
 	memset(cli, 0, sizeof(*cli));
-	cli->prog = prog_name;
+	cli->prog = CLI_PROG;
 	cli->output = CLI_OUTPUT_TABLE;
 	cli->color = isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
 }

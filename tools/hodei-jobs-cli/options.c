@@ -3,10 +3,63 @@
  * the global ones (--server, --output, --connect-timeout, --help), which are
  * accepted before the command words too.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+int cli_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", CLI_PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void cli_print_synopsis(const cli_command *cmd, FILE *out)
+{
+	fprintf(out, "%s%s%s%s%s", cmd->group ? cmd->group : "", cmd->group ? " " : "",
+	        cmd->name, cmd->args[0] ? " " : "", cmd->args);
+}
+
+void cli_print_command_help(const cli_ctx *cli, FILE *out)
+{
+	const cli_command *cmd = cli->command;
+
+	fprintf(out, "Usage: %s ", CLI_PROG);
+	cli_print_synopsis(cmd, out);
+	fprintf(out, "\n\n%s.\n", cmd->summary);
+	if (cmd->help[0])
+		fprintf(out, "\nOptions:\n%s", cmd->help);
+	fprintf(out, "\nGlobal options: --server HOST:PORT, --output table|json, "
+	        "--connect-timeout DURATION.\n");
+}
+
+int cli_usage_error(const cli_ctx *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", CLI_PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cli && cli->command) {
+		fprintf(stderr, "Usage: %s ", CLI_PROG);
+		cli_print_synopsis(cli->command, stderr);
+		fprintf(stderr, "\nTry '%s %s%s%s --help'.\n", CLI_PROG,
+		        cli->command->group ? cli->command->group : "",
+		        cli->command->group ? " " : "", cli->command->name);
+	} else {
+		fprintf(stderr, "Try '%s --help'.\n", CLI_PROG);
+	}
+	return CLI_EXIT_USAGE;
+}
 
 static const struct option global_options[] = {
 	{ "server", required_argument, NULL, CLI_OPT_SERVER },
