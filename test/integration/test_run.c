@@ -213,14 +213,15 @@ static void cancel_running_and_queued(void **state)
 	(void)state;
 	harness_dir(&h);
 	harness_open(&h, 1);
-	so.mask = HODEI_EVENT_JOB_STATE;
+	so.mask = HODEI_EVENT_JOB_LOG;
 	so.job_id = "long";
 	assert_int_equal(hodei_sub_open(&sub, h.ctx, &so), 0);
-	sh_job(&h, "long", "trap '' TERM; sleep 1000", NULL); /* ignores TERM: needs KILL */
+	/* ignores TERM (and so does its sleep): only KILL stops it */
+	sh_job(&h, "long", "trap '' TERM; echo ready; sleep 1000", NULL);
 	sh_job(&h, "waiting", "echo never", NULL);
 	while (!running && hodei_sub_wait(sub, 30000) == 0)
 		while (hodei_sub_next(sub, &ev) == 0) {
-			running |= ev->state == HODEI_JOB_RUNNING;
+			running |= strcmp(ev->line.text, "ready") == 0;
 			hodei_event_free(ev);
 		}
 	assert_true(running);
