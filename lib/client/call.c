@@ -182,7 +182,7 @@ int hodei_call_open(hodei_call **out, hodei_client *c, const char *method,
 	call->grpc_status = -1;
 	hodei__grpc_reader_init(&call->reader, HODEI_GRPC_MAX_MESSAGE);
 	if (timeout_ms > 0)
-		call->deadline_ms = hodei__client_now_ms() + timeout_ms;
+		call->deadline_ms = hodei__mono_ms() + timeout_ms;
 	rc = submit(call, timeout_ms);
 	if (rc != 0) {
 		free(call->method);
@@ -284,7 +284,7 @@ int hodei_call_status(hodei_call *call, const char **message)
 static int wait_io(hodei_call *call, int64_t wait_ms)
 {
 	if (call->deadline_ms) {
-		int64_t left = call->deadline_ms - hodei__client_now_ms();
+		int64_t left = call->deadline_ms - hodei__mono_ms();
 
 		if (left < 0)
 			left = 0;
@@ -296,7 +296,7 @@ static int wait_io(hodei_call *call, int64_t wait_ms)
 
 static int deadline_passed(hodei_call *call)
 {
-	return call->deadline_ms && hodei__client_now_ms() >= call->deadline_ms;
+	return call->deadline_ms && hodei__mono_ms() >= call->deadline_ms;
 }
 
 static int fail_deadline(hodei_call *call)
@@ -316,7 +316,7 @@ static int fail_lost(hodei_call *call)
 
 int hodei_call_recv(hodei_call *call, void **msg, size_t *len, int64_t timeout_ms)
 {
-	int64_t until = hodei__client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t until = hodei__mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int polled = 0, rc;
 
 	if (!call || !msg || !len)
@@ -343,7 +343,7 @@ int hodei_call_recv(hodei_call *call, void **msg, size_t *len, int64_t timeout_m
 		if (deadline_passed(call))
 			return fail_deadline(call);
 		if (timeout_ms >= 0) {
-			left = until - hodei__client_now_ms();
+			left = until - hodei__mono_ms();
 			if (left < 0)
 				left = 0;
 			if (polled && left == 0)

@@ -12,6 +12,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "hodei/client.h"
+#include "internal.h"
 #include "rpc/grpc.h"
 
 /** Received messages a call may hold before the server is cut off. */
@@ -83,10 +84,6 @@ struct hodei_call {
 	char local_msg[sizeof(((hodei_client *)0)->broken_msg)];
 };
 
-/* From lib/error.c: set the thread's last error and return `code`. */
-int hodei__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-int64_t hodei__client_now_ms(void);
 
 /** Connect (TCP and HTTP/2 handshake) and disconnect the transport. */
 int hodei__client_connect(hodei_client *client);

@@ -37,11 +37,11 @@ static int worker_from_pb(hodei_worker_info *w, const Hodei__Worker *pb)
 	return w->id && w->provider && (w->job_id || !pb->job_id[0]) ? 0 : -1;
 }
 
-int hodei_client_worker_list(hodei_worker_list **out, hodei_client *c)
+int hodei_client_worker_list(hodei_worker_array **out, hodei_client *c)
 {
 	Hodei__ListWorkersRequest req = HODEI__LIST_WORKERS_REQUEST__INIT;
 	Hodei__ListWorkersResponse *resp = NULL;
-	hodei_worker_list *list = NULL;
+	hodei_worker_array *list = NULL;
 	size_t i;
 	int rc;
 
@@ -62,7 +62,7 @@ int hodei_client_worker_list(hodei_worker_list **out, hodei_client *c)
 			break;
 	}
 	if (!list || !list->items || i < resp->n_workers) {
-		hodei_worker_list_free(list);
+		hodei_worker_array_free(list);
 		rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	} else {
 		*out = list;
@@ -134,11 +134,11 @@ static hodei_provider_info *provider_from_pb(const Hodei__Provider *pb)
 	return p;
 }
 
-int hodei_client_provider_list(hodei_provider_list **out, hodei_client *c)
+int hodei_client_provider_list(hodei_provider_array **out, hodei_client *c)
 {
 	Hodei__ListProvidersRequest req = HODEI__LIST_PROVIDERS_REQUEST__INIT;
 	Hodei__ListProvidersResponse *resp = NULL;
-	hodei_provider_list *list;
+	hodei_provider_array *list;
 	size_t i;
 	int rc;
 
@@ -159,7 +159,7 @@ int hodei_client_provider_list(hodei_provider_list **out, hodei_client *c)
 		list->count = i + 1;
 	}
 	if (!list || !list->items || i < resp->n_providers) {
-		hodei_provider_list_free(list);
+		hodei_provider_array_free(list);
 		rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	} else {
 		*out = list;

@@ -157,9 +157,9 @@ int hodei_client_job_get(hodei_job **out, hodei_client *c, const char *id)
 	return rc;
 }
 
-static int list_from_pb(hodei_job_list **out, const Hodei__ListJobsResponse *resp)
+static int list_from_pb(hodei_job_page **out, const Hodei__ListJobsResponse *resp)
 {
-	hodei_job_list *list = calloc(1, sizeof(*list));
+	hodei_job_page *list = calloc(1, sizeof(*list));
 	size_t i;
 
 	if (!list || !(list->jobs = calloc(resp->n_jobs + 1, sizeof(hodei_job *))))
@@ -174,11 +174,11 @@ static int list_from_pb(hodei_job_list **out, const Hodei__ListJobsResponse *res
 	*out = list;
 	return 0;
 nomem:
-	hodei_job_list_free(list);
+	hodei_job_page_free(list);
 	return hodei__err(HODEI_ENOMEM, "out of memory");
 }
 
-int hodei_client_job_list(hodei_job_list **out, hodei_client *c,
+int hodei_client_job_list(hodei_job_page **out, hodei_client *c,
                           const hodei_job_filter *filter)
 {
 	Hodei__ListJobsRequest req = HODEI__LIST_JOBS_REQUEST__INIT;

@@ -14,18 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client_internal.h"
-
-int64_t hodei__client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int hodei__bytes_append(hodei__bytes *buf, const void *data, size_t len)
 {
@@ -322,7 +313,7 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline, int *err)
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	for (;;) {
-		int64_t left = deadline - hodei__client_now_ms();
+		int64_t left = deadline - hodei__mono_ms();
 		int rc;
 
 		if (left <= 0) {
@@ -418,7 +409,7 @@ static int handshake(hodei_client *c, int64_t deadline)
 	/* A bigger connection window, so many streams do not stall each other. */
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 16 << 20);
 	while (!c->got_settings && !c->broken) {
-		int64_t left = deadline - hodei__client_now_ms();
+		int64_t left = deadline - hodei__mono_ms();
 
 		if (left <= 0)
 			return hodei__err(HODEI_EUNAVAIL,
@@ -435,7 +426,7 @@ static int handshake(hodei_client *c, int64_t deadline)
 
 int hodei__client_connect(hodei_client *c)
 {
-	int64_t deadline = hodei__client_now_ms() + c->connect_timeout_ms;
+	int64_t deadline = hodei__mono_ms() + c->connect_timeout_ms;
 	int rc;
 
 	hodei__client_disconnect(c);
