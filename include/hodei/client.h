@@ -34,7 +34,7 @@
  * by one thread at a time.  Different clients are independent.
  *
  * Results are the same structs the embedded API returns (hodei_job,
- * hodei_job_list, hodei_worker_list, hodei_provider_info, ...) and are
+ * hodei_job_page, hodei_worker_array, hodei_provider_info, ...) and are
  * freed with the same functions.
  */
 #ifndef HODEI_CLIENT_H
@@ -134,7 +134,7 @@ HODEI_EXTERN int hodei_client_job_get(hodei_job **out, hodei_client *client,
  * NULL: newest first, 50 per page).  Pass the page's next_cursor in
  * filter->cursor for the next one.  Errors: HODEI_EINVAL, HODEI_EUNAVAIL.
  */
-HODEI_EXTERN int hodei_client_job_list(hodei_job_list **out, hodei_client *client,
+HODEI_EXTERN int hodei_client_job_list(hodei_job_page **out, hodei_client *client,
                                        const hodei_job_filter *filter);
 
 /** Cancel a job.  Errors: HODEI_ENOTFOUND, HODEI_ESTATE (already finished). */
@@ -184,7 +184,7 @@ HODEI_EXTERN int hodei_client_log_read(hodei_log_page **out, hodei_client *clien
                                        const hodei_log_query *query);
 
 /** The workers that exist on the server now. */
-HODEI_EXTERN int hodei_client_worker_list(hodei_worker_list **out, hodei_client *client);
+HODEI_EXTERN int hodei_client_worker_list(hodei_worker_array **out, hodei_client *client);
 
 #define HODEI_QUEUE_STATUS_VERSION 1
 
@@ -207,7 +207,7 @@ HODEI_EXTERN int hodei_client_queue_status(hodei_queue_status *out, hodei_client
                                            const char *scheduler_name);
 
 /** Providers and one provider by name.  Errors: HODEI_ENOTFOUND, HODEI_EUNAVAIL. */
-HODEI_EXTERN int hodei_client_provider_list(hodei_provider_list **out,
+HODEI_EXTERN int hodei_client_provider_list(hodei_provider_array **out,
                                             hodei_client *client);
 HODEI_EXTERN int hodei_client_provider_get(hodei_provider_info **out,
                                            hodei_client *client, const char *name);

@@ -92,7 +92,7 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 	int rc = 0;
 
 	do {
-		hodei_job_list *page = NULL;
+		hodei_job_page *page = NULL;
 		size_t i;
 
 		o->filter.cursor = cursor;
@@ -112,7 +112,7 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 		}
 		if (page->next_cursor && page->count > 0 && (!o->limit || *shown < o->limit))
 			cursor = strdup(page->next_cursor);
-		hodei_job_list_free(page);
+		hodei_job_page_free(page);
 	} while (cursor);
 	return 0;
 }

@@ -5,7 +5,7 @@ int cmd_providers_list(cli_ctx *cli, int argc, char **argv)
 {
 	static const char *const headers[] = { "NAME", "TYPE", "STATUS", "HEALTH",
 	                                       "JOBS", "WORKERS", "ENDPOINT" };
-	hodei_provider_list *list = NULL;
+	hodei_provider_array *list = NULL;
 	cli_table table;
 	size_t i;
 	int first, rc;
@@ -40,6 +40,6 @@ int cmd_providers_list(cli_ctx *cli, int argc, char **argv)
 	if (cli->output == CLI_OUTPUT_TABLE)
 		cli_table_print(&table, stdout);
 	cli_table_free(&table);
-	hodei_provider_list_free(list);
+	hodei_provider_array_free(list);
 	return CLI_EXIT_OK;
 }

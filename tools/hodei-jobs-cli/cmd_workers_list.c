@@ -20,7 +20,7 @@ int cmd_workers_list(cli_ctx *cli, int argc, char **argv)
 {
 	static const char *const headers[] = { "ID", "PROVIDER", "STATE", "JOB",
 	                                       "STARTED", "LAST SEEN", "JOBS RUN" };
-	hodei_worker_list *list = NULL;
+	hodei_worker_array *list = NULL;
 	cli_table table;
 	size_t i;
 	int first, rc;
@@ -57,6 +57,6 @@ int cmd_workers_list(cli_ctx *cli, int argc, char **argv)
 			fprintf(stderr, "no workers (they are started when jobs are queued)\n");
 	}
 	cli_table_free(&table);
-	hodei_worker_list_free(list);
+	hodei_worker_array_free(list);
 	return CLI_EXIT_OK;
 }
