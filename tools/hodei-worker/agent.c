@@ -37,6 +37,7 @@ typedef struct agent {
 	hodei_client *client;
 	hodei_call *call;
 	struct event *io, *heartbeat, *flush, *retry;
+	struct event *kick; /* drain messages the client already buffered */
 	int io_fd, io_events;
 	char worker_id[128];
 	char session[128];
@@ -110,6 +111,8 @@ static int send_request(agent *a, Hodei__ConnectRequest *req)
 	free(buf);
 	if (rc == 0)
 		hodei_client_process(a->client, 0);
+	/* Processing may have read messages that no fd event will announce. */
+	event_active(a->kick, EV_READ, 0);
 	watch_io(a);
 	return rc;
 }
@@ -330,6 +333,8 @@ static void handle(agent *a, const uint8_t *data, size_t len)
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
 	agent *a = arg;
+	if (!a->client || !a->call)
+		return;
 	hodei_client_process(a->client, 0);
 	for (;;) {
 		void *msg = NULL;
@@ -529,6 +534,7 @@ int agent_run(struct event_base *base, const agent_config *cfg)
 	a.io_fd = -1;
 	a.flush = evtimer_new(base, on_flush, &a);
 	a.retry = evtimer_new(base, try_connect, &a);
+	a.kick = event_new(base, -1, 0, on_io, &a);
 	the_agent = &a;
 	try_connect(-1, 0, &a);
 	if (!a.result && (a.client || evtimer_pending(a.retry, NULL)))
@@ -537,6 +543,7 @@ int agent_run(struct event_base *base, const agent_config *cfg)
 	kill_job(&a);
 	event_free(a.flush);
 	event_free(a.retry);
+	event_free(a.kick);
 	the_agent = NULL;
 	return a.result;
 }
