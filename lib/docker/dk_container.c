@@ -397,14 +397,14 @@ void hodei__dk_container_recover(dk_prov *p)
  * worker idle again, before the scheduler's next pass can give it a job. */
 static void maybe_retire(dk_worker *dw)
 {
-	hodei_worker_list *list = NULL;
+	hodei_worker_array *list = NULL;
 	int64_t jobs = 0;
 	if (hodei_worker_list(&list, dw->p->ctx) != 0)
 		return;
 	for (size_t i = 0; i < list->count; i++)
 		if (strcmp(list->items[i].id, dw->wid) == 0)
 			jobs = list->items[i].jobs_run;
-	hodei_worker_list_free(list);
+	hodei_worker_array_free(list);
 	if (jobs > 0)
 		hodei_worker_lost(dw->w, "ephemeral worker: one job per container");
 }

@@ -262,18 +262,19 @@ static char *image_config(const char *layer_hex)
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	const char *fmt =
-		"{\"architecture\":\"%s\",\"os\":\"linux\",\"created\":\"%s\","
-		"\"config\":{\"Entrypoint\":[\"" WORKER_IN_IMAGE "\"],"
-		"\"Env\":[\"PATH=/usr/local/bin:/bin\",\"LD_LIBRARY_PATH=" LIBDIR_IN_IMAGE "\"],"
-		"\"WorkingDir\":\"/tmp\","
-		"\"Labels\":{\"io.hodei.image\":\"hodei-worker\",\"io.hodei.version\":\"%s\"}},"
-		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
-		"\"history\":[{\"created\":\"%s\",\"created_by\":\"hodei image build\"}]}";
-	size_t n = strlen(fmt) + strlen(when) * 2 + 64 + 32;
+	size_t n = 2048;
 	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, fmt, docker_arch(), when, HODEI_VERSION_STRING, layer_hex, when);
+	if (!s)
+		return NULL;
+	snprintf(s, n,
+	         "{\"architecture\":\"%s\",\"os\":\"linux\",\"created\":\"%s\","
+	         "\"config\":{\"Entrypoint\":[\"" WORKER_IN_IMAGE "\"],"
+	         "\"Env\":[\"PATH=/usr/local/bin:/bin\",\"LD_LIBRARY_PATH=" LIBDIR_IN_IMAGE "\"],"
+	         "\"WorkingDir\":\"/tmp\","
+	         "\"Labels\":{\"io.hodei.image\":\"hodei-worker\",\"io.hodei.version\":\"%s\"}},"
+	         "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
+	         "\"history\":[{\"created\":\"%s\",\"created_by\":\"hodei image build\"}]}",
+	         docker_arch(), when, HODEI_VERSION_STRING, layer_hex, when);
 	return s;
 }
 

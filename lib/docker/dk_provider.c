@@ -24,12 +24,6 @@ static void setup_step(dk_prov *p);
 
 /* ---- health ---- */
 
-static void report(dk_prov *p, int status, int score, const char *fmt, const char *arg)
-{
-	char msg[1024];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	hodei_provider_report_health(p->prov, status, score, msg);
-}
 
 void hodei__dk_unreachable(dk_prov *p, const char *error)
 {
@@ -47,7 +41,11 @@ void hodei__dk_note_failure(dk_prov *p, const char *reason)
 	free(p->last_failure);
 	p->last_failure = strdup(reason);
 	if (++p->fail_streak == FAILS_BEFORE_UNHEALTHY)
-		report(p, HODEI_PROVIDER_UNHEALTHY, 10, "containers keep failing: %s", reason);
+	{
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "containers keep failing: %s", reason);
+		hodei_provider_report_health(p->prov, HODEI_PROVIDER_UNHEALTHY, 10, msg);
+	}
 }
 
 /* Setup found the image unusable or Docker unusable: fail waiting workers. */
@@ -251,7 +249,6 @@ static void on_info(void *ud, const hodei__dk_response *resp)
 	}
 	json_t *info = json_loadb(resp->body, resp->len, 0, NULL);
 	const char *version = json_string_value(json_object_get(info, "ServerVersion"));
-	json_int_t running = json_integer_value(json_object_get(info, "ContainersRunning"));
 	char msg[1024];
 	int status = HODEI_PROVIDER_ACTIVE, score = 100;
 	if (p->fail_streak >= FAILS_BEFORE_UNHEALTHY) {
@@ -266,9 +263,8 @@ static void on_info(void *ud, const hodei__dk_response *resp)
 		p->image_state = DK_IMAGE_UNKNOWN; /* look again next time */
 	} else {
 		score -= p->fail_streak * 20;
-		snprintf(msg, sizeof(msg), "Docker %s at %s: %lld containers running, image %s%s",
-		         version ? version : "?", hodei__dk_http_endpoint(p->http),
-		         (long long)running, p->image,
+		snprintf(msg, sizeof(msg), "Docker %s at %s, image %s%s", version ? version : "?",
+		         hodei__dk_http_endpoint(p->http), p->image,
 		         p->image_state == DK_IMAGE_READY ? " ready" : " not checked yet");
 	}
 	json_decref(info);
