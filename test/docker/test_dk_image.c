@@ -133,7 +133,7 @@ static void t_image(const char *self)
 	CHECK(sh && sh->type == AE_IFLNK && strcmp(sh->link, "busybox") == 0);
 	CHECK(find(&files, "bin/busybox") && find(&files, "bin/ls") && find(&files, "bin/cat"));
 	CHECK(find(&files, "usr/lib/hodei/libc.so.6"));
-	CHECK(find(&files, "tmp") && find(&files, "etc/passwd"));
+	CHECK((find(&files, "tmp") || find(&files, "tmp/")) && find(&files, "etc/passwd"));
 	int loader = 0;
 	for (size_t i = 0; i < files.n; i++)
 		loader |= strstr(files.v[i].name, "ld-linux") != NULL;
