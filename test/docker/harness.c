@@ -152,7 +152,7 @@ int h_open(harness *h, const char *tag, int64_t worker_idle_ms)
 	o.flags = HODEI_CTX_NO_LOCAL_PROVIDER | HODEI_CTX_IGNORE_ENV;
 	o.worker_idle_ms = worker_idle_ms;
 	o.diag = diag;
-	o.diag_level = HODEI_DIAG_WARN;
+	o.diag_level = getenv("HODEI_TEST_DEBUG") ? HODEI_DIAG_DEBUG : HODEI_DIAG_WARN;
 	int rc = hodei_ctx_open(&h->ctx, &o);
 	if (rc == 0)
 		rc = hodei_provider_type_register(h->ctx, hodei_docker_provider_ops());
