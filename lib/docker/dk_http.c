@@ -138,9 +138,9 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
 	             ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	curl_multi_socket_action(http->multi, fd, action, &http->running);
+	/* No evtimer_del when nothing runs (as hiperfifo.c does): a callback
+	 * below may start a request, whose timer must stay armed. */
 	check_done(http);
-	if (http->running <= 0)
-		evtimer_del(http->timer);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)

@@ -375,7 +375,8 @@ char *hodei__dk_find_worker(const char *explicit_path)
 	if (env && *env)
 		return strdup(env);
 	/* Beside the running program, installed or in the build tree. */
-	static const char *const near[] = { "hodei-worker", "../hodei-worker/hodei-worker" };
+	static const char *const near[] = { "hodei-worker", "../bin/hodei-worker",
+		                            "../hodei-worker/hodei-worker" };
 	for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
 		char *p = exe_relative(near[i]);
 		if (p && access(p, X_OK) == 0)
