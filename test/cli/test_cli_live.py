@@ -60,8 +60,9 @@ def cli(*args, env=None, timeout=60):
 class Server:
     """hodeid on PORT with its data in DATA, run from WORK."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), env=None):
         self.extra = list(extra)
+        self.env = env or ENV  # the CLI's environment for the readiness check
         self.proc = None
         self.log = open(os.path.join(TMP, 'hodeid.log'), 'a')
 
@@ -73,7 +74,7 @@ class Server:
         # Ready when `health` answers SERVING; bounded by the attempts, each of
         # which waits for the connection rather than sleeping.
         for _ in range(200):
-            rc, out, _ = cli('--connect-timeout', '1', 'health')
+            rc, out, _ = cli('--connect-timeout', '1', 'health', env=self.env)
             if rc == 0:
                 return
             if self.proc.poll() is not None:
@@ -320,6 +321,21 @@ check('server gone for good: follow gives up, exit 3', follower.returncode == 3 
 # ---- a server that is down ----
 rc, out, err = cli('jobs', 'list')
 check('server down: exit 3', rc == 3 and 'cannot connect' in err, (rc, err))
+
+# ---- a server that wants an API token ----
+token_file = os.path.join(TMP, 'token')
+with open(token_file, 'w') as f:
+    f.write('s3cret-token\n')
+with_token = dict(ENV, HODEI_API_TOKEN='s3cret-token')
+server = Server(['--api-token-file', token_file], env=with_token)
+server.start()
+rc, out, err = cli('jobs', 'list', env=with_token)
+check('token from HODEI_API_TOKEN accepted', rc == 0, (rc, err))
+rc, out, err = cli('jobs', 'list')
+check('no token: exit 5', rc == 5, (rc, err))
+rc, out, err = cli('jobs', 'list', env=dict(ENV, HODEI_API_TOKEN='wrong'))
+check('wrong token: exit 5', rc == 5, (rc, err))
+server.kill(signal.SIGTERM)
 
 if failures:
     print('%d failed: %s\n(hodeid log: %s)' % (len(failures), ', '.join(failures),
