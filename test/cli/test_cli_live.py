@@ -309,10 +309,13 @@ check('follower reconnected and ended', follower.returncode == 0 and
 check('no line printed twice in a row', all(a != b for a, b in zip(seqs, seqs[1:])),
       seqs[:20])
 
-follower = subprocess.Popen([CLI, 'logs', queue('--command', 'sleep', '--args', '60'),
+follower = subprocess.Popen([CLI, 'logs', queue('--command', 'sh', '--args',
+                                               "-c 'echo started; sleep 60'"),
                              '--follow', '--reconnect', '1'],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=ENV)
+first = follower.stdout.readline()  # the follower is connected and streaming
+check('second follower printing', first == 'started\n', first)
 server.kill(signal.SIGKILL)
 out, err = follower.communicate(timeout=60)
 check('server gone for good: follow gives up, exit 3', follower.returncode == 3 and
