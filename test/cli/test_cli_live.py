@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-CLI, HODEID = sys.argv[1], sys.argv[2]
+CLI, HODEID = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 failures = []
 TMP = tempfile.mkdtemp(prefix='hodei-cli-live-')
 WORK = os.path.join(TMP, 'work')   # hodeid's (and so the local jobs') directory
