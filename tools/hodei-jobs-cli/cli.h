@@ -154,6 +154,8 @@ void cli_print_provider_json(FILE *out, const hodei_provider_info *provider);
 void cli_print_provider_details(FILE *out, const hodei_provider_info *provider);
 
 /* ---- connect.c ---- */
+/** Open cli->client with the CLI's options; a HODEI_E* code, nothing printed. */
+int cli_open_client(cli_ctx *cli, int64_t connect_timeout_ms);
 /** Open cli->client (once).  Returns 0 or an exit code, message printed. */
 int cli_connect(cli_ctx *cli);
 /** Exit code for a libhodei result code. */

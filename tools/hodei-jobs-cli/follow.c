@@ -53,13 +53,11 @@ static int reconnect(cli_ctx *cli, int64_t deadline)
 	hodei_client_close(cli->client);
 	cli->client = NULL;
 	for (;;) {
-		hodei_client_options opts = HODEI_CLIENT_OPTIONS_INIT;
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			return HODEI_EUNAVAIL;
-		opts.connect_timeout_ms = left < 5000 ? left : 5000;
-		rc = hodei_client_open(&cli->client, cli->server, &opts);
+		rc = cli_open_client(cli, left < 5000 ? left : 5000);
 		if (rc != HODEI_EUNAVAIL)
 			return rc;
 		/* Back off between attempts: a refused connection returns at once. */
