@@ -255,6 +255,13 @@ check('--limit 0 pages through all', rc == 0 and sorted(ids) ==
 rc, out, err = cli('-o', 'json', 'jobs', 'list', '--status', 'cancelled')
 states = {json.loads(line)['state'] for line in out.splitlines()}
 check('--status cancelled', rc == 0 and states == {'CANCELLED'}, (rc, out, err))
+rc, out, err = cli('-o', 'json', 'health')
+check('health --output json', rc == 0 and json.loads(out)['status'] == 'SERVING', out)
+rc, out, err = cli('-o', 'json', 'queue', 'status')
+q = json.loads(out) if rc == 0 else {}
+check('queue status --output json', q.get('max_queue_size') == -1 and 'queued' in q, out)
+rc, out, err = cli('-o', 'json', 'logs', 'page-0')
+check('logs --output json (no lines)', rc == 0 and out == '', (rc, out, err))
 rc, out, err = cli('providers', 'list')
 check('providers list shows local', rc == 0 and 'local' in out, (rc, out, err))
 rc, out, err = cli('-o', 'json', 'providers', 'get', 'local')
