@@ -231,14 +231,16 @@ HODEI_EXTERN int hodei_call_open(hodei_call **out, hodei_client *client,
 
 /**
  * Send one serialized message.  It is queued and written as HTTP/2 flow
- * control allows; while more than 1 MiB is waiting, this blocks (up to the
- * call's deadline).  Errors: HODEI_EINVAL (message over 4 MiB or after
- * hodei_call_close_send()), HODEI_EUNAVAIL, HODEI_ETIMEDOUT, and the call's
- * own error if the server already ended it.
+ * control allows; while more than 1 MiB is waiting, this blocks, for at
+ * most the call's deadline or else the client's call_timeout_ms
+ * (HODEI_ETIMEDOUT).  A connection lost after the message was queued is
+ * reported by hodei_call_recv().  Errors: HODEI_EINVAL (message over 4 MiB,
+ * or after hodei_call_close_send()), HODEI_EUNAVAIL, HODEI_ETIMEDOUT, and
+ * the call's own error if it has already ended.
  */
 HODEI_EXTERN int hodei_call_send(hodei_call *call, const void *msg, size_t len);
 
-/** Half-close: no more messages from this side. */
+/** Half-close: no more messages from this side.  Errors show in hodei_call_recv(). */
 HODEI_EXTERN int hodei_call_close_send(hodei_call *call);
 
 /**

@@ -128,9 +128,9 @@ static void wake_body(hodei_call *call)
 
 /* ---- opening and ending calls ----------------------------------------- */
 
+/* nghttp2 copies names and values (no NO_COPY flags: some live on the stack). */
 #define NV(n, v)                                                                  \
-	{ (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v),                      \
-	  NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE }
+	{ (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE }
 
 static int submit(hodei_call *call, int64_t timeout_ms)
 {
@@ -153,7 +153,6 @@ static int submit(hodei_call *call, int64_t timeout_ms)
 		nva[nnv++] = (nghttp2_nv)NV("authorization", c->auth_header);
 	body.source.ptr = call;
 	body.read_callback = read_body;
-	/* nghttp2 copies the header block at submit (NO_COPY covers only until then). */
 	id = nghttp2_submit_request(c->session, NULL, nva, nnv, &body, call);
 	if (id < 0)
 		return hodei__err(HODEI_EUNAVAIL, "%s: cannot start a call: %s",
@@ -244,12 +243,12 @@ static int call_result(hodei_call *call)
 
 	if (call->local_error)
 		return hodei__err(call->local_error, "%s", call->local_msg);
-	if (call->http_status != 0 && call->http_status != 200 && call->grpc_status < 0)
+	if (call->grpc_status < 0 && call->http_status != 0 && call->content_type_ok <= 0)
+		return hodei__err(HODEI_EUNAVAIL, "%s is not a Hodei server: %s got HTTP %d "
+		                  "without gRPC", call->client->address, call->method,
+		                  call->http_status);
+	if (call->grpc_status < 0 && call->http_status != 0 && call->http_status != 200)
 		call->grpc_status = grpc_status_from_http(call->http_status);
-	if (call->content_type_ok < 0 && call->grpc_status < 0)
-		return hodei__err(HODEI_EUNAVAIL,
-		                          "%s is not a Hodei server: %s answered without gRPC",
-		                          call->client->address, call->method);
 	if (call->grpc_status < 0) {
 		if (call->rst_code == NGHTTP2_REFUSED_STREAM)
 			return hodei__err(HODEI_EUNAVAIL, "%s refused the call %s (shutting down?)",
@@ -358,6 +357,7 @@ int hodei_call_recv(hodei_call *call, void **msg, size_t *len, int64_t timeout_m
 int hodei_call_send(hodei_call *call, const void *msg, size_t len)
 {
 	uint8_t prefix[HODEI_GRPC_PREFIX];
+	int64_t until;
 	int rc;
 
 	if (!call || (!msg && len))
@@ -378,14 +378,18 @@ int hodei_call_send(hodei_call *call, const void *msg, size_t len)
 	    (len && hodei__bytes_append(&call->send, msg, len) != 0))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	wake_body(call);
+	/* Too much waiting: let the network drain it, for at most the call's
+	 * deadline or, without one, the client's call timeout. */
+	until = hodei__mono_ms() + (call->client->call_timeout_ms ? call->client->call_timeout_ms
+	                                                           : 30000);
 	while (hodei__bytes_avail(&call->send) > SEND_HIGH_WATER && !call->closed) {
-		if (deadline_passed(call))
+		if (deadline_passed(call) || hodei__mono_ms() >= until)
 			return fail_deadline(call);
-		if (wait_io(call, -1) != 0)
+		if (wait_io(call, until - hodei__mono_ms()) != 0)
 			return fail_lost(call);
 	}
-	if (hodei_client_process(call->client, 0) != 0)
-		return fail_lost(call);
+	/* A connection lost from here on is reported by hodei_call_recv(). */
+	hodei_client_process(call->client, 0);
 	return 0;
 }
 
@@ -399,8 +403,7 @@ int hodei_call_close_send(hodei_call *call)
 	if (call->closed)
 		return 0;
 	wake_body(call);
-	if (hodei_client_process(call->client, 0) != 0)
-		return fail_lost(call);
+	hodei_client_process(call->client, 0); /* errors are reported by recv */
 	return 0;
 }
 
