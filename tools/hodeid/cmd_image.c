@@ -83,3 +83,26 @@ int hodeid_cmd_image(int argc, char **argv)
 	printf("%s %s\n", o.no_load ? "wrote" : "loaded", tag && *tag ? tag : "hodei-worker:latest");
 	return 0;
 }
+
+/*
+ * Make the docker provider type available to this server's context, after
+ * the gRPC port is bound: docker workers on the host network reach hodeid
+ * at HODEI_SERVER, which defaults to loopback and the bound port unless the
+ * operator set it (bridge networks need a reachable address: hodei-docker(7)).
+ */
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
+
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port)
+{
+	const char *set = getenv("HODEI_SERVER");
+	if (!set || !*set) {
+		char addr[300];
+		const char *colon = strrchr(grpc_listen, ':');
+		int any = !colon || colon == grpc_listen ||
+		          strncmp(grpc_listen, "0.0.0.0:", 8) == 0 || strncmp(grpc_listen, "[::]:", 5) == 0;
+		snprintf(addr, sizeof(addr), "%.*s:%d", any ? 9 : (int)(colon - grpc_listen),
+		         any ? "127.0.0.1" : grpc_listen, grpc_port);
+		setenv("HODEI_SERVER", addr, 1);
+	}
+	return hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+}
