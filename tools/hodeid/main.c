@@ -24,6 +24,8 @@
 
 void grpc_close_all(hodeid *d);
 void agents_free(hodeid *d);
+int hodeid_cmd_image(int argc, char **argv);                                  /* cmd_image.c */
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
 
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
@@ -252,6 +254,8 @@ static int open_context(hodeid *d)
 int main(int argc, char **argv)
 {
 	hodeid *d = &server;
+	if (argc > 1 && strcmp(argv[1], "image") == 0)
+		return hodeid_cmd_image(argc - 1, argv + 1);
 	parse_args(&d->cfg, argc, argv);
 	hodeid_log_init(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
@@ -266,6 +270,8 @@ int main(int argc, char **argv)
 		hodei_ctx_close(d->ctx);
 		return 1;
 	}
+	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port) != 0)
+		LOG_WARN("docker provider type: %s", hodei_error_last());
 	write_port_file(d);
 	struct event *sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);
