@@ -6,7 +6,9 @@
  *   npx tsx dev/mock-hodeid.ts [port]     (default 8080)
  */
 import http from "node:http";
+import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { createInterface } from "node:readline";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
@@ -24,6 +26,7 @@ const bus = new EventEmitter();
 bus.setMaxListeners(0);
 const started = Date.now();
 let nextId = 1;
+const children = new Map<string, ChildProcess>();
 
 providers.set("local", create(ProviderSchema, {
   name: "local", type: "local", status: ProviderStatus.ACTIVE, healthScore: 100,
@@ -52,27 +55,33 @@ function log(job: Job, text: string): void {
   bus.emit("log", entry);
 }
 
+/** Runs the job's command for real (no shell unless it asks for one). */
 function run(job: Job): void {
-  setTimeout(() => setState(job, JobState.RUNNING), 300);
-  const lines = Number(job.definition?.environment.LINES ?? 8);
-  let i = 0;
-  const tick = setInterval(() => {
-    if (job.state !== JobState.RUNNING) {
-      if (job.state >= JobState.SUCCEEDED) clearInterval(tick);
-      return;
+  const def = job.definition!;
+  setTimeout(() => {
+    if (job.state !== JobState.QUEUED) return;
+    setState(job, JobState.RUNNING);
+    const child = spawn(def.command, def.arguments, { env: { PATH: process.env.PATH, ...def.environment } });
+    children.set(job.id, child);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        const progress = /^::progress::(\d+)/.exec(line);
+        if (progress) {
+          job.progress = Number(progress[1]);
+          bus.emit("progress", job);
+        }
+        log(job, line);
+      });
     }
-    i++;
-    log(job, i % 5 === 0 ? `WARN step ${i} slow` : i % 7 === 0 ? `DEBUG step ${i}` : `${job.definition?.command} ${job.definition?.arguments.join(" ")} step ${i}`);
-    job.progress = Math.round((i / lines) * 100);
-    bus.emit("progress", job);
-    if (i >= lines) {
-      clearInterval(tick);
-      if (job.definition?.command === "false") {
-        log(job, "ERROR exit status 1");
-        setState(job, JobState.FAILED, "exit status 1");
-      } else setState(job, JobState.SUCCEEDED);
-    }
-  }, 400);
+    child.on("error", (err) => log(job, `ERROR ${err.message}`));
+    child.on("close", (code) => {
+      children.delete(job.id);
+      if (job.state !== JobState.RUNNING) return;
+      job.exitCode = code ?? -1;
+      if (code === 0) setState(job, JobState.SUCCEEDED);
+      else setState(job, JobState.FAILED, `exit status ${code}`);
+    });
+  }, 200);
 }
 
 function routes(router: ConnectRouter): void {
@@ -94,6 +103,7 @@ function routes(router: ConnectRouter): void {
       const job = jobs.get(req.jobId);
       if (!job) throw new ConnectError("no such job", Code.NotFound);
       if (job.state >= JobState.SUCCEEDED) throw new ConnectError("job already finished", Code.FailedPrecondition);
+      children.get(job.id)?.kill("SIGTERM");
       log(job, "job cancelled by user");
       setState(job, JobState.CANCELLED, "cancelled by user");
       return { job };

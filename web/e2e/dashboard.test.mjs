@@ -41,6 +41,18 @@ async function waitForState(label) {
   await page.getByTestId("job-detail").getByTestId("job-state").first().filter({ hasText: label }).waitFor({ timeout: TIMEOUT });
 }
 
+/** it(), plus a screenshot of the page when the test fails. */
+function check(name, fn) {
+  it(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      await screenshot(page, `FAILED-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}`).catch(() => {});
+      throw err;
+    }
+  });
+}
+
 before(async () => {
   if (!baseUrl) {
     const bin = process.env.HODEI_BIN;
@@ -62,7 +74,7 @@ after(async () => {
 });
 
 describe("dashboard against a real hodeid", () => {
-  it("shows the dashboard with stat cards, system health and recent executions", async () => {
+  check("shows the dashboard with stat cards, system health and recent executions", async () => {
     await goto("/");
     await page.getByTestId("stat-total").waitFor();
     for (const id of ["stat-total", "stat-running", "stat-failed", "stat-success", "cpu-load", "uptime"]) {
@@ -73,7 +85,7 @@ describe("dashboard against a real hodeid", () => {
     await screenshot(page, "01-dashboard-empty");
   });
 
-  it("refuses a job without a command, with the server's message", async () => {
+  check("refuses a job without a command, with the server's message", async () => {
     await goto("/jobs/new");
     await page.getByLabel("Job Name").fill("no command");
     await page.getByRole("button", { name: "Schedule Job" }).click();
@@ -83,7 +95,7 @@ describe("dashboard against a real hodeid", () => {
     await screenshot(page, "02-new-job-validation");
   });
 
-  it("schedules a job from the form and watches it run and log", async () => {
+  check("schedules a job from the form and watches it run and log", async () => {
     const id = await scheduleJob({
       name: "e2e hello",
       command: "sh",
@@ -125,7 +137,7 @@ describe("dashboard against a real hodeid", () => {
     await page.getByText("View cleared").waitFor();
   });
 
-  it("cancels a running job after confirmation", async () => {
+  check("cancels a running job after confirmation", async () => {
     await scheduleJob({ name: "e2e sleeper", command: "sleep", args: ["60"] });
     await waitForState("Running");
     await page.getByRole("button", { name: "Cancel Job" }).click();
@@ -138,7 +150,7 @@ describe("dashboard against a real hodeid", () => {
     await screenshot(page, "05-job-cancelled");
   });
 
-  it("opens a failed job and retries it", async () => {
+  check("opens a failed job and retries it", async () => {
     await scheduleJob({ name: "e2e failing", command: "sh", args: ["-c", "echo ERROR it broke; exit 3"] });
     await waitForState("Failed");
     await screenshot(page, "06-job-failed");
@@ -147,7 +159,7 @@ describe("dashboard against a real hodeid", () => {
     await waitForState("Failed");
   });
 
-  it("filters and searches the job list", async () => {
+  check("filters and searches the job list", async () => {
     await goto("/jobs");
     await page.getByTestId("job-row").first().waitFor();
     await page.getByRole("button", { name: "Failed" }).click();
@@ -172,7 +184,7 @@ describe("dashboard against a real hodeid", () => {
     await screenshot(page, "08-jobs-all");
   });
 
-  it("adds a provider and puts it in maintenance", async () => {
+  check("adds a provider and puts it in maintenance", async () => {
     await goto("/providers");
     await page.getByRole("link", { name: "+ Add Provider" }).click();
     await page.getByLabel("Type").selectOption("docker");
@@ -195,7 +207,7 @@ describe("dashboard against a real hodeid", () => {
     await screenshot(page, "10-providers");
   });
 
-  it("renders the charts of every metrics range", async () => {
+  check("renders the charts of every metrics range", async () => {
     await goto("/metrics");
     for (const range of ["1H", "24H", "7D", "30D"]) {
       await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: range, exact: true }).click();
@@ -207,7 +219,84 @@ describe("dashboard against a real hodeid", () => {
     }
   });
 
-  it("fits a phone screen", async () => {
+  check("shows live log lines within milliseconds of the job printing them", async () => {
+    const lines = 300;
+    await scheduleJob({
+      name: "e2e latency",
+      command: "sh",
+      args: ["-c", `sleep 1; i=0; while [ $i -lt ${lines} ]; do echo "tick $(date +%s%3N)"; i=$((i+1)); sleep 0.02; done`],
+    });
+    // Record, for every line that appears, the time from the job printing it
+    // (the ms in its text) to the next animation frame after it was added.
+    await page.evaluate(() => {
+      const samples = (window.__latency = []);
+      const armed = Date.now();
+      new MutationObserver((mutations) => {
+        const seen = [];
+        for (const m of mutations) for (const n of m.addedNodes) {
+          const match = n instanceof HTMLElement && /tick (\d+)/.exec(n.textContent ?? "");
+          if (match && Number(match[1]) >= armed) seen.push(Number(match[1]));
+        }
+        if (seen.length) requestAnimationFrame(() => { const now = Date.now(); for (const t of seen) samples.push(now - t); });
+      }).observe(document.querySelector('[data-testid="log-viewer"]') ?? document.body, { childList: true, subtree: true });
+    });
+    await waitForState("Success");
+    const samples = await page.evaluate(() => window.__latency.slice().sort((a, b) => a - b));
+    assert.ok(samples.length >= lines * 0.8, `only ${samples.length} of ${lines} lines observed live`);
+    const pick = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
+    figures.logLatencyMs = { samples: samples.length, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples.at(-1) };
+    console.log("log line visible latency (ms):", JSON.stringify(figures.logLatencyMs));
+  });
+
+  check("keeps 100,000 log lines smooth (virtualised) and filterable", async () => {
+    await scheduleJob({ name: "e2e 100k lines", command: "seq", args: ["1", "100000"] });
+    await waitForState("Success");
+    await page.getByTestId("log-status").getByText("100,000 received").waitFor({ timeout: 60_000 });
+    const domLines = await page.locator(".log-line").count();
+    assert.ok(domLines > 0 && domLines < 200, `${domLines} line elements in the DOM`);
+    const scroll = await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid="log-lines"]');
+      const frames = [];
+      let last = performance.now();
+      for (let i = 0; i < 90; i++) {
+        el.dispatchEvent(new WheelEvent("wheel", { bubbles: true, deltaY: -100 }));
+        el.scrollTop = (el.scrollHeight * i) / 90;
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        frames.push(now - last);
+        last = now;
+      }
+      frames.sort((a, b) => a - b);
+      return { frames: frames.length, medianMs: frames[45], worstMs: frames.at(-1) };
+    });
+    figures.scroll100k = scroll;
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="log-lines"]');
+      el.dispatchEvent(new WheelEvent("wheel", { bubbles: true, deltaY: -100 }));
+      el.scrollTop = 0;
+    });
+    await page.locator('.log-line[data-seq="1"]').waitFor();
+    const started = Date.now();
+    await page.getByLabel("Filter logs by text").fill("99999");
+    await page.getByTestId("log-status").getByText(/^1 shown/).waitFor();
+    figures.filter100kMs = Date.now() - started;
+    await screenshot(page, "13-logs-100k-filtered");
+    console.log("100k lines:", JSON.stringify({ scroll, filterMs: figures.filter100kMs }));
+  });
+
+  check("shows a banner while the server is down and recovers by itself", async (t) => {
+    if (!server) return t.skip("needs a hodeid started by the test");
+    await goto("/");
+    await page.getByTestId("stat-total").waitFor();
+    await server.stop();
+    await page.getByTestId("offline-banner").waitFor({ timeout: 30_000 });
+    await screenshot(page, "14-server-down-banner");
+    await server.start();
+    await page.getByTestId("offline-banner").waitFor({ state: "detached", timeout: 30_000 });
+    await page.getByTestId("stat-total").waitFor();
+  });
+
+  check("fits a phone screen", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [route, name] of [["/", "dashboard"], ["/jobs", "jobs"], ["/metrics", "metrics"], ["/providers", "providers"]]) {
       await goto(route);
