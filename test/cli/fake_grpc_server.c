@@ -19,6 +19,8 @@
 
 typedef struct fake_stream {
 	int32_t id;
+	int ended;    /* the request ended (FAKE_BIDI: end the response too) */
+	int deferred; /* FAKE_BIDI: the response waits for more data */
 	uint8_t *req;
 	size_t req_len;
 	uint8_t *resp;
@@ -60,11 +62,15 @@ static ssize_t read_resp(nghttp2_session *session, int32_t id, uint8_t *buf, siz
 	fake_stream *s = src->ptr;
 	size_t n = s->resp_len - s->resp_off;
 
+	if (n == 0 && !s->ended) {
+		s->deferred = 1;
+		return NGHTTP2_ERR_DEFERRED;
+	}
 	if (n > length)
 		n = length;
 	memcpy(buf, s->resp + s->resp_off, n);
 	s->resp_off += n;
-	if (s->resp_off == s->resp_len) {
+	if (s->resp_off == s->resp_len && s->ended) {
 		nghttp2_nv trailers[] = { NV("grpc-status", "0") };
 
 		*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -80,7 +86,14 @@ static void answer(fake_conn *c, fake_stream *s)
 	nghttp2_data_provider body = { { .ptr = s }, read_resp };
 	int i;
 
+	s->ended = 1;
 	switch (c->srv->mode) {
+	case FAKE_BIDI: /* already answering: let the response end */
+		if (s->deferred) {
+			s->deferred = 0;
+			nghttp2_session_resume_data(c->session, s->id);
+		}
+		break;
 	case FAKE_ECHO: /* the request's messages back, as they were framed */
 		s->resp = malloc(s->req_len + 1);
 		memcpy(s->resp, s->req, s->req_len);
@@ -126,11 +139,43 @@ static void answer(fake_conn *c, fake_stream *s)
 static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data,
                    size_t len, void *ud)
 {
-	fake_stream *s = find_stream(ud, id, 1);
+	fake_conn *c = ud;
+	fake_stream *s = find_stream(c, id, 1);
 
+	if (c->srv->mode == FAKE_BIDI) {
+		/* Echo each byte as it arrives, without waiting for the request's end. */
+		s->resp = realloc(s->resp, s->resp_len + len);
+		memcpy(s->resp + s->resp_len, data, len);
+		s->resp_len += len;
+		if (s->deferred) {
+			s->deferred = 0;
+			nghttp2_session_resume_data(session, id);
+		}
+		return 0;
+	}
 	s->req = realloc(s->req, s->req_len + len);
 	memcpy(s->req + s->req_len, data, len);
 	s->req_len += len;
+	return 0;
+}
+
+/* FAKE_BIDI: the response starts with the request. */
+static int on_begin(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+	fake_conn *c = ud;
+	fake_stream *s;
+
+	if (c->srv->mode == FAKE_BIDI && frame->hd.type == NGHTTP2_HEADERS &&
+	    frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		nghttp2_nv ok[] = { NV(":status", "200"),
+		                    NV("content-type", "application/grpc") };
+		nghttp2_data_provider body;
+
+		s = find_stream(c, frame->hd.stream_id, 1);
+		body.source.ptr = s;
+		body.read_callback = read_resp;
+		nghttp2_submit_response(session, s->id, ok, 2, &body);
+	}
 	return 0;
 }
 
@@ -138,6 +183,8 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 {
 	fake_stream *s;
 
+	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+		on_begin(session, frame, ud);
 	if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
 	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
 		s = find_stream(ud, frame->hd.stream_id, 1);

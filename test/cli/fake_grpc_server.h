@@ -8,6 +8,7 @@
 enum fake_mode {
 	FAKE_ECHO,          /* the request's messages back, status OK */
 	FAKE_STREAM,        /* the request's messages three times, status OK */
+	FAKE_BIDI,          /* each message back as soon as it arrives */
 	FAKE_NOT_FOUND,     /* trailers-only NOT_FOUND, percent-encoded message */
 	FAKE_UNIMPLEMENTED, /* trailers-only UNIMPLEMENTED */
 	FAKE_HTTP_404,      /* HTTP 404 text/html, no gRPC at all */

@@ -4,12 +4,13 @@ a server that is down, one that speaks HTTP/1, one that never answers.
 
 usage: test_cli_badinput.py PATH-TO-hodei-jobs-cli
 """
+import os
 import socket
 import subprocess
 import sys
 import threading
 
-CLI = sys.argv[1]
+CLI = os.path.abspath(sys.argv[1])
 failures = []
 
 

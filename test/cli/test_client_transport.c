@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +125,40 @@ static void test_server_stream(void **state)
 	close_client(&srv, c);
 }
 
+/* A bidirectional stream: each message comes back before the next is sent. */
+static void test_bidi(void **state)
+{
+	fake_server srv;
+	hodei_client *c = open_client(&srv, FAKE_BIDI, 0);
+	hodei_call *call = NULL;
+	char text[32];
+	void *msg;
+	size_t len;
+	int i, rc;
+
+	assert_int_equal(hodei_call_open(&call, c, "/test.Echo/Chat", 0), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "ping %d", i);
+		assert_int_equal(hodei_call_send(call, text, strlen(text)), 0);
+		/* Driven as an event loop would: drain, else wait for the fd. */
+		while ((rc = hodei_call_recv(call, &msg, &len, 0)) == HODEI_EAGAIN) {
+			struct pollfd pfd = { hodei_client_fd(c), (short)hodei_client_events(c), 0 };
+
+			assert_true(poll(&pfd, 1, 5000) > 0);
+			assert_int_equal(hodei_client_process(c, 0), 0);
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(len, strlen(text));
+		assert_memory_equal(msg, text, len);
+		hodei_free(msg);
+	}
+	assert_int_equal(hodei_call_close_send(call), 0);
+	assert_int_equal(hodei_call_recv(call, &msg, &len, 5000), 0);
+	assert_null(msg);
+	hodei_call_free(call);
+	close_client(&srv, c);
+}
+
 static void test_not_found(void **state)
 {
 	fake_server srv;
@@ -228,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_unary_echo),
 		cmocka_unit_test(test_large_message),
 		cmocka_unit_test(test_server_stream),
+		cmocka_unit_test(test_bidi),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_not_a_hodei_server),
 		cmocka_unit_test(test_dropped_connection),

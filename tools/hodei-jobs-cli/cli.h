@@ -154,6 +154,8 @@ void cli_print_provider_json(FILE *out, const hodei_provider_info *provider);
 void cli_print_provider_details(FILE *out, const hodei_provider_info *provider);
 
 /* ---- connect.c ---- */
+/** Open cli->client with the CLI's options; a HODEI_E* code, nothing printed. */
+int cli_open_client(cli_ctx *cli, int64_t connect_timeout_ms);
 /** Open cli->client (once).  Returns 0 or an exit code, message printed. */
 int cli_connect(cli_ctx *cli);
 /** Exit code for a libhodei result code. */
@@ -172,11 +174,14 @@ typedef struct cli_follow {
 } cli_follow;
 
 /**
- * Print the job's log from f->last_seq on until the stream ends (the job
- * ended), reconnecting when the connection to the server is lost, for up
- * to f->reconnect_ms.  Returns 0 or an exit code (message printed).
+ * Print the job's log from f->last_seq on until the job has ended (across
+ * automatic retries), reconnecting when the connection to the server is
+ * lost, for up to f->reconnect_ms each time.  *final (may be NULL) receives
+ * the ended job.  Returns 0 or an exit code (message printed).
  */
-int cli_follow_logs(cli_ctx *cli, cli_follow *f);
+int cli_follow_logs(cli_ctx *cli, cli_follow *f, hodei_job **final);
+/** Final, and no automatic retry will follow. */
+int cli_job_done(const hodei_job *job);
 
 /* ---- cmd_jobs_list.c ---- */
 /** "running,failed" (also all, active, finished, completed) -> state mask. */

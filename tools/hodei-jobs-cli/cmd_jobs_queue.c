@@ -147,17 +147,6 @@ static int job_exit_code(const hodei_job *job)
 	return CLI_EXIT_JOB_NO_EXIT;
 }
 
-/* Final, and no automatic retry will follow. */
-static int job_done(const hodei_job *job)
-{
-	if (!(HODEI_STATES_FINAL & HODEI_STATE_BIT(job->state)))
-		return 0;
-	if ((job->state == HODEI_JOB_FAILED || job->state == HODEI_JOB_TIMED_OUT) &&
-	    job->attempt <= job->max_retries)
-		return 0;
-	return 1;
-}
-
 static void report_end(const hodei_job *job)
 {
 	char status[64] = "";
@@ -175,20 +164,10 @@ static int wait_for_job(cli_ctx *cli, const char *id, int follow)
 {
 	cli_follow f = { id, 0, NULL, 30000, follow, 0 };
 	hodei_job *job = NULL;
-	int rc;
+	int rc = cli_follow_logs(cli, &f, &job);
 
-	for (;;) {
-		rc = cli_follow_logs(cli, &f);
-		if (rc != 0)
-			return rc;
-		rc = hodei_client_job_get(&job, cli->client, id);
-		if (rc != 0)
-			return cli_fail(rc, id);
-		if (job_done(job))
-			break;
-		hodei_job_free(job);
-		job = NULL;
-	}
+	if (rc != 0)
+		return rc;
 	if (cli->output == CLI_OUTPUT_JSON)
 		cli_print_job_json(stdout, job);
 	else

@@ -81,5 +81,5 @@ int cmd_logs(cli_ctx *cli, int argc, char **argv)
 	if ((rc = cli_connect(cli)) != 0)
 		return rc;
 	o.follow.job_id = argv[first];
-	return o.live ? cli_follow_logs(cli, &o.follow) : print_stored(cli, &o.follow);
+	return o.live ? cli_follow_logs(cli, &o.follow, NULL) : print_stored(cli, &o.follow);
 }

@@ -31,16 +31,22 @@ int cli_fail(int result, const char *what)
 	                                                               : hodei_strerror(result));
 }
 
-int cli_connect(cli_ctx *cli)
+int cli_open_client(cli_ctx *cli, int64_t connect_timeout_ms)
 {
 	hodei_client_options opts = HODEI_CLIENT_OPTIONS_INIT;
+
+	opts.connect_timeout_ms = connect_timeout_ms;
+	opts.user_agent = "hodei-jobs-cli/" HODEI_VERSION_STRING;
+	return hodei_client_open(&cli->client, cli->server, &opts);
+}
+
+int cli_connect(cli_ctx *cli)
+{
 	int rc;
 
 	if (cli->client)
 		return 0;
-	opts.connect_timeout_ms = cli->timeout_ms;
-	opts.user_agent = "hodei-jobs-cli/" HODEI_VERSION_STRING;
-	rc = hodei_client_open(&cli->client, cli->server, &opts);
+	rc = cli_open_client(cli, cli->timeout_ms);
 	if (rc != 0)
 		return cli_error(cli_exit_code(rc), "%s", hodei_error_last());
 	return 0;

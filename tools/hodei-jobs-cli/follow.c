@@ -53,13 +53,11 @@ static int reconnect(cli_ctx *cli, int64_t deadline)
 	hodei_client_close(cli->client);
 	cli->client = NULL;
 	for (;;) {
-		hodei_client_options opts = HODEI_CLIENT_OPTIONS_INIT;
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			return HODEI_EUNAVAIL;
-		opts.connect_timeout_ms = left < 5000 ? left : 5000;
-		rc = hodei_client_open(&cli->client, cli->server, &opts);
+		rc = cli_open_client(cli, left < 5000 ? left : 5000);
 		if (rc != HODEI_EUNAVAIL)
 			return rc;
 		/* Back off between attempts: a refused connection returns at once. */
@@ -69,27 +67,69 @@ static int reconnect(cli_ctx *cli, int64_t deadline)
 	}
 }
 
-int cli_follow_logs(cli_ctx *cli, cli_follow *f)
+int cli_job_done(const hodei_job *job)
 {
+	if (!(HODEI_STATES_FINAL & HODEI_STATE_BIT(job->state)))
+		return 0;
+	/* FAILED or TIMED_OUT with retries left: queued again after a backoff. */
+	if ((job->state == HODEI_JOB_FAILED || job->state == HODEI_JOB_TIMED_OUT) &&
+	    job->attempt <= job->max_retries)
+		return 0;
+	return 1;
+}
+
+/* The stream ended: done if the job is, else (a retry, a server that ended
+ * the stream early) follow again.  1 = done, 0 = again, or an exit code. */
+static int check_done(cli_ctx *cli, cli_follow *f, hodei_job **final, int64_t *pause)
+{
+	hodei_job *job = NULL;
+	int rc = hodei_client_job_get(&job, cli->client, f->job_id);
+
+	if (rc == HODEI_EUNAVAIL)
+		return 0; /* the next follow reconnects */
+	if (rc != 0)
+		return cli_fail(rc, f->job_id);
+	if (cli_job_done(job)) {
+		if (final)
+			*final = job;
+		else
+			hodei_job_free(job);
+		return -1;
+	}
+	hodei_job_free(job);
+	/* Not over yet (a retry waits for its backoff): do not hammer the server. */
+	poll(NULL, 0, (int)*pause);
+	if (*pause < 2000)
+		*pause *= 2;
+	return 0;
+}
+
+int cli_follow_logs(cli_ctx *cli, cli_follow *f, hodei_job **final)
+{
+	int64_t pause = 50;
 	int rc;
 
+	if (final)
+		*final = NULL;
 	if ((rc = cli_connect(cli)) != 0)
 		return rc;
 	for (;;) {
 		rc = follow_once(cli, f);
+		if (rc == 0) {
+			rc = check_done(cli, f, final, &pause);
+			if (rc != 0)
+				return rc < 0 ? 0 : rc;
+			continue;
+		}
 		if (rc != HODEI_EUNAVAIL)
-			break;
+			return cli_fail(rc, f->job_id);
 		cli_error(0, "lost the log stream of job %s (%s); reconnecting for up to %lld s",
 		          f->job_id, hodei_error_last(), (long long)(f->reconnect_ms / 1000));
 		rc = reconnect(cli, now_ms() + f->reconnect_ms);
-		if (rc != 0) {
+		if (rc != 0)
 			return cli_error(cli_exit_code(rc), "gave up following job %s: %s",
 			                 f->job_id, hodei_error_last());
-		}
 		cli_error(0, "reconnected to %s; resuming after line %lld",
 		          hodei_client_address(cli->client), (long long)f->last_seq);
 	}
-	if (rc != 0)
-		return cli_fail(rc, f->job_id);
-	return 0;
 }
