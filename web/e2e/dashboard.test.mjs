@@ -187,9 +187,10 @@ describe("dashboard against a real hodeid", () => {
   check("adds a provider and puts it in maintenance", async () => {
     await goto("/providers");
     await page.getByRole("link", { name: "+ Add Provider" }).click();
-    await page.getByLabel("Type").selectOption("docker");
-    await page.getByLabel("Name").fill("e2e-docker");
-    await page.getByLabel("Endpoint URL").fill("unix:///run/e2e-no-docker.sock");
+    // A static pool: a type every hodeid has, with no outside service needed.
+    await page.getByLabel("Type").selectOption("pool");
+    await page.getByLabel("Name").fill("e2e-pool");
+    await page.getByLabel("Endpoint URL").fill("https://pool.e2e.invalid");
     await page.getByLabel("API Token").fill("super-secret-token");
     await page.getByLabel("Labels").fill("zone=e2e\ntier=test");
     await page.getByLabel("Max Memory (GiB)").fill("4");
@@ -203,7 +204,7 @@ describe("dashboard against a real hodeid", () => {
     await page.getByTestId("provider-detail").getByTestId("provider-status").first().filter({ hasText: "Maintenance" }).waitFor();
     await screenshot(page, "09-provider-maintenance");
     await goto("/providers");
-    await page.locator('[data-provider="e2e-docker"]').waitFor();
+    await page.locator('[data-provider="e2e-pool"]').waitFor();
     await screenshot(page, "10-providers");
   });
 

@@ -58,13 +58,7 @@ export class Hodeid {
   async start() {
     this.grpcPort ??= await freePort();
     this.httpPort ??= await freePort();
-    const env = {
-      ...process.env,
-      HODEI_DATA_DIR: this.dataDir,
-      HODEI_GRPC_ADDR: `127.0.0.1:${this.grpcPort}`,
-      HODEI_HTTP_ADDR: `127.0.0.1:${this.httpPort}`,
-      HODEI_WEB_DIR: this.webDir,
-    };
+    const env = { ...process.env, HODEI_LOCAL_WORKERS: process.env.HODEI_LOCAL_WORKERS ?? "4" };
     const args = [
       "--data-dir", this.dataDir,
       "--grpc-listen", `127.0.0.1:${this.grpcPort}`,
