@@ -170,6 +170,16 @@ static void provision_for(hodei_ctx *ctx, const hodei_job *job)
 {
 	if (starting_workers(ctx) >= ctx->queue.len)
 		return;
+	/* What the worker is for: providers size it (container limits) from this. */
+	hodei_run_request hint;
+
+	memset(&hint, 0, sizeof(hint));
+	hint.version = HODEI_RUN_REQUEST_VERSION;
+	hint.job_id = job->id;
+	hint.attempt = job->attempt;
+	hint.timeout_ms = job->timeout_ms;
+	hint.cpu_millis = job->cpu_millis;
+	hint.memory_bytes = job->memory_bytes;
 	for (hodei__provider_node *p = ctx->providers; p; p = p->next) {
 		hodei_worker *w;
 
@@ -178,7 +188,7 @@ static void provision_for(hodei_ctx *ctx, const hodei_job *job)
 			continue;
 		if (hodei__worker_new(ctx, p, &w) != 0)
 			continue;
-		if (p->ops->provision(p->state, w, NULL) != 0) {
+		if (p->ops->provision(p->state, w, &hint) != 0) {
 			hodei__diag(ctx, HODEI_DIAG_WARN, "provider %s: provision failed: %s", p->cfg.name,
 			            hodei_error_last());
 			hodei__worker_destroy(w);

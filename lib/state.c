@@ -62,8 +62,10 @@ bool hodei__state_allowed(int from, int to)
 		return from == HODEI_JOB_ASSIGNED;
 	case HODEI_JOB_CANCELLED:
 		return !hodei__state_final(from);
+	case HODEI_JOB_FAILED: /* also straight from QUEUED: no provider can place it */
+		return from == HODEI_JOB_QUEUED || from == HODEI_JOB_ASSIGNED ||
+		       from == HODEI_JOB_RUNNING;
 	case HODEI_JOB_SUCCEEDED:
-	case HODEI_JOB_FAILED:
 	case HODEI_JOB_TIMED_OUT:
 		return from == HODEI_JOB_ASSIGNED || from == HODEI_JOB_RUNNING;
 	default:

@@ -24,6 +24,8 @@
 
 void grpc_close_all(hodeid *d);
 void agents_free(hodeid *d);
+int hodeid_cmd_image(int argc, char **argv);                                  /* cmd_image.c */
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
 
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
@@ -199,7 +201,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	LOG_INFO("stopping signal=%d calls_in_flight=%zu", (int)sig, grpc_connections(d));
+	LOG_INFO("stopping signal=%d connections=%zu", (int)sig, grpc_connections(d));
 	d->shutting_down = 1;
 	d->started_ms = now_ms(); /* from now on: the grace period */
 	dispatch_shutdown_streams(d);
@@ -252,6 +254,8 @@ static int open_context(hodeid *d)
 int main(int argc, char **argv)
 {
 	hodeid *d = &server;
+	if (argc > 1 && strcmp(argv[1], "image") == 0)
+		return hodeid_cmd_image(argc - 1, argv + 1);
 	parse_args(&d->cfg, argc, argv);
 	hodeid_log_init(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
@@ -266,16 +270,18 @@ int main(int argc, char **argv)
 		hodei_ctx_close(d->ctx);
 		return 1;
 	}
+	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port) != 0)
+		LOG_WARN("docker provider type: %s", hodei_error_last());
 	write_port_file(d);
 	struct event *sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
 	d->started_ms = now_ms();
-	LOG_INFO("hodeid %s started grpc=%s:%d http=%s data_dir=%s web_dir=%s api_token=%s "
-	         "join_token=%s",
+	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
+	         "web_dir=%s api_token=%s join_token=%s",
 	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
-	         d->http ? d->cfg.http_listen : "off", d->cfg.data_dir, d->cfg.web_dir,
+	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
 	         d->cfg.api_token ? "set" : "none", d->cfg.join_token ? "set" : "none");
 
 	event_base_dispatch(d->base);
