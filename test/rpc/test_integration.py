@@ -255,6 +255,55 @@ class Integration(Tests):
         resp = urllib.request.urlopen(pre, timeout=10)
         assert 'POST' in resp.headers['Access-Control-Allow-Methods']
 
+    def test_streams(self, d):
+        """WatchJobs, a deadline on a stream, SubscribeLogs over gRPC-Web."""
+        h = self.hodeid(d)
+        before = h_calls(h)
+        watch = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', '{"job_ids": ["w-1"]}',
+                                  'http://%s/hodei.JobExecutionService/WatchJobs' % h.addr],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.cleanup.append(watch.kill)
+        # Reflection is one call, the watch the next.
+        wait_for(lambda: h_calls(h) >= before + 2, what='the watch to start')
+        seen = []
+
+        def watched_success():
+            import select
+            while select.select([watch.stdout], [], [], 0.05)[0]:
+                chunk = os.read(watch.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen.append(chunk.decode())
+            return 'JOB_STATE_SUCCEEDED' in ''.join(seen)
+        queue(h.addr, 'w-1', 'true')
+        wait_for(watched_success, 30, 'WatchJobs to report SUCCEEDED')
+        assert '"jobId": "w-1"' in ''.join(seen), seen
+        watch.kill()
+        # A deadline ends a stream that would go on.
+        queue(h.addr, 'w-long', 'sleep', ['60'])
+        wait_state(h.addr, 'w-long', ('JOB_STATE_RUNNING',))
+        body = grpc_message(pb_string(1, 'w-long') + pb_bool(2, True))
+        out = nghttp(h, '/hodei.LogStreamService/SubscribeLogs', body, ['grpc-timeout: 300m'])
+        assert 'grpc-status: 4' in out, out
+        call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'w-long'})
+        # Server streaming over gRPC-Web: every line, then the trailers.
+        queue(h.addr, 'w-web', 'sh', ['-c', 'for i in 1 2 3; do echo web-$i; done'])
+        wait_state(h.addr, 'w-web', FINAL)
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/hodei.LogStreamService/SubscribeLogs' % h.http_port,
+            data=grpc_message(pb_string(1, 'w-web') + pb_bool(2, True)),
+            headers={'Content-Type': 'application/grpc-web+proto'})
+        data = urllib.request.urlopen(req, timeout=30).read()
+        frames, i = [], 0
+        while i < len(data):
+            n = struct.unpack('>I', data[i + 1:i + 5])[0]
+            frames.append((data[i], data[i + 5:i + 5 + n]))
+            i += 5 + n
+        assert [f[0] for f in frames] == [0, 0, 0, 0x80], frames
+        assert all(b'web-%d' % (k + 1) in frames[k][1] for k in range(3)), frames
+        assert b'grpc-status: 0' in frames[-1][1], frames
+
     def test_graceful_sigterm(self, d):
         h = self.hodeid(d)
         queue(h.addr, 'long', 'sleep', ['60'])
@@ -499,8 +548,8 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token', 'http_port',
-            'graceful_sigterm'],
+    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token',
+            'http_port', 'streams', 'graceful_sigterm'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
