@@ -369,6 +369,33 @@ class Integration(Tests):
         queue(h.addr, 'after', 'true')
         assert wait_state(h.addr, 'after', FINAL) == 'JOB_STATE_SUCCEEDED'
 
+    def test_heartbeat_loss_and_fencing(self, d):
+        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '2'],
+                        env={'HODEI_JOIN_TOKEN': TOKEN})
+        w = self.worker(h, 'sleepy', TOKEN, d)
+        queue(h.addr, 'hb', 'sh', ['-c', 'sleep 4; echo finished'], max_retries=0)
+        wait_state(h.addr, 'hb', ('JOB_STATE_RUNNING',))
+        w.proc.send_signal(signal.SIGSTOP)  # alive, connected, silent
+        self.cleanup.append(lambda: w.proc.send_signal(signal.SIGCONT))
+        # Lost: the attempt fails and, the worker not being the job's fault, it
+        # is queued again.
+        wait_for(lambda: any('heartbeats missed' in t.get('reason', '')
+                             for t in history(h.addr, 'hb')), what='the worker to be lost')
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_QUEUED'
+        w.proc.send_signal(signal.SIGCONT)
+        # It comes back (registering again); attempt 2 runs; attempt 1 never ends.
+        assert wait_state(h.addr, 'hb', FINAL, timeout=90) == 'JOB_STATE_SUCCEEDED'
+        hist = history(h.addr, 'hb')
+        assert [t['attempt'] for t in hist if t['state'] == 'JOB_STATE_SUCCEEDED'] == [2], hist
+        logs = call(h.addr, 'hodei.LogStreamService/GetLogs', {'job_id': 'hb'})
+        done = [e['attempt'] for e in logs.get('entries', []) if e['line'] == 'finished']
+        assert done == [2], logs
+        # Reports for an attempt the worker does not hold are refused.
+        rc, _, err = buf_curl(h.addr, 'hodei.JobExecutionService/CompleteJob',
+                              {'job_id': 'hb', 'attempt': 1, 'worker_id': 'sleepy', 'exit_code': 0})
+        assert rc != 0 and 'failed_precondition' in err, err
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_SUCCEEDED'
+
     def test_two_workers_share_the_queue(self, d):
         h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_JOIN_TOKEN': TOKEN})
         self.worker(h, 'a', TOKEN, d)
@@ -508,7 +535,9 @@ class Integration(Tests):
         # Others are served meanwhile, and memory did not follow the output.
         self.check_alive(h)
         grown = h.rss_kb() - rss0
-        assert grown < 64 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
+        print('slow reader: hodeid RSS grew by %d kB' % grown)
+        if not sanitized(os.environ['HODEID']):  # ASan's quarantine keeps freed memory
+            assert grown < 32 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
         # A reader that does read gets every line, the last one included.
         rc, msgs, err = buf_curl(h.addr, 'hodei.LogStreamService/GetLogs',
                                  {'job_id': 'chatty', 'after_sequence': 399990, 'limit': 100})
@@ -541,6 +570,11 @@ def nghttp(h, path, body, headers=()):
     return p.stdout + p.stderr
 
 
+def sanitized(binary):
+    p = subprocess.run(['ldd', binary], capture_output=True, text=True)
+    return 'libasan' in p.stdout
+
+
 def BUF_BIN():
     from harness import BUF
     return BUF
@@ -550,7 +584,8 @@ GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
     'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token',
             'http_port', 'streams', 'graceful_sigterm'],
-    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'two_workers_share_the_queue'],
+    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
+                'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }
