@@ -22,10 +22,16 @@ typedef struct agent_conn {
 	hodei_worker *worker;
 	char job_id[HODEI_JOB_ID_MAX + 1];
 	int attempt;
+	struct agent_conn *next;
 } agent_conn;
 
 static void conn_free(agent_conn *c)
 {
+	for (agent_conn **pp = (agent_conn **)&c->h->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);
@@ -103,6 +109,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	harness *h = arg;
 	agent_conn *c = calloc(1, sizeof(*c));
 	c->h = h;
+	c->next = h->conns;
+	h->conns = c;
 	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, on_read, NULL, on_conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -168,6 +176,8 @@ int h_open_db(harness *h, const char *db, int64_t worker_idle_ms)
 void h_close(harness *h)
 {
 	hodei_ctx_close(h->ctx);
+	while (h->conns) /* connections that never registered (not agents) */
+		conn_free(h->conns);
 	evconnlistener_free(h->listener);
 	event_base_free(h->base);
 	unlink(h->db);

@@ -20,6 +20,7 @@ typedef struct harness {
 	int port;
 	char server[64]; /* "127.0.0.1:port" for HODEI_SERVER */
 	int agents;      /* connections that registered */
+	void *conns;     /* open agent_conn list */
 	char db[256];
 } harness;
 
