@@ -249,7 +249,9 @@ int hodei_worker_ready(hodei_worker *w)
 		w->idle_since = hodei__mono_ms();
 		w->last_seen = hodei__now_ms();
 		emit_worker(w);
-		hodei__sched_kick(ctx);
+		/* A provider without provision (a static pool) accepts jobs only
+		 * while it has workers: jobs parked for lack of one may run now. */
+		hodei__sched_unpark(ctx);
 	}
 	hodei__unlock(ctx);
 	return 0;

@@ -201,7 +201,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	LOG_INFO("stopping signal=%d calls_in_flight=%zu", (int)sig, grpc_connections(d));
+	LOG_INFO("stopping signal=%d connections=%zu", (int)sig, grpc_connections(d));
 	d->shutting_down = 1;
 	d->started_ms = now_ms(); /* from now on: the grace period */
 	dispatch_shutdown_streams(d);
@@ -278,10 +278,10 @@ int main(int argc, char **argv)
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
 	d->started_ms = now_ms();
-	LOG_INFO("hodeid %s started grpc=%s:%d http=%s data_dir=%s web_dir=%s api_token=%s "
-	         "join_token=%s",
+	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
+	         "web_dir=%s api_token=%s join_token=%s",
 	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
-	         d->http ? d->cfg.http_listen : "off", d->cfg.data_dir, d->cfg.web_dir,
+	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
 	         d->cfg.api_token ? "set" : "none", d->cfg.join_token ? "set" : "none");
 
 	event_base_dispatch(d->base);

@@ -1,10 +1,11 @@
 import { NavLink } from "react-router-dom";
+import { HomeIcon, JobsIcon, MetricsIcon, ProvidersIcon } from "./nav-icons";
 
 const ITEMS = [
-  { to: "/", label: "Dashboard", icon: "🏠", end: true },
-  { to: "/jobs", label: "Jobs", icon: "📋", end: false },
-  { to: "/metrics", label: "Metrics", icon: "📊", end: false },
-  { to: "/providers", label: "Providers", icon: "🖥️", end: false },
+  { to: "/", label: "Dashboard", Icon: HomeIcon, end: true },
+  { to: "/jobs", label: "Jobs", Icon: JobsIcon, end: false },
+  { to: "/metrics", label: "Metrics", Icon: MetricsIcon, end: false },
+  { to: "/providers", label: "Providers", Icon: ProvidersIcon, end: false },
 ] as const;
 
 /** The manual's bottom navigation bar with its four sections. */
@@ -13,7 +14,7 @@ export function BottomNav() {
     <nav className="bottom-nav" aria-label="Main">
       {ITEMS.map((item) => (
         <NavLink key={item.to} to={item.to} end={item.end}>
-          <span className="bottom-nav__icon" aria-hidden>{item.icon}</span>
+          <item.Icon />
           {item.label}
         </NavLink>
       ))}

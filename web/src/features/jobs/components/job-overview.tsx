@@ -1,14 +1,15 @@
-import { JobState, type Job } from "@/gen/hodei/job_pb";
+import type { Job } from "@/gen/hodei/job_pb";
 import { Card } from "@/components/ui/card";
 import { DefinitionList } from "@/components/ui/definition-list";
 import { ProgressBar } from "@/components/ui/progress-bar";
-import { commandLine } from "../utils/job-state";
+import { commandLine, isActive } from "../utils/job-state";
 
 /** Command, progress and outcome of a job. */
 export function JobOverview({ job }: { job: Job }) {
   const def = job.definition;
   const env = Object.entries(def?.environment ?? {});
-  const showProgress = job.progress >= 0 || job.state === JobState.RUNNING;
+  // The manual: progress "if it is running"; the last value a job reported.
+  const showProgress = isActive(job.state);
   return (
     <Card title="Command">
       <pre className="command-line" data-testid="job-command">{commandLine(job)}</pre>

@@ -16,7 +16,7 @@ export function LogViewer({ jobId, attempt }: { jobId: string; attempt?: number 
   const paused = stream.pausedAt !== null;
 
   return (
-    <section className="log-viewer" aria-label="Logs">
+    <section className="log-viewer" aria-label="Logs" data-testid="log-viewer">
       <LogToolbar
         paused={paused}
         onPauseToggle={paused ? stream.resume : stream.pause}
@@ -53,6 +53,7 @@ function statusText(stream: LogStream, paused: boolean): string {
 }
 
 function emptyText(stream: LogStream, filter: LogFilter): string {
-  if (stream.buffer.size > 0) return filter === NO_FILTER ? "View cleared. New lines will appear here." : "No lines match the filter.";
+  const filtering = filter.text !== "" || filter.minLevel !== NO_FILTER.minLevel;
+  if (stream.buffer.size > 0) return filtering ? "No lines match the filter." : "View cleared. New lines will appear here.";
   return stream.status === "ended" ? "This job wrote no output." : "Waiting for output…";
 }

@@ -6,6 +6,7 @@ export const PROVIDER_TYPES = [
   { value: "kubernetes", label: "Kubernetes (K8s)" },
   { value: "azure-vm", label: "Azure VM" },
   { value: "firecracker", label: "Firecracker" },
+  { value: "pool", label: "Static pool (hodei-worker agents)" },
   { value: "local", label: "Local processes" },
 ] as const;
 
