@@ -157,6 +157,33 @@ class Integration(Tests):
         assert rc != 0 and 'not_found' in err, err
         assert h.alive()
 
+    def test_batched_queue(self, d):
+        """QueueJobs arriving together share a transaction; a bad one fails alone."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+
+        def queue_req(job_id, command):
+            ident = pb_string(1, pb_string(1, job_id).decode('latin-1')) if job_id else b''
+            definition = ident + pb_string(3, command)
+            return grpc_message(bytes([0x0a, len(definition)]) + definition)
+
+        bodies = [queue_req('b-1', 'true'), queue_req('b-bad', ''), queue_req('b-1', 'true'),
+                  queue_req('b-2', 'true'), queue_req('b-3', 'true')]
+        c = RawH2(h.grpc_port)
+        c.start()
+        burst = b''
+        for i, body in enumerate(bodies):
+            sid = 2 * i + 1
+            burst += frame(HEADERS, 0x4, sid, grpc_headers('/hodei.JobExecutionService/QueueJob'))
+            burst += frame(DATA, 0x1, sid, body)
+        c.send(burst)
+        ended = set()
+        c.frames_until(lambda f: (f[1] & 1 and f[0] in (HEADERS, DATA) and ended.add(f[2])) or
+                       len(ended) == len(bodies))
+        assert len(ended) == len(bodies), ended
+        c.close()
+        page = call(h.addr, 'hodei.JobExecutionService/ListJobs', {'search': 'b-'})
+        assert sorted(j['id'] for j in page['jobs']) == ['b-1', 'b-2', 'b-3'], page
+
     def test_providers_api(self, d):
         h = self.hodeid(d)
         a = h.addr
@@ -472,7 +499,7 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'providers_api', 'api_token', 'http_port',
+    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token', 'http_port',
             'graceful_sigterm'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],

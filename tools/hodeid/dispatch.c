@@ -160,6 +160,8 @@ void dispatch_message(hodeid *d, hodei_rpc_call *call, const uint8_t *msg, size_
 			int status = s->m->open(s, in, err, sizeof err);
 			if (status != HODEI_GRPC_OK)
 				stream_finish(s, status, err);
+			if (s->m->flags & M_KEEP_REQUEST)
+				return; /* open() took it, on success and failure alike */
 		}
 	}
 	protobuf_c_message_free_unpacked(in, NULL);

@@ -122,6 +122,7 @@ void stream_finish(hodeid_stream *s, int status, const char *message);
 size_t stream_pending(hodeid_stream *s);
 
 #define M_PUBLIC 0x1u /* no API token needed (health, reflection, workers) */
+#define M_KEEP_REQUEST 0x2u /* open() owns the request message (frees it) */
 
 typedef struct hodeid_method {
 	const char *path;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "conv.h"
 #include "grpc.h"
 #include "svc.h"
@@ -103,23 +105,159 @@ static Hodei__Job *queued_job(rpc_req *r, const hodei_job_spec *spec, const char
 	return p;
 }
 
-static int queue_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+/*
+ * QueueJob, batched: requests that arrive in the same turn of the loop are
+ * queued in one transaction (hodei_job_submit_batch), then each is
+ * answered.  Every answer still means "durably stored".  A batch the
+ * library refuses is split: the offending request is submitted alone (so
+ * it gets its own, exact error) and the others go again.
+ */
+#define BATCH_MAX 512
+
+typedef struct pending_submit {
+	hodeid_stream *s;
+	Hodei__QueueJobRequest *req; /* owned: the spec borrows from it */
+	rpc_req r;
+	hodei_job_spec spec;
+	struct pending_submit *prev, *next;
+} pending_submit;
+
+static pending_submit *pending_head, *pending_tail;
+static struct event *batch_ev;
+
+static void pending_unlink(pending_submit *p)
 {
-	const Hodei__QueueJobRequest *q = (const void *)in;
-	if (!q->job_definition)
-		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "job_definition: required");
-	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
-	int status = spec_from_pb(r, q->job_definition, &spec);
-	if (status)
-		return status;
-	spec.queued_by = nonempty(q->queued_by);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pending_head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		pending_tail = p->prev;
+	p->prev = p->next = NULL;
+}
+
+static void pending_free(pending_submit *p)
+{
+	if (p->s) {
+		p->s->state = NULL;
+		p->s->on_close = NULL;
+	}
+	hodei__queue_job_request__free_unpacked(p->req, NULL);
+	arena_free(p->r.a);
+	free(p);
+}
+
+/* The client went away before its turn. */
+static void pending_cancel(hodeid_stream *s)
+{
+	pending_submit *p = s->state;
+	if (!p)
+		return;
+	pending_unlink(p);
+	p->s = NULL;
+	pending_free(p);
+}
+
+/* Answer one request: 0 with its id, or the library's error. */
+static void pending_answer(pending_submit *p, int rc, const char *id)
+{
+	if (rc == 0) {
+		Hodei__QueueJobResponse *resp = PB_NEW(p->r.a, hodei__queue_job_response);
+		resp->job = queued_job(&p->r, &p->spec, id);
+		stream_send(p->s, &resp->base);
+		stream_finish(p->s, HODEI_GRPC_OK, NULL);
+	} else {
+		int status = rpc_fail_lib(&p->r, rc, job_fields);
+		stream_finish(p->s, status, p->r.err);
+	}
+	pending_free(p);
+}
+
+static void submit_alone(hodeid *d, pending_submit *p)
+{
 	hodei_job_id id;
-	int rc = hodei_job_submit(r->d->ctx, &spec, &id);
-	if (rc)
-		return rpc_fail_lib(r, rc, job_fields);
-	Hodei__QueueJobResponse *resp = PB_NEW(r->a, hodei__queue_job_response);
-	resp->job = queued_job(r, &spec, id.str);
-	*out = &resp->base;
+	int rc = hodei_job_submit(d->ctx, &p->spec, &id);
+	pending_answer(p, rc, id.str);
+}
+
+static void run_batch(evutil_socket_t fd, short what, void *arg)
+{
+	hodeid *d = arg;
+	static hodei_job_spec specs[BATCH_MAX];
+	static hodei_job_id ids[BATCH_MAX];
+	static pending_submit *batch[BATCH_MAX];
+	while (pending_head) {
+		size_t n = 0;
+		for (pending_submit *p = pending_head; p && n < BATCH_MAX; p = p->next)
+			batch[n++] = p;
+		for (size_t i = 0; i < n; i++) {
+			pending_unlink(batch[i]);
+			specs[i] = batch[i]->spec;
+		}
+		if (n == 1) {
+			submit_alone(d, batch[0]);
+			continue;
+		}
+		size_t bad = n;
+		int rc = hodei_job_submit_batch(d->ctx, specs, n, ids, &bad);
+		if (rc == 0) {
+			for (size_t i = 0; i < n; i++)
+				pending_answer(batch[i], 0, ids[i].str);
+			continue;
+		}
+		if ((rc == HODEI_EINVAL || rc == HODEI_EEXISTS) && bad < n) {
+			/* One request is at fault: it alone gets the error. */
+			submit_alone(d, batch[bad]);
+			for (size_t i = n; i-- > 0;) /* the rest go again, in order */
+				if (i != bad) {
+					batch[i]->next = pending_head;
+					if (pending_head)
+						pending_head->prev = batch[i];
+					else
+						pending_tail = batch[i];
+					pending_head = batch[i];
+				}
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			submit_alone(d, batch[i]);
+	}
+}
+
+static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen)
+{
+	Hodei__QueueJobRequest *q = (Hodei__QueueJobRequest *)in;
+	pending_submit *p = calloc(1, sizeof *p);
+	p->req = q;
+	p->r.d = s->d;
+	p->r.a = arena_new();
+	hodei_job_spec init = HODEI_JOB_SPEC_INIT;
+	p->spec = init;
+	int status = q->job_definition
+		? spec_from_pb(&p->r, q->job_definition, &p->spec)
+		: rpc_fail(&p->r, HODEI_GRPC_INVALID_ARGUMENT, "job_definition: required");
+	if (status) {
+		snprintf(err, errlen, "%s", p->r.err);
+		pending_free(p);
+		return status;
+	}
+	p->spec.queued_by = nonempty(q->queued_by);
+	p->s = s;
+	s->state = p;
+	s->on_close = pending_cancel;
+	p->prev = pending_tail;
+	if (pending_tail)
+		pending_tail->next = p;
+	else
+		pending_head = p;
+	pending_tail = p;
+	if (!batch_ev)
+		batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d);
+	/* After what is readable now has been read: the batch fills up. */
+	if (!event_pending(batch_ev, EV_TIMEOUT, NULL))
+		event_active(batch_ev, EV_TIMEOUT, 0);
 	return 0;
 }
 
@@ -382,7 +520,8 @@ static int watch_jobs(hodeid_stream *s, const ProtobufCMessage *in, char *err, s
 	{ "/hodei.JobExecutionService/" name, &type##__descriptor, 0, fn, NULL }
 
 const hodeid_method hodeid_job_methods[] = {
-	UNARY("QueueJob", hodei__queue_job_request, queue_job),
+	{"/hodei.JobExecutionService/QueueJob", &hodei__queue_job_request__descriptor,
+	 M_KEEP_REQUEST, NULL, queue_job},
 	UNARY("CancelJob", hodei__cancel_job_request, cancel_job),
 	UNARY("StartJob", hodei__start_job_request, start_job),
 	UNARY("CompleteJob", hodei__complete_job_request, complete_job),
