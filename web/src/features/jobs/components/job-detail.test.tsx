@@ -34,6 +34,12 @@ describe("JobDetail", () => {
     expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
   });
 
+  it("says so when a running job never reported progress", async () => {
+    renderWithServer(<JobDetail jobId="job-1" />, serveJob(JobState.RUNNING));
+    expect(await screen.findByText(/No progress reported/)).toBeInTheDocument();
+    expect(screen.queryByRole("progressbar")).toBeNull();
+  });
+
   it("says when the job does not exist", async () => {
     renderWithServer(<JobDetail jobId="job-404" />, serveJob(JobState.RUNNING));
     expect(await screen.findByRole("alert")).toHaveTextContent("Job job-404 does not exist.");
