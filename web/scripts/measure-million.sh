@@ -20,7 +20,7 @@ start=$(date +%s)
 echo "seeded in $(( $(date +%s) - start )) s"
 
 "$build/tools/hodeid/hodeid" --data-dir "$data" --grpc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-	--port-file "$data/ports" --local-workers 1 --log-level warn 2>"$data/hodeid.log" &
+	--port-file "$data/ports" --web-dir "$web_dir/dist" --local-workers 1 --log-level warn 2>"$data/hodeid.log" &
 hodeid_pid=$!
 i=0
 until [ -s "$data/ports" ] && grep -q '^http=' "$data/ports"; do
@@ -30,3 +30,5 @@ done
 http=$(sed -n 's/^http=//p' "$data/ports")
 cd "$web_dir"
 node --import tsx scripts/bench-list-jobs.ts "http://127.0.0.1:$http" "${ROUNDS:-50}"
+# The same first page in the browser (the dashboard as this hodeid serves it).
+node scripts/million-page.mjs "http://127.0.0.1:$http"
