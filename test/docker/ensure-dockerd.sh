@@ -50,9 +50,16 @@ if [ "$(id -u)" != 0 ]; then
 	echo "ensure-dockerd: no dockerd answers on $sock and only root can start one" >&2
 	exit 1
 fi
+# A daemon still shutting down holds the pid file: wait for it (bounded).
 # A stale pid file from a killed daemon blocks the next start.
-if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-	rm -f /var/run/docker.pid
+if [ -f /var/run/docker.pid ]; then
+	old=$(cat /var/run/docker.pid)
+	i=0
+	while [ -n "$old" ] && kill -0 "$old" 2>/dev/null && [ $i -lt 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	kill -0 "$old" 2>/dev/null || rm -f /var/run/docker.pid
 fi
 start && exit 0
 start --iptables=false --ip-masq=false && exit 0

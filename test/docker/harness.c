@@ -22,10 +22,16 @@ typedef struct agent_conn {
 	hodei_worker *worker;
 	char job_id[HODEI_JOB_ID_MAX + 1];
 	int attempt;
+	struct agent_conn *next;
 } agent_conn;
 
 static void conn_free(agent_conn *c)
 {
+	for (agent_conn **pp = (agent_conn **)&c->h->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);
@@ -89,11 +95,10 @@ static void on_conn_event(struct bufferevent *bev, short what, void *arg)
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
 	if (c->worker) {
-		hodei_worker *w = c->worker;
-		c->worker = NULL;
-		bufferevent_free(c->bev); /* before lost: detach would free us */
+		bufferevent_free(c->bev);
 		c->bev = NULL;
-		hodei_worker_lost(w, "fake agent: connection closed");
+		hodei_worker_lost(c->worker, "fake agent: connection closed"); /* detach frees c */
+		return;
 	}
 	conn_free(c);
 }
@@ -104,6 +109,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	harness *h = arg;
 	agent_conn *c = calloc(1, sizeof(*c));
 	c->h = h;
+	c->next = h->conns;
+	h->conns = c;
 	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, on_read, NULL, on_conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -130,6 +137,14 @@ static void diag(int level, const char *message, void *userdata)
 
 int h_open(harness *h, const char *tag, int64_t worker_idle_ms)
 {
+	char db[256];
+	snprintf(db, sizeof(db), "/tmp/hodei-dktest-%s-%d.db", tag, (int)getpid());
+	unlink(db);
+	return h_open_db(h, db, worker_idle_ms);
+}
+
+int h_open_db(harness *h, const char *db, int64_t worker_idle_ms)
+{
 	memset(h, 0, sizeof(*h));
 	h->base = event_base_new();
 	struct sockaddr_in sin = { 0 };
@@ -144,8 +159,7 @@ int h_open(harness *h, const char *tag, int64_t worker_idle_ms)
 	getsockname(evconnlistener_get_fd(h->listener), (struct sockaddr *)&sin, &slen);
 	h->port = ntohs(sin.sin_port);
 	snprintf(h->server, sizeof(h->server), "127.0.0.1:%d", h->port);
-	snprintf(h->db, sizeof(h->db), "/tmp/hodei-dktest-%s-%d.db", tag, (int)getpid());
-	unlink(h->db);
+	snprintf(h->db, sizeof(h->db), "%s", db);
 	hodei_ctx_options o = HODEI_CTX_OPTIONS_INIT;
 	o.db_path = h->db;
 	o.event_base = h->base;
@@ -162,6 +176,8 @@ int h_open(harness *h, const char *tag, int64_t worker_idle_ms)
 void h_close(harness *h)
 {
 	hodei_ctx_close(h->ctx);
+	while (h->conns) /* connections that never registered (not agents) */
+		conn_free(h->conns);
 	evconnlistener_free(h->listener);
 	event_base_free(h->base);
 	unlink(h->db);

@@ -20,12 +20,15 @@ typedef struct harness {
 	int port;
 	char server[64]; /* "127.0.0.1:port" for HODEI_SERVER */
 	int agents;      /* connections that registered */
+	void *conns;     /* open agent_conn list */
 	char db[256];
 } harness;
 
 /* Skip (exit 77) with a reason, or fail when HODEI_DOCKER_REQUIRED=1. */
 void h_need_docker(void);
 int h_open(harness *h, const char *tag, int64_t worker_idle_ms);
+/* Open (or reopen, keeping what is stored) the context on db. */
+int h_open_db(harness *h, const char *db, int64_t worker_idle_ms);
 void h_close(harness *h);
 /* Dispatch the loop until cond(arg) or timeout_ms; returns cond's last value. */
 bool h_until(harness *h, bool (*cond)(harness *h, void *arg), void *arg, int64_t timeout_ms);

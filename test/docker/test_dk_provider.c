@@ -4,9 +4,13 @@
  * argv[1]: the fake-agent binary.  Each case uses its own provider name, so
  * leaked containers are counted per case.
  */
+#include <event2/event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -185,6 +189,147 @@ static void t_image_without_agent(void)
 	h_close(&h);
 }
 
+
+static bool is_running(harness *h, void *id)
+{
+	hodei_job *j = NULL;
+	bool ok = hodei_job_get(&j, h->ctx, id) == 0 && j->state == HODEI_JOB_RUNNING;
+	hodei_job_free(j);
+	return ok;
+}
+
+static int dockerd_pid(void)
+{
+	FILE *f = fopen("/var/run/docker.pid", "r");
+	int pid = 0;
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+static bool dockerd_gone(harness *h, void *pid)
+{
+	return kill(*(int *)pid, 0) != 0;
+}
+
+/* dockerd stops mid-run: the provider turns Unhealthy, a job queued meanwhile
+ * waits, and both jobs complete once it is back (the killed one is retried). */
+static void t_dockerd_restart(void)
+{
+	harness h;
+	CHECK(h_open(&h, "restart", 60000) == 0);
+	CHECK(add_provider(&h, "dkrestart", NULL, NULL, 0) == 0);
+	hodei_job_spec s = HODEI_JOB_SPEC_INIT;
+	s.id = "job-during-stop";
+	s.command = "sleep 2; echo survived";
+	s.flags = HODEI_JOB_SHELL;
+	s.provider = "dkrestart";
+	s.max_retries = 2;
+	hodei_job_id jid;
+	CHECK(hodei_job_submit(h.ctx, &s, &jid) == 0);
+	CHECK(h_until(&h, is_running, "job-during-stop", 60000));
+	int pid = dockerd_pid();
+	CHECK(pid > 0);
+	CHECK(kill(pid, SIGTERM) == 0);
+	CHECK(h_until(&h, dockerd_gone, &pid, 60000));
+	CHECK(h_wait_status(&h, "dkrestart", HODEI_PROVIDER_UNHEALTHY, "cannot reach Docker", 60000));
+	CHECK(h_submit(&h, "job-while-down", "echo after-restart", "dkrestart", 0, 0) == 0);
+	hodei_job *j = NULL;
+	CHECK(hodei_job_get(&j, h.ctx, "job-while-down") == 0 && j->state == HODEI_JOB_QUEUED);
+	hodei_job_free(j);
+	h_need_docker(); /* start it again */
+	CHECK(h_wait_status(&h, "dkrestart", HODEI_PROVIDER_ACTIVE, NULL, 60000));
+	CHECK(h_wait_job(&h, "job-while-down", 120000) == HODEI_JOB_SUCCEEDED);
+	CHECK(h_wait_job(&h, "job-during-stop", 120000) == HODEI_JOB_SUCCEEDED);
+	char *log = h_log_text(&h, "job-during-stop");
+	CHECK(strstr(log, "survived"));
+	free(log);
+	h_close(&h);
+	CHECK(h_count_containers("dkrestart") == 0);
+}
+
+/* The id of the one container of a provider, or "" (static buffer). */
+static const char *container_of(const char *provider)
+{
+	static char id[80];
+	char path[256], *reply = NULL;
+	long status = 0;
+	id[0] = '\0';
+	snprintf(path, sizeof(path),
+	         "/containers/json?all=1&filters=%%7B%%22label%%22%%3A%%5B%%22io.hodei.provider%%3D"
+	         "%s%%22%%5D%%7D",
+	         provider);
+	if (h_docker("GET", path, NULL, &status, &reply) == 0 && status == 200) {
+		const char *p = strstr(reply, "\"Id\":\"");
+		if (p)
+			snprintf(id, sizeof(id), "%.64s", p + 6);
+	}
+	free(reply);
+	return id;
+}
+
+static bool container_gone(harness *h, void *id)
+{
+	char path[128], *reply = NULL;
+	long status = 0;
+	snprintf(path, sizeof(path), "/containers/%s/json", (char *)id);
+	bool gone = h_docker("GET", path, NULL, &status, &reply) == 0 && status == 404;
+	free(reply);
+	return gone;
+}
+
+/* kill -9 of the process that owns the containers: the next one removes them,
+ * and the job that was running is run again to the end. */
+static void t_kill9_no_orphans(void)
+{
+	char db[128];
+	snprintf(db, sizeof(db), "/tmp/hodei-dktest-kill9-%d.db", (int)getpid());
+	unlink(db);
+	int ready[2];
+	CHECK(pipe(ready) == 0);
+	pid_t child = fork();
+	if (child == 0) {
+		harness h;
+		CHECK(h_open_db(&h, db, 60000) == 0);
+		CHECK(add_provider(&h, "dkkill", NULL, NULL, 0) == 0);
+		CHECK(h_submit(&h, "job-orphaned", "sleep 3; echo second-run", "dkkill", 0, 0) == 0);
+		CHECK(h_until(&h, is_running, "job-orphaned", 60000));
+		CHECK(write(ready[1], "r", 1) == 1);
+		for (;;)
+			event_base_loop(h.base, EVLOOP_ONCE);
+	}
+	char c;
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1);
+	CHECK(kill(child, SIGKILL) == 0);
+	waitpid(child, NULL, 0);
+	char orphan[80];
+	snprintf(orphan, sizeof(orphan), "%s", container_of("dkkill"));
+	CHECK(orphan[0]); /* left behind */
+	harness h;
+	CHECK(h_open_db(&h, db, 300) == 0); /* the provider is stored: it starts again */
+	CHECK(h_until(&h, container_gone, orphan, 30000));
+	/* The stored provider still names the dead process's address: point it here. */
+	char opts[512];
+	snprintf(opts, sizeof(opts),
+	         "{\"image\":\"" AGENT_IMAGE "\",\"worker_binary\":\"%s\",\"server\":\"%s\"}",
+	         fake_agent, h.server);
+	hodei_provider_config cfg = HODEI_PROVIDER_CONFIG_INIT;
+	cfg.name = "dkkill";
+	cfg.type = "docker";
+	cfg.max_workers = 4;
+	cfg.options_json = opts;
+	CHECK(hodei_provider_update(h.ctx, &cfg) == 0);
+	CHECK(h_wait_job(&h, "job-orphaned", 120000) == HODEI_JOB_SUCCEEDED);
+	/* Its attempt-2 output is not checked here: the core drops it after a restart
+	 * recovery (reported in DOCKER_NOTES.md: next_log_seq from log_lines). */
+	CHECK(h_until(&h, h_no_containers, "dkkill", 60000));
+	h_close(&h);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -192,6 +337,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fake_agent = argv[1];
+	signal(SIGPIPE, SIG_IGN); /* agents go away mid-write; hodeid ignores it too */
 	h_need_docker();
 	static const struct {
 		const char *name;
@@ -202,6 +348,8 @@ int main(int argc, char **argv)
 		{ "orphans", t_orphans },
 		{ "bad_input", t_bad_input },
 		{ "image_without_agent", t_image_without_agent },
+		{ "kill9_no_orphans", t_kill9_no_orphans },
+		{ "dockerd_restart", t_dockerd_restart },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (argc > 2 && strcmp(argv[2], cases[i].name) != 0)

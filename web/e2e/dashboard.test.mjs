@@ -99,7 +99,7 @@ describe("dashboard against a real hodeid", () => {
     const id = await scheduleJob({
       name: "e2e hello",
       command: "sh",
-      args: ["-c", "echo hello from $GREETING; echo WARN careful; echo ERROR oops >&2; echo DEBUG details; echo ::progress::50; sleep 1; echo done"],
+      args: ["-c", "echo hello from $GREETING; echo WARN careful; echo ERROR oops >&2; echo DEBUG details; echo ::progress::50; sleep 3; echo done"],
       env: ["GREETING=e2e"],
       priority: "High",
       timeout: 60,
@@ -107,6 +107,8 @@ describe("dashboard against a real hodeid", () => {
     assert.ok(id.length > 0);
     const logs = page.getByTestId("log-lines");
     await logs.getByText("hello from e2e").waitFor();
+    // Progress arrives live (WatchJobs) while the job sleeps.
+    await page.locator('[role="progressbar"][aria-valuenow="50"]').waitFor();
     await waitForState("Success");
     await logs.getByText("done", { exact: true }).waitFor();
     const levels = await page.locator(".log-line").evaluateAll((els) =>

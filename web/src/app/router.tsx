@@ -1,6 +1,7 @@
 import { lazy } from "react";
 import { createHashRouter } from "react-router-dom";
 import { AppShell } from "./layout/app-shell";
+import { RouteError } from "./layout/route-error";
 import { DashboardPage } from "./routes/dashboard-page";
 import { JobsPage } from "./routes/jobs-page";
 
@@ -19,16 +20,23 @@ const NewProviderPage = lazy(() => import("./routes/new-provider-page"));
 export const routes = [
   {
     element: <AppShell />,
+    errorElement: <RouteError />,
     children: [
-      { path: "/", element: <DashboardPage /> },
-      { path: "/jobs", element: <JobsPage /> },
-      { path: "/jobs/new", element: <NewJobPage /> },
-      { path: "/jobs/:jobId", element: <JobPage /> },
-      { path: "/metrics", element: <MetricsPage /> },
-      { path: "/providers", element: <ProvidersPage /> },
-      { path: "/providers/new", element: <NewProviderPage /> },
-      { path: "/providers/:name", element: <ProviderPage /> },
-      { path: "*", element: <p>Page not found.</p> },
+      {
+        // Pages fail inside the shell: the navigation stays usable.
+        errorElement: <RouteError />,
+        children: [
+          { path: "/", element: <DashboardPage /> },
+          { path: "/jobs", element: <JobsPage /> },
+          { path: "/jobs/new", element: <NewJobPage /> },
+          { path: "/jobs/:jobId", element: <JobPage /> },
+          { path: "/metrics", element: <MetricsPage /> },
+          { path: "/providers", element: <ProvidersPage /> },
+          { path: "/providers/new", element: <NewProviderPage /> },
+          { path: "/providers/:name", element: <ProviderPage /> },
+          { path: "*", element: <p>Page not found.</p> },
+        ],
+      },
     ],
   },
 ];
