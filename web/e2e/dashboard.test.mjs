@@ -304,7 +304,9 @@ describe("dashboard against a real hodeid", () => {
     for (const [route, name] of [["/", "dashboard"], ["/jobs", "jobs"], ["/metrics", "metrics"], ["/providers", "providers"]]) {
       await goto(route);
       await page.getByRole("navigation", { name: "Main" }).waitFor();
-      await page.waitForLoadState("networkidle").catch(() => {});
+      // Loaded: no loading indicator left on the page.
+      await page.locator("main h1").first().waitFor();
+      await until(async () => (await page.locator("main .state--loading").count()) === 0, { what: `${route} to load` });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${route} is wider than the phone by ${overflow}px`);
       await screenshot(page, `12-phone-${name}`);
