@@ -255,6 +255,55 @@ class Integration(Tests):
         resp = urllib.request.urlopen(pre, timeout=10)
         assert 'POST' in resp.headers['Access-Control-Allow-Methods']
 
+    def test_streams(self, d):
+        """WatchJobs, a deadline on a stream, SubscribeLogs over gRPC-Web."""
+        h = self.hodeid(d)
+        before = h_calls(h)
+        watch = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', '{"job_ids": ["w-1"]}',
+                                  'http://%s/hodei.JobExecutionService/WatchJobs' % h.addr],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.cleanup.append(watch.kill)
+        # Reflection is one call, the watch the next.
+        wait_for(lambda: h_calls(h) >= before + 2, what='the watch to start')
+        seen = []
+
+        def watched_success():
+            import select
+            while select.select([watch.stdout], [], [], 0.05)[0]:
+                chunk = os.read(watch.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen.append(chunk.decode())
+            return 'JOB_STATE_SUCCEEDED' in ''.join(seen)
+        queue(h.addr, 'w-1', 'true')
+        wait_for(watched_success, 30, 'WatchJobs to report SUCCEEDED')
+        assert '"jobId": "w-1"' in ''.join(seen), seen
+        watch.kill()
+        # A deadline ends a stream that would go on.
+        queue(h.addr, 'w-long', 'sleep', ['60'])
+        wait_state(h.addr, 'w-long', ('JOB_STATE_RUNNING',))
+        body = grpc_message(pb_string(1, 'w-long') + pb_bool(2, True))
+        out = nghttp(h, '/hodei.LogStreamService/SubscribeLogs', body, ['grpc-timeout: 300m'])
+        assert 'grpc-status: 4' in out, out
+        call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'w-long'})
+        # Server streaming over gRPC-Web: every line, then the trailers.
+        queue(h.addr, 'w-web', 'sh', ['-c', 'for i in 1 2 3; do echo web-$i; done'])
+        wait_state(h.addr, 'w-web', FINAL)
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/hodei.LogStreamService/SubscribeLogs' % h.http_port,
+            data=grpc_message(pb_string(1, 'w-web') + pb_bool(2, True)),
+            headers={'Content-Type': 'application/grpc-web+proto'})
+        data = urllib.request.urlopen(req, timeout=30).read()
+        frames, i = [], 0
+        while i < len(data):
+            n = struct.unpack('>I', data[i + 1:i + 5])[0]
+            frames.append((data[i], data[i + 5:i + 5 + n]))
+            i += 5 + n
+        assert [f[0] for f in frames] == [0, 0, 0, 0x80], frames
+        assert all(b'web-%d' % (k + 1) in frames[k][1] for k in range(3)), frames
+        assert b'grpc-status: 0' in frames[-1][1], frames
+
     def test_graceful_sigterm(self, d):
         h = self.hodeid(d)
         queue(h.addr, 'long', 'sleep', ['60'])
@@ -319,6 +368,33 @@ class Integration(Tests):
             if job_state(h.addr, 'k9') not in FINAL else None
         queue(h.addr, 'after', 'true')
         assert wait_state(h.addr, 'after', FINAL) == 'JOB_STATE_SUCCEEDED'
+
+    def test_heartbeat_loss_and_fencing(self, d):
+        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '2'],
+                        env={'HODEI_JOIN_TOKEN': TOKEN})
+        w = self.worker(h, 'sleepy', TOKEN, d)
+        queue(h.addr, 'hb', 'sh', ['-c', 'sleep 4; echo finished'], max_retries=0)
+        wait_state(h.addr, 'hb', ('JOB_STATE_RUNNING',))
+        w.proc.send_signal(signal.SIGSTOP)  # alive, connected, silent
+        self.cleanup.append(lambda: w.proc.send_signal(signal.SIGCONT))
+        # Lost: the attempt fails and, the worker not being the job's fault, it
+        # is queued again.
+        wait_for(lambda: any('heartbeats missed' in t.get('reason', '')
+                             for t in history(h.addr, 'hb')), what='the worker to be lost')
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_QUEUED'
+        w.proc.send_signal(signal.SIGCONT)
+        # It comes back (registering again); attempt 2 runs; attempt 1 never ends.
+        assert wait_state(h.addr, 'hb', FINAL, timeout=90) == 'JOB_STATE_SUCCEEDED'
+        hist = history(h.addr, 'hb')
+        assert [t['attempt'] for t in hist if t['state'] == 'JOB_STATE_SUCCEEDED'] == [2], hist
+        logs = call(h.addr, 'hodei.LogStreamService/GetLogs', {'job_id': 'hb'})
+        done = [e['attempt'] for e in logs.get('entries', []) if e['line'] == 'finished']
+        assert done == [2], logs
+        # Reports for an attempt the worker does not hold are refused.
+        rc, _, err = buf_curl(h.addr, 'hodei.JobExecutionService/CompleteJob',
+                              {'job_id': 'hb', 'attempt': 1, 'worker_id': 'sleepy', 'exit_code': 0})
+        assert rc != 0 and 'failed_precondition' in err, err
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_SUCCEEDED'
 
     def test_two_workers_share_the_queue(self, d):
         h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_JOIN_TOKEN': TOKEN})
@@ -459,7 +535,9 @@ class Integration(Tests):
         # Others are served meanwhile, and memory did not follow the output.
         self.check_alive(h)
         grown = h.rss_kb() - rss0
-        assert grown < 64 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
+        print('slow reader: hodeid RSS grew by %d kB' % grown)
+        if not sanitized(os.environ['HODEID']):  # ASan's quarantine keeps freed memory
+            assert grown < 32 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
         # A reader that does read gets every line, the last one included.
         rc, msgs, err = buf_curl(h.addr, 'hodei.LogStreamService/GetLogs',
                                  {'job_id': 'chatty', 'after_sequence': 399990, 'limit': 100})
@@ -492,6 +570,11 @@ def nghttp(h, path, body, headers=()):
     return p.stdout + p.stderr
 
 
+def sanitized(binary):
+    p = subprocess.run(['ldd', binary], capture_output=True, text=True)
+    return 'libasan' in p.stdout
+
+
 def BUF_BIN():
     from harness import BUF
     return BUF
@@ -499,9 +582,10 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token', 'http_port',
-            'graceful_sigterm'],
-    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'two_workers_share_the_queue'],
+    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token',
+            'http_port', 'streams', 'graceful_sigterm'],
+    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
+                'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }

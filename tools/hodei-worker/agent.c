@@ -344,9 +344,12 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (rc != 0 || !msg) {
 			const char *why = NULL;
+			char reason[256];
 			hodei_call_status(a->call, &why);
-			disconnected(a, rc ? (why && *why ? why : hodei_strerror(rc))
-			                   : "the server ended the stream");
+			/* Copied: the call, which owns the message, is about to go. */
+			snprintf(reason, sizeof reason, "%s",
+			         rc ? (why && *why ? why : hodei_strerror(rc)) : "the server ended the stream");
+			disconnected(a, reason);
 			return;
 		}
 		handle(a, msg, len);

@@ -123,5 +123,7 @@ int main(int argc, char **argv)
 	event_free(term);
 	event_free(intr);
 	event_base_free(base);
+	free((char *)cfg.token);
+	free((char *)cfg.join_token);
 	return rc;
 }
