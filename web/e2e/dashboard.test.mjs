@@ -92,6 +92,8 @@ describe("dashboard against a real hodeid", () => {
     const alert = page.getByRole("alert").first();
     await alert.waitFor();
     assert.match(await alert.innerText(), /command/i);
+    // The message sits under the field it names.
+    assert.equal(await alert.evaluate((el) => el.closest(".field")?.querySelector("label")?.textContent), "Command");
     await screenshot(page, "02-new-job-validation");
   });
 
