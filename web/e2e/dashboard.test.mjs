@@ -92,6 +92,8 @@ describe("dashboard against a real hodeid", () => {
     const alert = page.getByRole("alert").first();
     await alert.waitFor();
     assert.match(await alert.innerText(), /command/i);
+    // The message sits under the field it names.
+    assert.equal(await alert.evaluate((el) => el.closest(".field")?.querySelector("label")?.textContent), "Command");
     await screenshot(page, "02-new-job-validation");
   });
 
@@ -304,7 +306,9 @@ describe("dashboard against a real hodeid", () => {
     for (const [route, name] of [["/", "dashboard"], ["/jobs", "jobs"], ["/metrics", "metrics"], ["/providers", "providers"]]) {
       await goto(route);
       await page.getByRole("navigation", { name: "Main" }).waitFor();
-      await page.waitForLoadState("networkidle").catch(() => {});
+      // Loaded: no loading indicator left on the page.
+      await page.locator("main h1").first().waitFor();
+      await until(async () => (await page.locator("main .state--loading").count()) === 0, { what: `${route} to load` });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${route} is wider than the phone by ${overflow}px`);
       await screenshot(page, `12-phone-${name}`);

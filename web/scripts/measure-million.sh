@@ -30,5 +30,6 @@ done
 http=$(sed -n 's/^http=//p' "$data/ports")
 cd "$web_dir"
 node --import tsx scripts/bench-list-jobs.ts "http://127.0.0.1:$http" "${ROUNDS:-50}"
+node --import tsx scripts/bench-metrics.ts "http://127.0.0.1:$http" 10
 # The same first page in the browser (the dashboard as this hodeid serves it).
 node scripts/million-page.mjs "http://127.0.0.1:$http"

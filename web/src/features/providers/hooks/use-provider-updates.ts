@@ -17,7 +17,7 @@ export function useProviderUpdates(): void {
 
   useServerStream<WatchMetricsResponse>(
     {
-      open: (signal) => metrics.watchMetrics({ range: TimeRange.TIME_RANGE_1H, intervalSeconds: 2 }, { signal }),
+      open: (signal) => metrics.watchMetrics({ range: TimeRange.TIME_RANGE_1H, intervalSeconds: 5 }, { signal }),
       onMessage: (msg) => {
         const fingerprint = JSON.stringify(
           (msg.metrics?.providers ?? []).map((p) => [p.name, p.status, p.healthScore, String(p.currentJobs), String(p.workers)]),
