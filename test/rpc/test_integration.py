@@ -10,6 +10,7 @@ import signal
 import struct
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 from harness import (DATA, GOAWAY, HEADERS, RST_STREAM, SETTINGS, WINDOW_UPDATE, RawH2, Tests, buf_curl,
@@ -254,6 +255,28 @@ class Integration(Tests):
                                               'Access-Control-Request-Method': 'POST'})
         resp = urllib.request.urlopen(pre, timeout=10)
         assert 'POST' in resp.headers['Access-Control-Allow-Methods']
+
+    def test_web_files(self, d):
+        web = os.path.join(d, 'web')
+        os.makedirs(os.path.join(web, 'assets'))
+        with open(os.path.join(web, 'index.html'), 'w') as f:
+            f.write('<html>hodei dashboard</html>')
+        with open(os.path.join(web, 'assets', 'app.js'), 'w') as f:
+            f.write('console.log(1)')
+        h = self.hodeid(d, args=['--web-dir', web])
+        base = 'http://127.0.0.1:%d' % h.http_port
+        for path in ('/', '/jobs/job-001', '/providers'):
+            r = urllib.request.urlopen(base + path, timeout=10)
+            assert r.read() == b'<html>hodei dashboard</html>', path
+            assert r.headers['Content-Type'].startswith('text/html')
+        r = urllib.request.urlopen(base + '/assets/app.js', timeout=10)
+        assert r.read() == b'console.log(1)' and r.headers['Content-Type'] == 'text/javascript'
+        for path in ('/assets/missing.js', '/../etc/passwd', '/%2e%2e/etc/passwd'):
+            try:
+                urllib.request.urlopen(base + path, timeout=10)
+                raise AssertionError('served ' + path)
+            except urllib.error.HTTPError as e:
+                assert e.code in (400, 404), (path, e.code)
 
     def test_streams(self, d):
         """WatchJobs, a deadline on a stream, SubscribeLogs over gRPC-Web."""
@@ -583,7 +606,7 @@ def BUF_BIN():
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
     'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token',
-            'http_port', 'streams', 'graceful_sigterm'],
+            'http_port', 'web_files', 'streams', 'graceful_sigterm'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
