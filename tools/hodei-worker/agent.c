@@ -109,11 +109,8 @@ static int send_request(agent *a, Hodei__ConnectRequest *req)
 	protobuf_c_message_pack(&req->base, buf);
 	int rc = hodei_call_send(a->call, buf, n);
 	free(buf);
-	if (rc == 0)
-		hodei_client_process(a->client, 0);
-	/* Processing may have read messages that no fd event will announce. */
-	event_active(a->kick, EV_READ, 0);
-	watch_io(a);
+	/* Written (with whatever else this turn queues) when the kick runs. */
+	event_active(a->kick, EV_WRITE, 0);
 	return rc;
 }
 
