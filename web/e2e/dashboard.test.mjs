@@ -293,12 +293,18 @@ describe("dashboard against a real hodeid", () => {
     if (!server) return t.skip("needs a hodeid started by the test");
     await goto("/");
     await page.getByTestId("stat-total").waitFor();
+    // The other pages' code is fetched in the background after start-up.
+    await until(() => page.evaluate(() => performance.getEntriesByType("resource").some((e) => /providers-page-[^/]*\.js$/.test(e.name))),
+      { what: "pages prefetched" });
     await server.stop();
     await page.getByTestId("offline-banner").waitFor({ timeout: 30_000 });
     await screenshot(page, "14-server-down-banner");
+    // Pages still open (their code was prefetched) and say what they wait for.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Providers/ }).click();
+    await page.getByRole("heading", { name: "Providers" }).waitFor();
     await server.start();
+    await page.locator('[data-provider="local"]').waitFor({ timeout: 30_000 });
     await page.getByTestId("offline-banner").waitFor({ state: "detached", timeout: 30_000 });
-    await page.getByTestId("stat-total").waitFor();
   });
 
   check("fits a phone screen", async () => {
