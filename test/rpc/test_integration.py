@@ -160,6 +160,20 @@ class Integration(Tests):
         assert rc != 0 and 'not_found' in err, err
         assert h.alive()
 
+    def test_big_responses(self, d):
+        """A reply over 4 MiB is refused with a status, not sent."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        for i in range(3):
+            body = os.path.join(d, 'big-%d.json' % i)
+            with open(body, 'w') as f:
+                json.dump({'job_definition': {'job_id': {'value': 'big-%d' % i}, 'command': 'true',
+                                              'arguments': ['x' * 60000] * 30}}, f)
+            call(h.addr, 'hodei.JobExecutionService/QueueJob', '@' + body)
+        rc, _, err = buf_curl(h.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 3})
+        assert rc != 0 and 'resource_exhausted' in err and 'smaller page' in err, err
+        page = call(h.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 1})
+        assert len(page['jobs']) == 1
+
     def test_batched_queue(self, d):
         """QueueJobs arriving together share a transaction; a bad one fails alone."""
         h = self.hodeid(d, args=['--no-local-provider'])
@@ -619,7 +633,7 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token',
+    'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'batched_queue', 'providers_api', 'api_token',
             'http_port', 'web_files', 'streams', 'graceful_sigterm'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],

@@ -54,6 +54,8 @@ int rpc_fail_lib(rpc_req *r, int rc, const field_map *map)
 int stream_send(hodeid_stream *s, const ProtobufCMessage *msg)
 {
 	size_t n = protobuf_c_message_get_packed_size(msg);
+	if (n > HODEI_GRPC_MAX_MESSAGE)
+		return -2; /* clients refuse it: better an error they can act on */
 	uint8_t stackbuf[512];
 	uint8_t *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
 	if (!buf)
@@ -126,7 +128,11 @@ static void run_unary(hodeid_stream *s, const ProtobufCMessage *in)
 	ProtobufCMessage *out = NULL;
 	int status = s->m->unary(&r, in, &out);
 	if (status == HODEI_GRPC_OK && out) {
-		if (stream_send(s, out) < 0)
+		int rc = stream_send(s, out);
+		if (rc == -2)
+			status = rpc_fail(&r, HODEI_GRPC_RESOURCE_EXHAUSTED,
+			                  "the response would exceed 4 MiB: ask for a smaller page");
+		else if (rc < 0)
 			status = rpc_fail(&r, HODEI_GRPC_INTERNAL, "could not send the response");
 	}
 	stream_finish(s, status, status ? r.err : NULL);

@@ -116,7 +116,7 @@ struct hodeid_stream {
 	hodeid_stream *prev, *next;
 };
 
-/** Pack and send one message; -1 if the call is over. */
+/** Pack and send one message; -1 if the call is over, -2 if over 4 MiB. */
 int stream_send(hodeid_stream *s, const ProtobufCMessage *msg);
 void stream_finish(hodeid_stream *s, int status, const char *message);
 size_t stream_pending(hodeid_stream *s);
