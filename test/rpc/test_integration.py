@@ -361,6 +361,27 @@ class Integration(Tests):
         h2 = self.hodeid(d, name='again', args=['--no-local-provider'])
         assert job_state(h2.addr, 'long') == 'JOB_STATE_QUEUED'
 
+    def test_sigterm_under_load(self, d):
+        """Stopped while QueueJob calls pour in: every call answered OK is stored."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        body = os.path.join(d, 'queue.bin')
+        definition = pb_string(3, 'true')
+        with open(body, 'wb') as f:
+            f.write(grpc_message(bytes([0x0a, len(definition)]) + definition))
+        load = subprocess.Popen(['h2load', '-n', '1000000', '-c', '4', '-m', '64', '-d', body,
+                                 '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+                                 'http://%s/hodei.JobExecutionService/QueueJob' % h.addr],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.cleanup.append(load.kill)
+        wait_for(lambda: h_calls(h) > 2000, what='the load to start')
+        assert h.stop(signal.SIGTERM) == 0
+        out = load.communicate(timeout=60)[0]
+        ok = int(out.split('status codes: ')[1].split(' 2xx')[0])
+        assert ok > 0, out
+        h2 = self.hodeid(d, name='after', args=['--no-local-provider'])
+        page = call(h2.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 1})
+        assert int(page['totalCount']) == ok, (page['totalCount'], out)
+
     # ---- workers ----
 
     def test_remote_worker_logs(self, d):
@@ -634,7 +655,7 @@ def BUF_BIN():
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
     'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'batched_queue', 'providers_api', 'api_token',
-            'http_port', 'web_files', 'streams', 'graceful_sigterm'],
+            'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
