@@ -319,6 +319,27 @@ class Integration(Tests):
         wait_for(watched_success, 30, 'WatchJobs to report SUCCEEDED')
         assert '"jobId": "w-1"' in ''.join(seen), seen
         watch.kill()
+        # WatchMetrics sends the figures again every interval; Health/Watch the status.
+        for method, body, marker, count in (
+                ('hodei.MetricsService/WatchMetrics', '{"interval_seconds": 1}', '"totalJobs"', 2),
+                ('grpc.health.v1.Health/Watch', '{}', '"SERVING"', 1)):
+            p = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', body,
+                                  'http://%s/%s' % (h.addr, method)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.cleanup.append(p.kill)
+            got = []
+
+            def enough(p=p, got=got, marker=marker, count=count):
+                import select
+                while select.select([p.stdout], [], [], 0.05)[0]:
+                    chunk = os.read(p.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    got.append(chunk.decode())
+                return ''.join(got).count(marker) >= count
+            wait_for(enough, 30, method + ' to send')
+            p.kill()
         # A deadline ends a stream that would go on.
         queue(h.addr, 'w-long', 'sleep', ['60'])
         wait_state(h.addr, 'w-long', ('JOB_STATE_RUNNING',))
