@@ -102,6 +102,9 @@ def bench_jobs(tmp, body_file, njobs):
         idle = {'hodeid': rss_kb(h.proc.pid), 'hodei-worker': rss_kb(workers[0].proc.pid),
                 'hodeid-anon': anon_kb(h.proc.pid), 'worker-anon': anon_kb(workers[0].proc.pid)}
         idle['hodeid-own'], idle['hodeid-docker-libs'] = rss_breakdown_kb(h.proc.pid)
+        pid = workers[0].proc.pid
+        children = open('/proc/%d/task/%d/children' % (pid, pid)).read().split()
+        idle['reaper'] = rss_kb(int(children[0])) if children else 0
         t0 = time.monotonic()
         h2load_queue(h.addr, body_file, njobs)
         wait_for(lambda: count_done(h.addr) >= njobs, timeout=600, what='jobs to finish')
@@ -223,6 +226,10 @@ def main():
         'stacks, libarchive with libxml2, ICU and libstdc++); hodeid with the libraries',
         'it needs itself (libc, SQLite, libevent, nghttp2, protobuf-c) is %.1f MB.'
         % (idle['hodeid-own'] / 1024),
+        '',
+        'hodei-worker forks a reaper at start (%.1f MB RSS, mostly pages shared with the'
+        % (idle['reaper'] / 1024),
+        'agent) that kills the jobs\' process groups if the agent is killed.',
         '',
         'Queue-to-start is the server\'s `started_at - queued_at` (millisecond timestamps):',
         'QueueJob, the scheduler, AssignJob down the worker\'s stream, the spawn, and',

@@ -441,8 +441,9 @@ class Integration(Tests):
                  what='k9 to leave RUNNING')
         reasons = [t.get('reason', '') for t in history(h.addr, 'k9')]
         assert any('worker lost' in r for r in reasons), reasons
+        # Nor does its process: the agent's reaper kills the job's group.
         pid = int(open(pidfile).read())
-        os.kill(pid, signal.SIGKILL)  # the orphan of the killed agent
+        wait_for(lambda: process_gone(pid), what='the job process %d to be killed' % pid)
         # A new agent takes over the queue.
         self.worker(h, 'rescuer', TOKEN, d)
         call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'k9'}) \
@@ -649,6 +650,15 @@ def nghttp(h, path, body, headers=()):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     os.unlink(f)
     return p.stdout + p.stderr
+
+
+def process_gone(pid):
+    """Gone, or a zombie waiting for its new parent to reap it."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
 
 
 def port_free(port):

@@ -210,6 +210,7 @@ static void on_exit_cb(void *userdata, const hodei_run_result *res)
 	if (a->cfg->verbose)
 		agent_log("info", "job done job=%s attempt=%d exit=%d", a->job_id, a->attempt,
 		          res->exit_code);
+	reaper_remove(hodei_process_pid(a->proc));
 	hodei_process_free(a->proc);
 	a->proc = NULL;
 	a->job_id[0] = '\0';
@@ -298,6 +299,7 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 		a->job_id[0] = '\0';
 		return;
 	}
+	reaper_add(hodei_process_pid(a->proc));
 	send_started(a, job, hodei_process_pid(a->proc));
 	if (a->cfg->verbose)
 		agent_log("info", "job started job=%s attempt=%d pid=%d", job->job_id, job->attempt,
@@ -309,7 +311,9 @@ static void kill_job(agent *a)
 	if (a->proc) {
 		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
 		          a->job_id, a->attempt);
+		int pgid = hodei_process_pid(a->proc);
 		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
+		reaper_remove(pgid);
 		a->proc = NULL;
 	}
 	free_batch(a);
