@@ -62,3 +62,33 @@ def test_pip_install_offline(tmp_path):
                           text=True, env=env, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0.1.0"
+
+
+@pytest.mark.skipif(shutil.which(os.environ.get("CC", "cc")) is None, reason="no C compiler")
+def test_struct_layouts_match_the_compiler(tmp_path):
+    """cffi's ABI-mode layout of every public struct (size, each field's
+    offset) is what the C compiler gives."""
+    import re
+
+    from hodei._cdef import CDEF
+    from hodei._native import ffi
+    names = sorted(set(re.findall(r"typedef struct (\w+) \{", CDEF)))
+    assert "hodei_job_spec" in names and "hodei_event" in names
+    checks = []
+    expected = []
+    for name in names:
+        checks.append('printf("%%s %%zu\\n", "%s", sizeof(%s));' % (name, name))
+        expected.append("%s %d" % (name, ffi.sizeof(name)))
+        for field, _ in ffi.typeof(name).fields:
+            checks.append('printf("%%s.%%s %%zu\\n", "%s", "%s", offsetof(%s, %s));'
+                          % (name, field, name, field))
+            expected.append("%s.%s %d" % (name, field, ffi.offsetof(name, field)))
+    source = tmp_path / "layout.c"
+    source.write_text("#include <stddef.h>\n#include <stdio.h>\n#include <hodei/hodei.h>\n"
+                      "int main(void)\n{\n%s\nreturn 0;\n}\n" % "\n".join(checks))
+    exe = tmp_path / "layout"
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-I", os.path.join(ROOT, "include"), "-o", str(exe), str(source)],
+                   check=True)
+    got = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    assert got.splitlines() == expected
