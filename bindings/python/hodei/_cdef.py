@@ -154,14 +154,14 @@ typedef struct hodei_job_filter {
  size_t limit;
  int order;
 } hodei_job_filter;
-typedef struct hodei_job_list {
+typedef struct hodei_job_page {
  size_t count;
  hodei_job **jobs;
  char *next_cursor;
-} hodei_job_list;
- int hodei_job_list_get(hodei_job_list **out, hodei_ctx *ctx,
+} hodei_job_page;
+ int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx,
                                 const hodei_job_filter *filter);
- void hodei_job_list_free(hodei_job_list *list);
+ void hodei_job_page_free(hodei_job_page *page);
  int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,
                                  int64_t *count);
 typedef struct hodei_transition {
@@ -343,10 +343,10 @@ typedef struct hodei_provider_info {
  int64_t created_at;
  int64_t updated_at;
 } hodei_provider_info;
-typedef struct hodei_provider_list {
+typedef struct hodei_provider_array {
  size_t count;
  hodei_provider_info **items;
-} hodei_provider_list;
+} hodei_provider_array;
  int hodei_provider_add(hodei_ctx *ctx, const hodei_provider_config *cfg);
  int hodei_provider_update(hodei_ctx *ctx, const hodei_provider_config *cfg);
  int hodei_provider_remove(hodei_ctx *ctx, const char *name);
@@ -354,9 +354,9 @@ typedef struct hodei_provider_list {
                                            const char *message);
  int hodei_provider_get(hodei_provider_info **out, hodei_ctx *ctx,
                                     const char *name);
- int hodei_provider_list_get(hodei_provider_list **out, hodei_ctx *ctx);
+ int hodei_provider_list(hodei_provider_array **out, hodei_ctx *ctx);
  void hodei_provider_info_free(hodei_provider_info *info);
- void hodei_provider_list_free(hodei_provider_list *list);
+ void hodei_provider_array_free(hodei_provider_array *list);
 typedef struct hodei_health_entry {
  int64_t at;
  int status;
@@ -386,12 +386,12 @@ typedef struct hodei_worker_info {
  int64_t last_seen;
  int64_t jobs_run;
 } hodei_worker_info;
-typedef struct hodei_worker_list {
+typedef struct hodei_worker_array {
  size_t count;
  hodei_worker_info *items;
-} hodei_worker_list;
- int hodei_worker_list_get(hodei_worker_list **out, hodei_ctx *ctx);
- void hodei_worker_list_free(hodei_worker_list *list);
+} hodei_worker_array;
+ int hodei_worker_list(hodei_worker_array **out, hodei_ctx *ctx);
+ void hodei_worker_array_free(hodei_worker_array *list);
 typedef struct hodei_provider hodei_provider;
 typedef struct hodei_worker hodei_worker;
 typedef struct hodei_run_request {

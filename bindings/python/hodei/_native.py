@@ -76,7 +76,9 @@ def load():
         tried = []
         for path in candidates():
             try:
-                lib = ffi.dlopen(path)
+                # Never unloaded: its loop threads may outlive the lib object
+                # at interpreter exit.
+                lib = ffi.dlopen(path, ffi.RTLD_NOW | ffi.RTLD_NODELETE)
             except OSError as e:
                 tried.append("%s: %s" % (path, e))
                 continue

@@ -264,7 +264,7 @@ class Context:
         arena = Arena()
         flt = self._filter(arena, state, search, order)
         jobs = []
-        out = ffi.new("hodei_job_list **")
+        out = ffi.new("hodei_job_page **")
         while limit is None or len(jobs) < limit:
             flt.limit = 1000 if limit is None else min(1000, limit - len(jobs))
             check(lib.hodei_job_list(out, self._ptr(), flt))
@@ -277,7 +277,7 @@ class Context:
                     break
                 flt.cursor = arena.keep(ffi.new("char[]", ffi.string(page.next_cursor)))
             finally:
-                lib.hodei_job_list_free(page)
+                lib.hodei_job_page_free(page)
         return jobs
 
     def count(self, state=None, *, search=None):
@@ -305,8 +305,7 @@ class Context:
         check(lib.hodei_range_parse(Arena().string(range, "range"), code))
         out = ffi.new("hodei_metrics **")
         check(lib.hodei_metrics_get(out, self._ptr(), code[0]))
-        bounds_ptr = lib.hodei_metrics_duration_bounds()
-        bounds = [bounds_ptr[i] for i in range(C.HODEI_DURATION_BUCKETS)]
+        bounds = ffi.unpack(lib.hodei_metrics_duration_bounds(), C.HODEI_DURATION_BUCKETS)
         try:
             return types.metrics(out[0], str(range).lower(), bounds)
         finally:
@@ -314,25 +313,25 @@ class Context:
 
     def providers(self):
         """Registered providers (list of ProviderInfo)."""
-        out = ffi.new("hodei_provider_list **")
+        out = ffi.new("hodei_provider_array **")
         check(lib.hodei_provider_list(out, self._ptr()))
         try:
             lst = out[0]
             return [types.provider_info(lst.items[i], _provider_status_name)
                     for i in range(lst.count)]
         finally:
-            lib.hodei_provider_list_free(out[0])
+            lib.hodei_provider_array_free(out[0])
 
     def workers(self):
         """Workers that exist now (list of WorkerInfo)."""
-        out = ffi.new("hodei_worker_list **")
+        out = ffi.new("hodei_worker_array **")
         check(lib.hodei_worker_list(out, self._ptr()))
         try:
             lst = out[0]
             return [types.worker_info(lst.items[i], _worker_state_name)
                     for i in range(lst.count)]
         finally:
-            lib.hodei_worker_list_free(out[0])
+            lib.hodei_worker_array_free(out[0])
 
     @property
     def max_queue_size(self):
