@@ -228,20 +228,20 @@ typedef struct hodei_job_filter {
 
 #define HODEI_JOB_FILTER_INIT { HODEI_JOB_FILTER_VERSION, 0, 0, 0, 0, 0 }
 
-typedef struct hodei_job_list {
+typedef struct hodei_job_page {
 	size_t count;
 	hodei_job **jobs;
 	/** Cursor of the next page, NULL when this is the last. */
 	char *next_cursor;
-} hodei_job_list;
+} hodei_job_page;
 
 /**
  * One page of jobs.  Uses keyset pagination, so every page costs the same
  * however many jobs are stored.  Errors: HODEI_EINVAL (bad cursor or limit).
  */
-HODEI_EXTERN int hodei_job_list(hodei_job_list **out, hodei_ctx *ctx,
+HODEI_EXTERN int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx,
                                 const hodei_job_filter *filter);
-HODEI_EXTERN void hodei_job_list_free(hodei_job_list *list);
+HODEI_EXTERN void hodei_job_page_free(hodei_job_page *page);
 
 /** Number of jobs matching filter (cursor and limit are ignored). */
 HODEI_EXTERN int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,

@@ -71,10 +71,10 @@ typedef struct hodei_provider_info {
 	int64_t updated_at;
 } hodei_provider_info;
 
-typedef struct hodei_provider_list {
+typedef struct hodei_provider_array {
 	size_t count;
 	hodei_provider_info **items;
-} hodei_provider_list;
+} hodei_provider_array;
 
 /**
  * Register a provider and start it.  Errors: HODEI_EINVAL (the message
@@ -106,9 +106,9 @@ HODEI_EXTERN int hodei_provider_set_status(hodei_ctx *ctx, const char *name, int
 
 HODEI_EXTERN int hodei_provider_get(hodei_provider_info **out, hodei_ctx *ctx,
                                     const char *name);
-HODEI_EXTERN int hodei_provider_list(hodei_provider_list **out, hodei_ctx *ctx);
+HODEI_EXTERN int hodei_provider_list(hodei_provider_array **out, hodei_ctx *ctx);
 HODEI_EXTERN void hodei_provider_info_free(hodei_provider_info *info);
-HODEI_EXTERN void hodei_provider_list_free(hodei_provider_list *list);
+HODEI_EXTERN void hodei_provider_array_free(hodei_provider_array *list);
 
 typedef struct hodei_health_entry {
 	int64_t at;
@@ -146,14 +146,14 @@ typedef struct hodei_worker_info {
 	int64_t jobs_run;
 } hodei_worker_info;
 
-typedef struct hodei_worker_list {
+typedef struct hodei_worker_array {
 	size_t count;
 	hodei_worker_info *items;
-} hodei_worker_list;
+} hodei_worker_array;
 
 /** The workers that exist now. */
-HODEI_EXTERN int hodei_worker_list(hodei_worker_list **out, hodei_ctx *ctx);
-HODEI_EXTERN void hodei_worker_list_free(hodei_worker_list *list);
+HODEI_EXTERN int hodei_worker_list(hodei_worker_array **out, hodei_ctx *ctx);
+HODEI_EXTERN void hodei_worker_array_free(hodei_worker_array *list);
 
 #ifdef __cplusplus
 }

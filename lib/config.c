@@ -1,0 +1,80 @@
+/*
+ * Configuration: every HODEI_* environment variable libhodei reads is read
+ * here, and only here.  Explicit options win over the environment, which
+ * wins over the built-in defaults.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int env_int(const char *name, int64_t min, int64_t max, int64_t *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	*out = 0;
+	if (!v || !*v)
+		return 0;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || n < min || n > max)
+		return hodei__err(HODEI_EINVAL, "%s: must be an integer from %lld to %lld, got '%s'",
+		                  name, (long long)min, (long long)max, v);
+	*out = n;
+	return 0;
+}
+
+static int read_env(hodei__config *env)
+{
+	int64_t v;
+	const char *sync;
+	int rc;
+
+	if ((rc = env_int("HODEI_MAX_QUEUE_SIZE", 0, INT64_MAX, &v)))
+		return rc;
+	env->max_queue_size = v;
+	if ((rc = env_int("HODEI_LOG_RETENTION_DAYS", 0, 36500, &v)))
+		return rc;
+	env->log_retention_days = (int)v;
+	if ((rc = env_int("HODEI_LOCAL_WORKERS", 0, 4096, &v)))
+		return rc;
+	env->local_workers = (unsigned int)v;
+	sync = getenv("HODEI_SYNC");
+	if (sync && *sync) {
+		if (strcasecmp(sync, "full") == 0)
+			env->sync_full = 1;
+		else if (strcasecmp(sync, "normal") != 0)
+			return hodei__err(HODEI_EINVAL, "HODEI_SYNC: must be 'normal' or 'full', got '%s'",
+			                  sync);
+	}
+	return 0;
+}
+
+int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
+{
+	hodei__config env = { 0 };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	if (!(opts->flags & HODEI_CTX_IGNORE_ENV) && (rc = read_env(&env)))
+		return rc;
+	if (opts->max_queue_size < -1)
+		return hodei__err(HODEI_EINVAL, "max_queue_size: must be -1, 0 or positive");
+	if (opts->log_retention_days < 0)
+		return hodei__err(HODEI_EINVAL, "log_retention_days: must not be negative");
+	cfg->max_queue_size = opts->max_queue_size ? opts->max_queue_size
+	                      : env.max_queue_size ? env.max_queue_size : -1;
+	cfg->log_retention_days = opts->log_retention_days ? opts->log_retention_days
+	                          : env.log_retention_days ? env.log_retention_days : 7;
+	cfg->local_workers = opts->local_workers ? opts->local_workers
+	                     : env.local_workers ? env.local_workers
+	                     : (unsigned int)(ncpu > 0 ? ncpu : 1);
+	cfg->sync_full = env.sync_full;
+	cfg->kill_grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms : 5000;
+	cfg->worker_idle_ms = opts->worker_idle_ms > 0 ? opts->worker_idle_ms : 60000;
+	cfg->retry_backoff_ms = opts->retry_backoff_ms > 0 ? opts->retry_backoff_ms : 1000;
+	return 0;
+}

@@ -1,0 +1,270 @@
+/*
+ * Subscriptions: events to callbacks on the loop, or into bounded queues
+ * that signal an eventfd (see event.h for the overflow rule).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct hodei_sub {
+	struct hodei_sub *next;
+	hodei_ctx *ctx;
+	unsigned int mask;
+	char *job_id;
+	hodei_event_fn callback;
+	void *userdata;
+	size_t max_queued;
+	int fd;
+	hodei_event **q; /* ring */
+	size_t head, len, cap;
+	int64_t dropped;
+	bool dropping;
+	pthread_cond_t cond;
+};
+
+static hodei_event *event_copy(const hodei_event *ev)
+{
+	hodei_event *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *ev;
+	c->job_id = hodei__strdup(ev->job_id);
+	c->reason = hodei__strdup(ev->reason);
+	c->worker_id = hodei__strdup(ev->worker_id);
+	c->provider = hodei__strdup(ev->provider);
+	if (ev->type == HODEI_EVENT_JOB_LOG)
+		c->line.text = hodei__strndup(ev->line.text, ev->line.len);
+	return c;
+}
+
+void hodei_event_free(hodei_event *ev)
+{
+	if (!ev)
+		return;
+	free((char *)ev->job_id);
+	free((char *)ev->reason);
+	free((char *)ev->worker_id);
+	free((char *)ev->provider);
+	if (ev->type == HODEI_EVENT_JOB_LOG)
+		free((char *)ev->line.text);
+	free(ev);
+}
+
+static void push(hodei_sub *s, hodei_event *ev)
+{
+	if (s->len == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		hodei_event **q = calloc(cap, sizeof(*q));
+
+		for (size_t i = 0; i < s->len; i++)
+			q[i] = s->q[(s->head + i) % s->cap];
+		free(s->q);
+		s->q = q;
+		s->head = 0;
+		s->cap = cap;
+	}
+	s->q[(s->head + s->len++) % s->cap] = ev;
+	if (s->len == 1) {
+		uint64_t one = 1;
+
+		if (write(s->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return;
+	}
+	pthread_cond_broadcast(&s->cond);
+}
+
+static void push_overflow(hodei_sub *s)
+{
+	hodei_event ev = { 0 };
+
+	ev.version = 1;
+	ev.type = HODEI_EVENT_OVERFLOW;
+	ev.job_id = s->job_id;
+	ev.dropped = s->dropped;
+	ev.at_us = hodei__now_us();
+	push(s, event_copy(&ev));
+	s->dropped = 0;
+	s->dropping = false;
+}
+
+static void enqueue(hodei_sub *s, const hodei_event *ev)
+{
+	bool is_log = ev->type == HODEI_EVENT_JOB_LOG;
+
+	if (is_log && (s->dropping || s->len >= s->max_queued)) {
+		if (s->len < s->max_queued) {
+			push_overflow(s);
+		} else {
+			s->dropped++;
+			s->dropping = true;
+			return;
+		}
+	}
+	push(s, event_copy(ev));
+}
+
+void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
+{
+	hodei_sub *s = ctx->subs, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		if (!(s->mask & (unsigned int)ev->type))
+			continue;
+		if (s->job_id && (!ev->job_id || strcmp(s->job_id, ev->job_id) != 0))
+			continue;
+		if (s->callback)
+			s->callback(ev, s->userdata);
+		else
+			enqueue(s, ev);
+	}
+}
+
+int hodei_sub_open(hodei_sub **out, hodei_ctx *ctx, const hodei_sub_options *opts)
+{
+	hodei_sub *s;
+
+	hodei__err_clear();
+	*out = NULL;
+	if (!ctx || !opts)
+		return hodei__err(HODEI_EINVAL, "options: NULL");
+	if (opts->version == 0 || opts->version > HODEI_SUB_OPTIONS_VERSION)
+		return hodei__err(HODEI_EVERSION, "options: unknown version %u", opts->version);
+	if (opts->mask & ~(unsigned int)HODEI_EVENT_ALL)
+		return hodei__err(HODEI_EINVAL, "mask: unknown event bits 0x%x", opts->mask);
+	s = calloc(1, sizeof(*s));
+	s->ctx = ctx;
+	s->mask = opts->mask ? opts->mask : HODEI_EVENT_ALL;
+	s->mask |= HODEI_EVENT_OVERFLOW;
+	s->job_id = hodei__strdup(opts->job_id);
+	s->callback = opts->callback;
+	s->userdata = opts->userdata;
+	s->max_queued = opts->max_queued ? opts->max_queued : 65536;
+	s->fd = -1;
+	if (!s->callback) {
+		pthread_condattr_t ca;
+
+		s->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->fd < 0) {
+			free(s->job_id);
+			free(s);
+			return hodei__err(HODEI_EIO, "eventfd: %s", strerror(errno));
+		}
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	hodei__lock(ctx);
+	s->next = ctx->subs;
+	ctx->subs = s;
+	hodei__unlock(ctx);
+	*out = s;
+	return 0;
+}
+
+static void sub_free(hodei_sub *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		hodei_event_free(s->q[(s->head + i) % s->cap]);
+	free(s->q);
+	if (s->fd >= 0) {
+		close(s->fd);
+		pthread_cond_destroy(&s->cond);
+	}
+	free(s->job_id);
+	free(s);
+}
+
+void hodei_sub_close(hodei_sub *s)
+{
+	hodei_ctx *ctx;
+
+	if (!s)
+		return;
+	ctx = s->ctx;
+	hodei__lock(ctx);
+	for (hodei_sub **pp = &ctx->subs; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	hodei__unlock(ctx);
+	sub_free(s);
+}
+
+void hodei__subs_close_all(hodei_ctx *ctx)
+{
+	while (ctx->subs) {
+		hodei_sub *s = ctx->subs;
+
+		ctx->subs = s->next;
+		sub_free(s);
+	}
+}
+
+int hodei_sub_fd(hodei_sub *s)
+{
+	return s ? s->fd : -1;
+}
+
+int hodei_sub_next(hodei_sub *s, hodei_event **out)
+{
+	hodei_ctx *ctx = s->ctx;
+	int rc = HODEI_EAGAIN;
+
+	*out = NULL;
+	hodei__lock(ctx);
+	if (s->len > 0) {
+		*out = s->q[s->head];
+		s->head = (s->head + 1) % s->cap;
+		s->len--;
+		rc = 0;
+	}
+	if (s->dropping && s->len < s->max_queued)
+		push_overflow(s);
+	if (s->len == 0 && s->fd >= 0) {
+		uint64_t v;
+
+		if (read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			rc = rc ? rc : 0;
+	}
+	hodei__unlock(ctx);
+	return rc;
+}
+
+int hodei_sub_wait(hodei_sub *s, int64_t timeout_ms)
+{
+	hodei_ctx *ctx = s->ctx;
+	struct timespec deadline;
+	int rc = 0;
+
+	if (!ctx->own_base || s->callback)
+		return hodei__err(HODEI_EINVAL, "hodei_sub_wait: needs an own-loop context and a"
+		                                " queue subscription");
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (timeout_ms >= 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
+	hodei__lock(ctx);
+	while (s->len == 0 && rc == 0) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&s->cond, &ctx->mu);
+		else if (pthread_cond_timedwait(&s->cond, &ctx->mu, &deadline) == ETIMEDOUT)
+			rc = s->len ? 0 : hodei__err(HODEI_ETIMEDOUT, "no event within %lld ms",
+			                             (long long)timeout_ms);
+	}
+	hodei__unlock(ctx);
+	return rc;
+}

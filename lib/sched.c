@@ -1,0 +1,508 @@
+/*
+ * The scheduler: the run queue, placement of queued jobs on idle workers,
+ * provisioning when none is idle, and what happens when a run ends or a
+ * worker is lost.  Runs on the loop thread with the context locked.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "internal.h"
+
+static int vec_push(struct hodei__qvec *q, hodei__qent e)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		hodei__qent *v = realloc(q->v, cap * sizeof(*v));
+
+		if (!v)
+			return HODEI_ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->len++] = e;
+	return 0;
+}
+
+static void arm_delay(hodei_ctx *ctx)
+{
+	int64_t next = INT64_MAX, now = hodei__now_ms();
+	struct timeval tv;
+
+	for (size_t i = 0; i < ctx->delayed.len; i++)
+		if (ctx->delayed.v[i].not_before < next)
+			next = ctx->delayed.v[i].not_before;
+	if (next == INT64_MAX)
+		return;
+	next = next > now ? next - now : 0;
+	tv.tv_sec = next / 1000;
+	tv.tv_usec = (next % 1000) * 1000;
+	event_add(ctx->delay_ev, &tv);
+}
+
+void hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
+                          int64_t not_before)
+{
+	hodei__qent e = { seq, qseq, priority };
+
+	if (not_before > hodei__now_ms()) {
+		struct hodei__dvec *d = &ctx->delayed;
+
+		if (d->len == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 16;
+			d->v = realloc(d->v, d->cap * sizeof(*d->v));
+		}
+		d->v[d->len].e = e;
+		d->v[d->len++].not_before = not_before;
+		arm_delay(ctx);
+		return;
+	}
+	hodei__queue_push(&ctx->queue, e);
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+	int64_t now = hodei__now_ms();
+
+	(void)fd;
+	(void)what;
+	hodei__lock(ctx);
+	for (size_t i = 0; i < ctx->delayed.len;) {
+		if (ctx->delayed.v[i].not_before <= now) {
+			hodei__queue_push(&ctx->queue, ctx->delayed.v[i].e);
+			ctx->delayed.v[i] = ctx->delayed.v[--ctx->delayed.len];
+		} else {
+			i++;
+		}
+	}
+	arm_delay(ctx);
+	hodei__sched_kick(ctx);
+	hodei__unlock(ctx);
+}
+
+void hodei__sched_unpark(hodei_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->parked.len; i++)
+		hodei__queue_push(&ctx->queue, ctx->parked.v[i]);
+	ctx->parked.len = 0;
+	hodei__sched_kick(ctx);
+}
+
+hodei__active *hodei__active_find(hodei_ctx *ctx, int64_t seq)
+{
+	for (hodei__active *a = ctx->active; a; a = a->next)
+		if (a->seq == seq)
+			return a;
+	return NULL;
+}
+
+hodei__active *hodei__active_find_id(hodei_ctx *ctx, const char *id)
+{
+	for (hodei__active *a = ctx->active; a; a = a->next)
+		if (strcmp(a->id, id) == 0)
+			return a;
+	return NULL;
+}
+
+static void active_remove(hodei_ctx *ctx, hodei__active *a)
+{
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		ctx->active = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	free(a->id);
+	free(a);
+}
+
+/* Is there any provider that could ever take this job?  NULL message = yes. */
+static const char *placement_problem(hodei_ctx *ctx, const hodei_job *job, char *buf,
+                                     size_t len)
+{
+	bool pinned_exists = false;
+
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next) {
+		if (job->provider_pin && strcmp(job->provider_pin, p->cfg.name) != 0)
+			continue;
+		pinned_exists = true;
+		if ((!p->cfg.max_memory_bytes || job->memory_bytes <= p->cfg.max_memory_bytes) &&
+		    (!p->cfg.max_vcpus || job->cpu_millis <= p->cfg.max_vcpus * 1000u))
+			return NULL;
+	}
+	if (!pinned_exists)
+		return NULL; /* the provider may be added later: wait for it */
+	snprintf(buf, len, "no provider can offer %u millicores and %llu bytes of memory",
+	         job->cpu_millis, (unsigned long long)job->memory_bytes);
+	return buf;
+}
+
+static bool any_accepting(hodei_ctx *ctx, const hodei_job *job)
+{
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
+		if (hodei__provider_accepts(p, job))
+			return true;
+	return false;
+}
+
+static hodei_worker *idle_worker_for(hodei_ctx *ctx, const hodei_job *job)
+{
+	for (hodei_worker *w = ctx->workers; w; w = w->next)
+		if (w->state == HODEI_WORKER_IDLE && !w->job && hodei__provider_accepts(w->prov, job))
+			return w;
+	return NULL;
+}
+
+static unsigned int starting_workers(hodei_ctx *ctx)
+{
+	unsigned int n = 0;
+
+	for (hodei_worker *w = ctx->workers; w; w = w->next)
+		n += w->state == HODEI_WORKER_STARTING;
+	return n;
+}
+
+static void provision_for(hodei_ctx *ctx, const hodei_job *job)
+{
+	if (starting_workers(ctx) >= ctx->queue.len)
+		return;
+	/* What the worker is for: providers size it (container limits) from this. */
+	hodei_run_request hint;
+
+	memset(&hint, 0, sizeof(hint));
+	hint.version = HODEI_RUN_REQUEST_VERSION;
+	hint.job_id = job->id;
+	hint.attempt = job->attempt;
+	hint.timeout_ms = job->timeout_ms;
+	hint.cpu_millis = job->cpu_millis;
+	hint.memory_bytes = job->memory_bytes;
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next) {
+		hodei_worker *w;
+
+		if (!p->ops->provision || !hodei__provider_accepts(p, job) ||
+		    p->workers >= hodei__provider_capacity(p))
+			continue;
+		if (hodei__worker_new(ctx, p, &w) != 0)
+			continue;
+		if (p->ops->provision(p->state, w, &hint) != 0) {
+			hodei__diag(ctx, HODEI_DIAG_WARN, "provider %s: provision failed: %s", p->cfg.name,
+			            hodei_error_last());
+			hodei__worker_destroy(w);
+			continue;
+		}
+		return;
+	}
+}
+
+static void fail_unplaceable(hodei_ctx *ctx, hodei_job *job, const char *why)
+{
+	hodei__jobupd u = { 0 };
+
+	u.state = HODEI_JOB_FAILED;
+	u.attempt = job->attempt;
+	u.reason = why;
+	u.at = hodei__now_ms();
+	hodei__job_transition(ctx, job->seq, job->id, HODEI_JOB_QUEUED, &u);
+}
+
+static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
+{
+	hodei__jobupd u = { 0 };
+	hodei__active *a = calloc(1, sizeof(*a));
+	int rc;
+
+	u.state = HODEI_JOB_ASSIGNED;
+	u.attempt = job->attempt;
+	u.at = hodei__now_ms();
+	u.set_worker = 1;
+	u.worker_id = w->id;
+	u.provider = w->prov->cfg.name;
+	a->seq = job->seq;
+	a->id = strdup(job->id);
+	a->state = HODEI_JOB_ASSIGNED;
+	a->attempt = job->attempt;
+	a->max_retries = job->max_retries;
+	a->priority = job->priority;
+	a->next_log_seq = job->log_lines + 1;
+	a->worker = w;
+	a->next = ctx->active;
+	if (ctx->active)
+		ctx->active->prev = a;
+	ctx->active = a;
+	if ((rc = hodei__job_transition(ctx, job->seq, job->id, HODEI_JOB_QUEUED, &u))) {
+		active_remove(ctx, a);
+		return rc;
+	}
+	w->job = a;
+	w->state = HODEI_WORKER_BUSY;
+	w->prov->busy++;
+	return hodei__worker_start_job(w, a, job);
+}
+
+static void pump_once(hodei_ctx *ctx)
+{
+	hodei__qent e;
+	char why[160];
+
+	while (hodei__queue_peek(&ctx->queue, &e) && !ctx->closing) {
+		hodei_worker *w;
+		const char *problem;
+
+		if (!ctx->head || ctx->head->seq != e.seq) {
+			hodei_job_free(ctx->head);
+			ctx->head = NULL;
+			if (hodei__store_load_job(ctx->store, e.seq, NULL, &ctx->head) != 0) {
+				hodei__queue_pop(&ctx->queue, &e);
+				continue;
+			}
+		}
+		if (ctx->head->state != HODEI_JOB_QUEUED) { /* cancelled while queued */
+			hodei__queue_pop(&ctx->queue, &e);
+			continue;
+		}
+		if ((problem = placement_problem(ctx, ctx->head, why, sizeof(why)))) {
+			hodei__queue_pop(&ctx->queue, &e);
+			fail_unplaceable(ctx, ctx->head, problem);
+			continue;
+		}
+		if (!any_accepting(ctx, ctx->head)) {
+			hodei__queue_pop(&ctx->queue, &e);
+			vec_push(&ctx->parked, e);
+			continue;
+		}
+		if ((w = idle_worker_for(ctx, ctx->head))) {
+			hodei_job *job = ctx->head;
+
+			ctx->head = NULL;
+			hodei__queue_pop(&ctx->queue, &e);
+			assign(ctx, job, w);
+			hodei_job_free(job);
+			continue;
+		}
+		provision_for(ctx, ctx->head);
+		if (!ctx->pump_again)
+			break;
+		ctx->pump_again = false;
+	}
+}
+
+static void pump(hodei_ctx *ctx)
+{
+	if (ctx->pumping) {
+		ctx->pump_again = true;
+		return;
+	}
+	ctx->pumping = true;
+	do {
+		ctx->pump_again = false;
+		pump_once(ctx);
+	} while (ctx->pump_again);
+	ctx->pumping = false;
+}
+
+static void on_pump(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	hodei__lock(ctx);
+	pump(ctx);
+	hodei__unlock(ctx);
+}
+
+void hodei__sched_kick(hodei_ctx *ctx)
+{
+	if (ctx->pumping)
+		ctx->pump_again = true;
+	else if (ctx->pump_ev)
+		event_active(ctx->pump_ev, EV_TIMEOUT, 0);
+}
+
+/* Apply what a finished or lost run means: final state, maybe a requeue. */
+static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
+                     const hodei_run_result *res)
+{
+	hodei__jobupd u = { 0 };
+	hodei_worker *w = a->worker;
+	int64_t now = hodei__now_ms();
+
+	hodei__log_flush(ctx);
+	u.state = o->state;
+	u.attempt = a->attempt;
+	u.reason = o->reason[0] ? o->reason : NULL;
+	u.at = now;
+	if (res) {
+		u.set_result = 1;
+		u.exit_code = res->exit_code;
+		u.term_signal = res->term_signal;
+		u.cpu_time_us = res->cpu_time_us;
+		u.max_rss_kb = res->max_rss_kb;
+	}
+	if (a->started_at)
+		hodei__metrics_record_run(ctx, a->started_at, now);
+	hodei__tx_begin(ctx);
+	hodei__job_transition(ctx, a->seq, a->id, a->state, &u);
+	if (o->requeue) {
+		hodei__jobupd q = { 0 };
+
+		q.state = HODEI_JOB_QUEUED;
+		q.attempt = a->attempt + 1;
+		q.at = now;
+		q.reason = o->reason;
+		q.set_queue = 1;
+		hodei__store_next_qseq(ctx->store, &q.qseq);
+		q.not_before = now + o->delay_ms;
+		hodei__log_system(ctx, a, "attempt %d %s; retrying as attempt %d", a->attempt,
+		                  o->reason, a->attempt + 1);
+		hodei__job_transition(ctx, a->seq, a->id, o->state, &q);
+		hodei__tx_end(ctx, 0);
+		/* The next attempt numbers its lines after the stored count: store
+		 * the line just logged first, or its number would be taken twice. */
+		hodei__log_flush(ctx);
+		hodei__sched_enqueue(ctx, a->seq, a->priority, q.qseq, q.not_before);
+	} else {
+		hodei__tx_end(ctx, 0);
+	}
+	if (w) {
+		w->job = NULL;
+		w->prov->busy--;
+	}
+	active_remove(ctx, a);
+	hodei__sched_kick(ctx);
+}
+
+void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_result *res)
+{
+	hodei__outcome o;
+
+	hodei__outcome_of_run(&o, res, a->attempt, a->max_retries, a->cancel_requested,
+	                      ctx->cfg.retry_backoff_ms);
+	conclude(ctx, a, &o, res);
+}
+
+void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why)
+{
+	hodei__outcome o;
+
+	hodei__outcome_of_loss(&o, why, a->attempt, a->max_retries, a->cancel_requested,
+	                       ctx->cfg.retry_backoff_ms);
+	hodei__log_system(ctx, a, "worker lost: %s", why);
+	conclude(ctx, a, &o, NULL);
+}
+
+int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state)
+{
+	hodei__active *a = hodei__active_find(ctx, seq);
+	hodei_worker *w;
+
+	if (!a) {
+		hodei__jobupd u = { 0 };
+		hodei_job *job = NULL;
+		int rc = hodei__store_load_job(ctx->store, seq, NULL, &job);
+
+		if (rc)
+			return rc;
+		u.state = HODEI_JOB_CANCELLED;
+		u.attempt = job->attempt;
+		u.reason = "cancelled while queued";
+		u.at = hodei__now_ms();
+		rc = hodei__job_transition(ctx, seq, job->id, state, &u);
+		hodei_job_free(job);
+		return rc;
+	}
+	a->cancel_requested = true;
+	w = a->worker;
+	if (w && w->agent_ops && w->agent_ops->cancel)
+		w->agent_ops->cancel(w->agent, w);
+	else if (w && w->prov->ops->cancel)
+		w->prov->ops->cancel(w->prov->state, w);
+	return 0;
+}
+
+typedef struct recover_ctx {
+	hodei_ctx *ctx;
+	int64_t lost;
+} recover_ctx;
+
+static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t qseq,
+                        int64_t not_before, int attempt, int max_retries, int64_t pid,
+                        int64_t pid_start)
+{
+	recover_ctx *rc = ud;
+	hodei_ctx *ctx = rc->ctx;
+	hodei__active *a;
+	hodei__outcome o;
+
+	if (state == HODEI_JOB_QUEUED) {
+		hodei__sched_enqueue(ctx, seq, priority, qseq, not_before);
+		return;
+	}
+	/* an orphan of a local run, still going: stop it before running it again */
+	if (pid > 0 && pid_start > 0 && hodei__proc_starttime((int)pid) == pid_start)
+		kill(-(pid_t)pid, SIGKILL);
+	a = calloc(1, sizeof(*a));
+	a->seq = seq;
+	a->state = state;
+	a->attempt = attempt;
+	a->max_retries = max_retries;
+	a->priority = priority;
+	a->next = ctx->active;
+	if (ctx->active)
+		ctx->active->prev = a;
+	ctx->active = a;
+	{
+		hodei_job *job = NULL;
+
+		if (hodei__store_load_job(ctx->store, seq, NULL, &job) == 0) {
+			a->id = strdup(job->id);
+			a->next_log_seq = job->log_lines + 1;
+		}
+		hodei_job_free(job);
+	}
+	if (!a->id)
+		a->id = strdup("");
+	hodei__outcome_of_loss(&o, "the process that ran it stopped (restart recovery)",
+	                       attempt, max_retries, false, 0);
+	hodei__log_system(ctx, a, "worker lost: the process that ran it stopped");
+	conclude(ctx, a, &o, NULL);
+	rc->lost++;
+}
+
+int hodei__sched_recover(hodei_ctx *ctx)
+{
+	recover_ctx rc = { ctx, 0 };
+	int r = hodei__store_scan_active(ctx->store, recover_one, &rc);
+
+	if (rc.lost)
+		hodei__diag(ctx, HODEI_DIAG_WARN, "recovery: %lld job(s) were running when the last"
+		            " process stopped", (long long)rc.lost);
+	return r;
+}
+
+int hodei__sched_init(hodei_ctx *ctx)
+{
+	ctx->pump_ev = event_new(ctx->base, -1, 0, on_pump, ctx);
+	ctx->delay_ev = evtimer_new(ctx->base, on_delay, ctx);
+	return ctx->pump_ev && ctx->delay_ev ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
+}
+
+void hodei__sched_fini(hodei_ctx *ctx)
+{
+	while (ctx->active)
+		active_remove(ctx, ctx->active);
+	hodei_job_free(ctx->head);
+	ctx->head = NULL;
+	hodei__queue_free(&ctx->queue);
+	free(ctx->parked.v);
+	free(ctx->delayed.v);
+	if (ctx->pump_ev)
+		event_free(ctx->pump_ev);
+	if (ctx->delay_ev)
+		event_free(ctx->delay_ev);
+	ctx->pump_ev = ctx->delay_ev = NULL;
+}

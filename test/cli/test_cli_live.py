@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""hodei-jobs-cli against a live hodeid: every example of the manual's "Uso de
+la CLI" section as printed, and what a user would check afterwards (the job
+ran, its arguments and environment arrived intact, its log printed, the exit
+codes), plus unknown ids, --wait, pagination, colours and a server restart
+under `logs --follow`.
+
+usage: test_cli_live.py PATH-TO-hodei-jobs-cli PATH-TO-hodeid
+"""
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI, HODEID = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+failures = []
+TMP = tempfile.mkdtemp(prefix='hodei-cli-live-')
+WORK = os.path.join(TMP, 'work')   # hodeid's (and so the local jobs') directory
+DATA = os.path.join(TMP, 'data')
+os.makedirs(WORK)
+os.makedirs(DATA)
+
+
+def check(name, cond, detail=''):
+    print(('ok   ' if cond else 'FAIL ') + name + ('' if cond else ': ' + str(detail)[:2000]),
+          flush=True)
+    if not cond:
+        failures.append(name)
+    return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+PORT = free_port()
+SERVER = '127.0.0.1:%d' % PORT
+ENV = dict(os.environ, HODEI_SERVER=SERVER)
+ENV.pop('NO_COLOR', None)
+ENV.pop('HODEI_API_TOKEN', None)
+
+
+def cli(*args, env=None, timeout=60):
+    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout,
+                       env=env or ENV)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Server:
+    """hodeid on PORT with its data in DATA, run from WORK."""
+
+    def __init__(self, extra=(), env=None):
+        self.extra = list(extra)
+        self.env = env or ENV  # the CLI's environment for the readiness check
+        self.proc = None
+        self.log = open(os.path.join(TMP, 'hodeid.log'), 'a')
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [HODEID, '--data-dir', DATA, '--grpc-listen', SERVER, '--http-listen', 'off',
+             *self.extra],
+            cwd=WORK, stdout=self.log, stderr=self.log, env=dict(os.environ))
+        # Ready when `health` answers SERVING; bounded by the attempts, each of
+        # which waits for the connection rather than sleeping.
+        for _ in range(200):
+            rc, out, _ = cli('--connect-timeout', '1', 'health', env=self.env)
+            if rc == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            select.select([], [], [], 0.05)
+        raise SystemExit('hodeid did not start; see ' + self.log.name)
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+
+
+def queue(*args):
+    rc, out, err = cli('jobs', 'queue', *args)
+    if not check('queue ' + ' '.join(args), rc == 0 and out.strip(), (rc, out, err)):
+        return None
+    return out.strip().splitlines()[0]
+
+
+def job_json(job_id):
+    rc, out, err = cli('--output', 'json', 'jobs', 'get', job_id)
+    return json.loads(out) if rc == 0 else None
+
+
+def wait_done(job_id):
+    """Follow the log until the job ends; returns (log text, job)."""
+    rc, out, err = cli('logs', job_id, '--follow', timeout=120)
+    check('logs --follow %s ends' % job_id, rc == 0, (rc, err))
+    return out, job_json(job_id)
+
+
+def write(name, text, mode=0o644):
+    path = os.path.join(WORK, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+write('deploy.sh', '#!/bin/sh\necho "deploying ENV=$ENV VERSION=$VERSION"\n', 0o755)
+write('package.json', '{"name": "demo", "version": "1.0.0", "scripts": '
+      '{"build": "echo built-by-npm"}}\n')
+write('process.py', 'print("processed")\n')
+
+server = Server()
+server.start()
+
+# ---- "Comandos Disponibles", as printed ----
+rc, out, err = cli('--help')
+check('--help', rc == 0 and 'jobs queue' in out and 'logs' in out, (rc, out, err))
+
+rc, out, err = cli('health')
+check('health', rc == 0 and 'SERVING' in out, (rc, out, err))
+
+job = queue('--name', 'Mi Job', '--command', 'echo', '--args', 'Hello')
+log, j = wait_done(job)
+check('Mi Job printed Hello', log == 'Hello\n', repr(log))
+check('Mi Job succeeded with its name and args',
+      j and j['state'] == 'SUCCEEDED' and j['name'] == 'Mi Job' and j['args'] == ['Hello']
+      and j['exit_code'] == 0, j)
+
+rc, out, err = cli('jobs', 'list')
+check('jobs list shows the job', rc == 0 and job in out and 'Mi Job' in out
+      and out.splitlines()[0].split()[:3] == ['ID', 'NAME', 'STATE'], (rc, out, err))
+
+rc, out, err = cli('jobs', 'get', job)
+check('jobs get', rc == 0 and job in out and 'SUCCEEDED' in out and 'echo' in out,
+      (rc, out, err))
+
+rc, out, err = cli('logs', job)
+check('logs (stored)', rc == 0 and out == 'Hello\n', (rc, out, err))
+
+rc, out, err = cli('workers', 'list')
+check('workers list', rc == 0, (rc, out, err))
+
+rc, out, err = cli('queue', 'status')
+check('queue status', rc == 0 and 'Queued jobs:' in out and 'Running jobs:' in out,
+      (rc, out, err))
+
+long_job = queue('--name', 'sleeper', '--command', 'sleep', '--args', '300')
+rc, out, err = cli('jobs', 'cancel', long_job)
+check('jobs cancel', rc == 0, (rc, out, err))
+log, j = wait_done(long_job)
+check('cancelled job is CANCELLED', j and j['state'] == 'CANCELLED', j)
+rc, out, err = cli('jobs', 'cancel', long_job)
+check('cancel a finished job: exit 1', rc == 1 and long_job in err, (rc, out, err))
+
+# ---- "Ejemplos", as printed ----
+build = queue('--name', 'Build Project', '--command', 'npm', '--args', 'run build')
+log, j = wait_done(build)
+check('Build Project: args ["run", "build"]', j and j['args'] == ['run', 'build'], j)
+if shutil.which('npm', path='/usr/local/bin:/usr/bin:/bin'):
+    check('Build Project: npm ran the build script', 'built-by-npm' in log and j and
+          j['state'] == 'SUCCEEDED', (log, j))
+else:
+    check('Build Project: no npm here, the job says so', j and j['state'] == 'FAILED' and
+          'npm' in (j['reason'] or '') + log, (log, j))
+
+deploy = queue('--name', 'Deploy', '--command', './deploy.sh', '--env', 'ENV=production',
+               '--env', 'VERSION=1.0.0')
+log, j = wait_done(deploy)
+check('Deploy: environment arrived', 'deploying ENV=production VERSION=1.0.0' in log, log)
+check('Deploy: env stored', j and 'ENV=production' in j['env'] and
+      'VERSION=1.0.0' in j['env'] and j['state'] == 'SUCCEEDED', j)
+
+long_task = queue('--name', 'Long Task', '--command', 'python', '--args', 'process.py',
+                  '--timeout', '3600')
+log, j = wait_done(long_task)
+check('Long Task: timeout 3600 s and args', j and j['timeout_ms'] == 3600000 and
+      j['args'] == ['process.py'], j)
+if shutil.which('python', path='/usr/local/bin:/usr/bin:/bin'):
+    check('Long Task ran process.py', 'processed' in log and j['state'] == 'SUCCEEDED',
+          (log, j))
+else:
+    check('Long Task: no python here, the job says so',
+          j and j['state'] == 'FAILED' and 'python' in (j['reason'] or '') + log, (log, j))
+
+# ---- arguments arrive intact ----
+job = queue('--command', 'printf', '--args', "'[%s]\\n' 'a b' \"c \\\"d\\\"\" e\\ f '$HOME' *",
+            '--arg', 'g h')
+log, j = wait_done(job)
+check('quoted args arrive as words', log == '[a b]\n[c "d"]\n[e f]\n[$HOME]\n[*]\n[g h]\n',
+      repr(log))
+
+# ---- --wait, exit codes, options ----
+rc, out, err = cli('jobs', 'queue', '--command', 'sh', '--args', "-c 'echo out; exit 3'",
+                   '--wait')
+check('--wait exits with the job exit code', rc == 3 and 'FAILED' in err, (rc, out, err))
+rc, out, err = cli('jobs', 'queue', '--command', 'sh', '--args', "-c 'echo followed'",
+                   '--wait', '--follow')
+lines = out.splitlines()
+check('--wait --follow prints the log, exit 0', rc == 0 and lines[1:] == ['followed'],
+      (rc, out, err))
+rc, out, err = cli('jobs', 'queue', '--command', 'sleep', '--args', '30', '--timeout', '1',
+                   '--wait')
+check('--wait on a timed-out job: 124', rc == 124, (rc, out, err))
+rc, out, err = cli('jobs', 'queue', '--id', 'cli-fixed-id', '--command', 'true',
+                   '--priority', 'high', '--label', 'team=ci', '--cpu', '0.5',
+                   '--memory', '64M', '--retries', '2', '--name', 'opts')
+check('queue with --id prints that id', rc == 0 and out.strip() == 'cli-fixed-id',
+      (rc, out, err))
+j = job_json('cli-fixed-id')
+check('options arrived', j and j['priority'] == 'HIGH' and 'team=ci' in j['labels'] and
+      j['cpu_millis'] == 500 and j['memory_bytes'] == 64 << 20 and j['max_retries'] == 2, j)
+rc, out, err = cli('jobs', 'queue', '--id', 'cli-fixed-id', '--command', 'true')
+check('duplicate --id: exit 1', rc == 1 and 'cli-fixed-id' in err, (rc, out, err))
+rc, out, err = cli('jobs', 'queue', '--command', 'true', '--output', 'json')
+check('queue --output json', rc == 0 and json.loads(out)['command'] == 'true', (rc, out))
+
+# ---- retry ----
+rc, out, err = cli('jobs', 'queue', '--id', 'cli-retry', '--command', 'false', '--wait')
+check('failing job: exit 1 from the job', rc == 1, (rc, out, err))
+rc, out, err = cli('jobs', 'retry', 'cli-retry')
+check('jobs retry', rc == 0, (rc, out, err))
+log, j = wait_done('cli-retry')
+check('retried job ran a second attempt', j and j['attempt'] == 2, j)
+rc, out, err = cli('jobs', 'retry', 'cli-fixed-id')
+check('retry a job that succeeded: exit 1', rc == 1, (rc, out, err))
+
+# ---- unknown ids: exit 4 ----
+for args in (['jobs', 'get', 'no-such-job'], ['jobs', 'cancel', 'no-such-job'],
+             ['jobs', 'retry', 'no-such-job'], ['logs', 'no-such-job'],
+             ['logs', 'no-such-job', '--follow'], ['providers', 'get', 'no-such-provider']):
+    rc, out, err = cli(*args)
+    check('unknown id: ' + ' '.join(args), rc == 4 and 'no-such' in err and out == '',
+          (rc, out, err))
+
+# ---- lists: filters, pagination, JSON Lines ----
+for i in range(7):
+    queue('--name', 'page-%d' % i, '--id', 'page-%d' % i, '--command', 'true')
+rc, out, err = cli('--output', 'json', 'jobs', 'list', '--search', 'page-', '--limit', '5')
+rows = [json.loads(line) for line in out.splitlines()]
+check('--limit 5 gives 5 JSON lines', rc == 0 and len(rows) == 5 and
+      all(r['id'].startswith('page-') for r in rows), (rc, out, err))
+rc, out, err = cli('-o', 'json', 'jobs', 'list', '--search', 'page-', '--limit', '0')
+ids = [json.loads(line)['id'] for line in out.splitlines()]
+check('--limit 0 pages through all', rc == 0 and sorted(ids) ==
+      ['page-%d' % i for i in range(7)], ids)
+rc, out, err = cli('-o', 'json', 'jobs', 'list', '--status', 'cancelled')
+states = {json.loads(line)['state'] for line in out.splitlines()}
+check('--status cancelled', rc == 0 and states == {'CANCELLED'}, (rc, out, err))
+rc, out, err = cli('-o', 'json', 'health')
+check('health --output json', rc == 0 and json.loads(out)['status'] == 'SERVING', out)
+rc, out, err = cli('-o', 'json', 'queue', 'status')
+q = json.loads(out) if rc == 0 else {}
+check('queue status --output json', q.get('max_queue_size') == -1 and 'queued' in q, out)
+rc, out, err = cli('-o', 'json', 'logs', 'page-0')
+check('logs --output json (no lines)', rc == 0 and out == '', (rc, out, err))
+rc, out, err = cli('providers', 'list')
+check('providers list shows local', rc == 0 and 'local' in out, (rc, out, err))
+rc, out, err = cli('-o', 'json', 'providers', 'get', 'local')
+check('providers get local', rc == 0 and json.loads(out)['name'] == 'local', (rc, out, err))
+rc, out, err = cli('-o', 'json', 'workers', 'list')
+check('workers list --output json', rc == 0 and all(json.loads(line)['id']
+                                                     for line in out.splitlines()), out)
+
+# ---- colours: on a terminal only, never with NO_COLOR ----
+job = queue('--command', 'sh', '--args', "-c 'echo ERROR: bad; echo fine'")
+wait_done(job)
+
+
+def on_tty(args, env):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(CLI, [CLI, *args], env)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    return b''.join(chunks).decode(errors='replace')
+
+
+tty_out = on_tty(['logs', job], ENV)
+check('colours on a terminal', '\033[31mERROR: bad' in tty_out, repr(tty_out))
+tty_out = on_tty(['logs', job], dict(ENV, NO_COLOR='1'))
+check('no colours with NO_COLOR', '\033[' not in tty_out and 'ERROR: bad' in tty_out,
+      repr(tty_out))
+rc, out, err = cli('logs', job)
+check('no colours in a pipe', rc == 0 and out == 'ERROR: bad\nfine\n', repr(out))
+
+# ---- logs --follow while the server restarts ----
+script = 'i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.05; done'
+job = queue('--id', 'cli-restart', '--command', 'sh', '--args', '-c "%s"' % script,
+            '--retries', '3')
+follower = subprocess.Popen([CLI, 'logs', job, '--follow', '--reconnect', '60'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+first = follower.stdout.readline()
+check('follower printing', first.startswith('tick'), first)
+server.kill(signal.SIGKILL)
+server.start()
+out, err = follower.communicate(timeout=120)
+seqs = [first] + out.splitlines(True)
+check('follower reconnected and ended', follower.returncode == 0 and
+      'lost the log stream' in err and 'reconnected' in err, (follower.returncode, err))
+check('no line printed twice in a row', all(a != b for a, b in zip(seqs, seqs[1:])),
+      seqs[:20])
+
+follower = subprocess.Popen([CLI, 'logs', queue('--command', 'sh', '--args',
+                                               "-c 'echo started; sleep 60'"),
+                             '--follow', '--reconnect', '1'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+first = follower.stdout.readline()  # the follower is connected and streaming
+check('second follower printing', first == 'started\n', first)
+server.kill(signal.SIGKILL)
+out, err = follower.communicate(timeout=60)
+check('server gone for good: follow gives up, exit 3', follower.returncode == 3 and
+      'gave up' in err, (follower.returncode, err))
+
+# ---- a server that is down ----
+rc, out, err = cli('jobs', 'list')
+check('server down: exit 3', rc == 3 and 'cannot connect' in err, (rc, err))
+
+# ---- a server that wants an API token ----
+token_file = os.path.join(TMP, 'token')
+with open(token_file, 'w') as f:
+    f.write('s3cret-token\n')
+with_token = dict(ENV, HODEI_API_TOKEN='s3cret-token')
+server = Server(['--api-token-file', token_file], env=with_token)
+server.start()
+rc, out, err = cli('jobs', 'list', env=with_token)
+check('token from HODEI_API_TOKEN accepted', rc == 0, (rc, err))
+rc, out, err = cli('jobs', 'list')
+check('no token: exit 5', rc == 5, (rc, err))
+rc, out, err = cli('jobs', 'list', env=dict(ENV, HODEI_API_TOKEN='wrong'))
+check('wrong token: exit 5', rc == 5, (rc, err))
+server.kill(signal.SIGTERM)
+
+if failures:
+    print('%d failed: %s\n(hodeid log: %s)' % (len(failures), ', '.join(failures),
+                                               os.path.join(TMP, 'hodeid.log')))
+    sys.exit(1)
+shutil.rmtree(TMP, ignore_errors=True)

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Fuzz the gRPC server's request path with libFuzzer for FUZZ_SECONDS
+# (default 60).  usage: test/fuzz/run.sh BUILD_DIR
+# Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev) and a
+# configured meson build dir (for the generated protobuf-c sources).
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+seconds=${FUZZ_SECONDS:-60}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+ninja -C "$build" lib/rpc/hodei_descriptor_set.c >/dev/null
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" \
+	"$src/test/fuzz/fuzz_h2server.c" \
+	"$src/lib/rpc/grpc.c" "$src/lib/rpc/call.c" "$src/lib/rpc/h2server.c" \
+	"$src/lib/rpc/services.c" "$build"/lib/rpc/*.pb-c.c "$build/lib/rpc/hodei_descriptor_set.c" \
+	-lprotobuf-c -lnghttp2 -o "$work/fuzz_h2server"
+
+mkdir "$work/corpus"
+cp "$src"/test/fuzz/corpus/* "$work/corpus/"
+cd "$work"
+if ! ./fuzz_h2server -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+	-rss_limit_mb=2048 -print_final_stats=1 corpus >log 2>&1; then
+	tail -n 60 log
+	mkdir -p "$build/fuzz-findings"
+	cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
+	echo "fuzz_h2server: FAILED; inputs copied to $build/fuzz-findings"
+	exit 1
+fi
+tail -n 6 log
+echo "fuzz_h2server: ${seconds}s without a crash"

@@ -1,0 +1,549 @@
+/*
+ * The agent's protocol: Register, then one Connect stream on which hodeid
+ * assigns and cancels jobs and the agent reports acceptance, start, batched
+ * output lines, heartbeats and the result, each naming job and attempt.
+ *
+ * Jobs run with hodei_process_spawn(), the same code as the local provider.
+ * When the stream breaks the running job is killed (hodeid has declared
+ * this worker lost and retries the job elsewhere), and the agent registers
+ * again with backoff when it holds the join token.
+ */
+#include "agent.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include <hodei/client.h>
+#include <hodei/hodei.h>
+
+#include "hodei_worker_agent.pb-c.h"
+
+#define BATCH_LINES 256
+#define BATCH_BYTES (64u * 1024)
+#define BATCH_DELAY_US 20000
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 5000
+
+typedef struct agent {
+	struct event_base *base;
+	const agent_config *cfg;
+	hodei_client *client;
+	hodei_call *call;
+	struct event *io, *heartbeat, *flush, *retry;
+	struct event *kick; /* drain messages the client already buffered */
+	int io_fd, io_events;
+	char worker_id[128];
+	char session[128];
+	int64_t heartbeat_ms;
+	hodei_process *proc;
+	char job_id[HODEI_JOB_ID_MAX + 1];
+	int attempt;
+	Hodei__OutputLine *lines[BATCH_LINES];
+	size_t nlines, batch_bytes;
+	int released;
+	int stopping;
+	int result;
+	int backoff_ms;
+} agent;
+
+static agent *the_agent;
+
+void agent_log(const char *level, const char *fmt, ...)
+{
+	char text[1024];
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "ts=%s.%03ldZ level=%s component=hodei-worker msg=\"%s\"\n", when,
+	        ts.tv_nsec / 1000000, level, text);
+}
+
+static void disconnected(agent *a, const char *why);
+
+/* ---- moving bytes: the client's socket on our loop ---- */
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
+static void watch_io(agent *a)
+{
+	if (!a->client)
+		return;
+	int fd = hodei_client_fd(a->client);
+	int want = hodei_client_events(a->client);
+	short ev = EV_PERSIST | ((want & POLLIN) ? EV_READ : 0) | ((want & POLLOUT) ? EV_WRITE : 0);
+	if (a->io && fd == a->io_fd && ev == a->io_events)
+		return;
+	if (a->io)
+		event_free(a->io);
+	a->io = NULL;
+	a->io_fd = fd;
+	a->io_events = ev;
+	if (fd >= 0) {
+		a->io = event_new(a->base, fd, ev, on_io, a);
+		event_add(a->io, NULL);
+	}
+}
+
+static int send_request(agent *a, Hodei__ConnectRequest *req)
+{
+	if (!a->call)
+		return -1;
+	size_t n = protobuf_c_message_get_packed_size(&req->base);
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf)
+		return -1;
+	protobuf_c_message_pack(&req->base, buf);
+	int rc = hodei_call_send(a->call, buf, n);
+	free(buf);
+	/* Written (with whatever else this turn queues) when the kick runs. */
+	event_active(a->kick, EV_WRITE, 0);
+	return rc;
+}
+
+/* ---- output lines, batched ---- */
+
+static void free_batch(agent *a)
+{
+	for (size_t i = 0; i < a->nlines; i++)
+		free(a->lines[i]);
+	a->nlines = 0;
+	a->batch_bytes = 0;
+}
+
+static void flush_logs(agent *a)
+{
+	if (a->nlines == 0)
+		return;
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__LogBatch batch = HODEI__LOG_BATCH__INIT;
+	batch.job_id = a->job_id;
+	batch.attempt = a->attempt;
+	batch.n_lines = a->nlines;
+	batch.lines = a->lines;
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_LOGS;
+	req.logs = &batch;
+	send_request(a, &req);
+	free_batch(a);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	flush_logs(arg);
+}
+
+/* One line: struct, timestamp and text in one allocation. */
+static void on_line(void *userdata, int stream, int64_t ts_us, const char *text, size_t len,
+                    unsigned int flags)
+{
+	agent *a = userdata;
+	struct line_alloc {
+		Hodei__OutputLine line;
+		Google__Protobuf__Timestamp ts;
+		uint8_t text[];
+	} *l = malloc(sizeof *l + len);
+	if (!l)
+		return;
+	Hodei__OutputLine init = HODEI__OUTPUT_LINE__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	l->line = init;
+	l->ts = ts;
+	l->ts.seconds = ts_us / 1000000;
+	l->ts.nanos = (int32_t)(ts_us % 1000000) * 1000;
+	memcpy(l->text, text, len);
+	l->line.stream = stream;
+	l->line.timestamp = &l->ts;
+	l->line.text.data = l->text;
+	l->line.text.len = len;
+	l->line.partial = (flags & HODEI_LOG_PARTIAL) != 0;
+	a->lines[a->nlines++] = &l->line; /* the struct is the allocation's start */
+	a->batch_bytes += len;
+	if (a->nlines == BATCH_LINES || a->batch_bytes >= BATCH_BYTES) {
+		flush_logs(a);
+	} else if (!evtimer_pending(a->flush, NULL)) {
+		struct timeval tv = {0, BATCH_DELAY_US};
+		evtimer_add(a->flush, &tv);
+	}
+}
+
+/* ---- jobs ---- */
+
+static void send_result(agent *a, const char *job_id, int attempt, const hodei_run_result *res)
+{
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__JobResult r = HODEI__JOB_RESULT__INIT;
+	Google__Protobuf__Duration cpu = GOOGLE__PROTOBUF__DURATION__INIT;
+	r.job_id = (char *)job_id;
+	r.attempt = attempt;
+	r.exit_code = res->exit_code;
+	r.term_signal = res->term_signal;
+	r.timed_out = res->timed_out != 0;
+	r.cancelled = res->cancelled != 0;
+	cpu.seconds = res->cpu_time_us / 1000000;
+	cpu.nanos = (int32_t)(res->cpu_time_us % 1000000) * 1000;
+	r.cpu_time = &cpu;
+	r.max_rss_bytes = res->max_rss_kb > 0 ? (uint64_t)res->max_rss_kb * 1024 : 0;
+	r.error = (char *)(res->error ? res->error : "");
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_RESULT;
+	req.result = &r;
+	send_request(a, &req);
+}
+
+static void on_exit_cb(void *userdata, const hodei_run_result *res)
+{
+	agent *a = userdata;
+	flush_logs(a);
+	send_result(a, a->job_id, a->attempt, res);
+	if (a->cfg->verbose)
+		agent_log("info", "job done job=%s attempt=%d exit=%d", a->job_id, a->attempt,
+		          res->exit_code);
+	hodei_process_free(a->proc);
+	a->proc = NULL;
+	a->job_id[0] = '\0';
+}
+
+static const hodei_process_callbacks process_cbs = {
+	HODEI_PROCESS_CALLBACKS_VERSION, on_line, on_exit_cb,
+};
+
+static int64_t duration_ms(const Google__Protobuf__Duration *d)
+{
+	return d ? d->seconds * 1000 + d->nanos / 1000000 : 0;
+}
+
+static void start_job(agent *a, const Hodei__AssignJob *job)
+{
+	hodei_run_result fail = HODEI_RUN_RESULT_INIT;
+	if (a->proc) {
+		fail.error = "the worker is busy with another job";
+		send_result(a, job->job_id, job->attempt, &fail);
+		return;
+	}
+	snprintf(a->job_id, sizeof a->job_id, "%s", job->job_id);
+	a->attempt = job->attempt;
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__JobAccepted acc = HODEI__JOB_ACCEPTED__INIT;
+	acc.job_id = job->job_id;
+	acc.attempt = job->attempt;
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_ACCEPTED;
+	req.accepted = &acc;
+	send_request(a, &req);
+
+	const char **argv = calloc(job->n_argv + 1, sizeof *argv);
+	const char **envp = calloc(job->n_env + 1, sizeof *envp);
+	for (size_t i = 0; i < job->n_argv; i++)
+		argv[i] = job->argv[i];
+	for (size_t i = 0; i < job->n_env; i++)
+		envp[i] = job->env[i];
+	hodei_run_request run = {0};
+	run.version = HODEI_RUN_REQUEST_VERSION;
+	run.job_id = job->job_id;
+	run.attempt = job->attempt;
+	run.argv = argv;
+	run.argc = job->n_argv;
+	run.envp = envp;
+	run.nenv = job->n_env;
+	run.workdir = job->working_directory && *job->working_directory ? job->working_directory : NULL;
+	run.timeout_ms = duration_ms(job->timeout);
+	run.kill_grace_ms = duration_ms(job->kill_grace);
+	run.cpu_millis = job->cpu_millis;
+	run.memory_bytes = job->memory_bytes;
+	int rc = hodei_process_spawn(&a->proc, a->base, &run, &process_cbs, a);
+	free(argv);
+	free(envp);
+	if (rc != 0) {
+		fail.error = hodei_error_last();
+		send_result(a, job->job_id, job->attempt, &fail);
+		a->proc = NULL;
+		a->job_id[0] = '\0';
+		return;
+	}
+	Hodei__JobStarted st = HODEI__JOB_STARTED__INIT;
+	st.job_id = job->job_id;
+	st.attempt = job->attempt;
+	st.pid = hodei_process_pid(a->proc);
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_STARTED;
+	req.started = &st;
+	send_request(a, &req);
+	if (a->cfg->verbose)
+		agent_log("info", "job started job=%s attempt=%d pid=%d", job->job_id, job->attempt,
+		          st.pid);
+}
+
+static void kill_job(agent *a)
+{
+	if (a->proc) {
+		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
+		          a->job_id, a->attempt);
+		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
+		a->proc = NULL;
+	}
+	free_batch(a);
+	a->job_id[0] = '\0';
+}
+
+/* ---- the stream ---- */
+
+static void handle(agent *a, const uint8_t *data, size_t len)
+{
+	Hodei__ConnectResponse *m = hodei__connect_response__unpack(NULL, len, data);
+	if (!m) {
+		disconnected(a, "malformed message from the server");
+		return;
+	}
+	switch (m->message_case) {
+	case HODEI__CONNECT_RESPONSE__MESSAGE_WELCOME:
+		agent_log("info", "connected worker=%s server=%s", a->worker_id, a->cfg->server);
+		a->backoff_ms = 0;
+		break;
+	case HODEI__CONNECT_RESPONSE__MESSAGE_ASSIGN:
+		start_job(a, m->assign);
+		break;
+	case HODEI__CONNECT_RESPONSE__MESSAGE_CANCEL:
+		if (a->proc && strcmp(a->job_id, m->cancel->job_id) == 0 &&
+		    a->attempt == m->cancel->attempt)
+			hodei_process_cancel(a->proc);
+		break;
+	case HODEI__CONNECT_RESPONSE__MESSAGE_SHUTDOWN:
+		agent_log("info", "released by the server: %s", m->shutdown->reason);
+		a->released = 1;
+		break;
+	default:
+		break;
+	}
+	hodei__connect_response__free_unpacked(m, NULL);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+	agent *a = arg;
+	if (!a->client || !a->call)
+		return;
+	hodei_client_process(a->client, 0);
+	for (;;) {
+		void *msg = NULL;
+		size_t len = 0;
+		int rc = hodei_call_recv(a->call, &msg, &len, 0);
+		if (rc == HODEI_EAGAIN)
+			break;
+		if (rc != 0 || !msg) {
+			const char *why = NULL;
+			char reason[256];
+			hodei_call_status(a->call, &why);
+			/* Copied: the call, which owns the message, is about to go. */
+			snprintf(reason, sizeof reason, "%s",
+			         rc ? (why && *why ? why : hodei_strerror(rc)) : "the server ended the stream");
+			disconnected(a, reason);
+			return;
+		}
+		handle(a, msg, len);
+		hodei_free(msg);
+		if (!a->call)
+			return;
+	}
+	watch_io(a);
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	agent *a = arg;
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__Heartbeat hb = HODEI__HEARTBEAT__INIT;
+	hb.job_id = a->job_id;
+	hb.attempt = a->proc ? a->attempt : 0;
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_HEARTBEAT;
+	req.heartbeat = &hb;
+	send_request(a, &req);
+}
+
+/* ---- registering and connecting ---- */
+
+static int call_unary(agent *a, const char *method, const ProtobufCMessage *req, void **resp,
+                      size_t *resp_len)
+{
+	hodei_call *call;
+	int rc = hodei_call_open(&call, a->client, method, 10000);
+	if (rc)
+		return rc;
+	size_t n = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(n ? n : 1);
+	protobuf_c_message_pack(req, buf);
+	rc = hodei_call_send(call, buf, n);
+	free(buf);
+	if (rc == 0)
+		rc = hodei_call_close_send(call);
+	*resp = NULL;
+	if (rc == 0)
+		rc = hodei_call_recv(call, resp, resp_len, -1);
+	if (rc == 0 && *resp) {
+		void *end = NULL;
+		size_t end_len;
+		rc = hodei_call_recv(call, &end, &end_len, -1);
+		hodei_free(end);
+	}
+	hodei_call_free(call);
+	return rc;
+}
+
+static int do_register(agent *a)
+{
+	Hodei__RegisterRequest req = HODEI__REGISTER_REQUEST__INIT;
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	req.token = (char *)(a->cfg->token ? a->cfg->token : a->cfg->join_token);
+	req.worker_name = (char *)(a->cfg->name ? a->cfg->name : host);
+	req.pool = (char *)(a->cfg->pool ? a->cfg->pool : "");
+	req.version = (char *)hodei_version();
+	req.cpu_millis = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
+	req.memory_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	void *resp;
+	size_t len;
+	int rc = call_unary(a, "/hodei.WorkerAgentService/Register", &req.base, &resp, &len);
+	if (rc)
+		return rc;
+	Hodei__RegisterResponse *r = hodei__register_response__unpack(NULL, len, resp);
+	hodei_free(resp);
+	if (!r)
+		return HODEI_ERROR;
+	snprintf(a->worker_id, sizeof a->worker_id, "%s", r->worker_id);
+	snprintf(a->session, sizeof a->session, "%s", r->session_token);
+	a->heartbeat_ms = duration_ms(r->heartbeat_interval);
+	if (a->heartbeat_ms <= 0)
+		a->heartbeat_ms = 5000;
+	hodei__register_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+static int do_connect(agent *a)
+{
+	int rc = hodei_call_open(&a->call, a->client, "/hodei.WorkerAgentService/Connect", 0);
+	if (rc)
+		return rc;
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__WorkerHello hello = HODEI__WORKER_HELLO__INIT;
+	hello.worker_id = a->worker_id;
+	hello.session_token = a->session;
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_HELLO;
+	req.hello = &hello;
+	if (send_request(a, &req) != 0)
+		return HODEI_EUNAVAIL;
+	struct timeval tv = {a->heartbeat_ms / 1000, (a->heartbeat_ms % 1000) * 1000};
+	a->heartbeat = event_new(a->base, -1, EV_PERSIST, on_heartbeat, a);
+	event_add(a->heartbeat, &tv);
+	return 0;
+}
+
+static void schedule_retry(agent *a)
+{
+	a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (a->backoff_ms > BACKOFF_MAX_MS)
+		a->backoff_ms = BACKOFF_MAX_MS;
+	struct timeval tv = {a->backoff_ms / 1000, (a->backoff_ms % 1000) * 1000};
+	evtimer_add(a->retry, &tv);
+}
+
+static void close_connection(agent *a)
+{
+	if (a->heartbeat)
+		event_free(a->heartbeat);
+	a->heartbeat = NULL;
+	if (a->io)
+		event_free(a->io);
+	a->io = NULL;
+	hodei_call_free(a->call);
+	a->call = NULL;
+	hodei_client_close(a->client);
+	a->client = NULL;
+}
+
+static void try_connect(evutil_socket_t fd, short what, void *arg)
+{
+	agent *a = arg;
+	hodei_client_options o = HODEI_CLIENT_OPTIONS_INIT;
+	o.token = ""; /* workers prove themselves with worker tokens */
+	int rc = hodei_client_open(&a->client, a->cfg->server, &o);
+	if (rc == 0)
+		rc = do_register(a);
+	if (rc == HODEI_EAUTH) {
+		agent_log("error", "registration refused by %s: %s", a->cfg->server,
+		          hodei_error_last());
+		a->result = 3;
+		close_connection(a);
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
+	if (rc == 0)
+		rc = do_connect(a);
+	if (rc != 0) {
+		agent_log("warn", "cannot reach %s: %s; retrying", a->cfg->server, hodei_error_last());
+		close_connection(a);
+		if (a->cfg->once) {
+			a->result = 1;
+			event_base_loopexit(a->base, NULL);
+			return;
+		}
+		schedule_retry(a);
+	}
+}
+
+static void disconnected(agent *a, const char *why)
+{
+	close_connection(a);
+	kill_job(a);
+	if (a->released || a->stopping) {
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
+	agent_log("warn", "disconnected from %s: %s", a->cfg->server, why);
+	if (a->cfg->once || !a->cfg->join_token) {
+		/* A one-time token cannot register twice. */
+		a->result = 1;
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
+	schedule_retry(a);
+}
+
+void agent_stop(void)
+{
+	agent *a = the_agent;
+	if (!a)
+		return;
+	a->stopping = 1;
+	disconnected(a, "stopping");
+}
+
+int agent_run(struct event_base *base, const agent_config *cfg)
+{
+	agent a = {0};
+	a.base = base;
+	a.cfg = cfg;
+	a.io_fd = -1;
+	a.flush = evtimer_new(base, on_flush, &a);
+	a.retry = evtimer_new(base, try_connect, &a);
+	a.kick = event_new(base, -1, 0, on_io, &a);
+	the_agent = &a;
+	try_connect(-1, 0, &a);
+	if (!a.result && (a.client || evtimer_pending(a.retry, NULL)))
+		event_base_dispatch(base);
+	close_connection(&a);
+	kill_job(&a);
+	event_free(a.flush);
+	event_free(a.retry);
+	event_free(a.kick);
+	the_agent = NULL;
+	return a.result;
+}

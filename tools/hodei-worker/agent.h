@@ -1,0 +1,31 @@
+/*
+ * hodei-worker: the agent that runs jobs for hodeid on a remote machine
+ * (a container, pod, microVM or a host in a static pool).
+ */
+#ifndef HODEI_WORKER_AGENT_H
+#define HODEI_WORKER_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+typedef struct agent_config {
+	const char *server;     /* host:port of hodeid */
+	const char *token;      /* one-time worker token, or NULL */
+	const char *join_token; /* join token of static pools, or NULL */
+	const char *name;       /* worker name; default: the host name */
+	const char *pool;       /* static pool to join */
+	int once;               /* exit after the first disconnect (tests) */
+	int verbose;
+} agent_config;
+
+/** Run until released (0), or until it cannot go on (non-zero). */
+int agent_run(struct event_base *base, const agent_config *cfg);
+
+/** Ask a running agent to stop (from a signal handler context on the loop). */
+void agent_stop(void);
+
+void agent_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,302 @@
+/* Conversions between libhodei structs and protobuf-c messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv.h"
+
+void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
+{
+	void *p = arena_alloc(a, d->sizeof_message);
+	protobuf_c_message_init(d, p);
+	return p;
+}
+
+char *pb_str(arena *a, const char *s)
+{
+	return s ? (char *)s : (char *)"";
+}
+
+/* Length of a valid UTF-8 sequence at p (n bytes available), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t len;
+	uint32_t min, cp;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *pb_utf8(arena *a, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char *out = arena_alloc(a, len * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = p[i] ? utf8_seq(p + i, len - i) : 0;
+		if (n) {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD (NULs too) */
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+Google__Protobuf__Timestamp *pb_time_ms(arena *a, int64_t ms)
+{
+	if (ms <= 0)
+		return NULL;
+	Google__Protobuf__Timestamp *t = PB_NEW(a, google__protobuf__timestamp);
+	t->seconds = ms / 1000;
+	t->nanos = (int32_t)(ms % 1000) * 1000000;
+	return t;
+}
+
+Google__Protobuf__Timestamp *pb_time_us(arena *a, int64_t us)
+{
+	if (us <= 0)
+		return NULL;
+	Google__Protobuf__Timestamp *t = PB_NEW(a, google__protobuf__timestamp);
+	t->seconds = us / 1000000;
+	t->nanos = (int32_t)(us % 1000000) * 1000;
+	return t;
+}
+
+Google__Protobuf__Duration *pb_duration_ms(arena *a, int64_t ms)
+{
+	Google__Protobuf__Duration *d = PB_NEW(a, google__protobuf__duration);
+	d->seconds = ms / 1000;
+	d->nanos = (int32_t)(ms % 1000) * 1000000;
+	return d;
+}
+
+int64_t pb_duration_to_ms(const Google__Protobuf__Duration *d)
+{
+	if (!d)
+		return 0;
+	if (d->seconds < 0 || d->nanos < 0 || d->nanos > 999999999 ||
+	    d->seconds > 100LL * 365 * 24 * 3600)
+		return -1;
+	return d->seconds * 1000 + (d->nanos + 999999) / 1000000;
+}
+
+const char **pb_map_to_kv(arena *a, void *const *entries, size_t n)
+{
+	const char **kv = arena_alloc(a, (n + 1) * sizeof *kv);
+	for (size_t i = 0; i < n; i++) {
+		/* Every map<string,string> entry is {base, key, value}. */
+		const Hodei__JobDefinition__EnvironmentEntry *e = entries[i];
+		kv[i] = arena_printf(a, "%s=%s", e->key ? e->key : "", e->value ? e->value : "");
+	}
+	return kv;
+}
+
+/* "k=v" strings into map entries of descriptor d. */
+static void **kv_to_map(arena *a, char *const *kv, size_t n,
+                        const ProtobufCMessageDescriptor *d)
+{
+	void **out = arena_alloc(a, (n ? n : 1) * sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		Hodei__JobDefinition__EnvironmentEntry *e = pb_new(a, d);
+		const char *eq = strchr(kv[i], '=');
+		size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
+		e->key = arena_alloc(a, klen + 1);
+		memcpy(e->key, kv[i], klen);
+		e->value = arena_strdup(a, eq ? eq + 1 : "");
+		out[i] = e;
+	}
+	return out;
+}
+
+Hodei__Job *pb_job(arena *a, const hodei_job *j)
+{
+	Hodei__Job *p = PB_NEW(a, hodei__job);
+	Hodei__JobDefinition *def = PB_NEW(a, hodei__job_definition);
+	Hodei__JobId *id = PB_NEW(a, hodei__job_id);
+	id->value = pb_str(a, j->id);
+	def->job_id = id;
+	def->name = pb_str(a, j->name);
+	def->command = pb_str(a, j->command);
+	def->n_arguments = j->nargs;
+	def->arguments = j->args;
+	def->n_environment = j->nenv;
+	def->environment = (Hodei__JobDefinition__EnvironmentEntry **)kv_to_map(
+		a, j->env, j->nenv, &hodei__job_definition__environment_entry__descriptor);
+	def->priority = (Hodei__Priority)(j->priority ? j->priority : HODEI_PRIORITY_NORMAL);
+	if (j->timeout_ms > 0)
+		def->timeout = pb_duration_ms(a, j->timeout_ms);
+	if (j->cpu_millis || j->memory_bytes) {
+		def->resources = PB_NEW(a, hodei__resource_requirements);
+		def->resources->cpu_millis = j->cpu_millis;
+		def->resources->memory_bytes = j->memory_bytes;
+	}
+	def->n_labels = j->nlabels;
+	def->labels = (Hodei__JobDefinition__LabelsEntry **)kv_to_map(
+		a, j->labels, j->nlabels, &hodei__job_definition__labels_entry__descriptor);
+	def->max_retries = (uint32_t)(j->max_retries > 0 ? j->max_retries : 0);
+	def->working_directory = pb_str(a, j->workdir);
+	def->shell = (j->flags & HODEI_JOB_SHELL) != 0;
+	def->provider = pb_str(a, j->provider_pin);
+	p->id = pb_str(a, j->id);
+	p->definition = def;
+	p->state = (Hodei__JobState)j->state;
+	p->attempt = j->attempt;
+	p->exit_code = j->exit_code;
+	p->term_signal = j->term_signal;
+	p->reason = pb_str(a, j->reason);
+	p->progress = j->progress;
+	p->queued_by = pb_str(a, j->queued_by);
+	p->created_at = pb_time_ms(a, j->created_at);
+	p->queued_at = pb_time_ms(a, j->queued_at);
+	p->started_at = pb_time_ms(a, j->started_at);
+	p->finished_at = pb_time_ms(a, j->finished_at);
+	if (j->cpu_time_us > 0)
+		p->cpu_time = pb_duration_ms(a, j->cpu_time_us / 1000);
+	p->max_rss_bytes = j->max_rss_kb > 0 ? (uint64_t)j->max_rss_kb * 1024 : 0;
+	p->worker_id = pb_str(a, j->worker_id);
+	p->provider = pb_str(a, j->provider);
+	p->log_lines = j->log_lines;
+	return p;
+}
+
+Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *l)
+{
+	Hodei__LogEntry *e = PB_NEW(a, hodei__log_entry);
+	e->job_id = pb_str(a, job_id);
+	e->sequence = l->seq;
+	e->timestamp = pb_time_us(a, l->ts_us);
+	e->stream = (Hodei__LogStream)l->stream;
+	e->level = (Hodei__LogLevel)l->level;
+	e->attempt = l->attempt;
+	e->line = pb_utf8(a, l->text, l->len);
+	e->partial = (l->flags & HODEI_LOG_PARTIAL) != 0;
+	return e;
+}
+
+Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *i)
+{
+	Hodei__Provider *p = PB_NEW(a, hodei__provider);
+	Hodei__ProviderCapacity *cap = PB_NEW(a, hodei__provider_capacity);
+	p->name = pb_str(a, i->name);
+	p->type = pb_str(a, i->type);
+	p->endpoint = pb_str(a, i->endpoint);
+	p->n_labels = i->nlabels;
+	p->labels = (Hodei__Provider__LabelsEntry **)kv_to_map(
+		a, i->labels, i->nlabels, &hodei__provider__labels_entry__descriptor);
+	cap->max_memory_bytes = i->max_memory_bytes;
+	cap->max_vcpus = i->max_vcpus;
+	cap->gpu = i->gpu != 0;
+	cap->max_workers = i->max_workers;
+	p->capacity = cap;
+	p->has_token = i->has_token != 0;
+	p->options_json = pb_str(a, i->options_json);
+	p->config_json = pb_str(a, i->config_json);
+	p->status = (Hodei__ProviderStatus)i->status;
+	p->health_score = i->health_score;
+	p->status_message = pb_str(a, i->status_message);
+	p->current_jobs = i->current_jobs;
+	p->workers = i->workers;
+	p->created_at = pb_time_ms(a, i->created_at);
+	p->updated_at = pb_time_ms(a, i->updated_at);
+	return p;
+}
+
+Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w)
+{
+	Hodei__Worker *p = PB_NEW(a, hodei__worker);
+	p->id = pb_str(a, w->id);
+	p->provider = pb_str(a, w->provider);
+	p->state = (Hodei__WorkerState)w->state;
+	p->job_id = pb_str(a, w->job_id);
+	p->started_at = pb_time_ms(a, w->started_at);
+	p->last_seen = pb_time_ms(a, w->last_seen);
+	p->jobs_run = w->jobs_run;
+	return p;
+}
+
+static Hodei__StateCount **state_counts(arena *a, const int64_t *by_state, size_t *n)
+{
+	Hodei__StateCount **out = arena_alloc(a, 7 * sizeof *out);
+	*n = 0;
+	for (int s = HODEI_JOB_QUEUED; s <= HODEI_JOB_TIMED_OUT; s++) {
+		Hodei__StateCount *c = PB_NEW(a, hodei__state_count);
+		c->state = (Hodei__JobState)s;
+		c->count = by_state[s];
+		out[(*n)++] = c;
+	}
+	return out;
+}
+
+Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
+                                     const hodei_provider_array *providers)
+{
+	Hodei__AggregatedMetrics *p = PB_NEW(a, hodei__aggregated_metrics);
+	p->range = (Hodei__TimeRange)m->range;
+	p->range_start = pb_time_ms(a, m->range_start_ms);
+	p->range_end = pb_time_ms(a, m->range_end_ms);
+	p->jobs_by_state = state_counts(a, m->jobs_by_state, &p->n_jobs_by_state);
+	p->total_jobs = m->jobs_total;
+	p->range_by_state = state_counts(a, m->range_by_state, &p->n_range_by_state);
+	p->range_total_jobs = m->range_total;
+	p->success_rate = m->success_rate;
+	p->avg_duration = pb_duration_ms(a, (int64_t)m->avg_duration_ms);
+	p->load1 = m->load1;
+	p->load5 = m->load5;
+	p->load15 = m->load15;
+	p->cpu_count = m->ncpu;
+	p->uptime = pb_duration_ms(a, m->uptime_ms);
+	p->queue_depth = m->queue_depth;
+	p->running_jobs = m->running;
+	p->workers = m->workers;
+	p->idle_workers = m->workers_idle;
+	p->bucket_width = pb_duration_ms(a, m->bucket_ms);
+	p->log_lines_captured = m->log_lines_captured;
+	p->n_trend = m->nbuckets;
+	p->trend = arena_alloc(a, (m->nbuckets + 1) * sizeof *p->trend);
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		Hodei__TrendBucket *b = PB_NEW(a, hodei__trend_bucket);
+		b->start = pb_time_ms(a, m->buckets[i].start_ms);
+		b->succeeded = m->buckets[i].succeeded;
+		b->failed = m->buckets[i].failed;
+		b->cancelled = m->buckets[i].cancelled;
+		p->trend[i] = b;
+	}
+	size_t np = providers ? providers->count : 0;
+	p->n_providers = np;
+	p->providers = arena_alloc(a, (np + 1) * sizeof *p->providers);
+	for (size_t i = 0; i < np; i++) {
+		const hodei_provider_info *pi = providers->items[i];
+		Hodei__ProviderSummary *s = PB_NEW(a, hodei__provider_summary);
+		s->name = pb_str(a, pi->name);
+		s->type = pb_str(a, pi->type);
+		s->status = (Hodei__ProviderStatus)pi->status;
+		s->health_score = pi->health_score;
+		s->current_jobs = pi->current_jobs;
+		s->workers = pi->workers;
+		p->providers[i] = s;
+	}
+	return p;
+}

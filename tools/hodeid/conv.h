@@ -1,0 +1,45 @@
+/* Between libhodei's structs and the API's protobuf-c messages. */
+#ifndef HODEID_CONV_H
+#define HODEID_CONV_H
+
+#include "google_protobuf_duration.pb-c.h"
+#include "google_protobuf_timestamp.pb-c.h"
+#include "hodei_job.pb-c.h"
+#include "hodei_job_execution.pb-c.h"
+#include "hodei_log_stream.pb-c.h"
+#include "hodei_metrics.pb-c.h"
+#include "hodei_provider.pb-c.h"
+#include "hodei_scheduler.pb-c.h"
+#include "hodei_worker_agent.pb-c.h"
+#include "hodeid.h"
+
+/** A message of type d, initialised, in arena a. */
+void *pb_new(arena *a, const ProtobufCMessageDescriptor *d);
+#define PB_NEW(a, name) pb_new((a), &name##__descriptor)
+
+/** s, or "" for NULL (protobuf-c wants no NULL strings). */
+char *pb_str(arena *a, const char *s);
+/** Bytes as valid UTF-8 (invalid sequences become U+FFFD). */
+char *pb_utf8(arena *a, const char *text, size_t len);
+
+/** NULL for 0 (never reached). */
+Google__Protobuf__Timestamp *pb_time_ms(arena *a, int64_t ms);
+Google__Protobuf__Timestamp *pb_time_us(arena *a, int64_t us);
+Google__Protobuf__Duration *pb_duration_ms(arena *a, int64_t ms);
+/** A Duration as ms (rounded up); -1 if negative or malformed. */
+int64_t pb_duration_to_ms(const Google__Protobuf__Duration *d);
+
+Hodei__Job *pb_job(arena *a, const hodei_job *job);
+Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *line);
+Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *p);
+Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w);
+Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
+                                     const hodei_provider_array *providers);
+
+/**
+ * "key=value" strings from a map's entries (protobuf-c map entries have
+ * `key` and `value` right after `base`).  Returns the array in a.
+ */
+const char **pb_map_to_kv(arena *a, void *const *entries, size_t n);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * hodeid: libhodei behind the gRPC API (h2c), gRPC-Web, /metrics and the
+ * dashboard's files, on one libevent loop shared with the library
+ * (embedded-loop mode: every libhodei call happens on this thread).
+ */
+#ifndef HODEID_H
+#define HODEID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <hodei/hodei.h>
+#include <hodei/sys/provider.h>
+
+#include "call.h"
+
+struct event_base;
+struct event;
+
+typedef struct hodeid_config {
+	const char *data_dir;
+	const char *grpc_listen; /* host:port */
+	const char *http_listen; /* host:port, or "" / "off" */
+	const char *api_token;   /* NULL: none */
+	const char *join_token;  /* NULL: static pools closed */
+	const char *web_dir;
+	const char *port_file;   /* write the bound ports here (tests) */
+	int64_t heartbeat_ms;    /* agents heartbeat this often */
+	int64_t worker_timeout_ms; /* lost after this much silence */
+	int64_t shutdown_grace_ms;
+	int log_level;           /* HODEI_DIAG_* */
+	int no_local;            /* no local provider */
+	unsigned int local_workers;
+} hodeid_config;
+
+typedef struct hodeid_stream hodeid_stream;
+typedef struct hodeid_agent hodeid_agent;
+typedef struct hodeid_conn hodeid_conn;
+
+typedef struct hodeid {
+	hodeid_config cfg;
+	struct event_base *base;
+	hodei_ctx *ctx;
+	int64_t started_ms;
+	int shutting_down;
+	int grpc_port, http_port;
+	void *grpc_listener;
+	void *http;
+	hodeid_conn *conns;
+	hodeid_stream *streams;
+	hodeid_agent *agents;
+	struct event *shutdown_timer;
+	uint64_t calls_total;
+	uint64_t calls_failed;
+} hodeid;
+
+/* ---- logging (log.c): logfmt lines on stderr ---- */
+void hodeid_log_init(int level);
+void hodeid_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define LOG_DEBUG(...) hodeid_log(HODEI_DIAG_DEBUG, __VA_ARGS__)
+#define LOG_INFO(...) hodeid_log(HODEI_DIAG_INFO, __VA_ARGS__)
+#define LOG_WARN(...) hodeid_log(HODEI_DIAG_WARN, __VA_ARGS__)
+#define LOG_ERROR(...) hodeid_log(HODEI_DIAG_ERROR, __VA_ARGS__)
+void hodeid_diag(int level, const char *message, void *userdata);
+
+/* ---- arena (arena.c): response messages are built in one, freed at once ---- */
+typedef struct arena arena;
+arena *arena_new(void);
+void arena_free(arena *a);
+void *arena_alloc(arena *a, size_t n); /* zeroed; aborts on ENOMEM */
+char *arena_strdup(arena *a, const char *s);
+char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Call fn(ptr) when the arena is freed (library snapshots a reply borrows). */
+void arena_defer(arena *a, void (*fn)(void *), void *ptr);
+#define ARENA_DEFER(a, fn, ptr) arena_defer((a), (void (*)(void *))(void (*)(void))(fn), (ptr))
+
+/* ---- calls and methods (dispatch.c) ---- */
+
+/** One unary call being answered. */
+typedef struct rpc_req {
+	hodeid *d;
+	arena *a;
+	char err[512]; /* the status message, when the handler fails */
+} rpc_req;
+
+/** Fail with a status and a message; returns the status. */
+int rpc_fail(rpc_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** How the library names a field, and how the API does. */
+typedef struct field_map {
+	const char *lib;   /* "workdir" */
+	const char *proto; /* "job_definition.working_directory" */
+} field_map;
+
+/**
+ * Fail with the status and message of a libhodei error (hodei_error_last()),
+ * renaming the field the message starts with through map (NULL-terminated;
+ * may be NULL).
+ */
+int rpc_fail_lib(rpc_req *r, int rc, const field_map *map);
+
+/** A streaming call (server-streaming or bidirectional). */
+struct hodeid_stream {
+	hodeid *d;
+	hodei_rpc_call *call;
+	const struct hodeid_method *m;
+	struct event *deadline;
+	void *state;
+	int got_message;
+	void (*on_message)(hodeid_stream *s, const ProtobufCMessage *msg);
+	void (*on_half_close)(hodeid_stream *s);
+	void (*on_writable)(hodeid_stream *s);
+	void (*on_shutdown)(hodeid_stream *s); /* the server is stopping */
+	void (*on_close)(hodeid_stream *s);    /* free state; the call is gone */
+	hodeid_stream *prev, *next;
+};
+
+/** Pack and send one message; -1 if the call is over, -2 if over 4 MiB. */
+int stream_send(hodeid_stream *s, const ProtobufCMessage *msg);
+void stream_finish(hodeid_stream *s, int status, const char *message);
+size_t stream_pending(hodeid_stream *s);
+
+#define M_PUBLIC 0x1u /* no API token needed (health, reflection, workers) */
+#define M_KEEP_REQUEST 0x2u /* open() owns the request message (frees it) */
+
+typedef struct hodeid_method {
+	const char *path;
+	const ProtobufCMessageDescriptor *input;
+	unsigned int flags;
+	/** Unary: fill *out (in r->a) and return 0, or return a status. */
+	int (*unary)(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out);
+	/** Streaming: start with the first message; 0 keeps the stream open. */
+	int (*open)(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen);
+} hodeid_method;
+
+const hodeid_method *hodeid_method_find(const char *path);
+
+/* Transport-facing entry points (the same for h2c and gRPC-Web). */
+int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why);
+void dispatch_message(hodeid *d, hodei_rpc_call *call, const uint8_t *msg, size_t len);
+void dispatch_half_close(hodeid *d, hodei_rpc_call *call);
+void dispatch_writable(hodeid *d, hodei_rpc_call *call);
+void dispatch_close(hodeid *d, hodei_rpc_call *call);
+/** Stop every stream (shutdown): on_shutdown, else UNAVAILABLE. */
+void dispatch_shutdown_streams(hodeid *d);
+
+/* ---- method tables of each service ---- */
+extern const hodeid_method hodeid_job_methods[];
+extern const hodeid_method hodeid_log_methods[];
+extern const hodeid_method hodeid_metrics_methods[];
+extern const hodeid_method hodeid_provider_methods[];
+extern const hodeid_method hodeid_worker_methods[];
+extern const hodeid_method hodeid_health_methods[];
+extern const hodeid_method hodeid_reflection_methods[];
+
+/* ---- transports ---- */
+int grpc_listen(hodeid *d);              /* net.c */
+void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
+size_t grpc_connections(hodeid *d);
+int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web, web */
+void http_close(hodeid *d);
+
+/* ---- workers (svc_workers.c) ---- */
+void agents_shutdown(hodeid *d);
+
+/* ---- reflection index (reflection.c) ---- */
+int reflection_init(void);
+
+/* ---- Prometheus text (metrics_text.c) ---- */
+char *metrics_prometheus(hodeid *d, size_t *len);
+
+/** Constant-time comparison of a secret (length leaks, content does not). */
+int secret_equal(const char *a, const char *b);
+/** "Bearer <token>" header against the API token. */
+int bearer_ok(const hodeid *d, const char *authorization);
+
+int64_t now_ms(void);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * hodeid: the Hodei Jobs server.  Flags and environment, the loop, and a
+ * graceful stop on SIGTERM (GOAWAY, in-flight calls finish, streams end).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "hodeid.h"
+
+#ifndef HODEID_WEB_DIR
+#define HODEID_WEB_DIR "/usr/local/share/hodei/web"
+#endif
+#ifndef HODEID_SOURCE_WEB_DIR
+#define HODEID_SOURCE_WEB_DIR "web/dist"
+#endif
+
+void grpc_close_all(hodeid *d);
+void agents_free(hodeid *d);
+int hodeid_cmd_image(int argc, char **argv);                                  /* cmd_image.c */
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
+
+static const char usage[] =
+	"Usage: hodeid [OPTION]...\n"
+	"The Hodei Jobs server: libhodei behind a gRPC API (h2c), gRPC-Web, /metrics\n"
+	"and the web dashboard.\n"
+	"\n"
+	"  -d, --data-dir DIR         job store directory (HODEI_DATA_DIR; ./hodei-data)\n"
+	"  -g, --grpc-listen ADDR     gRPC host:port (HODEI_GRPC_LISTEN; 127.0.0.1:50051)\n"
+	"  -H, --http-listen ADDR     HTTP host:port, or 'off' (HODEI_HTTP_LISTEN;\n"
+	"                             127.0.0.1:8080)\n"
+	"  -w, --web-dir DIR          dashboard files (HODEI_WEB_DIR; the installed\n"
+	"                             share/hodei/web, else web/dist)\n"
+	"      --api-token-file FILE  read the API token from FILE (or HODEI_API_TOKEN);\n"
+	"                             required when listening beyond loopback\n"
+	"      --join-token-file FILE read the worker join token from FILE (or\n"
+	"                             HODEI_JOIN_TOKEN); without one, static pools are closed\n"
+	"      --local-workers N      local provider capacity (HODEI_LOCAL_WORKERS; CPUs)\n"
+	"      --no-local-provider    run jobs on remote workers only\n"
+	"      --heartbeat SECONDS    agent heartbeat interval (HODEI_HEARTBEAT_INTERVAL; 5)\n"
+	"      --worker-timeout SECONDS  silence before an agent is lost\n"
+	"                             (HODEI_WORKER_TIMEOUT; 15)\n"
+	"      --port-file FILE       write the bound ports there (grpc=N, http=N)\n"
+	"      --log-level LEVEL      debug, info, warn or error (HODEI_LOG_LEVEL; info)\n"
+	"  -h, --help                 this help\n"
+	"  -V, --version              print the version\n"
+	"\n"
+	"Also read from the environment: HODEI_MAX_QUEUE_SIZE (unlimited),\n"
+	"HODEI_LOG_RETENTION_DAYS (7), HODEI_SYNC (normal|full), HODEI_WORKER_IMAGE.\n"
+	"Logs go to stderr, one logfmt line per event.  See hodeid(8).\n";
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+/* A secret from a file (first line) or the environment; never logged. */
+static char *read_secret(const char *file, const char *env)
+{
+	char buf[4096];
+	if (file) {
+		FILE *f = fopen(file, "r");
+		if (!f || !fgets(buf, sizeof buf, f)) {
+			fprintf(stderr, "hodeid: cannot read %s: %s\n", file, strerror(errno));
+			exit(2);
+		}
+		fclose(f);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return buf[0] ? strdup(buf) : NULL;
+	}
+	const char *v = getenv(env);
+	return v && *v ? strdup(v) : NULL;
+}
+
+static int parse_seconds(const char *text, const char *what)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (*end || v < 1 || v > 3600) {
+		fprintf(stderr, "hodeid: %s: expected 1-3600 seconds, got '%s'\n", what, text);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static int parse_level(const char *text)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(text, names[i]) == 0)
+			return HODEI_DIAG_DEBUG + i;
+	fprintf(stderr, "hodeid: --log-level: expected debug, info, warn or error\n");
+	exit(2);
+}
+
+/* 127.0.0.0/8, ::1 and localhost. */
+static int is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]:", 6) == 0 ||
+	       strncmp(addr, "localhost:", 10) == 0;
+}
+
+static const char *default_web_dir(void)
+{
+	struct stat st;
+	if (stat(HODEID_WEB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return HODEID_WEB_DIR;
+	return HODEID_SOURCE_WEB_DIR;
+}
+
+static void parse_args(hodeid_config *cfg, int argc, char **argv)
+{
+	enum { O_API = 256, O_JOIN, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL };
+	static const struct option longopts[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"grpc-listen", required_argument, NULL, 'g'},
+		{"http-listen", required_argument, NULL, 'H'},
+		{"web-dir", required_argument, NULL, 'w'},
+		{"api-token-file", required_argument, NULL, O_API},
+		{"join-token-file", required_argument, NULL, O_JOIN},
+		{"local-workers", required_argument, NULL, O_LOCAL},
+		{"no-local-provider", no_argument, NULL, O_NOLOCAL},
+		{"heartbeat", required_argument, NULL, O_HB},
+		{"worker-timeout", required_argument, NULL, O_WT},
+		{"port-file", required_argument, NULL, O_PORTS},
+		{"log-level", required_argument, NULL, O_LEVEL},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *api_file = NULL, *join_file = NULL;
+	cfg->data_dir = env_or("HODEI_DATA_DIR", "./hodei-data");
+	cfg->grpc_listen = env_or("HODEI_GRPC_LISTEN", "127.0.0.1:50051");
+	cfg->http_listen = env_or("HODEI_HTTP_LISTEN", "127.0.0.1:8080");
+	cfg->web_dir = env_or("HODEI_WEB_DIR", NULL);
+	cfg->heartbeat_ms = 1000LL * parse_seconds(env_or("HODEI_HEARTBEAT_INTERVAL", "5"),
+	                                           "HODEI_HEARTBEAT_INTERVAL");
+	cfg->worker_timeout_ms = 1000LL * parse_seconds(env_or("HODEI_WORKER_TIMEOUT", "15"),
+	                                                "HODEI_WORKER_TIMEOUT");
+	cfg->log_level = parse_level(env_or("HODEI_LOG_LEVEL", "info"));
+	cfg->shutdown_grace_ms = 10000;
+	int c;
+	while ((c = getopt_long(argc, argv, "d:g:H:w:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cfg->data_dir = optarg; break;
+		case 'g': cfg->grpc_listen = optarg; break;
+		case 'H': cfg->http_listen = optarg; break;
+		case 'w': cfg->web_dir = optarg; break;
+		case O_API: api_file = optarg; break;
+		case O_JOIN: join_file = optarg; break;
+		case O_LOCAL: cfg->local_workers = (unsigned)strtoul(optarg, NULL, 10); break;
+		case O_NOLOCAL: cfg->no_local = 1; break;
+		case O_HB: cfg->heartbeat_ms = 1000LL * parse_seconds(optarg, "--heartbeat"); break;
+		case O_WT: cfg->worker_timeout_ms = 1000LL * parse_seconds(optarg, "--worker-timeout"); break;
+		case O_PORTS: cfg->port_file = optarg; break;
+		case O_LEVEL: cfg->log_level = parse_level(optarg); break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
+		default: fputs(usage, stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hodeid: unexpected argument '%s'\n%s", argv[optind], usage);
+		exit(2);
+	}
+	cfg->api_token = read_secret(api_file, "HODEI_API_TOKEN");
+	cfg->join_token = read_secret(join_file, "HODEI_JOIN_TOKEN");
+	if (!cfg->web_dir)
+		cfg->web_dir = default_web_dir();
+	int http_on = *cfg->http_listen && strcmp(cfg->http_listen, "off") != 0;
+	if (!cfg->api_token && (!is_loopback(cfg->grpc_listen) ||
+	                        (http_on && !is_loopback(cfg->http_listen)))) {
+		fprintf(stderr, "hodeid: listening beyond loopback needs an API token "
+		                "(HODEI_API_TOKEN or --api-token-file)\n");
+		exit(2);
+	}
+}
+
+static hodeid server;
+
+/* One descriptor per connection: allow as many as the hard limit does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	hodeid *d = arg;
+	if (grpc_connections(d) == 0 || now_ms() - d->started_ms > d->cfg.shutdown_grace_ms)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	hodeid *d = arg;
+	if (d->shutting_down) {
+		LOG_WARN("second signal: stopping now");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	LOG_INFO("stopping signal=%d connections=%zu", (int)sig, grpc_connections(d));
+	d->shutting_down = 1;
+	d->started_ms = now_ms(); /* from now on: the grace period */
+	dispatch_shutdown_streams(d);
+	agents_shutdown(d);
+	grpc_shutdown(d);
+	struct timeval tv = {0, 50000};
+	d->shutdown_timer = event_new(d->base, -1, EV_PERSIST, stop_check, d);
+	event_add(d->shutdown_timer, &tv);
+}
+
+static void write_port_file(hodeid *d)
+{
+	if (!d->cfg.port_file)
+		return;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", d->cfg.port_file);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "grpc=%d\nhttp=%d\n", d->grpc_port, d->http_port);
+	fclose(f);
+	rename(tmp, d->cfg.port_file); /* appears whole, for tests polling it */
+}
+
+static int open_context(hodeid *d)
+{
+	char db[4096];
+	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		LOG_ERROR("cannot create data directory %s: %s", d->cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(db, sizeof db, "%s/hodei.db", d->cfg.data_dir);
+	hodei_ctx_options o = HODEI_CTX_OPTIONS_INIT;
+	hodei_ctx_options_init(&o, HODEI_CTX_OPTIONS_VERSION);
+	o.db_path = db;
+	o.event_base = d->base;
+	o.diag = hodeid_diag;
+	o.diag_level = d->cfg.log_level;
+	o.local_workers = d->cfg.local_workers;
+	if (d->cfg.no_local)
+		o.flags |= HODEI_CTX_NO_LOCAL_PROVIDER;
+	int rc = hodei_ctx_open(&d->ctx, &o);
+	if (rc) {
+		LOG_ERROR("cannot open %s: %s", db, hodei_error_last());
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	hodeid *d = &server;
+	if (argc > 1 && strcmp(argv[1], "image") == 0)
+		return hodeid_cmd_image(argc - 1, argv + 1);
+	parse_args(&d->cfg, argc, argv);
+	hodeid_log_init(d->cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	if (reflection_init() != 0) {
+		LOG_ERROR("the embedded descriptor set is unreadable");
+		return 1;
+	}
+	d->base = event_base_new();
+	if (!d->base || open_context(d) != 0)
+		return 1;
+	if (grpc_listen(d) != 0 || http_listen(d) != 0) {
+		hodei_ctx_close(d->ctx);
+		return 1;
+	}
+	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port) != 0)
+		LOG_WARN("docker provider type: %s", hodei_error_last());
+	write_port_file(d);
+	struct event *sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	event_add(sigterm, NULL);
+	event_add(sigint, NULL);
+	d->started_ms = now_ms();
+	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
+	         "web_dir=%s api_token=%s join_token=%s",
+	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
+	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
+	         d->cfg.api_token ? "set" : "none", d->cfg.join_token ? "set" : "none");
+
+	event_base_dispatch(d->base);
+
+	LOG_INFO("closing connections=%zu", grpc_connections(d));
+	d->shutting_down = 1;
+	grpc_close_all(d);
+	http_close(d);
+	hodei_ctx_close(d->ctx);
+	agents_free(d);
+	if (d->shutdown_timer)
+		event_free(d->shutdown_timer);
+	event_free(sigterm);
+	event_free(sigint);
+	event_base_free(d->base);
+	LOG_INFO("stopped");
+	return 0;
+}

@@ -1,0 +1,539 @@
+/* hodei.JobExecutionService over the libhodei job API. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conv.h"
+#include "grpc.h"
+#include "svc.h"
+
+/* The library's field names and the API's. */
+static const field_map job_fields[] = {
+	{"id", "job_definition.job_id.value"},
+	{"name", "job_definition.name"},
+	{"command", "job_definition.command"},
+	{"args", "job_definition.arguments"},
+	{"env", "job_definition.environment"},
+	{"priority", "job_definition.priority"},
+	{"timeout", "job_definition.timeout"},
+	{"timeout_ms", "job_definition.timeout"},
+	{"cpu_millis", "job_definition.resources.cpu_millis"},
+	{"memory_bytes", "job_definition.resources.memory_bytes"},
+	{"labels", "job_definition.labels"},
+	{"max_retries", "job_definition.max_retries"},
+	{"workdir", "job_definition.working_directory"},
+	{"queued_by", "queued_by"},
+	{"provider", "job_definition.provider"},
+	{"flags", "job_definition.shell"},
+	{NULL, NULL},
+};
+
+static const field_map id_fields[] = {{"id", "job_id"}, {NULL, NULL}};
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* A JobDefinition as a hodei_job_spec whose strings borrow from def/r->a. */
+static int spec_from_pb(rpc_req *r, const Hodei__JobDefinition *def, hodei_job_spec *spec)
+{
+	if (def->job_id)
+		spec->id = nonempty(def->job_id->value);
+	spec->name = nonempty(def->name);
+	spec->command = def->command;
+	spec->args = (const char *const *)def->arguments;
+	spec->nargs = def->n_arguments;
+	spec->env = pb_map_to_kv(r->a, (void *const *)def->environment, def->n_environment);
+	spec->nenv = def->n_environment;
+	if ((int)def->priority < 0 || def->priority > HODEI__PRIORITY__PRIORITY_CRITICAL)
+		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT,
+		                "job_definition.priority: unknown value %d", (int)def->priority);
+	spec->priority = (int)def->priority;
+	spec->timeout_ms = pb_duration_to_ms(def->timeout);
+	if (spec->timeout_ms < 0)
+		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT,
+		                "job_definition.timeout: must be a valid, non-negative duration");
+	if (def->resources) {
+		spec->cpu_millis = def->resources->cpu_millis;
+		spec->memory_bytes = def->resources->memory_bytes;
+	}
+	spec->labels = pb_map_to_kv(r->a, (void *const *)def->labels, def->n_labels);
+	spec->nlabels = def->n_labels;
+	spec->max_retries = def->max_retries > INT_MAX ? INT_MAX : (int)def->max_retries;
+	spec->workdir = nonempty(def->working_directory);
+	spec->flags = def->shell ? HODEI_JOB_SHELL : 0;
+	spec->provider = nonempty(def->provider);
+	return 0;
+}
+
+/* The job as just queued, without reading it back from the store. */
+static Hodei__Job *queued_job(rpc_req *r, const hodei_job_spec *spec, const char *id)
+{
+	hodei_job j = {0};
+	int64_t now = now_ms();
+	j.version = HODEI_JOB_VERSION;
+	j.id = (char *)id;
+	j.name = (char *)(spec->name ? spec->name : spec->command);
+	j.command = (char *)spec->command;
+	j.args = (char **)spec->args;
+	j.nargs = spec->nargs;
+	j.env = (char **)spec->env;
+	j.nenv = spec->nenv;
+	j.labels = (char **)spec->labels;
+	j.nlabels = spec->nlabels;
+	j.priority = spec->priority;
+	j.state = HODEI_JOB_QUEUED;
+	j.timeout_ms = spec->timeout_ms;
+	j.cpu_millis = spec->cpu_millis;
+	j.memory_bytes = spec->memory_bytes;
+	j.max_retries = spec->max_retries;
+	j.workdir = (char *)spec->workdir;
+	j.queued_by = (char *)spec->queued_by;
+	j.flags = spec->flags;
+	j.provider_pin = (char *)spec->provider;
+	j.attempt = 1;
+	j.exit_code = -1;
+	j.progress = -1;
+	j.created_at = j.queued_at = now;
+	Hodei__Job *p = pb_job(r->a, &j);
+	p->id = arena_strdup(r->a, id);
+	p->definition->job_id->value = p->id;
+	return p;
+}
+
+/*
+ * QueueJob, batched: requests that arrive in the same turn of the loop are
+ * queued in one transaction (hodei_job_submit_batch), then each is
+ * answered.  Every answer still means "durably stored".  A batch the
+ * library refuses is split: the offending request is submitted alone (so
+ * it gets its own, exact error) and the others go again.
+ */
+#define BATCH_MAX 512
+
+typedef struct pending_submit {
+	hodeid_stream *s;
+	Hodei__QueueJobRequest *req; /* owned: the spec borrows from it */
+	rpc_req r;
+	hodei_job_spec spec;
+	struct pending_submit *prev, *next;
+} pending_submit;
+
+static pending_submit *pending_head, *pending_tail;
+static struct event *batch_ev;
+
+static void pending_unlink(pending_submit *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pending_head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		pending_tail = p->prev;
+	p->prev = p->next = NULL;
+}
+
+static void pending_free(pending_submit *p)
+{
+	if (p->s) {
+		p->s->state = NULL;
+		p->s->on_close = NULL;
+	}
+	hodei__queue_job_request__free_unpacked(p->req, NULL);
+	arena_free(p->r.a);
+	free(p);
+}
+
+/* The client went away before its turn. */
+static void pending_cancel(hodeid_stream *s)
+{
+	pending_submit *p = s->state;
+	if (!p)
+		return;
+	pending_unlink(p);
+	p->s = NULL;
+	pending_free(p);
+}
+
+static void pending_keep(hodeid_stream *s)
+{
+}
+
+/* Answer one request: 0 with its id, or the library's error. */
+static void pending_answer(pending_submit *p, int rc, const char *id)
+{
+	if (rc == 0) {
+		Hodei__QueueJobResponse *resp = PB_NEW(p->r.a, hodei__queue_job_response);
+		resp->job = queued_job(&p->r, &p->spec, id);
+		stream_send(p->s, &resp->base);
+		stream_finish(p->s, HODEI_GRPC_OK, NULL);
+	} else {
+		int status = rpc_fail_lib(&p->r, rc, job_fields);
+		stream_finish(p->s, status, p->r.err);
+	}
+	pending_free(p);
+}
+
+static void submit_alone(hodeid *d, pending_submit *p)
+{
+	hodei_job_id id;
+	int rc = hodei_job_submit(d->ctx, &p->spec, &id);
+	pending_answer(p, rc, id.str);
+}
+
+static void run_batch(evutil_socket_t fd, short what, void *arg)
+{
+	hodeid *d = arg;
+	static hodei_job_spec specs[BATCH_MAX];
+	static hodei_job_id ids[BATCH_MAX];
+	static pending_submit *batch[BATCH_MAX];
+	while (pending_head) {
+		size_t n = 0;
+		for (pending_submit *p = pending_head; p && n < BATCH_MAX; p = p->next)
+			batch[n++] = p;
+		for (size_t i = 0; i < n; i++) {
+			pending_unlink(batch[i]);
+			specs[i] = batch[i]->spec;
+		}
+		if (n == 1) {
+			submit_alone(d, batch[0]);
+			continue;
+		}
+		size_t bad = n;
+		int rc = hodei_job_submit_batch(d->ctx, specs, n, ids, &bad);
+		if (rc == 0) {
+			for (size_t i = 0; i < n; i++)
+				pending_answer(batch[i], 0, ids[i].str);
+			continue;
+		}
+		if ((rc == HODEI_EINVAL || rc == HODEI_EEXISTS) && bad < n) {
+			/* One request is at fault: it alone gets the error. */
+			submit_alone(d, batch[bad]);
+			for (size_t i = n; i-- > 0;) /* the rest go again, in order */
+				if (i != bad) {
+					batch[i]->next = pending_head;
+					if (pending_head)
+						pending_head->prev = batch[i];
+					else
+						pending_tail = batch[i];
+					pending_head = batch[i];
+				}
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			submit_alone(d, batch[i]);
+	}
+}
+
+static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen)
+{
+	Hodei__QueueJobRequest *q = (Hodei__QueueJobRequest *)in;
+	pending_submit *p = calloc(1, sizeof *p);
+	p->req = q;
+	p->r.d = s->d;
+	p->r.a = arena_new();
+	hodei_job_spec init = HODEI_JOB_SPEC_INIT;
+	p->spec = init;
+	int status = q->job_definition
+		? spec_from_pb(&p->r, q->job_definition, &p->spec)
+		: rpc_fail(&p->r, HODEI_GRPC_INVALID_ARGUMENT, "job_definition: required");
+	if (status) {
+		snprintf(err, errlen, "%s", p->r.err);
+		pending_free(p);
+		return status;
+	}
+	p->spec.queued_by = nonempty(q->queued_by);
+	p->s = s;
+	s->state = p;
+	s->on_close = pending_cancel;
+	s->on_shutdown = pending_keep; /* in flight: it is answered this turn */
+	p->prev = pending_tail;
+	if (pending_tail)
+		pending_tail->next = p;
+	else
+		pending_head = p;
+	pending_tail = p;
+	if (!batch_ev)
+		batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d);
+	/* After what is readable now has been read: the batch fills up. */
+	if (!event_pending(batch_ev, EV_TIMEOUT, NULL))
+		event_active(batch_ev, EV_TIMEOUT, 0);
+	return 0;
+}
+
+Hodei__Job *svc_job_snapshot(rpc_req *r, const char *id, int *status)
+{
+	hodei_job *job;
+	int rc = hodei_job_get(&job, r->d->ctx, id);
+	if (rc) {
+		*status = rpc_fail_lib(r, rc, id_fields);
+		return NULL;
+	}
+	ARENA_DEFER(r->a, hodei_job_free, job);
+	*status = 0;
+	return pb_job(r->a, job);
+}
+
+static int require_job_id(rpc_req *r, const char *id)
+{
+	if (!id || !*id)
+		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "job_id: required");
+	return 0;
+}
+
+static int cancel_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__CancelJobRequest *q = (const void *)in;
+	int status = require_job_id(r, q->job_id);
+	if (status)
+		return status;
+	int rc = hodei_job_cancel(r->d->ctx, q->job_id);
+	if (rc)
+		return rpc_fail_lib(r, rc, id_fields);
+	Hodei__CancelJobResponse *resp = PB_NEW(r->a, hodei__cancel_job_response);
+	resp->job = svc_job_snapshot(r, q->job_id, &status);
+	*out = &resp->base;
+	return status;
+}
+
+static int retry_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__RetryJobRequest *q = (const void *)in;
+	int status = require_job_id(r, q->job_id);
+	if (status)
+		return status;
+	int rc = hodei_job_retry(r->d->ctx, q->job_id);
+	if (rc)
+		return rpc_fail_lib(r, rc, id_fields);
+	Hodei__RetryJobResponse *resp = PB_NEW(r->a, hodei__retry_job_response);
+	resp->job = svc_job_snapshot(r, q->job_id, &status);
+	*out = &resp->base;
+	return status;
+}
+
+static int worker_report_check(rpc_req *r, const char *job_id, const char *worker_id,
+                               hodei_worker **w)
+{
+	int status = require_job_id(r, job_id);
+	if (status)
+		return status;
+	*w = agent_worker_find(r->d, worker_id);
+	if (!*w)
+		return rpc_fail(r, HODEI_GRPC_NOT_FOUND, "worker_id: no connected worker '%s'",
+		                worker_id ? worker_id : "");
+	return 0;
+}
+
+static int start_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__StartJobRequest *q = (const void *)in;
+	hodei_worker *w;
+	int status = worker_report_check(r, q->job_id, q->worker_id, &w);
+	if (status)
+		return status;
+	if (hodei_worker_job_started(w, q->job_id, q->attempt) != 0)
+		return rpc_fail(r, HODEI_GRPC_FAILED_PRECONDITION,
+		                "attempt: worker '%s' does not hold attempt %d of job '%s'",
+		                q->worker_id, q->attempt, q->job_id);
+	Hodei__StartJobResponse *resp = PB_NEW(r->a, hodei__start_job_response);
+	resp->job = svc_job_snapshot(r, q->job_id, &status);
+	*out = &resp->base;
+	return status;
+}
+
+static int complete_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__CompleteJobRequest *q = (const void *)in;
+	hodei_worker *w;
+	int status = worker_report_check(r, q->job_id, q->worker_id, &w);
+	if (status)
+		return status;
+	hodei_run_result res = HODEI_RUN_RESULT_INIT;
+	res.exit_code = q->exit_code;
+	res.term_signal = q->term_signal;
+	res.timed_out = q->timed_out;
+	res.cancelled = q->cancelled;
+	res.error = nonempty(q->error);
+	if (hodei_worker_job_finished(w, q->job_id, q->attempt, &res) != 0)
+		return rpc_fail(r, HODEI_GRPC_FAILED_PRECONDITION,
+		                "attempt: worker '%s' does not hold attempt %d of job '%s'",
+		                q->worker_id, q->attempt, q->job_id);
+	Hodei__CompleteJobResponse *resp = PB_NEW(r->a, hodei__complete_job_response);
+	resp->job = svc_job_snapshot(r, q->job_id, &status);
+	*out = &resp->base;
+	return status;
+}
+
+static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__GetJobRequest *q = (const void *)in;
+	int status = require_job_id(r, q->job_id);
+	if (status)
+		return status;
+	Hodei__GetJobResponse *resp = PB_NEW(r->a, hodei__get_job_response);
+	resp->job = svc_job_snapshot(r, q->job_id, &status);
+	if (status)
+		return status;
+	hodei_transition_list *h;
+	int rc = hodei_job_history(&h, r->d->ctx, q->job_id);
+	if (rc)
+		return rpc_fail_lib(r, rc, id_fields);
+	ARENA_DEFER(r->a, hodei_transition_list_free, h);
+	resp->n_history = h->count;
+	resp->history = arena_alloc(r->a, (h->count + 1) * sizeof *resp->history);
+	for (size_t i = 0; i < h->count; i++) {
+		Hodei__JobTransition *t = PB_NEW(r->a, hodei__job_transition);
+		t->attempt = h->items[i].attempt;
+		t->state = (Hodei__JobState)h->items[i].state;
+		t->time = pb_time_ms(r->a, h->items[i].at);
+		t->reason = pb_str(r->a, h->items[i].reason);
+		resp->history[i] = t;
+	}
+	*out = &resp->base;
+	return 0;
+}
+
+static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	const Hodei__ListJobsRequest *q = (const void *)in;
+	static const field_map list_fields[] = {
+		{"cursor", "page_token"}, {"limit", "page_size"}, {"state_mask", "states"},
+		{"search", "search"}, {NULL, NULL},
+	};
+	hodei_job_filter f = HODEI_JOB_FILTER_INIT;
+	for (size_t i = 0; i < q->n_states; i++) {
+		int s = (int)q->states[i];
+		if (s < HODEI_JOB_QUEUED || s > HODEI_JOB_TIMED_OUT)
+			return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "states[%zu]: unknown state %d", i, s);
+		f.state_mask |= HODEI_STATE_BIT(s);
+	}
+	if (q->page_size > 1000)
+		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "page_size: at most 1000");
+	f.search = nonempty(q->search);
+	f.cursor = nonempty(q->page_token);
+	f.limit = q->page_size;
+	f.order = q->oldest_first ? HODEI_ORDER_OLDEST : HODEI_ORDER_NEWEST;
+	hodei_job_page *page;
+	int rc = hodei_job_list(&page, r->d->ctx, &f);
+	if (rc)
+		return rpc_fail_lib(r, rc, list_fields);
+	ARENA_DEFER(r->a, hodei_job_page_free, page);
+	int64_t total = 0;
+	if ((rc = hodei_job_count(r->d->ctx, &f, &total)) != 0)
+		return rpc_fail_lib(r, rc, list_fields);
+	Hodei__ListJobsResponse *resp = PB_NEW(r->a, hodei__list_jobs_response);
+	resp->n_jobs = page->count;
+	resp->jobs = arena_alloc(r->a, (page->count + 1) * sizeof *resp->jobs);
+	for (size_t i = 0; i < page->count; i++)
+		resp->jobs[i] = pb_job(r->a, page->jobs[i]);
+	resp->next_page_token = pb_str(r->a, page->next_cursor);
+	resp->total_count = total;
+	*out = &resp->base;
+	return 0;
+}
+
+/* ---- WatchJobs: state changes and progress as they happen ---- */
+
+#define WATCH_MAX_PENDING (1u << 20)
+
+typedef struct watch {
+	hodei_sub *sub;
+	char **ids;
+	size_t nids;
+} watch;
+
+static int watch_wants(const watch *w, const char *job_id)
+{
+	if (w->nids == 0)
+		return 1;
+	for (size_t i = 0; i < w->nids; i++)
+		if (job_id && strcmp(w->ids[i], job_id) == 0)
+			return 1;
+	return 0;
+}
+
+static void watch_event(const hodei_event *ev, void *userdata)
+{
+	hodeid_stream *s = userdata;
+	watch *w = s->state;
+	if (s->call->finished || !watch_wants(w, ev->job_id))
+		return;
+	if (stream_pending(s) > WATCH_MAX_PENDING) {
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED,
+		              "the client reads too slowly; watch again");
+		return;
+	}
+	rpc_req r = {s->d, arena_new(), ""};
+	Hodei__WatchJobsResponse *m = PB_NEW(r.a, hodei__watch_jobs_response);
+	m->job_id = pb_str(r.a, ev->job_id);
+	m->attempt = ev->attempt;
+	m->time = pb_time_us(r.a, ev->at_us);
+	if (ev->type == HODEI_EVENT_JOB_STATE) {
+		int status;
+		m->kind = HODEI__JOB_EVENT_KIND__JOB_EVENT_KIND_STATE;
+		m->state = (Hodei__JobState)ev->state;
+		m->previous_state = (Hodei__JobState)ev->old_state;
+		m->reason = pb_str(r.a, ev->reason);
+		m->job = svc_job_snapshot(&r, ev->job_id, &status);
+		if (m->job) /* the event's own view wins over a later snapshot */
+			m->job->state = m->state;
+	} else {
+		m->kind = HODEI__JOB_EVENT_KIND__JOB_EVENT_KIND_PROGRESS;
+		m->progress = ev->progress;
+	}
+	stream_send(s, &m->base);
+	arena_free(r.a);
+}
+
+static void watch_close(hodeid_stream *s)
+{
+	watch *w = s->state;
+	hodei_sub_close(w->sub);
+	for (size_t i = 0; i < w->nids; i++)
+		free(w->ids[i]);
+	free(w->ids);
+	free(w);
+}
+
+static int watch_jobs(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen)
+{
+	const Hodei__WatchJobsRequest *q = (const void *)in;
+	watch *w = calloc(1, sizeof *w);
+	w->ids = calloc(q->n_job_ids + 1, sizeof *w->ids);
+	for (size_t i = 0; i < q->n_job_ids; i++)
+		w->ids[w->nids++] = strdup(q->job_ids[i]);
+	hodei_sub_options o = HODEI_SUB_OPTIONS_INIT;
+	o.mask = HODEI_EVENT_JOB_STATE | (q->include_progress ? HODEI_EVENT_JOB_PROGRESS : 0);
+	o.job_id = w->nids == 1 ? w->ids[0] : NULL;
+	o.callback = watch_event;
+	o.userdata = s;
+	s->state = w;
+	s->on_close = watch_close;
+	if (hodei_sub_open(&w->sub, s->d->ctx, &o) != 0) {
+		snprintf(err, errlen, "cannot subscribe: %s", hodei_error_last());
+		return HODEI_GRPC_INTERNAL;
+	}
+	return 0;
+}
+
+#define UNARY(name, type, fn)                                                   \
+	{ "/hodei.JobExecutionService/" name, &type##__descriptor, 0, fn, NULL }
+
+const hodeid_method hodeid_job_methods[] = {
+	{"/hodei.JobExecutionService/QueueJob", &hodei__queue_job_request__descriptor,
+	 M_KEEP_REQUEST, NULL, queue_job},
+	UNARY("CancelJob", hodei__cancel_job_request, cancel_job),
+	UNARY("StartJob", hodei__start_job_request, start_job),
+	UNARY("CompleteJob", hodei__complete_job_request, complete_job),
+	UNARY("GetJob", hodei__get_job_request, get_job),
+	UNARY("ListJobs", hodei__list_jobs_request, list_jobs),
+	UNARY("RetryJob", hodei__retry_job_request, retry_job),
+	{"/hodei.JobExecutionService/WatchJobs", &hodei__watch_jobs_request__descriptor, 0, NULL,
+	 watch_jobs},
+	{NULL, NULL, 0, NULL, NULL},
+};

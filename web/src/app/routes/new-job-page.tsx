@@ -1,0 +1,17 @@
+import { Link, useNavigate } from "react-router-dom";
+import { Card } from "@/components/ui/card";
+import { NewJobForm } from "@/features/jobs/components/new-job-form";
+import { useTitle } from "@/lib/use-title";
+
+export default function NewJobPage() {
+  useTitle("New Job");
+  const navigate = useNavigate();
+  return (
+    <>
+      <Link className="back-link" to="/jobs">← Jobs</Link>
+      <Card title="New Job">
+        <NewJobForm onScheduled={(id) => navigate(`/jobs/${encodeURIComponent(id)}`)} />
+      </Card>
+    </>
+  );
+}

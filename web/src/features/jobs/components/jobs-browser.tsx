@@ -1,0 +1,55 @@
+import { useState } from "react";
+import { Pager } from "@/components/ui/pager";
+import { Empty, ErrorState, Loading } from "@/components/ui/states";
+import { errorMessage } from "@/lib/errors";
+import { formatNumber, num } from "@/lib/format";
+import { useDebounced } from "@/lib/use-debounced";
+import { useJobList } from "../hooks/use-job-list";
+import type { JobFilter } from "../utils/job-state";
+import { JobFilters } from "./job-filters";
+import { JobTable } from "./job-table";
+
+const PAGE_SIZE = 25;
+
+/** Filters, search and server-side pages of the job history. */
+export function JobsBrowser() {
+  const [filter, setFilter] = useState<JobFilter>("all");
+  const [search, setSearch] = useState("");
+  const [tokens, setTokens] = useState<string[]>([""]);
+  const debouncedSearch = useDebounced(search, 250);
+  const pageToken = tokens[tokens.length - 1];
+  const query = useJobList({ filter, search: debouncedSearch, pageToken, pageSize: PAGE_SIZE });
+
+  const resetPages = () => setTokens([""]);
+  const next = query.data?.nextPageToken ?? "";
+
+  return (
+    <>
+      <JobFilters
+        filter={filter}
+        onFilter={(f) => { setFilter(f); resetPages(); }}
+        search={search}
+        onSearch={(s) => { setSearch(s); resetPages(); }}
+      />
+      {query.isPending ? (
+        <Loading label="Loading jobs…" />
+      ) : query.isError && !query.data ? (
+        <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />
+      ) : query.data.jobs.length === 0 ? (
+        <Empty>{debouncedSearch || filter !== "all" ? "No jobs match." : "No jobs yet. Schedule one with + New Job."}</Empty>
+      ) : (
+        <>
+          <JobTable jobs={query.data.jobs} />
+          <Pager
+            page={tokens.length}
+            total={`${formatNumber(num(query.data.totalCount))} jobs`}
+            hasNext={next !== ""}
+            busy={query.isFetching && query.isPlaceholderData}
+            onPrev={() => setTokens((t) => (t.length > 1 ? t.slice(0, -1) : t))}
+            onNext={() => setTokens((t) => [...t, next])}
+          />
+        </>
+      )}
+    </>
+  );
+}

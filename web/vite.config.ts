@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+import { fileURLToPath, URL } from "node:url";
+
+// In development the dashboard is served on :5173 and gRPC-Web calls
+// (paths like /hodei.JobExecutionService/ListJobs) are proxied to hodeid's
+// HTTP port, so the browser talks to one origin as it does in production.
+const hodeiHttp = process.env.HODEI_HTTP_URL ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react()],
+  resolve: { alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) } },
+  server: {
+    host: "localhost",
+    port: 5173,
+    strictPort: true,
+    proxy: {
+      "^/hodei\\.": { target: hodeiHttp, changeOrigin: true },
+      "/metrics": { target: hodeiHttp, changeOrigin: true },
+    },
+  },
+  build: { outDir: "dist", sourcemap: false },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["./src/test-setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+  },
+});
