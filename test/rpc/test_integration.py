@@ -319,6 +319,27 @@ class Integration(Tests):
         wait_for(watched_success, 30, 'WatchJobs to report SUCCEEDED')
         assert '"jobId": "w-1"' in ''.join(seen), seen
         watch.kill()
+        # WatchMetrics sends the figures again every interval; Health/Watch the status.
+        for method, body, marker, count in (
+                ('hodei.MetricsService/WatchMetrics', '{"interval_seconds": 1}', '"totalJobs"', 2),
+                ('grpc.health.v1.Health/Watch', '{}', '"SERVING"', 1)):
+            p = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', body,
+                                  'http://%s/%s' % (h.addr, method)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.cleanup.append(p.kill)
+            got = []
+
+            def enough(p=p, got=got, marker=marker, count=count):
+                import select
+                while select.select([p.stdout], [], [], 0.05)[0]:
+                    chunk = os.read(p.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    got.append(chunk.decode())
+                return ''.join(got).count(marker) >= count
+            wait_for(enough, 30, method + ' to send')
+            p.kill()
         # A deadline ends a stream that would go on.
         queue(h.addr, 'w-long', 'sleep', ['60'])
         wait_state(h.addr, 'w-long', ('JOB_STATE_RUNNING',))
@@ -361,6 +382,27 @@ class Integration(Tests):
         h2 = self.hodeid(d, name='again', args=['--no-local-provider'])
         assert job_state(h2.addr, 'long') == 'JOB_STATE_QUEUED'
 
+    def test_sigterm_under_load(self, d):
+        """Stopped while QueueJob calls pour in: every call answered OK is stored."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        body = os.path.join(d, 'queue.bin')
+        definition = pb_string(3, 'true')
+        with open(body, 'wb') as f:
+            f.write(grpc_message(bytes([0x0a, len(definition)]) + definition))
+        load = subprocess.Popen(['h2load', '-n', '1000000', '-c', '4', '-m', '64', '-d', body,
+                                 '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+                                 'http://%s/hodei.JobExecutionService/QueueJob' % h.addr],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.cleanup.append(load.kill)
+        wait_for(lambda: h_calls(h) > 2000, what='the load to start')
+        assert h.stop(signal.SIGTERM) == 0
+        out = load.communicate(timeout=60)[0]
+        ok = int(out.split('status codes: ')[1].split(' 2xx')[0])
+        assert ok > 0, out
+        h2 = self.hodeid(d, name='after', args=['--no-local-provider'])
+        page = call(h2.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 1})
+        assert int(page['totalCount']) == ok, (page['totalCount'], out)
+
     # ---- workers ----
 
     def test_remote_worker_logs(self, d):
@@ -399,8 +441,9 @@ class Integration(Tests):
                  what='k9 to leave RUNNING')
         reasons = [t.get('reason', '') for t in history(h.addr, 'k9')]
         assert any('worker lost' in r for r in reasons), reasons
+        # Nor does its process: the agent's reaper kills the job's group.
         pid = int(open(pidfile).read())
-        os.kill(pid, signal.SIGKILL)  # the orphan of the killed agent
+        wait_for(lambda: process_gone(pid), what='the job process %d to be killed' % pid)
         # A new agent takes over the queue.
         self.worker(h, 'rescuer', TOKEN, d)
         call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'k9'}) \
@@ -609,6 +652,15 @@ def nghttp(h, path, body, headers=()):
     return p.stdout + p.stderr
 
 
+def process_gone(pid):
+    """Gone, or a zombie waiting for its new parent to reap it."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
 def port_free(port):
     import socket
     s = socket.socket()
@@ -634,7 +686,7 @@ def BUF_BIN():
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
     'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'batched_queue', 'providers_api', 'api_token',
-            'http_port', 'web_files', 'streams', 'graceful_sigterm'],
+            'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],

@@ -30,6 +30,7 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
+	"       hodeid image build [OPTION]...   (the worker image; see hodei-docker(7))\n"
 	"The Hodei Jobs server: libhodei behind a gRPC API (h2c), gRPC-Web, /metrics\n"
 	"and the web dashboard.\n"
 	"\n"
