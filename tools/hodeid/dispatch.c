@@ -69,8 +69,14 @@ int stream_send(hodeid_stream *s, const ProtobufCMessage *msg)
 
 void stream_finish(hodeid_stream *s, int status, const char *message)
 {
-	if (status != HODEI_GRPC_OK && !s->call->finished)
-		s->d->calls_failed++;
+	if (!s->call->finished && !s->call->closed) {
+		s->status = status;
+		if (status != HODEI_GRPC_OK)
+			s->d->calls_failed++;
+		if (status != HODEI_GRPC_OK && status != HODEI_GRPC_CANCELLED)
+			LOG_DEBUG("call failed method=%s status=%s message=\"%s\"", s->m->path,
+			          hodei__grpc_status_name(status), message ? message : "");
+	}
 	hodei__rpc_call_finish(s->call, status, message);
 }
 
@@ -108,6 +114,8 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 	s->d = d;
 	s->call = call;
 	s->m = m;
+	s->status = -1;
+	s->start_ms = now_ms();
 	call->app = s;
 	s->next = d->streams;
 	if (d->streams)
@@ -196,6 +204,9 @@ void dispatch_close(hodeid *d, hodei_rpc_call *call)
 	hodeid_stream *s = call->app;
 	if (!s)
 		return;
+	LOG_DEBUG("call method=%s status=%s ms=%lld", s->m->path,
+	          s->status < 0 ? "UNFINISHED" : hodei__grpc_status_name(s->status),
+	          (long long)(now_ms() - s->start_ms));
 	if (s->on_close)
 		s->on_close(s);
 	if (s->prev)

@@ -108,6 +108,8 @@ struct hodeid_stream {
 	struct event *deadline;
 	void *state;
 	int got_message;
+	int status;        /* as finished by the application; -1 if not */
+	int64_t start_ms;
 	void (*on_message)(hodeid_stream *s, const ProtobufCMessage *msg);
 	void (*on_half_close)(hodeid_stream *s);
 	void (*on_writable)(hodeid_stream *s);
