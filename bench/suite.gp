@@ -9,8 +9,9 @@ set boxwidth 0.8
 set xtics rotate by -30
 set grid ytics
 set logscale y
-set title "Throughput: 2,000 `true` jobs, 2-way (jobs/s, log)"
+set title "Throughput: 2,000 jobs running true, 2-way (jobs/s, log)"
 plot dat using 2:xtic(1) title "jobs/s" lc rgb "#3070b0"
+set yrange [0.1:*]
 set title "Latency on an idle system, p50 (ms, log)"
 plot dat using 3:xtic(1) title "submit to start" lc rgb "#30a050", \
      dat using 4 title "submit to completion" lc rgb "#d08030"

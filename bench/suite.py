@@ -735,8 +735,8 @@ def table(results):
         else:
             srv, wk = 'no queue', '-'
         inv = '%.1f%%%s' % (mx['inversions'] * 100, '' if mx['priorities'] else ' (no priorities)')
-        rows.append('| %s | %.0f (%d) | %.2f | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
-            r['system'], t['rate'], t['jobs'], ratio, fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
+        rows.append('| %s | %s (%d) | %.2f | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
+            r['system'], ('%.0f' if t['rate'] >= 10 else '%.2f') % t['rate'], t['jobs'], ratio, fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
             fmt_ms(la['complete_p50']), fmt_ms(la['complete_p99']), mx['seconds'], mx['jobs'], inv,
             ch['seconds'], ch['lost'], srv, wk))
     return '\n'.join(rows)

@@ -46,7 +46,7 @@ def main():
         single.append(2000 / run('throughput', db, 2000, 2, 'single')['seconds'])
         batch.append(2000 / run('throughput', db, 2000, 2, 'batch')['seconds'])
     x, s, b = statistics.median(xr), statistics.median(single), statistics.median(batch)
-    rows.append(('`seq 2000 | xargs -P2 -n1 true` (median of %d)' % REPS, '%.0f jobs/s' % x, ''))
+    rows.append(('`seq 2000 \\| xargs -P2 -n1 true` (median of %d)' % REPS, '%.0f jobs/s' % x, ''))
     rows.append(('2,000 `true`, embedded, 2 local workers, one hodei_job_submit per job',
                  '%.0f jobs/s (%.2f of xargs)' % (s, s / x), '>= 0.8'))
     rows.append(('same, queued with hodei_job_submit_batch', '%.0f jobs/s (%.2f of xargs)' % (b, b / x), '>= 0.8'))
