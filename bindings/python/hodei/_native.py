@@ -99,6 +99,7 @@ class _LazyLib:
 
     def __getattr__(self, name):
         value = getattr(load(), name)
+        setattr(self, name, value)  # later lookups skip __getattr__
         return value
 
 
