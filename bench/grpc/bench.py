@@ -221,7 +221,7 @@ def main():
     lines = [
         '# gRPC benchmark (bench/grpc/bench.py)',
         '',
-        'Measured %s on this machine (%d CPUs), loopback, release of the day.' %
+        'Measured %s on this machine (%d CPUs, shared with other work), over loopback, debugoptimized build.' %
         (datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC'), os.cpu_count()),
         '',
         '| what | measured | target |',

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of hodeid's gRPC API and hodei-worker, on loopback.
 
-usage: test_integration.py GROUP   (examples | api | workers | restart | bad_input)
+usage: test_integration.py GROUP   (examples | api | workers | restart | bad_input | docker)
 HODEID and HODEI_WORKER_BIN name the binaries under test.
 """
 import json
@@ -492,6 +492,27 @@ class Integration(Tests):
         assert {j['state'] for j in page['jobs']} == {'JOB_STATE_SUCCEEDED'}, page
         assert {j['workerId'] for j in page['jobs']} <= {'a', 'b'}, page
 
+    def test_docker_one_time_token(self, d):
+        """A docker provider's container runs hodei-worker, which registers with
+        the one-time token the provider issued (hodei_worker_claim)."""
+        image = 'hodei-worker:rpc-test'  # this build's agent, not whatever is there
+        p = subprocess.run([os.environ['HODEID'], 'image', 'build', '-t', image,
+                            '-w', os.environ['HODEI_WORKER_BIN']],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_WORKER_IMAGE': image})
+        call(h.addr, 'hodei.ProviderService/CreateProvider', {'provider': {
+            'name': 'dk', 'type': 'docker', 'options_json': '{"ephemeral": true}'}})
+        self.cleanup.append(lambda: buf_curl(h.addr, 'hodei.ProviderService/DeleteProvider',
+                                             {'name': 'dk'}))
+        queue(h.addr, 'in-docker', 'sh', ['-c', 'echo from the container'], provider='dk')
+        assert wait_state(h.addr, 'in-docker', FINAL, timeout=240) == 'JOB_STATE_SUCCEEDED'
+        job = call(h.addr, 'hodei.JobExecutionService/GetJob', {'job_id': 'in-docker'})['job']
+        assert job['provider'] == 'dk', job
+        logs = call(h.addr, 'hodei.LogStreamService/GetLogs', {'job_id': 'in-docker'})
+        assert 'from the container' in [e['line'] for e in logs['entries']], logs
+        assert 'worker registered worker=%s provider=dk' % job['workerId'] in h.logtext()
+
     # ---- restart: kill -9 of hodeid ----
 
     def test_kill9_hodeid_and_restart(self, d):
@@ -690,10 +711,21 @@ GROUPS = {
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
+    'docker': ['docker_one_time_token'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }
 
+def docker_available():
+    try:
+        return subprocess.run(['docker', 'info'], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 if __name__ == '__main__':
+    if sys.argv[1:] == ['docker'] and not docker_available():
+        print('skipped: no Docker daemon to start containers')
+        sys.exit(77)
     ensure_buf()
     names = []
     for g in sys.argv[1:] or GROUPS:
