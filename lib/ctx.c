@@ -69,6 +69,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	hodei__unlock(ctx);
 }
 
+/* Breaks the loop from inside it: a loopbreak asked before the loop thread
+ * entered event_base_loop() would be lost (the loop clears the flag when it
+ * starts), and close would then wait for the thread forever. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
 static void *loop_thread(void *arg)
 {
 	hodei_ctx *ctx = arg;
@@ -179,7 +189,10 @@ void hodei_ctx_close(hodei_ctx *ctx)
 	ctx->closing = true;
 	hodei__unlock(ctx);
 	if (ctx->thread_running) {
-		event_base_loopbreak(ctx->base);
+		struct timeval now = { 0, 0 };
+
+		if (event_base_once(ctx->base, -1, EV_TIMEOUT, on_stop, ctx->base, &now) != 0)
+			event_base_loopbreak(ctx->base);
 		pthread_join(ctx->thread, NULL);
 	}
 	hodei__lock(ctx);

@@ -140,7 +140,7 @@ static void node_free(hodei__provider_node *p)
 
 static int check_config(hodei_ctx *ctx, const hodei_provider_config *cfg)
 {
-	int rc;
+	int rc = 0;
 
 	if (!cfg)
 		return hodei__err(HODEI_EINVAL, "config: NULL");

@@ -361,6 +361,9 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		                  o->reason, a->attempt + 1);
 		hodei__job_transition(ctx, a->seq, a->id, o->state, &q);
 		hodei__tx_end(ctx, 0);
+		/* The next attempt numbers its lines after the stored count: store
+		 * the line just logged first, or its number would be taken twice. */
+		hodei__log_flush(ctx);
 		hodei__sched_enqueue(ctx, a->seq, a->priority, q.qseq, q.not_before);
 	} else {
 		hodei__tx_end(ctx, 0);

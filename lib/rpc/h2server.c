@@ -14,6 +14,8 @@
 #include "grpc.h"
 
 #define HEADER_VALUE_MAX 8192
+#define HEADER_BLOCK_MAX (64u * 1024) /* bytes of one request's header fields */
+#define HEADER_COUNT_MAX 256          /* fields in one request */
 
 struct chunk {
 	struct chunk *next;
@@ -28,6 +30,7 @@ typedef struct h2_call {
 	struct h2_call *prev, *next;
 	char *method, *path, *content_type, *encoding, *timeout, *auth;
 	int bad_header;
+	size_t header_bytes, header_count;
 	hodei_grpc_reader reader;
 	int accepted;       /* on_call took it: on_close is owed */
 	int headers_sent;   /* response HEADERS (or Trailers-Only) submitted */
@@ -365,6 +368,11 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	h2_call *c = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
 	if (!c)
 		return 0;
+	/* A header block that never ends (CONTINUATION flood) or is huge:
+	 * reset the stream; nghttp2 keeps decoding but we keep nothing. */
+	c->header_bytes += namelen + valuelen;
+	if (++c->header_count > HEADER_COUNT_MAX || c->header_bytes > HEADER_BLOCK_MAX)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	static const struct {
 		const char *name;
 		size_t offset;

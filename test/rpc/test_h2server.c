@@ -462,6 +462,39 @@ static void test_free_with_open_calls(void **state)
 	assert_int_equal(SV->closes, 1);
 }
 
+static void test_header_flood(void **state)
+{
+	/* 300 header fields: the stream is reset, the connection lives on. */
+	nghttp2_nv nv[310];
+	char names[300][16];
+	size_t n = 0;
+#define ADD(N, V) nv[n++] = (nghttp2_nv){(uint8_t *)(N), (uint8_t *)(V), strlen(N), strlen(V), 0}
+	ADD(":method", "POST");
+	ADD(":scheme", "http");
+	ADD(":authority", "localhost");
+	ADD(":path", "/test.Echo/Unary");
+	ADD("content-type", "application/grpc");
+	for (int i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof names[i], "x-flood-%d", i);
+		ADD(names[i], "v");
+	}
+#undef ADD
+	int32_t id = nghttp2_submit_request(CL->ng, NULL, nv, n, NULL, NULL);
+	CL->ids[CL->n++] = id;
+	assert_int_equal(pump(CL, SV), 0);
+	struct response *r = resp_of(CL, id);
+	assert_true(r->closed);
+	assert_int_equal(r->close_error, NGHTTP2_INTERNAL_ERROR);
+	assert_int_equal(SV->calls, 0);
+	/* The next call on the same connection works. */
+	uint8_t body[16];
+	size_t len = framed(body, "ok", 2);
+	int32_t id2 = client_request(CL, "/test.Echo/Unary", "application/grpc", NULL, NULL, body,
+	                             len, 1);
+	assert_int_equal(pump(CL, SV), 0);
+	assert_string_equal(resp_of(CL, id2)->grpc_status, "0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_open_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_flood, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of hodeid's gRPC API and hodei-worker, on loopback.
 
-usage: test_integration.py GROUP   (examples | api | workers | restart | bad_input)
+usage: test_integration.py GROUP   (examples | api | workers | restart | bad_input | docker)
 HODEID and HODEI_WORKER_BIN name the binaries under test.
 """
 import json
@@ -10,6 +10,7 @@ import signal
 import struct
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 from harness import (DATA, GOAWAY, HEADERS, RST_STREAM, SETTINGS, WINDOW_UPDATE, RawH2, Tests, buf_curl,
@@ -60,15 +61,17 @@ class Integration(Tests):
     # ---- examples: the manual, verbatim ----
 
     def test_manual_examples(self, d):
-        h = self.hodeid(d)
-        rc, msgs, err = buf_curl(h.addr, 'hodei.JobExecutionService/QueueJob', QUEUE_EXAMPLE)
+        # The manual's own address when it is free on this machine.
+        h = self.hodeid(d, grpc_port=50051 if port_free(50051) else 0)
+        local = 'localhost:%d' % h.grpc_port
+        rc, msgs, err = buf_curl(local, 'hodei.JobExecutionService/QueueJob', QUEUE_EXAMPLE)
         assert rc == 0, err
         assert msgs[0]['job']['id'] == 'job-001', msgs
         assert msgs[0]['job']['state'] == 'JOB_STATE_QUEUED'
-        rc, msgs, err = buf_curl(h.addr, 'hodei.SchedulerService/GetQueueStatus', STATUS_EXAMPLE)
+        rc, msgs, err = buf_curl(local, 'hodei.SchedulerService/GetQueueStatus', STATUS_EXAMPLE)
         assert rc == 0, err
         assert msgs[0]['schedulerName'] == 'default', msgs
-        rc, msgs, err = buf_curl(h.addr, 'hodei.LogStreamService/SubscribeLogs', LOGS_EXAMPLE)
+        rc, msgs, err = buf_curl(local, 'hodei.LogStreamService/SubscribeLogs', LOGS_EXAMPLE)
         assert rc == 0, err
         lines = [m['entry']['line'] for m in msgs]
         assert lines == ['Hello World'], msgs
@@ -156,6 +159,20 @@ class Integration(Tests):
         rc, _, err = buf_curl(a, 'hodei.LogStreamService/SubscribeLogs', {'job_id': 'nope'})
         assert rc != 0 and 'not_found' in err, err
         assert h.alive()
+
+    def test_big_responses(self, d):
+        """A reply over 4 MiB is refused with a status, not sent."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        for i in range(3):
+            body = os.path.join(d, 'big-%d.json' % i)
+            with open(body, 'w') as f:
+                json.dump({'job_definition': {'job_id': {'value': 'big-%d' % i}, 'command': 'true',
+                                              'arguments': ['x' * 60000] * 30}}, f)
+            call(h.addr, 'hodei.JobExecutionService/QueueJob', '@' + body)
+        rc, _, err = buf_curl(h.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 3})
+        assert rc != 0 and 'resource_exhausted' in err and 'smaller page' in err, err
+        page = call(h.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 1})
+        assert len(page['jobs']) == 1
 
     def test_batched_queue(self, d):
         """QueueJobs arriving together share a transaction; a bad one fails alone."""
@@ -255,6 +272,98 @@ class Integration(Tests):
         resp = urllib.request.urlopen(pre, timeout=10)
         assert 'POST' in resp.headers['Access-Control-Allow-Methods']
 
+    def test_web_files(self, d):
+        web = os.path.join(d, 'web')
+        os.makedirs(os.path.join(web, 'assets'))
+        with open(os.path.join(web, 'index.html'), 'w') as f:
+            f.write('<html>hodei dashboard</html>')
+        with open(os.path.join(web, 'assets', 'app.js'), 'w') as f:
+            f.write('console.log(1)')
+        h = self.hodeid(d, args=['--web-dir', web])
+        base = 'http://127.0.0.1:%d' % h.http_port
+        for path in ('/', '/jobs/job-001', '/providers'):
+            r = urllib.request.urlopen(base + path, timeout=10)
+            assert r.read() == b'<html>hodei dashboard</html>', path
+            assert r.headers['Content-Type'].startswith('text/html')
+        r = urllib.request.urlopen(base + '/assets/app.js', timeout=10)
+        assert r.read() == b'console.log(1)' and r.headers['Content-Type'] == 'text/javascript'
+        for path in ('/assets/missing.js', '/../etc/passwd', '/%2e%2e/etc/passwd'):
+            try:
+                urllib.request.urlopen(base + path, timeout=10)
+                raise AssertionError('served ' + path)
+            except urllib.error.HTTPError as e:
+                assert e.code in (400, 404), (path, e.code)
+
+    def test_streams(self, d):
+        """WatchJobs, a deadline on a stream, SubscribeLogs over gRPC-Web."""
+        h = self.hodeid(d)
+        before = h_calls(h)
+        watch = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', '{"job_ids": ["w-1"]}',
+                                  'http://%s/hodei.JobExecutionService/WatchJobs' % h.addr],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.cleanup.append(watch.kill)
+        # Reflection is one call, the watch the next.
+        wait_for(lambda: h_calls(h) >= before + 2, what='the watch to start')
+        seen = []
+
+        def watched_success():
+            import select
+            while select.select([watch.stdout], [], [], 0.05)[0]:
+                chunk = os.read(watch.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen.append(chunk.decode())
+            return 'JOB_STATE_SUCCEEDED' in ''.join(seen)
+        queue(h.addr, 'w-1', 'true')
+        wait_for(watched_success, 30, 'WatchJobs to report SUCCEEDED')
+        assert '"jobId": "w-1"' in ''.join(seen), seen
+        watch.kill()
+        # WatchMetrics sends the figures again every interval; Health/Watch the status.
+        for method, body, marker, count in (
+                ('hodei.MetricsService/WatchMetrics', '{"interval_seconds": 1}', '"totalJobs"', 2),
+                ('grpc.health.v1.Health/Watch', '{}', '"SERVING"', 1)):
+            p = subprocess.Popen([BUF_BIN(), 'curl', '--protocol', 'grpc',
+                                  '--http2-prior-knowledge', '-d', body,
+                                  'http://%s/%s' % (h.addr, method)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.cleanup.append(p.kill)
+            got = []
+
+            def enough(p=p, got=got, marker=marker, count=count):
+                import select
+                while select.select([p.stdout], [], [], 0.05)[0]:
+                    chunk = os.read(p.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    got.append(chunk.decode())
+                return ''.join(got).count(marker) >= count
+            wait_for(enough, 30, method + ' to send')
+            p.kill()
+        # A deadline ends a stream that would go on.
+        queue(h.addr, 'w-long', 'sleep', ['60'])
+        wait_state(h.addr, 'w-long', ('JOB_STATE_RUNNING',))
+        body = grpc_message(pb_string(1, 'w-long') + pb_bool(2, True))
+        out = nghttp(h, '/hodei.LogStreamService/SubscribeLogs', body, ['grpc-timeout: 300m'])
+        assert 'grpc-status: 4' in out, out
+        call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'w-long'})
+        # Server streaming over gRPC-Web: every line, then the trailers.
+        queue(h.addr, 'w-web', 'sh', ['-c', 'for i in 1 2 3; do echo web-$i; done'])
+        wait_state(h.addr, 'w-web', FINAL)
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/hodei.LogStreamService/SubscribeLogs' % h.http_port,
+            data=grpc_message(pb_string(1, 'w-web') + pb_bool(2, True)),
+            headers={'Content-Type': 'application/grpc-web+proto'})
+        data = urllib.request.urlopen(req, timeout=30).read()
+        frames, i = [], 0
+        while i < len(data):
+            n = struct.unpack('>I', data[i + 1:i + 5])[0]
+            frames.append((data[i], data[i + 5:i + 5 + n]))
+            i += 5 + n
+        assert [f[0] for f in frames] == [0, 0, 0, 0x80], frames
+        assert all(b'web-%d' % (k + 1) in frames[k][1] for k in range(3)), frames
+        assert b'grpc-status: 0' in frames[-1][1], frames
+
     def test_graceful_sigterm(self, d):
         h = self.hodeid(d)
         queue(h.addr, 'long', 'sleep', ['60'])
@@ -272,6 +381,27 @@ class Integration(Tests):
         # The job is recovered, not lost: a restart finds it queued again.
         h2 = self.hodeid(d, name='again', args=['--no-local-provider'])
         assert job_state(h2.addr, 'long') == 'JOB_STATE_QUEUED'
+
+    def test_sigterm_under_load(self, d):
+        """Stopped while QueueJob calls pour in: every call answered OK is stored."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        body = os.path.join(d, 'queue.bin')
+        definition = pb_string(3, 'true')
+        with open(body, 'wb') as f:
+            f.write(grpc_message(bytes([0x0a, len(definition)]) + definition))
+        load = subprocess.Popen(['h2load', '-n', '1000000', '-c', '4', '-m', '64', '-d', body,
+                                 '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+                                 'http://%s/hodei.JobExecutionService/QueueJob' % h.addr],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.cleanup.append(load.kill)
+        wait_for(lambda: h_calls(h) > 2000, what='the load to start')
+        assert h.stop(signal.SIGTERM) == 0
+        out = load.communicate(timeout=60)[0]
+        ok = int(out.split('status codes: ')[1].split(' 2xx')[0])
+        assert ok > 0, out
+        h2 = self.hodeid(d, name='after', args=['--no-local-provider'])
+        page = call(h2.addr, 'hodei.JobExecutionService/ListJobs', {'page_size': 1})
+        assert int(page['totalCount']) == ok, (page['totalCount'], out)
 
     # ---- workers ----
 
@@ -311,14 +441,42 @@ class Integration(Tests):
                  what='k9 to leave RUNNING')
         reasons = [t.get('reason', '') for t in history(h.addr, 'k9')]
         assert any('worker lost' in r for r in reasons), reasons
+        # Nor does its process: the agent's reaper kills the job's group.
         pid = int(open(pidfile).read())
-        os.kill(pid, signal.SIGKILL)  # the orphan of the killed agent
+        wait_for(lambda: process_gone(pid), what='the job process %d to be killed' % pid)
         # A new agent takes over the queue.
         self.worker(h, 'rescuer', TOKEN, d)
         call(h.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'k9'}) \
             if job_state(h.addr, 'k9') not in FINAL else None
         queue(h.addr, 'after', 'true')
         assert wait_state(h.addr, 'after', FINAL) == 'JOB_STATE_SUCCEEDED'
+
+    def test_heartbeat_loss_and_fencing(self, d):
+        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '2'],
+                        env={'HODEI_JOIN_TOKEN': TOKEN})
+        w = self.worker(h, 'sleepy', TOKEN, d)
+        queue(h.addr, 'hb', 'sh', ['-c', 'sleep 4; echo finished'], max_retries=0)
+        wait_state(h.addr, 'hb', ('JOB_STATE_RUNNING',))
+        w.proc.send_signal(signal.SIGSTOP)  # alive, connected, silent
+        self.cleanup.append(lambda: w.proc.send_signal(signal.SIGCONT))
+        # Lost: the attempt fails and, the worker not being the job's fault, it
+        # is queued again.
+        wait_for(lambda: any('heartbeats missed' in t.get('reason', '')
+                             for t in history(h.addr, 'hb')), what='the worker to be lost')
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_QUEUED'
+        w.proc.send_signal(signal.SIGCONT)
+        # It comes back (registering again); attempt 2 runs; attempt 1 never ends.
+        assert wait_state(h.addr, 'hb', FINAL, timeout=90) == 'JOB_STATE_SUCCEEDED'
+        hist = history(h.addr, 'hb')
+        assert [t['attempt'] for t in hist if t['state'] == 'JOB_STATE_SUCCEEDED'] == [2], hist
+        logs = call(h.addr, 'hodei.LogStreamService/GetLogs', {'job_id': 'hb'})
+        done = [e['attempt'] for e in logs.get('entries', []) if e['line'] == 'finished']
+        assert done == [2], logs
+        # Reports for an attempt the worker does not hold are refused.
+        rc, _, err = buf_curl(h.addr, 'hodei.JobExecutionService/CompleteJob',
+                              {'job_id': 'hb', 'attempt': 1, 'worker_id': 'sleepy', 'exit_code': 0})
+        assert rc != 0 and 'failed_precondition' in err, err
+        assert job_state(h.addr, 'hb') == 'JOB_STATE_SUCCEEDED'
 
     def test_two_workers_share_the_queue(self, d):
         h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_JOIN_TOKEN': TOKEN})
@@ -333,6 +491,27 @@ class Integration(Tests):
         page = wait_for(done, 60, 'the 20 jobs to finish')
         assert {j['state'] for j in page['jobs']} == {'JOB_STATE_SUCCEEDED'}, page
         assert {j['workerId'] for j in page['jobs']} <= {'a', 'b'}, page
+
+    def test_docker_one_time_token(self, d):
+        """A docker provider's container runs hodei-worker, which registers with
+        the one-time token the provider issued (hodei_worker_claim)."""
+        image = 'hodei-worker:rpc-test'  # this build's agent, not whatever is there
+        p = subprocess.run([os.environ['HODEID'], 'image', 'build', '-t', image,
+                            '-w', os.environ['HODEI_WORKER_BIN']],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_WORKER_IMAGE': image})
+        call(h.addr, 'hodei.ProviderService/CreateProvider', {'provider': {
+            'name': 'dk', 'type': 'docker', 'options_json': '{"ephemeral": true}'}})
+        self.cleanup.append(lambda: buf_curl(h.addr, 'hodei.ProviderService/DeleteProvider',
+                                             {'name': 'dk'}))
+        queue(h.addr, 'in-docker', 'sh', ['-c', 'echo from the container'], provider='dk')
+        assert wait_state(h.addr, 'in-docker', FINAL, timeout=240) == 'JOB_STATE_SUCCEEDED'
+        job = call(h.addr, 'hodei.JobExecutionService/GetJob', {'job_id': 'in-docker'})['job']
+        assert job['provider'] == 'dk', job
+        logs = call(h.addr, 'hodei.LogStreamService/GetLogs', {'job_id': 'in-docker'})
+        assert 'from the container' in [e['line'] for e in logs['entries']], logs
+        assert 'worker registered worker=%s provider=dk' % job['workerId'] in h.logtext()
 
     # ---- restart: kill -9 of hodeid ----
 
@@ -459,7 +638,9 @@ class Integration(Tests):
         # Others are served meanwhile, and memory did not follow the output.
         self.check_alive(h)
         grown = h.rss_kb() - rss0
-        assert grown < 64 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
+        print('slow reader: hodeid RSS grew by %d kB' % grown)
+        if not sanitized(os.environ['HODEID']):  # ASan's quarantine keeps freed memory
+            assert grown < 32 * 1024, 'hodeid grew by %d kB for a stalled reader' % grown
         # A reader that does read gets every line, the last one included.
         rc, msgs, err = buf_curl(h.addr, 'hodei.LogStreamService/GetLogs',
                                  {'job_id': 'chatty', 'after_sequence': 399990, 'limit': 100})
@@ -492,6 +673,32 @@ def nghttp(h, path, body, headers=()):
     return p.stdout + p.stderr
 
 
+def process_gone(pid):
+    """Gone, or a zombie waiting for its new parent to reap it."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
+def port_free(port):
+    import socket
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def sanitized(binary):
+    p = subprocess.run(['ldd', binary], capture_output=True, text=True)
+    return 'libasan' in p.stdout
+
+
 def BUF_BIN():
     from harness import BUF
     return BUF
@@ -499,14 +706,26 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'batched_queue', 'providers_api', 'api_token', 'http_port',
-            'graceful_sigterm'],
-    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'two_workers_share_the_queue'],
+    'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'batched_queue', 'providers_api', 'api_token',
+            'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
+    'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
+                'two_workers_share_the_queue'],
     'restart': ['kill9_hodeid_and_restart'],
+    'docker': ['docker_one_time_token'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }
 
+def docker_available():
+    try:
+        return subprocess.run(['docker', 'info'], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 if __name__ == '__main__':
+    if sys.argv[1:] == ['docker'] and not docker_available():
+        print('skipped: no Docker daemon to start containers')
+        sys.exit(77)
     ensure_buf()
     names = []
     for g in sys.argv[1:] or GROUPS:

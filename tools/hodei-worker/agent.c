@@ -109,11 +109,8 @@ static int send_request(agent *a, Hodei__ConnectRequest *req)
 	protobuf_c_message_pack(&req->base, buf);
 	int rc = hodei_call_send(a->call, buf, n);
 	free(buf);
-	if (rc == 0)
-		hodei_client_process(a->client, 0);
-	/* Processing may have read messages that no fd event will announce. */
-	event_active(a->kick, EV_READ, 0);
-	watch_io(a);
+	/* Written (with whatever else this turn queues) when the kick runs. */
+	event_active(a->kick, EV_WRITE, 0);
 	return rc;
 }
 
@@ -213,6 +210,7 @@ static void on_exit_cb(void *userdata, const hodei_run_result *res)
 	if (a->cfg->verbose)
 		agent_log("info", "job done job=%s attempt=%d exit=%d", a->job_id, a->attempt,
 		          res->exit_code);
+	reaper_remove(hodei_process_pid(a->proc));
 	hodei_process_free(a->proc);
 	a->proc = NULL;
 	a->job_id[0] = '\0';
@@ -227,16 +225,8 @@ static int64_t duration_ms(const Google__Protobuf__Duration *d)
 	return d ? d->seconds * 1000 + d->nanos / 1000000 : 0;
 }
 
-static void start_job(agent *a, const Hodei__AssignJob *job)
+static void send_accepted(agent *a, const Hodei__AssignJob *job)
 {
-	hodei_run_result fail = HODEI_RUN_RESULT_INIT;
-	if (a->proc) {
-		fail.error = "the worker is busy with another job";
-		send_result(a, job->job_id, job->attempt, &fail);
-		return;
-	}
-	snprintf(a->job_id, sizeof a->job_id, "%s", job->job_id);
-	a->attempt = job->attempt;
 	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
 	Hodei__JobAccepted acc = HODEI__JOB_ACCEPTED__INIT;
 	acc.job_id = job->job_id;
@@ -244,9 +234,30 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_ACCEPTED;
 	req.accepted = &acc;
 	send_request(a, &req);
+}
 
+static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
+{
+	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+	Hodei__JobStarted st = HODEI__JOB_STARTED__INIT;
+	st.job_id = job->job_id;
+	st.attempt = job->attempt;
+	st.pid = pid;
+	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_STARTED;
+	req.started = &st;
+	send_request(a, &req);
+}
+
+/* Spawn what the server assigned; argv and envp are NULL-terminated copies. */
+static int spawn(agent *a, const Hodei__AssignJob *job)
+{
 	const char **argv = calloc(job->n_argv + 1, sizeof *argv);
 	const char **envp = calloc(job->n_env + 1, sizeof *envp);
+	if (!argv || !envp) {
+		free(argv);
+		free(envp);
+		return HODEI_ENOMEM;
+	}
 	for (size_t i = 0; i < job->n_argv; i++)
 		argv[i] = job->argv[i];
 	for (size_t i = 0; i < job->n_env; i++)
@@ -267,23 +278,32 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 	int rc = hodei_process_spawn(&a->proc, a->base, &run, &process_cbs, a);
 	free(argv);
 	free(envp);
-	if (rc != 0) {
+	return rc;
+}
+
+static void start_job(agent *a, const Hodei__AssignJob *job)
+{
+	hodei_run_result fail = HODEI_RUN_RESULT_INIT;
+	if (a->proc) {
+		fail.error = "the worker is busy with another job";
+		send_result(a, job->job_id, job->attempt, &fail);
+		return;
+	}
+	snprintf(a->job_id, sizeof a->job_id, "%s", job->job_id);
+	a->attempt = job->attempt;
+	send_accepted(a, job);
+	if (spawn(a, job) != 0) {
 		fail.error = hodei_error_last();
 		send_result(a, job->job_id, job->attempt, &fail);
 		a->proc = NULL;
 		a->job_id[0] = '\0';
 		return;
 	}
-	Hodei__JobStarted st = HODEI__JOB_STARTED__INIT;
-	st.job_id = job->job_id;
-	st.attempt = job->attempt;
-	st.pid = hodei_process_pid(a->proc);
-	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_STARTED;
-	req.started = &st;
-	send_request(a, &req);
+	reaper_add(hodei_process_pid(a->proc));
+	send_started(a, job, hodei_process_pid(a->proc));
 	if (a->cfg->verbose)
 		agent_log("info", "job started job=%s attempt=%d pid=%d", job->job_id, job->attempt,
-		          st.pid);
+		          hodei_process_pid(a->proc));
 }
 
 static void kill_job(agent *a)
@@ -291,7 +311,9 @@ static void kill_job(agent *a)
 	if (a->proc) {
 		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
 		          a->job_id, a->attempt);
+		int pgid = hodei_process_pid(a->proc);
 		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
+		reaper_remove(pgid);
 		a->proc = NULL;
 	}
 	free_batch(a);
@@ -344,9 +366,12 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (rc != 0 || !msg) {
 			const char *why = NULL;
+			char reason[256];
 			hodei_call_status(a->call, &why);
-			disconnected(a, rc ? (why && *why ? why : hodei_strerror(rc))
-			                   : "the server ended the stream");
+			/* Copied: the call, which owns the message, is about to go. */
+			snprintf(reason, sizeof reason, "%s",
+			         rc ? (why && *why ? why : hodei_strerror(rc)) : "the server ended the stream");
+			disconnected(a, reason);
 			return;
 		}
 		handle(a, msg, len);

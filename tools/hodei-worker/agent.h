@@ -26,6 +26,14 @@ int agent_run(struct event_base *base, const agent_config *cfg);
 /** Ask a running agent to stop (from a signal handler context on the loop). */
 void agent_stop(void);
 
+/*
+ * The reaper (reaper.c) kills the jobs' process groups if the agent dies
+ * without doing it itself.  Start it before anything else.
+ */
+int reaper_start(void);
+void reaper_add(int pgid);
+void reaper_remove(int pgid);
+
 void agent_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -114,6 +114,8 @@ int main(int argc, char **argv)
 	unsetenv("HODEI_WORKER_TOKEN");
 	unsetenv("HODEI_JOIN_TOKEN");
 	signal(SIGPIPE, SIG_IGN);
+	if (reaper_start() != 0)
+		agent_log("warn", "no reaper: jobs may outlive a killed agent");
 	struct event_base *base = event_base_new();
 	struct event *term = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *intr = evsignal_new(base, SIGINT, on_signal, NULL);
@@ -123,5 +125,7 @@ int main(int argc, char **argv)
 	event_free(term);
 	event_free(intr);
 	event_base_free(base);
+	free((char *)cfg.token);
+	free((char *)cfg.join_token);
 	return rc;
 }

@@ -54,6 +54,8 @@ int rpc_fail_lib(rpc_req *r, int rc, const field_map *map)
 int stream_send(hodeid_stream *s, const ProtobufCMessage *msg)
 {
 	size_t n = protobuf_c_message_get_packed_size(msg);
+	if (n > HODEI_GRPC_MAX_MESSAGE)
+		return -2; /* clients refuse it: better an error they can act on */
 	uint8_t stackbuf[512];
 	uint8_t *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
 	if (!buf)
@@ -67,8 +69,14 @@ int stream_send(hodeid_stream *s, const ProtobufCMessage *msg)
 
 void stream_finish(hodeid_stream *s, int status, const char *message)
 {
-	if (status != HODEI_GRPC_OK && !s->call->finished)
-		s->d->calls_failed++;
+	if (!s->call->finished && !s->call->closed) {
+		s->status = status;
+		if (status != HODEI_GRPC_OK)
+			s->d->calls_failed++;
+		if (status != HODEI_GRPC_OK && status != HODEI_GRPC_CANCELLED)
+			LOG_DEBUG("call failed method=%s status=%s message=\"%s\"", s->m->path,
+			          hodei__grpc_status_name(status), message ? message : "");
+	}
 	hodei__rpc_call_finish(s->call, status, message);
 }
 
@@ -106,6 +114,8 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 	s->d = d;
 	s->call = call;
 	s->m = m;
+	s->status = -1;
+	s->start_ms = now_ms();
 	call->app = s;
 	s->next = d->streams;
 	if (d->streams)
@@ -126,7 +136,11 @@ static void run_unary(hodeid_stream *s, const ProtobufCMessage *in)
 	ProtobufCMessage *out = NULL;
 	int status = s->m->unary(&r, in, &out);
 	if (status == HODEI_GRPC_OK && out) {
-		if (stream_send(s, out) < 0)
+		int rc = stream_send(s, out);
+		if (rc == -2)
+			status = rpc_fail(&r, HODEI_GRPC_RESOURCE_EXHAUSTED,
+			                  "the response would exceed 4 MiB: ask for a smaller page");
+		else if (rc < 0)
 			status = rpc_fail(&r, HODEI_GRPC_INTERNAL, "could not send the response");
 	}
 	stream_finish(s, status, status ? r.err : NULL);
@@ -190,6 +204,9 @@ void dispatch_close(hodeid *d, hodei_rpc_call *call)
 	hodeid_stream *s = call->app;
 	if (!s)
 		return;
+	LOG_DEBUG("call method=%s status=%s ms=%lld", s->m->path,
+	          s->status < 0 ? "UNFINISHED" : hodei__grpc_status_name(s->status),
+	          (long long)(now_ms() - s->start_ms));
 	if (s->on_close)
 		s->on_close(s);
 	if (s->prev)

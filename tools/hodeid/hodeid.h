@@ -108,6 +108,8 @@ struct hodeid_stream {
 	struct event *deadline;
 	void *state;
 	int got_message;
+	int status;        /* as finished by the application; -1 if not */
+	int64_t start_ms;
 	void (*on_message)(hodeid_stream *s, const ProtobufCMessage *msg);
 	void (*on_half_close)(hodeid_stream *s);
 	void (*on_writable)(hodeid_stream *s);
@@ -116,7 +118,7 @@ struct hodeid_stream {
 	hodeid_stream *prev, *next;
 };
 
-/** Pack and send one message; -1 if the call is over. */
+/** Pack and send one message; -1 if the call is over, -2 if over 4 MiB. */
 int stream_send(hodeid_stream *s, const ProtobufCMessage *msg);
 void stream_finish(hodeid_stream *s, int status, const char *message);
 size_t stream_pending(hodeid_stream *s);

@@ -286,16 +286,19 @@ static void static_file(hodeid *d, struct evhttp_request *req, const char *path)
 {
 	char file[4096];
 	struct stat st;
-	if (!d->cfg.web_dir || strstr(path, "..") || strlen(path) > 1024) {
+	const char *dir = d->cfg.web_dir ? d->cfg.web_dir : "";
+	if (!path) /* never; said for gcc's sanitizer-build analysis */
+		path = "/";
+	if (!*dir || strstr(path, "..") || strlen(path) > 1024) {
 		send_text(req, 404, "Not Found", "text/plain", "not found\n", 10);
 		return;
 	}
-	snprintf(file, sizeof file, "%s%s", d->cfg.web_dir, path);
+	snprintf(file, sizeof file, "%s%s", dir, path);
 	int fd = strcmp(path, "/") == 0 ? -1 : open_regular(file, &st);
 	const char *last = strrchr(path, '/');
 	if (fd < 0 && (!last || !strchr(last, '.'))) {
 		/* A client-side route: the app's index.html handles it. */
-		snprintf(file, sizeof file, "%s/index.html", d->cfg.web_dir);
+		snprintf(file, sizeof file, "%s/index.html", dir);
 		fd = open_regular(file, &st);
 	}
 	if (fd < 0) {

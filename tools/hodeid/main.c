@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
+	"       hodeid image build [OPTION]...   (the worker image; see hodei-docker(7))\n"
 	"The Hodei Jobs server: libhodei behind a gRPC API (h2c), gRPC-Web, /metrics\n"
 	"and the web dashboard.\n"
 	"\n"
@@ -186,6 +188,16 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 
 static hodeid server;
 
+/* One descriptor per connection: allow as many as the hard limit does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void stop_check(evutil_socket_t fd, short what, void *arg)
 {
 	hodeid *d = arg;
@@ -259,6 +271,7 @@ int main(int argc, char **argv)
 	parse_args(&d->cfg, argc, argv);
 	hodeid_log_init(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if (reflection_init() != 0) {
 		LOG_ERROR("the embedded descriptor set is unreadable");
 		return 1;

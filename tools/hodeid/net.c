@@ -25,12 +25,17 @@
 
 #define OUT_HIGH (256u * 1024) /* stop pulling from the session above this */
 #define MAX_CONNECTIONS 1024
+#define PREFACE_TIMEOUT_MS 10000   /* a connection must speak within this */
+#define IDLE_TIMEOUT_MS 300000     /* ... and, with no call open, keep speaking */
+#define HOUSEKEEPING_S 5
 
 struct hodeid_conn {
 	hodeid *d;
 	evutil_socket_t fd;
-	struct event *rev, *wev, *flush;
+	struct event *rev, *wev, *flush, *timer;
 	hodei_h2s *h2;
+	int64_t accepted_ms, last_read_ms;
+	int heard; /* it sent at least one byte */
 	struct evbuffer *out;
 	int read_closed; /* EOF or error from the peer */
 	char peer[64];
@@ -52,6 +57,7 @@ static void conn_free(hodeid_conn *c)
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->flush);
+	event_free(c->timer);
 	hodei__h2s_free(c->h2); /* on_close for open calls: they unsubscribe */
 	evbuffer_free(c->out);
 	evutil_closesocket(c->fd);
@@ -108,6 +114,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < 16; i++) {
 		ssize_t n = recv(fd, buf, sizeof buf, 0);
 		if (n > 0) {
+			c->heard = 1;
+			c->last_read_ms = now_ms();
 			if (hodei__h2s_recv(c->h2, buf, (size_t)n) < 0) {
 				LOG_DEBUG("protocol error peer=%s: closing", c->peer);
 				c->read_closed = 1;
@@ -133,6 +141,23 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	conn_settle(arg);
+}
+
+/* Silent connections hold a slot each: close them. */
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	hodeid_conn *c = arg;
+	int64_t now = now_ms();
+	if (!c->heard && now - c->accepted_ms > PREFACE_TIMEOUT_MS) {
+		LOG_DEBUG("closing silent connection peer=%s", c->peer);
+		conn_free(c);
+		return;
+	}
+	if (hodei__h2s_ncalls(c->h2) == 0 && now - c->last_read_ms > IDLE_TIMEOUT_MS) {
+		hodei__h2s_shutdown(c->h2);
+		c->read_closed = 1; /* no more requests: GOAWAY, then close */
+		conn_settle(c);
+	}
 }
 
 /* ---- h2server handlers ---- */
@@ -211,6 +236,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wev = event_new(d->base, fd, EV_WRITE, on_write, c);
 	c->flush = event_new(d->base, -1, 0, on_flush, c);
+	c->timer = event_new(d->base, -1, EV_PERSIST, on_housekeeping, c);
+	c->accepted_ms = c->last_read_ms = now_ms();
+	struct timeval tick = {HOUSEKEEPING_S, 0};
+	event_add(c->timer, &tick);
 	format_peer(sa, c->peer, sizeof c->peer);
 	c->next = d->conns;
 	if (d->conns)
@@ -255,6 +284,22 @@ int hodeid_bound_port(evutil_socket_t fd)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+static void resume_listener(evutil_socket_t fd, short what, void *arg)
+{
+	evconnlistener_enable(arg);
+}
+
+/* accept() failed (out of descriptors): pause instead of spinning. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	hodeid *d = arg;
+	struct timeval tv = {0, 200000};
+	LOG_WARN("accept: %s; pausing new connections for 200 ms",
+	         evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	evconnlistener_disable(l);
+	event_base_once(d->base, -1, EV_TIMEOUT, resume_listener, l, &tv);
+}
+
 int grpc_listen(hodeid *d)
 {
 	struct sockaddr_storage ss;
@@ -270,6 +315,7 @@ int grpc_listen(hodeid *d)
 		LOG_ERROR("--grpc-listen %s: %s", d->cfg.grpc_listen, strerror(errno));
 		return -1;
 	}
+	evconnlistener_set_error_cb(l, on_accept_error);
 	d->grpc_listener = l;
 	d->grpc_port = hodeid_bound_port(evconnlistener_get_fd(l));
 	return 0;

@@ -160,6 +160,10 @@ static void pending_cancel(hodeid_stream *s)
 	pending_free(p);
 }
 
+static void pending_keep(hodeid_stream *s)
+{
+}
+
 /* Answer one request: 0 with its id, or the library's error. */
 static void pending_answer(pending_submit *p, int rc, const char *id)
 {
@@ -247,6 +251,7 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 	p->s = s;
 	s->state = p;
 	s->on_close = pending_cancel;
+	s->on_shutdown = pending_keep; /* in flight: it is answered this turn */
 	p->prev = pending_tail;
 	if (pending_tail)
 		pending_tail->next = p;

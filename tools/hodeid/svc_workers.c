@@ -237,10 +237,14 @@ static void handle_logs(hodeid_agent *ag, const Hodei__LogBatch *b)
 		const Hodei__OutputLine *l = b->lines[i];
 		int64_t ts = l->timestamp ? l->timestamp->seconds * 1000000 + l->timestamp->nanos / 1000 : 0;
 		int stream = l->stream == HODEI_STREAM_STDERR ? HODEI_STREAM_STDERR : HODEI_STREAM_STDOUT;
-		if (hodei_worker_job_line(ag->worker, b->job_id, b->attempt, stream, ts,
-		                          (const char *)l->text.data, l->text.len,
-		                          l->partial ? HODEI_LOG_PARTIAL : 0) != 0)
-			return; /* fenced: not this worker's attempt any more */
+		int rc = hodei_worker_job_line(ag->worker, b->job_id, b->attempt, stream, ts,
+		                               (const char *)l->text.data, l->text.len,
+		                               l->partial ? HODEI_LOG_PARTIAL : 0);
+		if (rc != 0) { /* fenced: not this worker's attempt any more */
+			LOG_DEBUG("output refused job=%s attempt=%d worker=%s rc=%d", b->job_id,
+			          b->attempt, ag->worker_id, rc);
+			return;
+		}
 	}
 }
 

@@ -92,6 +92,8 @@ describe("dashboard against a real hodeid", () => {
     const alert = page.getByRole("alert").first();
     await alert.waitFor();
     assert.match(await alert.innerText(), /command/i);
+    // The message sits under the field it names.
+    assert.equal(await alert.evaluate((el) => el.closest(".field")?.querySelector("label")?.textContent), "Command");
     await screenshot(page, "02-new-job-validation");
   });
 
@@ -99,7 +101,7 @@ describe("dashboard against a real hodeid", () => {
     const id = await scheduleJob({
       name: "e2e hello",
       command: "sh",
-      args: ["-c", "echo hello from $GREETING; echo WARN careful; echo ERROR oops >&2; echo DEBUG details; echo ::progress::50; sleep 1; echo done"],
+      args: ["-c", "echo hello from $GREETING; echo WARN careful; echo ERROR oops >&2; echo DEBUG details; echo ::progress::50; sleep 3; echo done"],
       env: ["GREETING=e2e"],
       priority: "High",
       timeout: 60,
@@ -107,6 +109,8 @@ describe("dashboard against a real hodeid", () => {
     assert.ok(id.length > 0);
     const logs = page.getByTestId("log-lines");
     await logs.getByText("hello from e2e").waitFor();
+    // Progress arrives live (WatchJobs) while the job sleeps.
+    await page.locator('[role="progressbar"][aria-valuenow="50"]').waitFor();
     await waitForState("Success");
     await logs.getByText("done", { exact: true }).waitFor();
     const levels = await page.locator(".log-line").evaluateAll((els) =>
@@ -289,12 +293,18 @@ describe("dashboard against a real hodeid", () => {
     if (!server) return t.skip("needs a hodeid started by the test");
     await goto("/");
     await page.getByTestId("stat-total").waitFor();
+    // The other pages' code is fetched in the background after start-up.
+    await until(() => page.evaluate(() => performance.getEntriesByType("resource").some((e) => /providers-page-[^/]*\.js$/.test(e.name))),
+      { what: "pages prefetched" });
     await server.stop();
     await page.getByTestId("offline-banner").waitFor({ timeout: 30_000 });
     await screenshot(page, "14-server-down-banner");
+    // Pages still open (their code was prefetched) and say what they wait for.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Providers/ }).click();
+    await page.getByRole("heading", { name: "Providers" }).waitFor();
     await server.start();
+    await page.locator('[data-provider="local"]').waitFor({ timeout: 30_000 });
     await page.getByTestId("offline-banner").waitFor({ state: "detached", timeout: 30_000 });
-    await page.getByTestId("stat-total").waitFor();
   });
 
   check("fits a phone screen", async () => {
@@ -302,7 +312,9 @@ describe("dashboard against a real hodeid", () => {
     for (const [route, name] of [["/", "dashboard"], ["/jobs", "jobs"], ["/metrics", "metrics"], ["/providers", "providers"]]) {
       await goto(route);
       await page.getByRole("navigation", { name: "Main" }).waitFor();
-      await page.waitForLoadState("networkidle").catch(() => {});
+      // Loaded: no loading indicator left on the page.
+      await page.locator("main h1").first().waitFor();
+      await until(async () => (await page.locator("main .state--loading").count()) === 0, { what: `${route} to load` });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${route} is wider than the phone by ${overflow}px`);
       await screenshot(page, `12-phone-${name}`);

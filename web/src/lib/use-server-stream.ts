@@ -33,7 +33,6 @@ export function useServerStream<T>(options: ServerStreamOptions<T>, deps: readon
     const abort = new AbortController();
     void runWithReconnect(latest, abort.signal, setStatus);
     return () => abort.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [enabled, ...deps]);
 
   return status;

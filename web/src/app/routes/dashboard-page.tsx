@@ -1,7 +1,9 @@
 import { RecentExecutions } from "@/features/jobs/components/recent-executions";
 import { DashboardSummary } from "@/features/metrics/components/dashboard-summary";
+import { useTitle } from "@/lib/use-title";
 
 export function DashboardPage() {
+  useTitle("Dashboard");
   return (
     <div className="dashboard-grid">
       <h1>Dashboard</h1>

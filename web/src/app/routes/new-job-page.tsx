@@ -1,8 +1,10 @@
 import { Link, useNavigate } from "react-router-dom";
 import { Card } from "@/components/ui/card";
 import { NewJobForm } from "@/features/jobs/components/new-job-form";
+import { useTitle } from "@/lib/use-title";
 
 export default function NewJobPage() {
+  useTitle("New Job");
   const navigate = useNavigate();
   return (
     <>

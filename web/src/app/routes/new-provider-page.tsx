@@ -1,8 +1,10 @@
 import { Link, useNavigate } from "react-router-dom";
 import { Card } from "@/components/ui/card";
 import { AddProviderForm } from "@/features/providers/components/add-provider-form";
+import { useTitle } from "@/lib/use-title";
 
 export default function NewProviderPage() {
+  useTitle("Add Provider");
   const navigate = useNavigate();
   return (
     <>

@@ -1,19 +1,33 @@
-import type { ReactNode } from "react";
+import { cloneElement, isValidElement, type ReactElement } from "react";
 import "./ui.css";
 
-/** A labelled form control with an optional hint or error below it. */
+type ControlProps = { "aria-invalid"?: boolean; "aria-describedby"?: string };
+
+/**
+ * A labelled form control with an optional hint or error below it; the
+ * control is marked invalid and described by the message for screen readers.
+ */
 export function Field({ label, htmlFor, hint, error, children }: {
   label: string;
   htmlFor: string;
   hint?: string;
   error?: string;
-  children: ReactNode;
+  children: ReactElement<ControlProps>;
 }) {
+  const noteId = `${htmlFor}-note`;
+  const note = error || hint;
+  const control = isValidElement(children)
+    ? cloneElement(children, { "aria-invalid": error ? true : undefined, "aria-describedby": note ? noteId : undefined })
+    : children;
   return (
     <div className="field">
       <label htmlFor={htmlFor}>{label}</label>
-      {children}
-      {error ? <div className="field__error" role="alert">{error}</div> : hint && <div className="field__hint">{hint}</div>}
+      {control}
+      {error ? (
+        <div className="field__error" role="alert" id={noteId}>{error}</div>
+      ) : (
+        hint && <div className="field__hint" id={noteId}>{hint}</div>
+      )}
     </div>
   );
 }

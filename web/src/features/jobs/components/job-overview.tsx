@@ -15,7 +15,11 @@ export function JobOverview({ job }: { job: Job }) {
       <pre className="command-line" data-testid="job-command">{commandLine(job)}</pre>
       {showProgress && (
         <div style={{ marginTop: 12 }}>
-          <ProgressBar label="Progress" value={Math.max(job.progress, 0)} />
+          {job.progress >= 0 ? (
+            <ProgressBar label="Progress" value={job.progress} />
+          ) : (
+            <span className="field__hint">No progress reported (a job reports it by printing ::progress::N).</span>
+          )}
         </div>
       )}
       <div style={{ marginTop: 12 }}>

@@ -20,6 +20,8 @@ describe("NewJobForm", () => {
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("command: must not be empty");
     expect(alert.closest(".field")).toContainElement(screen.getByLabelText("Command"));
+    expect(screen.getByLabelText("Command")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByLabelText("Command")).toHaveAccessibleDescription("command: must not be empty");
   });
 
   it("sends every field and reports the new job's id", async () => {

@@ -45,7 +45,7 @@ export function LogViewer({ jobId, attempt }: { jobId: string; attempt?: number 
 function statusText(stream: LogStream, paused: boolean): string {
   if (paused) return `Paused · ${formatNumber(stream.buffer.size - (stream.pausedAt ?? 0))} new lines waiting`;
   switch (stream.status) {
-    case "connecting": return "Connecting…";
+    case "connecting": return "Listening…";
     case "live": return "● Live";
     case "ended": return "Job finished: complete log";
     case "error": return "Connection lost: reconnecting…";

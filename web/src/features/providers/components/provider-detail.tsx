@@ -4,6 +4,7 @@ import { ErrorState, Loading } from "@/components/ui/states";
 import { errorMessage, isNotFound } from "@/lib/errors";
 import { formatBytes, formatNumber, formatTime, num } from "@/lib/format";
 import { tsMs } from "@/lib/proto-time";
+import { useProviderUpdates } from "../hooks/use-provider-updates";
 import { useProvider } from "../hooks/use-providers";
 import { maskedJson } from "../utils/mask-secrets";
 import { HealthLog } from "./health-log";
@@ -14,6 +15,7 @@ import "./providers.css";
 
 export function ProviderDetail({ name }: { name: string }) {
   const query = useProvider(name);
+  useProviderUpdates();
   if (query.isPending) return <Loading label="Loading provider…" />;
   if (query.isError && !query.data) {
     const message = isNotFound(query.error) ? `Provider ${name} does not exist.` : errorMessage(query.error);

@@ -3,12 +3,14 @@ import { Segmented } from "@/components/ui/segmented";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
 import { errorMessage } from "@/lib/errors";
 import { PROVIDER_FILTERS, type ProviderFilter } from "../api/providers-api";
+import { useProviderUpdates } from "../hooks/use-provider-updates";
 import { useProviders } from "../hooks/use-providers";
 import { ProviderTable } from "./provider-table";
 
 export function ProvidersBrowser() {
   const [filter, setFilter] = useState<ProviderFilter>("all");
   const query = useProviders(filter);
+  useProviderUpdates();
   return (
     <>
       <div style={{ marginBottom: 12 }}>

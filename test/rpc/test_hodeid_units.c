@@ -1,0 +1,103 @@
+/* Unit tests of hodeid's pure helpers: conversions, secrets, the arena. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conv.h"
+
+static void test_utf8_sanitized(void **state)
+{
+	arena *a = arena_new();
+	assert_string_equal(pb_utf8(a, "plain", 5), "plain");
+	assert_string_equal(pb_utf8(a, "caf\xc3\xa9", 5), "caf\xc3\xa9");
+	/* Invalid bytes, overlong forms, surrogates and NULs become U+FFFD. */
+	assert_string_equal(pb_utf8(a, "a\xff" "b", 3), "a\xef\xbf\xbd" "b");
+	assert_string_equal(pb_utf8(a, "\xc0\xaf", 2), "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(pb_utf8(a, "\xed\xa0\x80", 3),
+	                    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(pb_utf8(a, "x\0y", 3), "x\xef\xbf\xbdy");
+	assert_string_equal(pb_utf8(a, "\xe2\x82", 2), "\xef\xbf\xbd\xef\xbf\xbd"); /* cut short */
+	assert_string_equal(pb_utf8(a, "\xf0\x9f\x98\x80", 4), "\xf0\x9f\x98\x80");
+	arena_free(a);
+}
+
+static void test_durations(void **state)
+{
+	Google__Protobuf__Duration d = GOOGLE__PROTOBUF__DURATION__INIT;
+	assert_int_equal(pb_duration_to_ms(NULL), 0);
+	d.seconds = 3600;
+	assert_int_equal(pb_duration_to_ms(&d), 3600000);
+	d.seconds = 0;
+	d.nanos = 1; /* rounded up: a timeout is never shortened */
+	assert_int_equal(pb_duration_to_ms(&d), 1);
+	d.nanos = -1;
+	assert_int_equal(pb_duration_to_ms(&d), -1);
+	d.nanos = 1000000000;
+	assert_int_equal(pb_duration_to_ms(&d), -1);
+	d.nanos = 0;
+	d.seconds = -5;
+	assert_int_equal(pb_duration_to_ms(&d), -1);
+	arena *a = arena_new();
+	Google__Protobuf__Duration *back = pb_duration_ms(a, 1500);
+	assert_int_equal(back->seconds, 1);
+	assert_int_equal(back->nanos, 500000000);
+	assert_null(pb_time_ms(a, 0));
+	Google__Protobuf__Timestamp *t = pb_time_us(a, 1700000000123456LL);
+	assert_int_equal(t->seconds, 1700000000);
+	assert_int_equal(t->nanos, 123456000);
+	arena_free(a);
+}
+
+static void test_secrets(void **state)
+{
+	assert_true(secret_equal("s3cret", "s3cret"));
+	assert_false(secret_equal("s3cre", "s3cret"));
+	assert_false(secret_equal("s3cretX", "s3cret"));
+	assert_false(secret_equal("", "s3cret"));
+	assert_false(secret_equal("S3cret", "s3cret"));
+	hodeid d;
+	memset(&d, 0, sizeof d);
+	assert_true(bearer_ok(&d, NULL)); /* no token configured: open */
+	d.cfg.api_token = "tok";
+	assert_true(bearer_ok(&d, "Bearer tok"));
+	assert_true(bearer_ok(&d, "bearer tok"));
+	assert_false(bearer_ok(&d, "Bearer tok2"));
+	assert_false(bearer_ok(&d, "Basic tok"));
+	assert_false(bearer_ok(&d, "tok"));
+	assert_false(bearer_ok(&d, NULL));
+}
+
+static void test_arena_and_maps(void **state)
+{
+	arena *a = arena_new();
+	char *big = arena_alloc(a, 100000); /* larger than a block */
+	memset(big, 1, 100000);
+	assert_string_equal(arena_printf(a, "%s=%d", "x", 42), "x=42");
+	Hodei__JobDefinition__EnvironmentEntry e1 = HODEI__JOB_DEFINITION__ENVIRONMENT_ENTRY__INIT;
+	Hodei__JobDefinition__EnvironmentEntry e2 = HODEI__JOB_DEFINITION__ENVIRONMENT_ENTRY__INIT;
+	e1.key = "A";
+	e1.value = "1=2";
+	e2.key = "B";
+	e2.value = "";
+	void *entries[] = {&e1, &e2};
+	const char **kv = pb_map_to_kv(a, entries, 2);
+	assert_string_equal(kv[0], "A=1=2");
+	assert_string_equal(kv[1], "B=");
+	arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_sanitized),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_arena_and_maps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

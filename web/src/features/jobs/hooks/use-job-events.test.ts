@@ -1,0 +1,36 @@
+import { create } from "@bufbuild/protobuf";
+import { QueryClient } from "@tanstack/react-query";
+import { GetJobResponseSchema, JobEventKind, WatchJobsResponseSchema, type GetJobResponse } from "@/gen/hodei/job_execution_pb";
+import { JobState } from "@/gen/hodei/job_pb";
+import { jobKeys } from "../api/jobs-api";
+import { applyJobEvent } from "./use-job-events";
+
+function cachedJob(client: QueryClient) {
+  client.setQueryData(jobKeys.detail("job-1"), create(GetJobResponseSchema, { job: { id: "job-1", state: JobState.RUNNING, progress: 10 } }));
+}
+
+describe("applyJobEvent", () => {
+  it("patches progress in place", () => {
+    const client = new QueryClient();
+    cachedJob(client);
+    applyJobEvent(client, create(WatchJobsResponseSchema, { kind: JobEventKind.PROGRESS, jobId: "job-1", progress: 75 }));
+    const data = client.getQueryData<GetJobResponse>(jobKeys.detail("job-1"));
+    expect(data?.job?.progress).toBe(75);
+    expect(data?.job?.state).toBe(JobState.RUNNING);
+  });
+
+  it("replaces the job on a state change", () => {
+    const client = new QueryClient();
+    cachedJob(client);
+    applyJobEvent(client, create(WatchJobsResponseSchema, {
+      kind: JobEventKind.STATE, jobId: "job-1", state: JobState.SUCCEEDED, job: { id: "job-1", state: JobState.SUCCEEDED, exitCode: 0 },
+    }));
+    expect(client.getQueryData<GetJobResponse>(jobKeys.detail("job-1"))?.job?.state).toBe(JobState.SUCCEEDED);
+  });
+
+  it("ignores jobs nobody is looking at", () => {
+    const client = new QueryClient();
+    applyJobEvent(client, create(WatchJobsResponseSchema, { kind: JobEventKind.PROGRESS, jobId: "job-9", progress: 5 }));
+    expect(client.getQueryData(jobKeys.detail("job-9"))).toBeUndefined();
+  });
+});
