@@ -336,3 +336,13 @@ def test_progress_is_reported(ctx):
     progress_line = next(x for x in job.logs() if "::progress::" in x)
     assert progress_line.level == hodei.Level.DEBUG
     assert ctx.submit(command="true").wait().progress is None
+
+
+def test_follow_spans_automatic_retries(db):
+    with hodei.Context(db, read_env=False, retry_backoff=0.01) as ctx:
+        job = ctx.submit(command="sh", args=["-c", "echo try $HODEI_JOB_ATTEMPT; exit 1"],
+                         max_retries=2)
+        lines = list(job.logs(follow=True))
+        assert [str(x) for x in lines if x.stream == hodei.Stream.STDOUT] == [
+            "try 1", "try 2", "try 3"]
+        assert job.wait(timeout=30).attempt == 3
