@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$dir/hodeid.log" ] && tail -20 "$dir/hodeid.log"; exit 1; }
 
-dock() { curl -sf --unix-socket /var/run/docker.sock "http://localhost/v1.41$1"; }
+dock() { curl -sf --max-time 30 --unix-socket /var/run/docker.sock "http://localhost/v1.41$1"; }
 containers() { # ids of the provider's containers
 	dock "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.hodei.provider%3De2e%22%5D%7D" |
 		grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4
