@@ -37,6 +37,9 @@ def main():
     ap.add_argument("--output", help="write the markdown here (e.g. RESULTS.md)")
     args = ap.parse_args()
     env = dict(os.environ)
+    # The library of the build the C program belongs to, unless told.
+    env.setdefault("HODEI_LIBRARY", os.path.join(
+        os.path.dirname(os.path.abspath(args.c)), "..", "..", "lib", "libhodei.so"))
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(HERE, "..", "..", "bindings", "python"), env.get("PYTHONPATH", "")])
     c_times, py_times = [], []

@@ -31,18 +31,29 @@ def ctx(db):
         yield c
 
 
-@pytest.fixture
-def fifo(tmp_path):
+def _gate(path):
     """A named pipe a job blocks on (`read x < FIFO`) until release() is
-    called: how tests hold a job running without sleeping."""
+    called: how tests hold a job running without sleeping.  One read per
+    gate: a second `read < FIFO` could open it while the first writer is
+    still there and see end of file."""
 
     class Gate:
-        path = str(tmp_path / "gate")
 
         def release(self, n=1):
             for _ in range(n):
                 with open(self.path, "w") as f:
                     f.write("go\n")
 
+    Gate.path = str(path)
     os.mkfifo(Gate.path)
     return Gate()
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    return _gate(tmp_path / "gate")
+
+
+@pytest.fixture
+def fifo2(tmp_path):
+    return _gate(tmp_path / "gate2")

@@ -312,3 +312,37 @@ def test_queue_subscription_next_and_iteration(ctx):
     assert states[0] in (State.QUEUED, State.ASSIGNED)
     assert states[-1] == State.SUCCEEDED
     assert sub.closed
+
+
+def test_follow_recovers_lines_dropped_by_a_full_queue(ctx, fifo, fifo2):
+    """With a tiny live queue that overflows while we are not reading, the
+    missed lines come back from the store: all, once, in order."""
+    job = ctx.submit(command="sh", args=["-c", "read x < %s; echo ready; read x < %s; seq 1 3000"
+                                         % (fifo.path, fifo2.path)])
+    lines = job.logs(follow=True, max_queued=8)
+    opener = threading.Thread(target=fifo.release)
+    opener.start()  # the job prints "ready" only once we are following live
+    assert next(lines) == "ready"
+    opener.join()
+    fifo2.release()
+    assert job.wait().succeeded  # all 3000 lines are out before we read on
+    assert [int(x) for x in lines] == list(range(1, 3001))
+
+
+def test_progress_is_reported(ctx):
+    job = ctx.submit(command="sh", args=["-c", "echo ::progress::40; echo done"])
+    info = job.wait()
+    assert info.progress == 40
+    progress_line = next(x for x in job.logs() if "::progress::" in x)
+    assert progress_line.level == hodei.Level.DEBUG
+    assert ctx.submit(command="true").wait().progress is None
+
+
+def test_follow_spans_automatic_retries(db):
+    with hodei.Context(db, read_env=False, retry_backoff=0.01) as ctx:
+        job = ctx.submit(command="sh", args=["-c", "echo try $HODEI_JOB_ATTEMPT; exit 1"],
+                         max_retries=2)
+        lines = list(job.logs(follow=True))
+        assert [str(x) for x in lines if x.stream == hodei.Stream.STDOUT] == [
+            "try 1", "try 2", "try 3"]
+        assert job.wait(timeout=30).attempt == 3

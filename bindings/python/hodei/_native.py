@@ -6,7 +6,8 @@ The library is found, in this order, at:
 
   1. $HODEI_LIBRARY (a path to libhodei.so; no fallback when it is set),
   2. a meson build tree of the source checkout this package sits in
-     (<repo>/build*/lib/libhodei.so, the newest first),
+     (<repo>/build*/lib/libhodei.so, the newest first; sanitizer builds
+     only in a process that has the ASan runtime),
   3. the system: ctypes.util.find_library("hodei"), then the libdir that
      `pkg-config --variable=libdir libhodei` reports.
 
@@ -14,6 +15,7 @@ It is loaded on first use, so `import hodei` works without it.
 """
 import ctypes.util
 import glob
+import json
 import os
 import subprocess
 import threading
@@ -34,12 +36,34 @@ _lib = None
 _lib_path = None
 
 
+def _sanitized(build_dir):
+    """True for a meson build dir configured with -Db_sanitize=...: its
+    library aborts a process that was not started with the ASan runtime."""
+    try:
+        with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
+            options = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(o.get("name") == "b_sanitize" and o.get("value") not in ("none", [], "")
+               for o in options)
+
+
+def _asan_loaded():
+    try:
+        with open("/proc/self/maps") as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
 def _build_tree_candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.normpath(os.path.join(here, "..", "..", ".."))
     if not os.path.isfile(os.path.join(root, "include", "hodei", "hodei.h")):
         return []
     found = glob.glob(os.path.join(root, "build*", "lib", "libhodei.so"))
+    if not _asan_loaded():
+        found = [p for p in found if not _sanitized(os.path.dirname(os.path.dirname(p)))]
     return sorted(found, key=os.path.getmtime, reverse=True)
 
 
@@ -99,6 +123,7 @@ class _LazyLib:
 
     def __getattr__(self, name):
         value = getattr(load(), name)
+        setattr(self, name, value)  # later lookups skip __getattr__
         return value
 
 

@@ -112,20 +112,22 @@ class Job:
         finally:
             lib.hodei_transition_list_free(out[0])
 
-    def logs(self, follow=False, *, after=0, level=None, contains=None):
+    def logs(self, follow=False, *, after=0, level=None, contains=None, max_queued=0):
         """Iterate over the job's log lines (LogLine, a str with seq,
         stream, level...).  With follow=True, the stored history first,
         then live lines until the job is final; nothing is missed or
         repeated.  `after` skips lines with seq <= after; `level` is a
-        minimum level; `contains` filters by text."""
-        reader = _LogReader(self, after, level, contains)
+        minimum level; `contains` filters by text.  `max_queued` bounds the
+        live queue (0: the library's default); past it, missed lines are
+        read back from the store, so none is lost."""
+        reader = _LogReader(self, after, level, contains, max_queued)
         if not follow:
             return iter(reader.read_stored())
         return reader.follow()
 
-    def logs_async(self, follow=True, *, after=0, level=None, contains=None):
+    def logs_async(self, follow=True, *, after=0, level=None, contains=None, max_queued=0):
         """`async for line in job.logs_async():` as logs(), for asyncio."""
-        return _LogReader(self, after, level, contains).follow_async(follow)
+        return _LogReader(self, after, level, contains, max_queued).follow_async(follow)
 
 
 def _timeout(job_id, timeout):
@@ -139,8 +141,9 @@ class _LogReader:
     with seq > the last one seen; read the store again on a gap, an
     overflow, and once the job is final."""
 
-    def __init__(self, job, after, level, contains):
+    def __init__(self, job, after, level, contains, max_queued=0):
         self.job = job
+        self.max_queued = max_queued
         self.last = int(after)
         self.min_level = 0 if level is None else job.ctx._parse_level(level)
         self.contains = contains
@@ -199,11 +202,18 @@ class _LogReader:
 
     def _subscribe(self):
         mask = EventType.JOB_LOG | EventType.JOB_STATE | EventType.OVERFLOW
-        return Subscription(self.job.ctx, job_id=self.job.id, types_mask=mask)
+        return Subscription(self.job.ctx, job_id=self.job.id, types_mask=mask,
+                            max_queued=self.max_queued)
 
     def follow(self):
-        with self._subscribe() as sub:
-            yield from self.read_stored()
+        """Subscribes and reads the history now, so that the iterator
+        follows from the moment logs() was called; lines come as it is read."""
+        sub = self._subscribe()
+        return self._follow(sub, self.read_stored())
+
+    def _follow(self, sub, history):
+        with sub:
+            yield from history
             check_done = True
             while True:
                 if check_done and self.job.done():
@@ -213,13 +223,20 @@ class _LogReader:
                 lines, check_done = self.absorb(sub.drain())
                 yield from lines
 
-    async def follow_async(self, follow):
+    def follow_async(self, follow):
         if not follow:
-            for line in self.read_stored():
-                yield line
-            return
-        with self._subscribe() as sub:
-            for line in self.read_stored():
+            return self._replay_async(self.read_stored())
+        sub = self._subscribe()
+        return self._follow_async(sub, self.read_stored())
+
+    @staticmethod
+    async def _replay_async(lines):
+        for line in lines:
+            yield line
+
+    async def _follow_async(self, sub, history):
+        with sub:
+            for line in history:
                 yield line
             check_done = True
             while True:

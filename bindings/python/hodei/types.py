@@ -4,6 +4,7 @@ referenced after a converter returns, so the C object can be freed at once.
 """
 import datetime
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -22,6 +23,11 @@ def _when_us(us):
     return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc)
 
 
+@functools.lru_cache(maxsize=None)
+def _by_code(cls):
+    return {member.code: member for member in cls}
+
+
 class _CodedEnum(str, enum.Enum):
     """A str enum whose members also know the library's integer code."""
 
@@ -36,10 +42,10 @@ class _CodedEnum(str, enum.Enum):
 
     @classmethod
     def from_code(cls, code):
-        for member in cls:
-            if member.code == code:
-                return member
-        raise ValueError("unknown %s code %r" % (cls.__name__, code))
+        member = _by_code(cls).get(code)
+        if member is None:
+            raise ValueError("unknown %s code %r" % (cls.__name__, code))
+        return member
 
     def __str__(self):
         return self.value

@@ -49,8 +49,10 @@ typedef struct hodei_docker_image_options {
 /**
  * Build the worker image (the agent, the shared libraries it needs and
  * busybox as /bin/sh) and load it into Docker with POST /images/load.
- * Blocks the calling thread: for tools, not for a loop thread (the provider
- * builds the image itself, without blocking, when it is missing).
+ * Blocks the calling thread: for tools, not for a loop thread.  (The
+ * provider builds the image itself when it is missing: it assembles the tar
+ * on its loop thread, a one-off of about 0.1 s, and uploads it without
+ * blocking.)
  * Errors: HODEI_ENOTFOUND (agent or busybox not found), HODEI_EIO (files,
  * Docker unreachable or refusing the image; the message says which),
  * HODEI_EINVAL, HODEI_EVERSION.
