@@ -31,7 +31,7 @@ fi
 
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" -Dtests=false >/dev/null
 ninja -j2 -C "$BUILD" bench/benchjob bench/hodei-bench tools/hodeid/hodeid \
-	tools/hodei-worker/hodei-worker tools/hodei-jobs-cli/hodei-jobs-cli >/dev/null
+	tools/hodei-worker/hodei-worker tools/hodei-jobs-cli/hodei-jobs-cli bench/hodei-client-bench >/dev/null
 
 mkdir -p "$OUT"
 { date -u '+date: %Y-%m-%d %H:%M UTC'; echo "nproc: $(nproc)";

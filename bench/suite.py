@@ -541,7 +541,7 @@ class HodeiEmbedded(System):
 # ---------------------------------------------------------------- Hodei over gRPC
 class HodeiGrpc(System):
     name = 'hodei-grpc'
-    note = 'hodeid + 2 hodei-worker agents on loopback; one hodei-jobs-cli process per submit'
+    note = 'hodeid + 2 hodei-worker agents on loopback; libhodei client API, one connection'
 
     def __init__(self, env):
         super().__init__(env)
@@ -549,7 +549,8 @@ class HodeiGrpc(System):
         self.hodeid = os.path.join(b, 'tools', 'hodeid', 'hodeid')
         self.agent = os.path.join(b, 'tools', 'hodei-worker', 'hodei-worker')
         self.cli_bin = os.path.join(b, 'tools', 'hodei-jobs-cli', 'hodei-jobs-cli')
-        if not all(os.access(x, os.X_OK) for x in (self.hodeid, self.agent, self.cli_bin)):
+        self.client_bench = os.path.join(b, 'bench', 'hodei-client-bench')
+        if not all(os.access(x, os.X_OK) for x in (self.hodeid, self.agent, self.cli_bin, self.client_bench)):
             self.skip = 'tools/hodeid, hodei-worker or hodei-jobs-cli not built'
         self.seq = 0
 
@@ -579,51 +580,30 @@ class HodeiGrpc(System):
                            stderr=subprocess.DEVNULL, check=check)
         return r.stdout.decode()
 
-    def queue(self, command, *args, prio=None, wait=False):
-        self.seq += 1
-        jid = 'b%d' % self.seq
-        extra = ['--priority', PRIOS[prio - 1].lower()] if prio else []
-        self.cli('jobs', 'queue', '--id', jid, '--command', command, *extra,
-                 *[x for a in args for x in ('--arg', a)], *(['--wait'] if wait else []))
-        return jid
-
-    def done(self):
-        import urllib.request
-        text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % self.http, timeout=10).read().decode()
-        return sum(int(l.split()[1]) for l in text.splitlines()
-                   if l.startswith('hodei_jobs{state="') and l.split('"')[1] in
-                   ('succeeded', 'failed', 'cancelled', 'timed_out'))
-
-    def run_all(self, submit, n):
-        base = self.done()
-        t0 = time.time()
-        ids = submit()
-        wait_until(lambda: self.done() - base >= n, 3600, 'hodei jobs', 0.02)
-        return time.time() - t0, ids
+    def bench(self, *args):
+        r = subprocess.run([self.client_bench, args[0], self.addr] + [str(x) for x in args[1:]],
+                           stdout=subprocess.PIPE, check=True)
+        return json.loads(r.stdout)
 
     def throughput(self, n):
-        return self.run_all(lambda: [self.queue('true') for _ in range(n)], n)[0]
+        return self.bench('tiny', n)['seconds']
 
-    def latency_one(self, path):
-        t0 = time.time()
-        self.queue(self.job, 'stamp', path, wait=True)
-        return t0, time.time()
+    def latencies(self, k, stampdir):
+        return self.bench('latency', k, self.job, stampdir)['pairs']
 
     def mixed(self, jobs):
-        return self.run_all(lambda: [self.queue(self.job, 'sleep', ms, path, prio=prio)
-                                     for ms, prio, path in jobs], len(jobs))[0]
+        spec = os.path.join(self.work, 'mixed.txt')
+        open(spec, 'w').write(''.join('%s %d %s\n' % j for j in jobs))
+        return self.bench('mixed', self.job, spec)['seconds']
 
     def chatty(self, n, lines):
-        t0 = time.time()
-        t, ids = self.run_all(lambda: [self.queue(self.job, 'lines', str(lines)) for _ in range(n)], n)
-        chunks = [self.cli('logs', i) for i in ids]
-        return time.time() - t0, verify_seq_counts(chunks, n, lines)
+        r = self.bench('chatty', self.job, n, lines)
+        return r['seconds'], r['lost']
 
     def footprint(self, n):
         for _ in range(2):
             self.queue(self.job, 'sleep', '3600000', '/dev/null')
-        subprocess.run('seq %d | xargs -P4 -I{} %s --server %s jobs queue --id fp{} --command true >/dev/null'
-                       % (n, self.cli_bin, self.addr), shell=True, check=True)
+        self.bench('queue', n)
         return {'server': [('hodeid', rss_kb(self.server.pid))],
                 'workers': [('hodei-worker', rss_kb(a.pid)) for a in self.agents], 'queued': n}
 
