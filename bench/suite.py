@@ -552,7 +552,6 @@ class HodeiGrpc(System):
         self.client_bench = os.path.join(b, 'bench', 'hodei-client-bench')
         if not all(os.access(x, os.X_OK) for x in (self.hodeid, self.agent, self.cli_bin, self.client_bench)):
             self.skip = 'tools/hodeid, hodei-worker or hodei-jobs-cli not built'
-        self.seq = 0
 
     def start(self):
         d, w = self.env.daemons, self.work
@@ -602,7 +601,8 @@ class HodeiGrpc(System):
 
     def footprint(self, n):
         for _ in range(2):
-            self.queue(self.job, 'sleep', '3600000', '/dev/null')
+            self.cli('jobs', 'queue', '--command', self.job, '--arg', 'sleep', '--arg', '3600000',
+                     '--arg', '/dev/null')
         self.bench('queue', n)
         return {'server': [('hodeid', rss_kb(self.server.pid))],
                 'workers': [('hodei-worker', rss_kb(a.pid)) for a in self.agents], 'queued': n}
