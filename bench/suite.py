@@ -339,6 +339,10 @@ class CeleryPeer(System):
             return False
 
     def stop(self):
+        # Let the AsyncResults go while redis still runs: their destructors
+        # unsubscribe, and would retry against a stopped redis at exit.
+        import gc
+        gc.collect()
         self.env.daemons.stop(self.worker)
         self.env.daemons.stop(self.redis)
 
@@ -370,11 +374,11 @@ class CeleryPeer(System):
 
     def footprint(self, n):
         for _ in range(2):
-            self.task.delay([self.job, 'sleep', '3600000', '/dev/null'])
+            self.task.apply_async(([self.job, 'sleep', '3600000', '/dev/null'],), ignore_result=True)
         time.sleep(1)
         with self.app.producer_or_acquire() as prod:
             for _ in range(n):
-                self.task.apply_async((['true'],), producer=prod)
+                self.task.apply_async((['true'],), producer=prod, ignore_result=True)
         time.sleep(1)
         workers = [(c, comm) for c, comm in [(self.worker.pid, 'celery')] + descendants(self.worker.pid)
                    if comm not in ('benchjob', 'true')]
