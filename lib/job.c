@@ -46,6 +46,10 @@ int hodei__job_transition(hodei_ctx *ctx, int64_t seq, const char *id, int from,
 	ctx->counts[u->state]++;
 	if ((a = hodei__active_find(ctx, seq)))
 		a->state = u->state;
+	if (ctx->head && ctx->head->seq == seq) { /* the scheduler's cached copy is stale */
+		hodei_job_free(ctx->head);
+		ctx->head = NULL;
+	}
 	ev.version = 1;
 	ev.type = HODEI_EVENT_JOB_STATE;
 	ev.job_id = id;

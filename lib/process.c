@@ -107,8 +107,8 @@ int64_t hodei__proc_starttime(int pid)
 	buf[n] = '\0';
 	if (!(p = strrchr(buf, ')')))
 		return 0;
-	/* after ") " come fields 3..; starttime is field 22 */
-	for (int field = 3; field < 22 && p; field++)
+	/* the space before field k is the (k-2)th after ')'; starttime is field 22 */
+	for (int field = 3; field <= 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		start = strtoll(p + 1, NULL, 10);

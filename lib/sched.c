@@ -265,8 +265,12 @@ static void pump_once(hodei_ctx *ctx)
 			continue;
 		}
 		if ((problem = placement_problem(ctx, ctx->head, why, sizeof(why)))) {
+			hodei_job *job = ctx->head;
+
+			ctx->head = NULL;
 			hodei__queue_pop(&ctx->queue, &e);
-			fail_unplaceable(ctx, ctx->head, problem);
+			fail_unplaceable(ctx, job, problem);
+			hodei_job_free(job);
 			continue;
 		}
 		if (!any_accepting(ctx, ctx->head)) {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Start Hodei on its embedded defaults: hodeid with SQLite in ./hodei-data,
+# the local provider, gRPC on localhost:50051 and the dashboard and /metrics
+# on http://localhost:8080.  Installs and builds what it needs first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/setup.sh"
+scripts/build.sh build
+if [ -d web ] && [ -f web/package.json ] && [ ! -f web/dist/index.html ]; then
+	(cd web && npm run build --silent)
+fi
+exec build/tools/hodeid/hodeid --data-dir "${HODEI_DATA_DIR:-$root/hodei-data}" "$@"
