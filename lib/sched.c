@@ -227,7 +227,7 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 	a->attempt = job->attempt;
 	a->max_retries = job->max_retries;
 	a->priority = job->priority;
-	a->next_log_seq = job->log_lines + 1;
+	a->next_log_seq = job->last_log_seq + 1;
 	a->worker = w;
 	a->next = ctx->active;
 	if (ctx->active)
@@ -464,7 +464,7 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 
 		if (hodei__store_load_job(ctx->store, seq, NULL, &job) == 0) {
 			a->id = strdup(job->id);
-			a->next_log_seq = job->log_lines + 1;
+			a->next_log_seq = job->last_log_seq + 1;
 		}
 		hodei_job_free(job);
 	}

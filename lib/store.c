@@ -65,7 +65,8 @@ static const char *const schema =
 	"seq, id, name, command, args, env, labels, priority, timeout_ms, cpu_millis,"      \
 	" memory_bytes, max_retries, workdir, queued_by, flags, provider_pin, state, attempt," \
 	" exit_code, term_signal, reason, progress, created_at, queued_at, started_at,"     \
-	" finished_at, cpu_time_us, max_rss_kb, worker_id, provider, log_lines"
+	" finished_at, cpu_time_us, max_rss_kb, worker_id, provider, log_lines,"      \
+	" last_log_seq"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_JOB] =
@@ -337,6 +338,7 @@ static hodei_job *row_to_job(sqlite3_stmt *s)
 	j->worker_id = col_str(s, 28);
 	j->provider = col_str(s, 29);
 	j->log_lines = sqlite3_column_int64(s, 30);
+	j->last_log_seq = sqlite3_column_int64(s, 31);
 	return j;
 }
 
@@ -637,27 +639,33 @@ int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t 
 	sqlite3_stmt *s = st->stmt[ST_INSERT_LOG], *c = st->stmt[ST_LOG_COUNT];
 	int rc = 0;
 
-	for (size_t i = 0; i < n && !rc; i++) {
-		const hodei__logrec *r = &recs[i];
-
-		sqlite3_bind_int64(s, 1, r->job_seq);
-		sqlite3_bind_int64(s, 2, r->seq);
-		sqlite3_bind_int64(s, 3, r->ts_us);
-		sqlite3_bind_int(s, 4, r->stream);
-		sqlite3_bind_int(s, 5, r->level);
-		sqlite3_bind_int(s, 6, r->attempt);
-		sqlite3_bind_int(s, 7, (int)r->flags);
-		sqlite3_bind_blob(s, 8, r->text, (int)r->len, SQLITE_STATIC);
-		rc = step_done(st, s, "storing log lines");
-	}
-	/* one counter update per job run of lines */
+	/* One counter update per run of a job's lines.  A line counts as stored
+	 * only when its number was new: a duplicate (a worker resending a batch)
+	 * is ignored, not counted. */
 	for (size_t i = 0; i < n && !rc;) {
+		int64_t stored = 0, last = 0;
 		size_t j = i;
 
-		while (j < n && recs[j].job_seq == recs[i].job_seq)
-			j++;
-		sqlite3_bind_int64(c, 1, (int64_t)(j - i));
-		sqlite3_bind_int64(c, 2, recs[j - 1].seq);
+		for (; j < n && recs[j].job_seq == recs[i].job_seq && !rc; j++) {
+			const hodei__logrec *r = &recs[j];
+
+			sqlite3_bind_int64(s, 1, r->job_seq);
+			sqlite3_bind_int64(s, 2, r->seq);
+			sqlite3_bind_int64(s, 3, r->ts_us);
+			sqlite3_bind_int(s, 4, r->stream);
+			sqlite3_bind_int(s, 5, r->level);
+			sqlite3_bind_int(s, 6, r->attempt);
+			sqlite3_bind_int(s, 7, (int)r->flags);
+			sqlite3_bind_blob(s, 8, r->text, (int)r->len, SQLITE_STATIC);
+			rc = step_done(st, s, "storing log lines");
+			stored += sqlite3_changes(st->db);
+			if (r->seq > last)
+				last = r->seq;
+		}
+		if (rc)
+			break;
+		sqlite3_bind_int64(c, 1, stored);
+		sqlite3_bind_int64(c, 2, last);
 		sqlite3_bind_int64(c, 3, recs[i].job_seq);
 		rc = step_done(st, c, "counting log lines");
 		i = j;

@@ -9,32 +9,41 @@ cd "$root"
 "$root/scripts/setup.sh"
 
 status=0
-step() { echo; echo "=== $*"; }
+summary=()
+step() { echo; echo "=== $*"; current="$*"; }
+# record how the current step ended: ok or FAILED
+result() {
+	if [ "$1" -eq 0 ]; then summary+=("ok      $current"); else summary+=("FAILED  $current"); status=1; fi
+}
 
 step "build and test (build/)"
 scripts/build.sh build
-meson test -C build --num-processes 2 --print-errorlogs || status=1
+rc=0; meson test -C build --num-processes 2 --print-errorlogs || rc=1; result $rc
 
 if [ -z "${QUICK:-}" ]; then
 	step "sanitizer build and test (build-asan/: ASan + UBSan)"
+	rc=0
 	scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dbuildtype=debug
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --num-processes 2 --print-errorlogs \
-		--no-suite slow --no-suite python --no-suite web --no-suite docker || status=1
+		--no-suite slow --no-suite python --no-suite web --no-suite docker || rc=1
+	result $rc
 fi
 
 if [ -x web/scripts/test.sh ]; then
 	step "web dashboard: vitest and end-to-end in chromium"
-	web/scripts/test.sh "$root/build/tools/hodeid/hodeid" || status=1
+	rc=0; web/scripts/test.sh "$root/build/tools/hodeid/hodeid" || rc=1; result $rc
 fi
 
 if [ -z "${QUICK:-}" ] && [ -x test/fuzz/run.sh ]; then
 	step "fuzzing the gRPC request path for a minute"
-	test/fuzz/run.sh 60 || status=1
+	rc=0; FUZZ_SECONDS=60 test/fuzz/run.sh build || rc=1; result $rc
 fi
 
 echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
 exit $status

@@ -142,6 +142,10 @@ typedef struct hodei_job {
 	char *provider;      /**< provider of that worker; NULL if none */
 	int64_t log_lines;   /**< log lines stored so far */
 	int64_t seq;         /**< store row number (stable, increasing) */
+	/** Sequence number of the newest stored log line, 0 if none: lines are
+	 *  numbered 1, 2, ... across all attempts, so a reader that has seen up
+	 *  to this number can follow from here with hodei_log_read(). */
+	int64_t last_log_seq;
 } hodei_job;
 
 /** Free a job snapshot.  Accepts NULL. */

@@ -399,6 +399,62 @@ static void progress_and_binary_output(void **state)
 	harness_close(&h);
 }
 
+/*
+ * Log lines are numbered 1, 2, ... across every attempt of a job: automatic
+ * retries, system lines and a retry on request all continue the numbering,
+ * so no line overwrites or hides another.
+ */
+static void log_numbering_spans_attempts(void **state)
+{
+	harness h;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_log_page *page = NULL;
+	hodei_job *job;
+	int user_lines = 0;
+
+	(void)state;
+	harness_dir(&h);
+	harness_open(&h, 1);
+	spec.id = "numbered";
+	spec.command = "echo a$HODEI_JOB_ATTEMPT; echo b$HODEI_JOB_ATTEMPT >&2; exit 3";
+	spec.flags = HODEI_JOB_SHELL;
+	spec.max_retries = 1;
+	assert_int_equal(hodei_job_submit(h.ctx, &spec, NULL), 0);
+	job = wait_job(&h, "numbered");
+	assert_int_equal(job->state, HODEI_JOB_FAILED);
+	assert_int_equal(job->attempt, 2);
+	hodei_job_free(job);
+	assert_int_equal(hodei_job_retry(h.ctx, "numbered"), 0);
+	job = wait_job(&h, "numbered");
+	assert_int_equal(job->attempt, 3);
+
+	q.job_id = "numbered";
+	q.limit = 1000;
+	assert_int_equal(hodei_log_read(&page, h.ctx, &q), 0);
+	assert_false(page->more);
+	assert_true(page->count >= 6);
+	for (size_t i = 0; i < page->count; i++) {
+		const hodei_log_line *l = &page->lines[i];
+		char want[8];
+
+		assert_int_equal(l->seq, (int64_t)i + 1); /* no gap, no duplicate */
+		if (l->stream == HODEI_STREAM_SYSTEM)
+			continue;
+		snprintf(want, sizeof(want), "%c%d", l->stream == HODEI_STREAM_STDOUT ? 'a' : 'b',
+		         l->attempt);
+		assert_int_equal(l->len, strlen(want));
+		assert_memory_equal(l->text, want, l->len);
+		user_lines++;
+	}
+	assert_int_equal(user_lines, 6); /* two lines from each of three attempts */
+	assert_int_equal(job->last_log_seq, (int64_t)page->count);
+	assert_int_equal(job->log_lines, (int64_t)page->count);
+	hodei_log_page_free(page);
+	hodei_job_free(job);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +467,7 @@ int main(void)
 		cmocka_unit_test(priority_order_under_load),
 		cmocka_unit_test(command_not_found_and_workdir),
 		cmocka_unit_test(progress_and_binary_output),
+		cmocka_unit_test(log_numbering_spans_attempts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

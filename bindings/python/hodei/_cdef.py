@@ -130,6 +130,7 @@ typedef struct hodei_job {
  char *provider;
  int64_t log_lines;
  int64_t seq;
+ int64_t last_log_seq;
 } hodei_job;
  void hodei_job_free(hodei_job *job);
  const char *hodei_job_state_name(int state);

@@ -214,6 +214,7 @@ class JobInfo:
     provider: Optional[str]
     log_lines: int
     seq: int
+    last_log_seq: int = 0  # number of the newest stored log line
 
     @property
     def succeeded(self):
@@ -244,7 +245,7 @@ def job_info(j):
         started_at=_when_ms(j.started_at), finished_at=_when_ms(j.finished_at),
         cpu_time=j.cpu_time_us / 1e6, max_rss_kb=j.max_rss_kb,
         worker_id=text(j.worker_id), provider=text(j.provider),
-        log_lines=j.log_lines, seq=j.seq)
+        log_lines=j.log_lines, seq=j.seq, last_log_seq=j.last_log_seq)
 
 
 @dataclass(frozen=True)
