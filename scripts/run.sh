@@ -7,7 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh"
 scripts/build.sh build
-if [ -d web ] && [ -f web/package.json ] && [ ! -f web/dist/index.html ]; then
+# the dashboard: built when missing or older than its sources
+if [ -f web/package.json ] && { [ ! -f web/dist/index.html ] ||
+	[ -n "$(find web/src web/index.html web/package.json -newer web/dist/index.html -print -quit)" ]; }; then
 	(cd web && npm run build --silent)
 fi
 exec build/tools/hodeid/hodeid --data-dir "${HODEI_DATA_DIR:-$root/hodei-data}" "$@"
