@@ -2,7 +2,7 @@
  * libhodei: the context, which owns the job store (an SQLite file), the
  * scheduler, the providers and the event loop they run on.
  *
- * Two ways to run it (see doc/threading.md):
+ * Two ways to run it (see "Threading rules" in ARCHITECTURE.md):
  *
  *  - Embedded loop: pass your own libevent `struct event_base` in
  *    hodei_ctx_options.event_base and dispatch it yourself.  Every libhodei

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dk.h"
+#include "dk_module.h"
 
 #define WORKER_IN_IMAGE "/usr/local/bin/hodei-worker"
 #define LIBDIR_IN_IMAGE "/usr/lib/hodei"
@@ -431,7 +432,7 @@ const char *hodei__dk_default_image(void)
 	return img && *img ? img : "hodei-worker:latest";
 }
 
-int hodei_docker_image_build(const hodei_docker_image_options *opts)
+int hodei__dk_image_build(const hodei_docker_image_options *opts)
 {
 	hodei_docker_image_options defaults = HODEI_DOCKER_IMAGE_OPTIONS_INIT;
 	if (!opts)

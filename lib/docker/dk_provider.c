@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dk_module.h"
 #include "dk_provider.h"
 
 #define PROBE_TIMEOUT_MS 5000L
@@ -496,7 +497,7 @@ static const hodei_provider_ops docker_ops = {
 	.probe = dk_probe,
 };
 
-const hodei_provider_ops *hodei_docker_provider_ops(void)
+const hodei_provider_ops *hodei__dk_provider_ops(void)
 {
 	return &docker_ops;
 }

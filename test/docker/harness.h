@@ -11,6 +11,8 @@
 #include <hodei/sys/docker.h>
 #include <stdbool.h>
 
+#include "check.h"
+
 struct event_base;
 
 typedef struct harness {
@@ -47,14 +49,5 @@ bool h_wait_status(harness *h, const char *provider, int status, const char *tex
                    int64_t timeout_ms);
 int h_docker(const char *method, const char *path, const char *body, long *status,
              char **reply);
-
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s (%s)\n", __FILE__, __LINE__, \
-			        #cond, hodei_error_last());                             \
-			exit(1);                                                        \
-		}                                                                       \
-	} while (0)
 
 #endif

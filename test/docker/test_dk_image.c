@@ -12,16 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "dk.h"
-
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s (%s)\n", __FILE__, __LINE__, \
-			        #cond, hodei_error_last());                             \
-			exit(1);                                                        \
-		}                                                                       \
-	} while (0)
 
 typedef struct entry {
 	char *name;
