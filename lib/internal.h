@@ -146,8 +146,13 @@ typedef struct hodei__jobupd {
 } hodei__jobupd;
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
-int hodei__store_list(hodei_store *st, const hodei_job_filter *f, hodei_job_page **out);
-int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t *count);
+/* search.c: state_rows = jobs in the filter's states (the context's counts) */
+int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
+                      hodei_job_page **out);
+int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
+                       int64_t *count);
+sqlite3 *hodei__store_db(hodei_store *st);
+int hodei__store_error(hodei_store *st, const char *what);
 int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **out);
 int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t n);
 int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,

@@ -344,6 +344,17 @@ static int check_filter(const hodei_job_filter *f)
 	return 0;
 }
 
+/* Jobs in the filter's states, from the counts the context keeps. */
+static int64_t state_rows(hodei_ctx *ctx, const hodei_job_filter *f)
+{
+	int64_t n = 0;
+
+	for (int s = 1; s <= 7; s++)
+		if (!f->state_mask || (f->state_mask & HODEI_STATE_BIT(s)))
+			n += ctx->counts[s];
+	return n;
+}
+
 int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx, const hodei_job_filter *filter)
 {
 	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
@@ -354,7 +365,9 @@ int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx, const hodei_job_filter 
 	if ((rc = check_filter(filter)))
 		return rc;
 	hodei__lock(ctx);
-	rc = hodei__store_list(ctx->store, filter ? filter : &all, out);
+	if (!filter)
+		filter = &all;
+	rc = hodei__store_list(ctx->store, filter, state_rows(ctx, filter), out);
 	hodei__unlock(ctx);
 	return rc;
 }
@@ -368,7 +381,12 @@ int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t *cou
 	if ((rc = check_filter(filter)))
 		return rc;
 	hodei__lock(ctx);
-	rc = hodei__store_count(ctx->store, filter ? filter : &all, count);
+	if (!filter)
+		filter = &all;
+	if (!filter->search || !*filter->search) /* the counts are kept with every transition */
+		*count = state_rows(ctx, filter);
+	else
+		rc = hodei__store_count(ctx->store, filter, state_rows(ctx, filter), count);
 	hodei__unlock(ctx);
 	return rc;
 }

@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION 2
 
 enum {
 	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
@@ -42,7 +42,6 @@ static const char *const schema =
 	" pid INTEGER NOT NULL DEFAULT 0, pid_start INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);"
 	"CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_at);"
-	"CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);"
 	"CREATE TABLE IF NOT EXISTS transitions(job_seq INTEGER NOT NULL, attempt INTEGER NOT NULL,"
 	" state INTEGER NOT NULL, at INTEGER NOT NULL, reason TEXT);"
 	"CREATE INDEX IF NOT EXISTS transitions_job ON transitions(job_seq);"
@@ -58,8 +57,77 @@ static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS health_log(provider TEXT NOT NULL, at INTEGER NOT NULL,"
 	" status INTEGER NOT NULL, score INTEGER NOT NULL, message TEXT);"
 	"CREATE INDEX IF NOT EXISTS health_log_provider ON health_log(provider, at);"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES('format', 'hodei'), ('schema', '" SCHEMA_VERSION
-	"');";
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('format', 'hodei'), ('schema', '1');";
+
+/*
+ * Schema 2: the indexes a million jobs need (lib/search.c, metrics).
+ * - jobs_name: trigram index of job names for searches (content-less: the
+ *   names stay in jobs), kept by triggers in the transaction of the write.
+ * - job_rollup: jobs by creation minute/hour and current state (kinds 0/1),
+ *   and by finishing minute/hour and state with run time (kinds 2/3), so a
+ *   metrics range sums at most a few hundred rows.  Triggers keep it equal
+ *   to what a scan of jobs would give.  jobs_created served the scan.
+ */
+#define ROLLUP_UPSERT                                                                      \
+	" ON CONFLICT(kind, bucket, state) DO UPDATE SET n = n + excluded.n,"                  \
+	" dur_n = dur_n + excluded.dur_n, dur_sum = dur_sum + excluded.dur_sum;"
+#define ROLLUP_COLS "INSERT INTO job_rollup(kind, bucket, state, n, dur_n, dur_sum) "
+#define RAN(r) "(" r ".started_at > 0 AND " r ".finished_at >= " r ".started_at)"
+/* The finished contribution of row r (old or new), sign s (+ or -). */
+#define FINISHED(r, s)                                                                     \
+	ROLLUP_COLS "VALUES(2, " r ".finished_at / 60000, " r ".state, " s "1, " s RAN(r) ","   \
+	" " s "(CASE WHEN " RAN(r) " THEN " r ".finished_at - " r ".started_at ELSE 0 END)),"  \
+	" (3, " r ".finished_at / 3600000, " r ".state, " s "1, " s RAN(r) ","                 \
+	" " s "(CASE WHEN " RAN(r) " THEN " r ".finished_at - " r ".started_at ELSE 0 END))"   \
+	ROLLUP_UPSERT
+#define CREATED(r, s)                                                                      \
+	"(0, " r ".created_at / 60000, " r ".state, " s "1, 0, 0), (1, " r ".created_at / 3600000, " \
+	r ".state, " s "1, 0, 0)"
+#define FIN_CHANGED                                                                        \
+	" (old.state <> new.state OR old.started_at <> new.started_at OR"                      \
+	" old.finished_at <> new.finished_at)"
+
+static const char *const migrate_v2 =
+	"CREATE VIRTUAL TABLE jobs_name USING fts5(job_name, content='', detail=none,"
+	" columnsize=0, tokenize='trigram');"
+	"INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs;"
+	"CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN"
+	" INSERT INTO jobs_name(rowid, job_name) VALUES(new.seq, new.name); END;"
+	"CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN"
+	" INSERT INTO jobs_name(jobs_name, rowid, job_name) VALUES('delete', old.seq, old.name); END;"
+	"CREATE TRIGGER jobs_name_update AFTER UPDATE OF name ON jobs BEGIN"
+	" INSERT INTO jobs_name(jobs_name, rowid, job_name) VALUES('delete', old.seq, old.name);"
+	" INSERT INTO jobs_name(rowid, job_name) VALUES(new.seq, new.name); END;"
+	"CREATE TABLE job_rollup(kind INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	" state INTEGER NOT NULL, n INTEGER NOT NULL, dur_n INTEGER NOT NULL,"
+	" dur_sum INTEGER NOT NULL, PRIMARY KEY(kind, bucket, state)) WITHOUT ROWID;"
+	ROLLUP_COLS "SELECT 0, created_at / 60000, state, count(*), 0, 0 FROM jobs GROUP BY 2, 3;"
+	ROLLUP_COLS "SELECT 1, created_at / 3600000, state, count(*), 0, 0 FROM jobs GROUP BY 2, 3;"
+	ROLLUP_COLS "SELECT 2, finished_at / 60000, state, count(*), sum(" RAN("jobs") "),"
+	" sum(CASE WHEN " RAN("jobs") " THEN finished_at - started_at ELSE 0 END) FROM jobs"
+	" WHERE finished_at > 0 GROUP BY 2, 3;"
+	ROLLUP_COLS "SELECT 3, finished_at / 3600000, state, count(*), sum(" RAN("jobs") "),"
+	" sum(CASE WHEN " RAN("jobs") " THEN finished_at - started_at ELSE 0 END) FROM jobs"
+	" WHERE finished_at > 0 GROUP BY 2, 3;"
+	"CREATE TRIGGER jobs_rollup_insert AFTER INSERT ON jobs BEGIN " ROLLUP_COLS "VALUES"
+	CREATED("new", "") ROLLUP_UPSERT " END;"
+	"CREATE TRIGGER jobs_rollup_insert_finished AFTER INSERT ON jobs WHEN new.finished_at > 0"
+	" BEGIN " FINISHED("new", "") " END;"
+	"CREATE TRIGGER jobs_rollup_state AFTER UPDATE OF state ON jobs"
+	" WHEN old.state <> new.state BEGIN " ROLLUP_COLS "VALUES" CREATED("old", "-") ", "
+	CREATED("new", "") ROLLUP_UPSERT " END;"
+	"CREATE TRIGGER jobs_rollup_unfinish AFTER UPDATE OF state, started_at, finished_at ON jobs"
+	" WHEN old.finished_at > 0 AND" FIN_CHANGED " BEGIN " FINISHED("old", "-") " END;"
+	"CREATE TRIGGER jobs_rollup_finish AFTER UPDATE OF state, started_at, finished_at ON jobs"
+	" WHEN new.finished_at > 0 AND" FIN_CHANGED " BEGIN " FINISHED("new", "") " END;"
+	"CREATE TRIGGER jobs_rollup_delete AFTER DELETE ON jobs BEGIN " ROLLUP_COLS "VALUES"
+	CREATED("old", "-") ROLLUP_UPSERT " END;"
+	"CREATE TRIGGER jobs_rollup_delete_finished AFTER DELETE ON jobs WHEN old.finished_at > 0"
+	" BEGIN " FINISHED("old", "-") " END;"
+	"DROP INDEX IF EXISTS jobs_created;";
+
+/* Schema changes by version: migrations[v] takes a database from v to v + 1. */
+static const char *const migrations[SCHEMA_VERSION] = { [1] = migrate_v2 };
 
 #define JOB_COLS                                                                         \
 	"seq, id, name, command, args, env, labels, priority, timeout_ms, cpu_millis,"      \
@@ -136,6 +204,31 @@ static int check_format(hodei_store *st)
 	return 0;
 }
 
+/* Brings the schema to SCHEMA_VERSION inside the open's transaction. */
+static int migrate(hodei_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[96];
+	int version = 0, rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &s,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version < 1 || version > SCHEMA_VERSION)
+		return hodei__err(HODEI_ENOTDB, "%s: schema version %d is not one this Hodei knows"
+		                  " (1 to %d)", st->path, version, SCHEMA_VERSION);
+	if (version == SCHEMA_VERSION)
+		return 0;
+	for (int v = version; v < SCHEMA_VERSION; v++)
+		if ((rc = exec(st, migrations[v])))
+			return rc;
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'",
+	         SCHEMA_VERSION);
+	return exec(st, sql);
+}
+
 int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 {
 	hodei_store *st = calloc(1, sizeof(*st));
@@ -156,7 +249,8 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 	if ((rc = check_format(st)) ||
 	    (rc = exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (rc = exec(st, "BEGIN")) || (rc = exec(st, schema)) || (rc = exec(st, "COMMIT")))
+	    (rc = exec(st, "BEGIN IMMEDIATE")) || (rc = exec(st, schema)) || (rc = migrate(st)) ||
+	    (rc = exec(st, "COMMIT")))
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
@@ -185,6 +279,16 @@ void hodei__store_close(hodei_store *st)
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
+}
+
+sqlite3 *hodei__store_db(hodei_store *st)
+{
+	return st->db;
+}
+
+int hodei__store_error(hodei_store *st, const char *what)
+{
+	return db_err(st, what);
 }
 
 int hodei__store_begin(hodei_store *st)
@@ -482,89 +586,6 @@ int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress)
 	return step_done(st, s, "storing progress");
 }
 
-/* WHERE clause shared by list and count; binds follow the same order. */
-static void filter_sql(hodei__buf *sql, const hodei_job_filter *f)
-{
-	hodei__buf_addf(sql, " WHERE 1");
-	if (f->state_mask) {
-		const char *sep = "";
-
-		hodei__buf_addf(sql, " AND state IN (");
-		for (int s = 1; s <= 7; s++)
-			if (f->state_mask & HODEI_STATE_BIT(s)) {
-				hodei__buf_addf(sql, "%s%d", sep, s);
-				sep = ",";
-			}
-		hodei__buf_addf(sql, ")");
-	}
-	if (f->search && *f->search)
-		hodei__buf_addf(sql, " AND (substr(id, 1, length(?1)) = ?1 OR instr(lower(name),"
-		                     " lower(?1)) > 0)");
-}
-
-static int parse_cursor(const char *cursor, int64_t *seq)
-{
-	char *end;
-	long long v;
-
-	*seq = 0;
-	if (!cursor || !*cursor)
-		return 0;
-	v = strtoll(cursor, &end, 10);
-	if (*end || v <= 0)
-		return hodei__err(HODEI_EINVAL, "cursor: '%.64s' is not a cursor from a previous page",
-		                  cursor);
-	*seq = v;
-	return 0;
-}
-
-int hodei__store_list(hodei_store *st, const hodei_job_filter *f, hodei_job_page **out)
-{
-	hodei__buf sql = { 0 };
-	sqlite3_stmt *s = NULL;
-	hodei_job_page *list;
-	size_t limit = f->limit ? f->limit : 50;
-	int64_t after;
-	int rc;
-
-	if (limit > 1000)
-		return hodei__err(HODEI_EINVAL, "limit: at most 1000 jobs per page");
-	if ((rc = parse_cursor(f->cursor, &after)))
-		return rc;
-	hodei__buf_addf(&sql, "SELECT " JOB_COLS " FROM jobs");
-	filter_sql(&sql, f);
-	if (after)
-		hodei__buf_addf(&sql, " AND seq %s %lld", f->order == HODEI_ORDER_OLDEST ? ">" : "<",
-		                (long long)after);
-	hodei__buf_addf(&sql, " ORDER BY seq %s LIMIT %zu",
-	                f->order == HODEI_ORDER_OLDEST ? "ASC" : "DESC", limit + 1);
-	if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
-		hodei__buf_free(&sql);
-		return db_err(st, "listing jobs");
-	}
-	hodei__buf_free(&sql);
-	if (f->search && *f->search)
-		sqlite3_bind_text(s, 1, f->search, -1, SQLITE_STATIC);
-	list = calloc(1, sizeof(*list));
-	list->jobs = calloc(limit + 1, sizeof(*list->jobs));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (list->count == limit) {
-			list->next_cursor = hodei__sprintf("%lld", (long long)list->jobs[limit - 1]->seq);
-			break;
-		}
-		list->jobs[list->count++] = row_to_job(s);
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = db_err(st, "listing jobs");
-		sqlite3_finalize(s);
-		hodei_job_page_free(list);
-		return rc;
-	}
-	sqlite3_finalize(s);
-	*out = list;
-	return 0;
-}
-
 void hodei_job_page_free(hodei_job_page *list)
 {
 	if (!list)
@@ -574,26 +595,6 @@ void hodei_job_page_free(hodei_job_page *list)
 	free(list->jobs);
 	free(list->next_cursor);
 	free(list);
-}
-
-int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t *count)
-{
-	hodei__buf sql = { 0 };
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	hodei__buf_addf(&sql, "SELECT count(*) FROM jobs");
-	filter_sql(&sql, f);
-	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
-	hodei__buf_free(&sql);
-	if (rc != SQLITE_OK)
-		return db_err(st, "counting jobs");
-	if (f->search && *f->search)
-		sqlite3_bind_text(s, 1, f->search, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : db_err(st, "counting jobs");
 }
 
 int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **out)
@@ -790,16 +791,38 @@ int hodei__store_state_counts(hodei_store *st, int64_t counts[8])
 	return 0;
 }
 
-int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
+/* Sums of job_rollup rows of one kind from bucket `from` (to `to`, if > 0). */
+static sqlite3_stmt *rollup_rows(hodei_store *st, const char *cols, int kind, int64_t from,
+                                 int64_t to)
 {
 	sqlite3_stmt *s = NULL;
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM job_rollup WHERE kind = ?1 AND bucket >= ?2"
+	         " AND (?3 = 0 OR bucket < ?3)%s", cols, strchr(cols, '(') ? " GROUP BY state" : "");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int(s, 1, kind);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	return s;
+}
+
+/*
+ * Range figures from job_rollup: by minute for 1h, by hour for the longer
+ * ranges (their bounds fall on whole hours).  Same answers as scanning jobs
+ * for created_at >= start, and for start <= finished_at < end.
+ */
+int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
+{
+	int64_t unit = m->bucket_ms < 3600000 ? 60000 : 3600000;
+	int hourly = unit == 3600000;
 	int64_t finished = 0, succeeded = 0, dur_n = 0;
 	double dur_sum = 0;
+	sqlite3_stmt *s = rollup_rows(st, "state, sum(n)", hourly, m->range_start_ms / unit, 0);
 
-	if (sqlite3_prepare_v2(st->db, "SELECT state, count(*) FROM jobs WHERE created_at >= ?"
-	                               " GROUP BY state", -1, &s, NULL) != SQLITE_OK)
+	if (!s)
 		return db_err(st, "metrics");
-	sqlite3_bind_int64(s, 1, m->range_start_ms);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int state = sqlite3_column_int(s, 0);
 
@@ -809,32 +832,28 @@ int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
 		}
 	}
 	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(st->db, "SELECT finished_at, state, started_at FROM jobs"
-	                               " WHERE finished_at >= ? AND finished_at < ?", -1, &s, NULL) !=
-	    SQLITE_OK)
+	s = rollup_rows(st, "bucket, state, n, dur_n, dur_sum", 2 + hourly, m->range_start_ms / unit,
+	                m->range_end_ms / unit);
+	if (!s)
 		return db_err(st, "metrics");
-	sqlite3_bind_int64(s, 1, m->range_start_ms);
-	sqlite3_bind_int64(s, 2, m->range_end_ms);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		int64_t at = sqlite3_column_int64(s, 0), started = sqlite3_column_int64(s, 2);
+		int64_t at = sqlite3_column_int64(s, 0) * unit, n = sqlite3_column_int64(s, 2);
 		int state = sqlite3_column_int(s, 1);
 		size_t b = (size_t)((at - m->range_start_ms) / m->bucket_ms);
 
 		if (b >= m->nbuckets)
 			b = m->nbuckets - 1;
-		finished++;
+		finished += n;
 		if (state == HODEI_JOB_SUCCEEDED) {
-			succeeded++;
-			m->buckets[b].succeeded++;
+			succeeded += n;
+			m->buckets[b].succeeded += n;
 		} else if (state == HODEI_JOB_CANCELLED) {
-			m->buckets[b].cancelled++;
+			m->buckets[b].cancelled += n;
 		} else {
-			m->buckets[b].failed++;
+			m->buckets[b].failed += n;
 		}
-		if (started > 0 && at >= started) {
-			dur_sum += (double)(at - started);
-			dur_n++;
-		}
+		dur_n += sqlite3_column_int64(s, 3);
+		dur_sum += (double)sqlite3_column_int64(s, 4);
 	}
 	sqlite3_finalize(s);
 	m->success_rate = finished ? (double)succeeded / (double)finished : 0;

@@ -222,7 +222,8 @@ HODEI_EXTERN int hodei_job_wait(hodei_job **out, hodei_ctx *ctx, const char *id,
 typedef struct hodei_job_filter {
 	unsigned int version;
 	unsigned int state_mask; /**< HODEI_STATE_BIT()s; 0 = every state */
-	/** Jobs whose id starts with, or whose name contains, this text. */
+	/** Jobs whose id starts with, or whose name contains, this text: the id
+	 *  byte for byte, the name with ASCII letters compared without case. */
 	const char *search;
 	/** next_cursor of a previous page, or NULL for the first page. */
 	const char *cursor;
@@ -240,14 +241,21 @@ typedef struct hodei_job_page {
 } hodei_job_page;
 
 /**
- * One page of jobs.  Uses keyset pagination, so every page costs the same
- * however many jobs are stored.  Errors: HODEI_EINVAL (bad cursor or limit).
+ * One page of jobs, newest (or oldest) first.  Uses keyset pagination, so
+ * every page costs about the same however many jobs are stored.  A search no
+ * index can answer (a text of one or two characters, or many id matches)
+ * looks at a bounded number of jobs per page: such a page may hold fewer
+ * than `limit` jobs, even none, and still have a next_cursor; following the
+ * cursors gives every match exactly once.
+ * Errors: HODEI_EINVAL (bad cursor or limit).
  */
 HODEI_EXTERN int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx,
                                 const hodei_job_filter *filter);
 HODEI_EXTERN void hodei_job_page_free(hodei_job_page *page);
 
-/** Number of jobs matching filter (cursor and limit are ignored). */
+/** Number of jobs matching filter (cursor and limit are ignored).  Without a
+ *  search it comes from counters kept in memory; with one it takes time in
+ *  proportion to the matches. */
 HODEI_EXTERN int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,
                                  int64_t *count);
 

@@ -110,7 +110,7 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 			else
 				cli_table_add_job(table, page->jobs[i]);
 		}
-		if (page->next_cursor && page->count > 0 && (!o->limit || *shown < o->limit))
+		if (page->next_cursor && (!o->limit || *shown < o->limit)) /* a page may be empty */
 			cursor = strdup(page->next_cursor);
 		hodei_job_page_free(page);
 	} while (cursor);

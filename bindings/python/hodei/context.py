@@ -273,7 +273,7 @@ class Context:
                 for i in range(page.count):
                     info = types.job_info(page.jobs[i])
                     jobs.append(Job(self, info.id, info))
-                if page.next_cursor == ffi.NULL or page.count == 0:
+                if page.next_cursor == ffi.NULL:  # a page may be empty: go on
                     break
                 flt.cursor = arena.keep(ffi.new("char[]", ffi.string(page.next_cursor)))
             finally:
