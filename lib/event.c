@@ -109,7 +109,7 @@ static void enqueue(hodei_sub *s, const hodei_event *ev)
 	push(s, event_copy(ev));
 }
 
-void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
+static void emit_now(hodei_ctx *ctx, const hodei_event *ev)
 {
 	hodei_sub *s = ctx->subs, *next;
 
@@ -123,6 +123,53 @@ void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
 			s->callback(ev, s->userdata);
 		else
 			enqueue(s, ev);
+	}
+}
+
+/* Inside a transaction, events wait for its commit (hodei__emit_deferred):
+ * nobody hears of a state the store could still lose. */
+void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
+{
+	hodei_event *c;
+
+	if (!ctx->subs)
+		return;
+	if (ctx->txdepth == 0) {
+		emit_now(ctx, ev);
+		return;
+	}
+	if (ctx->ndeferred == ctx->deferred_cap) {
+		size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
+		hodei_event **v = realloc(ctx->deferred, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		ctx->deferred = v;
+		ctx->deferred_cap = cap;
+	}
+	if ((c = event_copy(ev)))
+		ctx->deferred[ctx->ndeferred++] = c;
+}
+
+void hodei__emit_deferred(hodei_ctx *ctx)
+{
+	hodei_event **v = ctx->deferred;
+	size_t n = ctx->ndeferred;
+
+	if (!n)
+		return;
+	/* a callback may open (and flush) transactions of its own meanwhile */
+	ctx->deferred = NULL;
+	ctx->ndeferred = ctx->deferred_cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		emit_now(ctx, v[i]);
+		hodei_event_free(v[i]);
+	}
+	if (!ctx->deferred) {
+		ctx->deferred = v;
+		ctx->deferred_cap = n;
+	} else {
+		free(v);
 	}
 }
 
@@ -207,6 +254,11 @@ void hodei__subs_close_all(hodei_ctx *ctx)
 		ctx->subs = s->next;
 		sub_free(s);
 	}
+	for (size_t i = 0; i < ctx->ndeferred; i++)
+		hodei_event_free(ctx->deferred[i]);
+	free(ctx->deferred);
+	ctx->deferred = NULL;
+	ctx->ndeferred = ctx->deferred_cap = 0;
 }
 
 int hodei_sub_fd(hodei_sub *s)

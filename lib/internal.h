@@ -231,6 +231,9 @@ struct hodei_ctx {
 	double duration_sum_s;
 	/* subscriptions */
 	struct hodei_sub *subs;
+	hodei_event **deferred; /* emitted inside a transaction, sent after it */
+	size_t ndeferred, deferred_cap;
+	int batch; /* inside hodei__sched_batch_begin/end */
 };
 
 void hodei__lock(hodei_ctx *ctx);
@@ -265,6 +268,8 @@ int hodei__sched_recover(hodei_ctx *ctx);
 void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_result *res);
 void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why);
 void hodei__sched_unpark(hodei_ctx *ctx);
+void hodei__sched_batch_begin(hodei_ctx *ctx);
+void hodei__sched_batch_end(hodei_ctx *ctx);
 
 /* ---- worker.c ---- */
 struct hodei_worker {
@@ -334,6 +339,7 @@ void hodei__logs_fini(hodei_ctx *ctx);
 
 /* ---- event.c ---- */
 void hodei__emit(hodei_ctx *ctx, const hodei_event *ev);
+void hodei__emit_deferred(hodei_ctx *ctx);
 bool hodei__has_log_subs(hodei_ctx *ctx);
 void hodei__subs_close_all(hodei_ctx *ctx);
 

@@ -20,11 +20,12 @@ int hodei__tx_end(hodei_ctx *ctx, int rc)
 {
 	if (--ctx->txdepth > 0)
 		return rc;
-	if (rc) {
+	if (rc)
 		hodei__store_rollback(ctx->store);
-		return rc;
-	}
-	return hodei__store_commit(ctx->store);
+	else
+		rc = hodei__store_commit(ctx->store);
+	hodei__emit_deferred(ctx);
+	return rc;
 }
 
 int hodei__job_transition(hodei_ctx *ctx, int64_t seq, const char *id, int from,

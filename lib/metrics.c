@@ -80,11 +80,18 @@ int hodei_metrics_get(hodei_metrics **out, hodei_ctx *ctx, int range)
 
 	hodei__err_clear();
 	*out = NULL;
-	if (range < HODEI_RANGE_1H || range > HODEI_RANGE_30D)
+	if (range < HODEI_RANGE_NONE || range > HODEI_RANGE_30D)
 		return hodei__err(HODEI_EINVAL, "range: unknown range %d", range);
 	m = calloc(1, sizeof(*m));
 	m->version = HODEI_METRICS_VERSION;
 	m->range = range;
+	if (range == HODEI_RANGE_NONE) { /* live counters only: O(1), for polling */
+		hodei__lock(ctx);
+		fill_live(ctx, m);
+		hodei__unlock(ctx);
+		*out = m;
+		return 0;
+	}
 	m->bucket_ms = ranges[range].bucket_ms;
 	m->nbuckets = (size_t)(ranges[range].span_ms / ranges[range].bucket_ms);
 	m->range_end_ms = (hodei__now_ms() / m->bucket_ms + 1) * m->bucket_ms;

@@ -335,8 +335,43 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	hodei__lock(ctx);
-	pump(ctx);
+	hodei__sched_batch_begin(ctx);
+	hodei__sched_batch_end(ctx);
 	hodei__unlock(ctx);
+}
+
+/*
+ * A batch groups what one loop callback does to the store into one
+ * transaction: a run's outcome, the next queued job's ASSIGNED and (local
+ * provider) RUNNING with its pid, and the pending log lines, written after
+ * that job was spawned.  Its events are sent once it is committed.  A crash
+ * before the commit leaves the finished job RUNNING (recovery retries or
+ * fails it) and the next one QUEUED (it runs again): never a completion
+ * recorded twice, never an accepted job lost.
+ */
+void hodei__sched_batch_begin(hodei_ctx *ctx)
+{
+	hodei__tx_begin(ctx);
+	ctx->batch++;
+}
+
+void hodei__sched_batch_end(hodei_ctx *ctx)
+{
+	int rc;
+
+	if (ctx->pumping) {
+		ctx->pump_again = true;
+	} else {
+		pump(ctx);
+		/* what a kick during the batch asked for is done */
+		if (ctx->pump_ev)
+			event_del(ctx->pump_ev);
+	}
+	if (--ctx->batch == 0)
+		hodei__log_flush(ctx);
+	if ((rc = hodei__tx_end(ctx, 0)))
+		hodei__diag(ctx, HODEI_DIAG_ERROR, "committing scheduler changes failed: %s",
+		            hodei_error_last());
 }
 
 void hodei__sched_kick(hodei_ctx *ctx)
@@ -355,7 +390,8 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	hodei_worker *w = a->worker;
 	int64_t now = hodei__now_ms();
 
-	hodei__log_flush(ctx);
+	if (!ctx->batch || o->requeue) /* else the batch stores them after the next spawn */
+		hodei__log_flush(ctx);
 	u.state = o->state;
 	u.attempt = a->attempt;
 	u.reason = o->reason[0] ? o->reason : NULL;

@@ -406,6 +406,8 @@ int hodei_worker_job_finished(hodei_worker *w, const char *job_id, int attempt,
 		hodei__unlock(ctx);
 		return HODEI_ESTATE;
 	}
+	/* the outcome and the next job's start in one commit: see sched.c */
+	hodei__sched_batch_begin(ctx);
 	for (int s = 0; s < 2; s++) {
 		line_ctx lc = { ctx, a, s + 1 };
 
@@ -416,6 +418,7 @@ int hodei_worker_job_finished(hodei_worker *w, const char *job_id, int attempt,
 	w->jobs_run++;
 	hodei__sched_finished(ctx, a, res);
 	emit_worker(w);
+	hodei__sched_batch_end(ctx);
 	hodei__unlock(ctx);
 	return 0;
 }

@@ -12,6 +12,10 @@ extern "C" {
 #endif
 
 typedef enum hodei_range {
+	/** Live figures only (counters, workers, load): no range queries, so it
+	 * is cheap at any table size; range_*, success_rate, avg_duration_ms are
+	 * 0 and there are no buckets.  For queue-status polling. */
+	HODEI_RANGE_NONE = 0,
 	HODEI_RANGE_1H = 1,  /**< last hour, 60 one-minute buckets */
 	HODEI_RANGE_24H = 2, /**< last 24 hours, 24 one-hour buckets */
 	HODEI_RANGE_7D = 3,  /**< last 7 days, 28 six-hour buckets */
@@ -67,7 +71,7 @@ typedef struct hodei_metrics {
 	hodei_metrics_bucket *buckets; /**< oldest first */
 } hodei_metrics;
 
-/** Metrics over a range.  Errors: HODEI_EINVAL (unknown range), HODEI_EIO. */
+/** Metrics over a range (or HODEI_RANGE_NONE).  Errors: HODEI_EINVAL (unknown range), HODEI_EIO. */
 HODEI_EXTERN int hodei_metrics_get(hodei_metrics **out, hodei_ctx *ctx, int range);
 HODEI_EXTERN void hodei_metrics_free(hodei_metrics *metrics);
 

@@ -89,7 +89,8 @@ static int get_queue_status(rpc_req *r, const ProtobufCMessage *in, ProtobufCMes
 		return rpc_fail(r, HODEI_GRPC_NOT_FOUND,
 		                "scheduler_name: no scheduler '%s' (this server has 'default')", name);
 	hodei_metrics *m;
-	int rc = hodei_metrics_get(&m, r->d->ctx, HODEI_RANGE_1H);
+	/* live counters only: clients poll this, so no range queries over the jobs table */
+	int rc = hodei_metrics_get(&m, r->d->ctx, HODEI_RANGE_NONE);
 	if (rc)
 		return rpc_fail_lib(r, rc, NULL);
 	ARENA_DEFER(r->a, hodei_metrics_free, m);

@@ -260,6 +260,7 @@ typedef struct hodei_sub_options {
  int hodei_sub_wait(hodei_sub *sub, int64_t timeout_ms);
  void hodei_event_free(hodei_event *event);
 typedef enum hodei_range {
+ HODEI_RANGE_NONE = 0,
  HODEI_RANGE_1H = 1,
  HODEI_RANGE_24H = 2,
  HODEI_RANGE_7D = 3,
