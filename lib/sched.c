@@ -247,14 +247,26 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 	return hodei__worker_start_job(w, a, job);
 }
 
-static void pump_once(hodei_ctx *ctx)
+/*
+ * Queue entries the pump looks at before the loop gets a turn: with a
+ * million queued jobs no provider can take yet (each is loaded to find
+ * out), one pass would hold the context for seconds.
+ */
+#define PUMP_SLICE 256
+
+/* Returns true when it stopped for the loop's other events. */
+static bool pump_once(hodei_ctx *ctx)
 {
 	hodei__qent e;
 	char why[160];
+	unsigned int looked = 0;
 
 	while (hodei__queue_peek(&ctx->queue, &e) && !ctx->closing) {
 		hodei_worker *w;
 		const char *problem;
+
+		if (++looked > PUMP_SLICE)
+			return true;
 
 		if (!ctx->head || ctx->head->seq != e.seq) {
 			hodei_job_free(ctx->head);
@@ -296,10 +308,13 @@ static void pump_once(hodei_ctx *ctx)
 			break;
 		ctx->pump_again = false;
 	}
+	return false;
 }
 
 static void pump(hodei_ctx *ctx)
 {
+	bool sliced = false;
+
 	if (ctx->pumping) {
 		ctx->pump_again = true;
 		return;
@@ -307,9 +322,14 @@ static void pump(hodei_ctx *ctx)
 	ctx->pumping = true;
 	do {
 		ctx->pump_again = false;
-		pump_once(ctx);
-	} while (ctx->pump_again);
+		sliced = pump_once(ctx);
+	} while (ctx->pump_again && !sliced);
 	ctx->pumping = false;
+	if (sliced) { /* a timer, not event_active: the loop polls I/O before it runs */
+		struct timeval now = { 0, 0 };
+
+		event_add(ctx->pump_ev, &now);
+	}
 }
 
 static void on_pump(evutil_socket_t fd, short what, void *arg)
