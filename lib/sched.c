@@ -311,13 +311,14 @@ static bool pump_once(hodei_ctx *ctx)
 	return false;
 }
 
-static void pump(hodei_ctx *ctx)
+/* Returns true when it stopped for the loop and armed pump_ev to go on. */
+static bool pump(hodei_ctx *ctx)
 {
 	bool sliced = false;
 
 	if (ctx->pumping) {
 		ctx->pump_again = true;
-		return;
+		return false;
 	}
 	ctx->pumping = true;
 	do {
@@ -330,6 +331,7 @@ static void pump(hodei_ctx *ctx)
 
 		event_add(ctx->pump_ev, &now);
 	}
+	return sliced;
 }
 
 static void on_pump(evutil_socket_t fd, short what, void *arg)
@@ -367,14 +369,10 @@ void hodei__sched_batch_end(hodei_ctx *ctx)
 {
 	int rc;
 
-	if (ctx->pumping) {
+	if (ctx->pumping)
 		ctx->pump_again = true;
-	} else {
-		pump(ctx);
-		/* what a kick during the batch asked for is done */
-		if (ctx->pump_ev)
-			event_del(ctx->pump_ev);
-	}
+	else if (!pump(ctx) && ctx->pump_ev)
+		event_del(ctx->pump_ev); /* what a kick during the batch asked for is done */
 	/* the jobs started: now what the store still lacks */
 	store_finals(ctx);
 	for (hodei__active *a = ctx->active; a; a = a->next)
