@@ -143,6 +143,7 @@ typedef struct hodei__jobupd {
 	int64_t qseq, not_before;
 	int set_pid;
 	int64_t pid, pid_start;
+	int store_later; /* hodei__job_transition: the scheduler's batch stores it */
 } hodei__jobupd;
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
@@ -235,6 +236,14 @@ struct hodei_ctx {
 	hodei_event **deferred; /* emitted inside a transaction, sent after it */
 	size_t ndeferred, deferred_cap;
 	int batch; /* inside hodei__sched_batch_begin/end */
+	struct hodei__finals {
+		struct hodei__final {
+			int64_t seq;
+			hodei__jobupd u;
+			char *reason;
+		} *v;
+		size_t len, cap;
+	} finals; /* outcomes the batch stores after its spawns */
 };
 
 void hodei__lock(hodei_ctx *ctx);
@@ -256,6 +265,8 @@ typedef struct hodei__active {
 	int64_t started_at;
 	int64_t pid;
 	struct hodei_worker *worker;
+	bool assigned_pending; /* ASSIGNED not stored yet: after the spawn, in the batch */
+	hodei__jobupd assigned;
 } hodei__active;
 int hodei__sched_init(hodei_ctx *ctx);
 void hodei__sched_fini(hodei_ctx *ctx);
@@ -269,6 +280,7 @@ int hodei__sched_recover(hodei_ctx *ctx);
 void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_result *res);
 void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why);
 void hodei__sched_unpark(hodei_ctx *ctx);
+void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a);
 void hodei__sched_batch_begin(hodei_ctx *ctx);
 void hodei__sched_batch_end(hodei_ctx *ctx);
 

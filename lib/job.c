@@ -38,10 +38,12 @@ int hodei__job_transition(hodei_ctx *ctx, int64_t seq, const char *id, int from,
 	if (!hodei__state_allowed(from, u->state))
 		return hodei__err(HODEI_ESTATE, "job '%s': %s -> %s is not allowed", id,
 		                  hodei_job_state_name(from), hodei_job_state_name(u->state));
-	hodei__tx_begin(ctx);
-	rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, seq, u));
-	if (rc)
-		return rc;
+	if (!u->store_later) {
+		hodei__tx_begin(ctx);
+		rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, seq, u));
+		if (rc)
+			return rc;
+	}
 	if (from >= 1 && from <= 7)
 		ctx->counts[from]--;
 	ctx->counts[u->state]++;

@@ -94,16 +94,19 @@ static void maybe_free(hodei_process *p);
 int64_t hodei__proc_starttime(int pid)
 {
 	char path[64], buf[1024];
-	FILE *f;
-	size_t n;
+	ssize_t n;
 	char *p;
 	long long start = 0;
+	int fd;
 
+	/* open/read/close: no stdio buffer, it runs once per job */
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (!(f = fopen(path, "r")))
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
 	buf[n] = '\0';
 	if (!(p = strrchr(buf, ')')))
 		return 0;

@@ -221,6 +221,7 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 	u.set_worker = 1;
 	u.worker_id = w->id;
 	u.provider = w->prov->cfg.name;
+	u.store_later = 1; /* after the spawn: hodei__sched_store_assigned() */
 	a->seq = job->seq;
 	a->id = strdup(job->id);
 	a->state = HODEI_JOB_ASSIGNED;
@@ -237,6 +238,9 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 		active_remove(ctx, a);
 		return rc;
 	}
+	a->assigned = u;
+	a->assigned.store_later = 0;
+	a->assigned_pending = true;
 	w->job = a;
 	w->state = HODEI_WORKER_BUSY;
 	w->prov->busy++;
@@ -307,13 +311,14 @@ static bool pump_once(hodei_ctx *ctx)
 	return false;
 }
 
-static void pump(hodei_ctx *ctx)
+/* Returns true when it stopped for the loop and armed pump_ev to go on. */
+static bool pump(hodei_ctx *ctx)
 {
 	bool sliced = false;
 
 	if (ctx->pumping) {
 		ctx->pump_again = true;
-		return;
+		return false;
 	}
 	ctx->pumping = true;
 	do {
@@ -326,6 +331,7 @@ static void pump(hodei_ctx *ctx)
 
 		event_add(ctx->pump_ev, &now);
 	}
+	return sliced;
 }
 
 static void on_pump(evutil_socket_t fd, short what, void *arg)
@@ -343,12 +349,16 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 /*
  * A batch groups what one loop callback does to the store into one
  * transaction: a run's outcome, the next queued job's ASSIGNED and (local
- * provider) RUNNING with its pid, and the pending log lines, written after
- * that job was spawned.  Its events are sent once it is committed.  A crash
+ * provider) RUNNING with its pid, and the pending log lines.  The next job
+ * is spawned first: the outcome and ASSIGNED are only noted in memory
+ * (store_later) and written after the spawn.  Its events are sent once the
+ * transaction is committed (hodei__emit_deferred).  A crash
  * before the commit leaves the finished job RUNNING (recovery retries or
  * fails it) and the next one QUEUED (it runs again): never a completion
  * recorded twice, never an accepted job lost.
  */
+static void store_finals(hodei_ctx *ctx);
+
 void hodei__sched_batch_begin(hodei_ctx *ctx)
 {
 	hodei__tx_begin(ctx);
@@ -359,14 +369,14 @@ void hodei__sched_batch_end(hodei_ctx *ctx)
 {
 	int rc;
 
-	if (ctx->pumping) {
+	if (ctx->pumping)
 		ctx->pump_again = true;
-	} else {
-		pump(ctx);
-		/* what a kick during the batch asked for is done */
-		if (ctx->pump_ev)
-			event_del(ctx->pump_ev);
-	}
+	else if (!pump(ctx) && ctx->pump_ev)
+		event_del(ctx->pump_ev); /* what a kick during the batch asked for is done */
+	/* the jobs started: now what the store still lacks */
+	store_finals(ctx);
+	for (hodei__active *a = ctx->active; a; a = a->next)
+		hodei__sched_store_assigned(ctx, a);
 	if (--ctx->batch == 0)
 		hodei__log_flush(ctx);
 	if ((rc = hodei__tx_end(ctx, 0)))
@@ -382,6 +392,63 @@ void hodei__sched_kick(hodei_ctx *ctx)
 		event_active(ctx->pump_ev, EV_TIMEOUT, 0);
 }
 
+void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a)
+{
+	int rc;
+
+	if (!a->assigned_pending)
+		return;
+	a->assigned_pending = false;
+	hodei__tx_begin(ctx);
+	if ((rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, a->seq, &a->assigned))))
+		hodei__diag(ctx, HODEI_DIAG_ERROR, "job '%s': storing ASSIGNED failed: %s", a->id,
+		            hodei_error_last());
+}
+
+/* A final state the batch stores after the next spawn (no requeue: the
+ * pump never reads the row of a job that ended). */
+static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
+{
+	struct hodei__finals *f = &ctx->finals;
+	struct hodei__final *e;
+
+	if (f->len == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 4;
+		struct hodei__final *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v) { /* store it now then */
+			hodei__tx_begin(ctx);
+			hodei__tx_end(ctx, hodei__store_transition(ctx->store, seq, u));
+			return;
+		}
+		f->v = v;
+		f->cap = cap;
+	}
+	e = &f->v[f->len++];
+	e->seq = seq;
+	e->u = *u;
+	e->u.store_later = 0;
+	e->reason = u->reason ? strdup(u->reason) : NULL;
+	e->u.reason = e->reason;
+}
+
+static void store_finals(hodei_ctx *ctx)
+{
+	struct hodei__finals *f = &ctx->finals;
+
+	for (size_t i = 0; i < f->len; i++) {
+		int rc;
+
+		hodei__tx_begin(ctx);
+		if ((rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, f->v[i].seq,
+		                                                     &f->v[i].u))))
+			hodei__diag(ctx, HODEI_DIAG_ERROR, "job #%lld: storing its outcome failed: %s",
+			            (long long)f->v[i].seq, hodei_error_last());
+		free(f->v[i].reason);
+	}
+	f->len = 0;
+}
+
 /* Apply what a finished or lost run means: final state, maybe a requeue. */
 static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
                      const hodei_run_result *res)
@@ -390,6 +457,7 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	hodei_worker *w = a->worker;
 	int64_t now = hodei__now_ms();
 
+	hodei__sched_store_assigned(ctx, a); /* the start failed before it was stored */
 	if (!ctx->batch || o->requeue) /* else the batch stores them after the next spawn */
 		hodei__log_flush(ctx);
 	u.state = o->state;
@@ -406,7 +474,13 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	if (a->started_at)
 		hodei__metrics_record_run(ctx, a->started_at, now);
 	hodei__tx_begin(ctx);
-	hodei__job_transition(ctx, a->seq, a->id, a->state, &u);
+	if (ctx->batch && !o->requeue) {
+		u.store_later = 1;
+		if (hodei__job_transition(ctx, a->seq, a->id, a->state, &u) == 0)
+			defer_final(ctx, a->seq, &u);
+	} else {
+		hodei__job_transition(ctx, a->seq, a->id, a->state, &u);
+	}
 	if (o->requeue) {
 		hodei__jobupd q = { 0 };
 
@@ -553,6 +627,11 @@ int hodei__sched_init(hodei_ctx *ctx)
 
 void hodei__sched_fini(hodei_ctx *ctx)
 {
+	for (size_t i = 0; i < ctx->finals.len; i++) /* none: each batch stores its own */
+		free(ctx->finals.v[i].reason);
+	free(ctx->finals.v);
+	ctx->finals.v = NULL;
+	ctx->finals.len = ctx->finals.cap = 0;
 	while (ctx->active)
 		active_remove(ctx, ctx->active);
 	hodei_job_free(ctx->head);

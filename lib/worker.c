@@ -326,6 +326,7 @@ int hodei_worker_job_started(hodei_worker *w, const char *job_id, int attempt)
 	} else if (a->state == HODEI_JOB_ASSIGNED) {
 		hodei__jobupd u = { 0 };
 
+		hodei__sched_store_assigned(ctx, a); /* the spawn is done: store both */
 		u.state = HODEI_JOB_RUNNING;
 		u.attempt = attempt;
 		u.at = hodei__now_ms();
