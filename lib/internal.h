@@ -152,6 +152,7 @@ int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_
                       hodei_job_page **out);
 int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
                        int64_t *count);
+int hodei__store_search_ready(hodei_store *st); /* index names not yet indexed */
 sqlite3 *hodei__store_db(hodei_store *st);
 int hodei__store_error(hodei_store *st, const char *what);
 int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **out);

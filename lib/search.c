@@ -406,7 +406,10 @@ int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_
 	p.want = limit + 1;
 	search_init(&p.s, f->search);
 	p.seqs = calloc(p.want, sizeof(*p.seqs));
-	rc = p.seqs ? choose_and_run(st, &p, state_rows) : hodei__err(HODEI_ENOMEM, "out of memory");
+	if (!p.seqs)
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+	else if (!p.s.text || !(rc = hodei__store_search_ready(st)))
+		rc = choose_and_run(st, &p, state_rows);
 	if (!rc)
 		rc = load_page(st, &p, limit, out);
 	free(p.seqs);
@@ -438,6 +441,10 @@ int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state
 			add_text_test(&sql, &p.s);
 		}
 		*count = count_of(st, &sql, &p, &rc);
+		free(p.s.match);
+		return rc;
+	}
+	if ((rc = hodei__store_search_ready(st))) {
 		free(p.s.match);
 		return rc;
 	}

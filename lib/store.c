@@ -9,11 +9,11 @@
 
 #include "internal.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum {
 	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
-	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST__COUNT
+	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
 };
 
 struct hodei_store {
@@ -22,7 +22,15 @@ struct hodei_store {
 	sqlite3_stmt *stmt[ST__COUNT];
 	sqlite3_stmt *tcache[64]; /* transition UPDATEs, by shape */
 	int64_t qseq;
+	int64_t unindexed; /* first seq not yet in jobs_name, 0 = none */
+	int64_t nunindexed;
 };
+
+#define INDEX_BATCH 256
+
+static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
+static int index_new_names(hodei_store *st);
+static int find_unindexed(hodei_store *st);
 
 static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -60,9 +68,16 @@ static const char *const schema =
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('format', 'hodei'), ('schema', '1');";
 
 /*
- * Schema 2: the indexes a million jobs need (lib/search.c, metrics).
+ * Schema 2 (and 3): the indexes a million jobs need (lib/search.c, metrics).
  * - jobs_name: trigram index of job names for searches (content-less: the
- *   names stay in jobs), kept by triggers in the transaction of the write.
+ *   names stay in jobs).  New jobs are indexed by one statement for many
+ *   (index_new_names): at the commit of a transaction once INDEX_BATCH jobs
+ *   wait, and before any search reads the index, so a search always sees
+ *   every job.  FTS5 writes its pending terms out at every statement that
+ *   touches it: a statement (or a trigger) per job would make each job a
+ *   tiny segment (single submits at half speed).  Jobs left unindexed by a
+ *   crash are found at open: they are the seqs above the index's last rowid.
+ *   Triggers keep it right if a name is ever changed or a job deleted.
  * - job_rollup: jobs by creation minute/hour and current state (kinds 0/1),
  *   and by finishing minute/hour and state with run time (kinds 2/3), so a
  *   metrics range sums at most a few hundred rows.  Triggers keep it equal
@@ -91,8 +106,6 @@ static const char *const migrate_v2 =
 	"CREATE VIRTUAL TABLE jobs_name USING fts5(job_name, content='', detail=none,"
 	" columnsize=0, tokenize='trigram');"
 	"INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs;"
-	"CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN"
-	" INSERT INTO jobs_name(rowid, job_name) VALUES(new.seq, new.name); END;"
 	"CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN"
 	" INSERT INTO jobs_name(jobs_name, rowid, job_name) VALUES('delete', old.seq, old.name); END;"
 	"CREATE TRIGGER jobs_name_update AFTER UPDATE OF name ON jobs BEGIN"
@@ -126,8 +139,15 @@ static const char *const migrate_v2 =
 	" BEGIN " FINISHED("old", "-") " END;"
 	"DROP INDEX IF EXISTS jobs_created;";
 
+/* Schema 3: new names are indexed many at a time, no longer by a trigger per
+ * job; meta's names_indexed_to says up to which seq. */
+static const char *const migrate_v3 =
+	"DROP TRIGGER IF EXISTS jobs_name_insert;"
+	"INSERT OR REPLACE INTO meta(key, value) VALUES('names_indexed_to',"
+	" (SELECT coalesce(max(seq), 0) FROM jobs));";
+
 /* Schema changes by version: migrations[v] takes a database from v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = { [1] = migrate_v2 };
+static const char *const migrations[SCHEMA_VERSION] = { [1] = migrate_v2, [2] = migrate_v3 };
 
 #define JOB_COLS                                                                         \
 	"seq, id, name, command, args, env, labels, priority, timeout_ms, cpu_millis,"      \
@@ -153,6 +173,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	                 " max(last_log_seq, ?) WHERE seq = ?",
 	[ST_PROGRESS] = "UPDATE jobs SET progress = ? WHERE seq = ?",
 	[ST_NEXT_QSEQ] = "SELECT coalesce(max(qseq), 0) FROM jobs",
+	[ST_INDEX_NAMES] = "INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs"
+	                   " WHERE seq >= ?",
+	[ST_INDEXED_TO] = "UPDATE meta SET value = (SELECT coalesce(max(seq), 0) FROM jobs)"
+	                  " WHERE key = 'names_indexed_to'",
 };
 
 static int db_err(hodei_store *st, const char *what)
@@ -258,6 +282,8 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 			rc = db_err(st, "preparing statements");
 			goto fail;
 		}
+	if ((rc = find_unindexed(st)))
+		goto fail;
 	if (sqlite3_step(st->stmt[ST_NEXT_QSEQ]) == SQLITE_ROW)
 		st->qseq = sqlite3_column_int64(st->stmt[ST_NEXT_QSEQ], 0);
 	sqlite3_reset(st->stmt[ST_NEXT_QSEQ]);
@@ -272,6 +298,8 @@ void hodei__store_close(hodei_store *st)
 {
 	if (!st)
 		return;
+	if (st->stmt[ST_INDEX_NAMES])
+		index_new_names(st); /* not needed (open finds them), but tidier at rest */
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	for (int i = 0; i < 64; i++)
@@ -296,14 +324,63 @@ int hodei__store_begin(hodei_store *st)
 	return exec(st, "BEGIN IMMEDIATE");
 }
 
+/* The names of the jobs from seq `unindexed` on, into jobs_name, and how far
+ * the index goes into meta, in one transaction. */
+static int index_new_names(hodei_store *st)
+{
+	sqlite3_stmt *s = st->stmt[ST_INDEX_NAMES], *w = st->stmt[ST_INDEXED_TO];
+	int own = sqlite3_get_autocommit(st->db), rc;
+
+	if (!st->unindexed)
+		return 0;
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	sqlite3_bind_int64(s, 1, st->unindexed);
+	if (!(rc = step_done(st, s, "indexing job names")))
+		rc = step_done(st, w, "indexing job names");
+	if (own)
+		rc = rc ? (hodei__store_rollback(st), rc) : exec(st, "COMMIT");
+	if (!rc)
+		st->unindexed = st->nunindexed = 0;
+	return rc;
+}
+
+int hodei__store_search_ready(hodei_store *st)
+{
+	return index_new_names(st);
+}
+
 int hodei__store_commit(hodei_store *st)
 {
+	int rc = st->nunindexed >= INDEX_BATCH ? index_new_names(st) : 0;
+
+	if (rc) {
+		hodei__store_rollback(st);
+		return rc;
+	}
 	return exec(st, "COMMIT");
 }
 
+/* A rolled-back job has no row: indexing from `unindexed` skips it. */
 void hodei__store_rollback(hodei_store *st)
 {
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* After a crash: the jobs above names_indexed_to are not in jobs_name. */
+static int find_unindexed(hodei_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT min(seq) FROM jobs WHERE seq > (SELECT"
+	                                    " value FROM meta WHERE key = 'names_indexed_to')",
+	                            -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		st->unindexed = sqlite3_column_int64(s, 0);
+		st->nunindexed = st->unindexed ? INDEX_BATCH : 0;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_err(st, "reading the name index");
 }
 
 int hodei__store_next_qseq(hodei_store *st, int64_t *qseq)
@@ -385,6 +462,9 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
 	if (rc)
 		return rc;
 	*seq = sqlite3_last_insert_rowid(st->db);
+	if (!st->unindexed)
+		st->unindexed = *seq;
+	st->nunindexed++;
 	return insert_transition(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
 }
 

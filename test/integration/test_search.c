@@ -10,6 +10,8 @@
 
 #include <ctype.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define NAMED 14
 
@@ -410,10 +412,56 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_prepare_v2(s, "SELECT value FROM meta WHERE key = 'schema'", -1, &q,
 	                                    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "2");
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "3");
 	sqlite3_finalize(q);
 	sqlite3_close(s);
 	harness_open_opts(&h, &opts); /* and it opens again as it is */
+	harness_close(&h);
+}
+
+/* Schema 2 indexed names by a trigger per insert; 3 at commit.  A schema 2
+ * database must lose the trigger, or new jobs would be found twice. */
+static void test_migrate_v2(void **state)
+{
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_job_filter f = HODEI_JOB_FILTER_INIT;
+	hodei_job_page *page = NULL;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	hodei_job_id id;
+	sqlite3 *s = NULL;
+	sqlite3_stmt *q = NULL;
+	harness h;
+
+	(void)state;
+	harness_dir(&h);
+	opts.flags = HODEI_CTX_NO_LOCAL_PROVIDER;
+	harness_open_opts(&h, &opts);
+	hodei_ctx_close(h.ctx);
+	assert_int_equal(sqlite3_open(h.db, &s), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(s, "CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN"
+	                                 " INSERT INTO jobs_name(rowid, job_name)"
+	                                 " VALUES(new.seq, new.name); END;"
+	                                 "UPDATE meta SET value = '2' WHERE key = 'schema';",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	harness_open_opts(&h, &opts);
+	spec.name = "weekly digest";
+	spec.command = "true";
+	spec.provider = "nowhere";
+	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0);
+	f.search = "digest";
+	assert_int_equal(hodei_job_list(&page, h.ctx, &f), 0);
+	assert_int_equal(page->count, 1);
+	assert_string_equal(page->jobs[0]->id, id.str);
+	hodei_job_page_free(page);
+	assert_int_equal(sqlite3_open(h.db, &s), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(s, "SELECT count(*) FROM sqlite_master WHERE"
+	                                       " name = 'jobs_name_insert'", -1, &q, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(s);
 	harness_close(&h);
 }
 
@@ -434,6 +482,48 @@ static void test_newer_schema_refused(void **state)
 	harness_close(&h);
 }
 
+/* Jobs committed but not yet in the name index when the process dies are
+ * indexed by the next open (they are above names_indexed_to). */
+static void test_unindexed_after_crash(void **state)
+{
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_job_filter f = HODEI_JOB_FILTER_INIT;
+	hodei_job_page *page = NULL;
+	int64_t n = 0;
+	int status = 0;
+	pid_t pid;
+	harness h;
+
+	(void)state;
+	harness_dir(&h);
+	opts.flags = HODEI_CTX_NO_LOCAL_PROVIDER;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+		hodei_job_id id;
+
+		harness_open_opts(&h, &opts);
+		spec.name = "lost in the crash";
+		spec.command = "true";
+		spec.provider = "nowhere";
+		for (int i = 0; i < 3; i++)
+			if (hodei_job_submit(h.ctx, &spec, &id) != 0)
+				_exit(1);
+		_exit(0); /* no close: the index is not written out */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	harness_open_opts(&h, &opts);
+	f.search = "in the crash";
+	assert_int_equal(hodei_job_count(h.ctx, &f, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(hodei_job_list(&page, h.ctx, &f), 0);
+	assert_int_equal(page->count, 3);
+	hodei_job_page_free(page);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,7 +532,9 @@ int main(void)
 		cmocka_unit_test(test_search_bad_cursor),
 		cmocka_unit_test(test_metrics_rollup),
 		cmocka_unit_test(test_migrate_v1),
+		cmocka_unit_test(test_migrate_v2),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_unindexed_after_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
