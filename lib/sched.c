@@ -377,7 +377,7 @@ void hodei__sched_batch_end(hodei_ctx *ctx)
 	store_finals(ctx);
 	for (hodei__active *a = ctx->active; a; a = a->next)
 		hodei__sched_store_assigned(ctx, a);
-	if (--ctx->batch == 0)
+	if (--ctx->batch == 0 && ctx->tx_open) /* pending lines ride on this commit */
 		hodei__log_flush(ctx);
 	if ((rc = hodei__tx_end(ctx, 0)))
 		hodei__diag(ctx, HODEI_DIAG_ERROR, "committing scheduler changes failed: %s",
