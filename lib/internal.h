@@ -219,6 +219,7 @@ struct hodei_ctx {
 	int64_t counts[8];
 	bool pumping, pump_again;
 	int txdepth;
+	bool tx_open; /* BEGIN done: hodei__tx_begin_lazy() defers it */
 	/* providers and workers */
 	struct hodei__provider_node *providers;
 	struct hodei__type_node *types;
@@ -362,6 +363,7 @@ void hodei__metrics_record_run(hodei_ctx *ctx, int64_t started_at, int64_t finis
 /* ---- job.c ---- */
 /* Nestable transactions on the context's store. */
 int hodei__tx_begin(hodei_ctx *ctx);
+void hodei__tx_begin_lazy(hodei_ctx *ctx);
 int hodei__tx_end(hodei_ctx *ctx, int rc);
 /* Record a transition in the store and memory, emit events, wake waiters. */
 int hodei__job_transition(hodei_ctx *ctx, int64_t seq, const char *id, int from,

@@ -11,19 +11,34 @@
 
 int hodei__tx_begin(hodei_ctx *ctx)
 {
-	if (ctx->txdepth++ > 0)
+	int rc;
+
+	ctx->txdepth++;
+	if (ctx->tx_open)
 		return 0;
-	return hodei__store_begin(ctx->store);
+	rc = hodei__store_begin(ctx->store);
+	ctx->tx_open = rc == 0;
+	return rc;
+}
+
+/* A transaction that BEGINs at its first write (hodei__tx_begin inside it):
+ * one that writes nothing costs nothing. */
+void hodei__tx_begin_lazy(hodei_ctx *ctx)
+{
+	ctx->txdepth++;
 }
 
 int hodei__tx_end(hodei_ctx *ctx, int rc)
 {
 	if (--ctx->txdepth > 0)
 		return rc;
-	if (rc)
-		hodei__store_rollback(ctx->store);
-	else
-		rc = hodei__store_commit(ctx->store);
+	if (ctx->tx_open) {
+		ctx->tx_open = false;
+		if (rc)
+			hodei__store_rollback(ctx->store);
+		else
+			rc = hodei__store_commit(ctx->store);
+	}
 	hodei__emit_deferred(ctx);
 	return rc;
 }

@@ -361,7 +361,7 @@ static void store_finals(hodei_ctx *ctx);
 
 void hodei__sched_batch_begin(hodei_ctx *ctx)
 {
-	hodei__tx_begin(ctx);
+	hodei__tx_begin_lazy(ctx);
 	ctx->batch++;
 }
 
