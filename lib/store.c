@@ -352,13 +352,18 @@ int hodei__store_search_ready(hodei_store *st)
 
 int hodei__store_commit(hodei_store *st)
 {
-	int rc = st->nunindexed >= INDEX_BATCH ? index_new_names(st) : 0;
+	int64_t unindexed = st->unindexed, n = st->nunindexed;
+	int rc = n >= INDEX_BATCH ? index_new_names(st) : 0;
 
-	if (rc) {
+	if (rc)
 		hodei__store_rollback(st);
-		return rc;
+	else
+		rc = exec(st, "COMMIT");
+	if (rc) { /* what this transaction indexed is undone: index it again later */
+		st->unindexed = unindexed;
+		st->nunindexed = n;
 	}
-	return exec(st, "COMMIT");
+	return rc;
 }
 
 /* A rolled-back job has no row: indexing from `unindexed` skips it. */
