@@ -352,13 +352,18 @@ int hodei__store_search_ready(hodei_store *st)
 
 int hodei__store_commit(hodei_store *st)
 {
-	int rc = st->nunindexed >= INDEX_BATCH ? index_new_names(st) : 0;
+	int64_t unindexed = st->unindexed, n = st->nunindexed;
+	int rc = n >= INDEX_BATCH ? index_new_names(st) : 0;
 
-	if (rc) {
+	if (rc)
 		hodei__store_rollback(st);
-		return rc;
+	else
+		rc = exec(st, "COMMIT");
+	if (rc) { /* what this transaction indexed is undone: index it again later */
+		st->unindexed = unindexed;
+		st->nunindexed = n;
 	}
-	return exec(st, "COMMIT");
+	return rc;
 }
 
 /* A rolled-back job has no row: indexing from `unindexed` skips it. */
@@ -371,8 +376,8 @@ void hodei__store_rollback(hodei_store *st)
 static int find_unindexed(hodei_store *st)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "SELECT min(seq) FROM jobs WHERE seq > (SELECT"
-	                                    " value FROM meta WHERE key = 'names_indexed_to')",
+	int rc = sqlite3_prepare_v2(st->db, "SELECT min(seq) FROM jobs WHERE seq > (SELECT CAST("
+	                                    "value AS INTEGER) FROM meta WHERE key = 'names_indexed_to')",
 	                            -1, &s, NULL);
 
 	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -820,20 +825,46 @@ void hodei_log_page_free(hodei_log_page *p)
 	free(p);
 }
 
+/*
+ * Logs of the jobs that finished before cutoff_ms, but only of those that
+ * finished since the last sweep's cutoff (meta logs_swept_to): the older ones
+ * lost theirs then.  Over every finished job, a sweep of a million-job store
+ * held the context ~1 s at each start and each hour.
+ */
 int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted)
 {
 	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
 	int rc;
 
+	if ((rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM logs WHERE job_seq IN (SELECT seq FROM jobs"
-	                               " WHERE finished_at > 0 AND finished_at < ?)", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return db_err(st, "sweeping logs");
+	                               " WHERE finished_at > 0 AND finished_at < ?1 AND finished_at >= coalesce((SELECT"
+	                               " CAST(value AS INTEGER) FROM meta WHERE key = 'logs_swept_to'),"
+	                               " 0))", -1, &s, NULL) != SQLITE_OK) {
+		rc = db_err(st, "sweeping logs");
+		goto out;
+	}
 	sqlite3_bind_int64(s, 1, cutoff_ms);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, "sweeping logs");
+	n = sqlite3_changes(st->db);
 	sqlite3_finalize(s);
+	if (!rc && sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta(key, value)"
+	                                      " SELECT 'logs_swept_to', ?1 WHERE ?1 > coalesce((SELECT CAST("
+	                                      "value AS INTEGER) FROM meta WHERE key = 'logs_swept_to'), 0)",
+	                              -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, cutoff_ms);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, "sweeping logs");
+		sqlite3_finalize(s);
+	}
+out:
+	if (rc)
+		hodei__store_rollback(st);
+	else
+		rc = exec(st, "COMMIT");
 	if (deleted)
-		*deleted = rc ? 0 : sqlite3_changes(st->db);
+		*deleted = rc ? 0 : n;
 	return rc;
 }
 

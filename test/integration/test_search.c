@@ -524,6 +524,68 @@ static void test_unindexed_after_crash(void **state)
 	harness_close(&h);
 }
 
+static void sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *s = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
+	sqlite3_busy_timeout(s, 5000);
+	if (sqlite3_exec(s, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(s);
+}
+
+static void run_printing(harness *h, const char *id)
+{
+	sh_job(h, id, "echo one; echo two; echo three", NULL);
+	hodei_job_free(wait_job(h, id));
+}
+
+static size_t log_lines(harness *h, const char *id)
+{
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_log_page *page = NULL;
+	size_t n;
+
+	q.job_id = id;
+	assert_int_equal(hodei_log_read(&page, h->ctx, &q), 0);
+	n = page->count;
+	hodei_log_page_free(page);
+	return n;
+}
+
+/* The sweep looks only at jobs finished since the last sweep's cutoff; each
+ * sweep still removes every line past the retention period.  (The context
+ * also sweeps by itself a second after opening: lines are checked, not what
+ * one sweep reports.) */
+static void test_log_sweep_window(void **state)
+{
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	harness h;
+
+	(void)state;
+	harness_dir(&h);
+	opts.local_workers = 1;
+	opts.log_retention_days = 1;
+	harness_open_opts(&h, &opts);
+	run_printing(&h, "old-a");
+	run_printing(&h, "recent-c");
+	assert_int_equal(log_lines(&h, "old-a"), 3);
+	sql_exec(h.db, "UPDATE jobs SET finished_at = strftime('%s','now') * 1000 - 2 * 86400000"
+	               " WHERE id = 'old-a'");
+	assert_int_equal(hodei_ctx_sweep_logs(h.ctx, NULL), 0);
+	assert_int_equal(log_lines(&h, "old-a"), 0);
+	/* a job that ended at that sweep's cutoff, now past the retention */
+	run_printing(&h, "later-b");
+	sql_exec(h.db, "UPDATE jobs SET finished_at = (SELECT CAST(value AS INTEGER) FROM meta"
+	               " WHERE key = 'logs_swept_to') WHERE id = 'later-b'");
+	assert_int_equal(hodei_ctx_sweep_logs(h.ctx, NULL), 0);
+	assert_int_equal(log_lines(&h, "later-b"), 0);
+	assert_int_equal(log_lines(&h, "recent-c"), 3);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_v2),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_unindexed_after_crash),
+		cmocka_unit_test(test_log_sweep_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
