@@ -146,6 +146,7 @@ typedef struct hodei__jobupd {
 	int store_later; /* hodei__job_transition: the scheduler's batch stores it */
 } hodei__jobupd;
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
+int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
 /* search.c: state_rows = jobs in the filter's states (the context's counts) */
 int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
@@ -282,6 +283,7 @@ void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_res
 void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why);
 void hodei__sched_unpark(hodei_ctx *ctx);
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a);
+int hodei__sched_running(hodei_ctx *ctx, hodei__active *a, hodei__jobupd *u);
 void hodei__sched_batch_begin(hodei_ctx *ctx);
 void hodei__sched_batch_end(hodei_ctx *ctx);
 

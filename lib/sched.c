@@ -405,6 +405,28 @@ void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a)
 		            hodei_error_last());
 }
 
+/*
+ * RUNNING for a job whose ASSIGNED is not stored yet: one row update for
+ * both (nobody sees the row between them: it is one transaction), and both
+ * history rows.
+ */
+int hodei__sched_running(hodei_ctx *ctx, hodei__active *a, hodei__jobupd *u)
+{
+	int rc;
+
+	if (!a->assigned_pending)
+		return hodei__job_transition(ctx, a->seq, a->id, HODEI_JOB_ASSIGNED, u);
+	a->assigned_pending = false;
+	u->set_worker = 1;
+	u->worker_id = a->assigned.worker_id;
+	u->provider = a->assigned.provider;
+	hodei__tx_begin(ctx);
+	rc = hodei__store_transition_row(ctx->store, a->seq, &a->assigned);
+	if (!rc)
+		rc = hodei__job_transition(ctx, a->seq, a->id, HODEI_JOB_ASSIGNED, u);
+	return hodei__tx_end(ctx, rc);
+}
+
 /* A final state the batch stores after the next spawn (no requeue: the
  * pump never reads the row of a job that ended). */
 static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)

@@ -436,6 +436,13 @@ static int insert_transition(hodei_store *st, int64_t seq, int attempt, int stat
 	return step_done(st, s, "recording transition");
 }
 
+/* A history row alone: a state the job passed through inside one transaction
+ * whose row update went straight past it (sched.c: ASSIGNED then RUNNING). */
+int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u)
+{
+	return insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+}
+
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
                             int64_t qseq, int64_t now, int64_t *seq)
 {

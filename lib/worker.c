@@ -326,7 +326,6 @@ int hodei_worker_job_started(hodei_worker *w, const char *job_id, int attempt)
 	} else if (a->state == HODEI_JOB_ASSIGNED) {
 		hodei__jobupd u = { 0 };
 
-		hodei__sched_store_assigned(ctx, a); /* the spawn is done: store both */
 		u.state = HODEI_JOB_RUNNING;
 		u.attempt = attempt;
 		u.at = hodei__now_ms();
@@ -336,7 +335,7 @@ int hodei_worker_job_started(hodei_worker *w, const char *job_id, int attempt)
 			u.pid = a->pid;
 			u.pid_start = hodei__proc_starttime((int)a->pid);
 		}
-		rc = hodei__job_transition(ctx, a->seq, a->id, HODEI_JOB_ASSIGNED, &u);
+		rc = hodei__sched_running(ctx, a, &u); /* with the pending ASSIGNED */
 	}
 	hodei__unlock(ctx);
 	return rc;

@@ -279,14 +279,21 @@ static void retry_on_request_and_automatic(void **state)
 	hodei_job_free(job);
 	assert_int_equal(hodei_job_history(&hist, h.ctx, "auto"), 0);
 	{
-		int failed = 0, queued = 0;
+		int failed = 0, queued = 0, assigned = 0, running = 0;
 
 		for (size_t i = 0; i < hist->count; i++) {
 			failed += hist->items[i].state == HODEI_JOB_FAILED;
 			queued += hist->items[i].state == HODEI_JOB_QUEUED;
+			/* ASSIGNED and RUNNING are stored together: both rows, in order */
+			assigned += hist->items[i].state == HODEI_JOB_ASSIGNED;
+			running += hist->items[i].state == HODEI_JOB_RUNNING;
+			if (hist->items[i].state == HODEI_JOB_RUNNING)
+				assert_int_equal(hist->items[i - 1].state, HODEI_JOB_ASSIGNED);
 		}
 		assert_int_equal(failed, 2);
 		assert_int_equal(queued, 3);
+		assert_int_equal(assigned, 3);
+		assert_int_equal(running, 3);
 	}
 	hodei_transition_list_free(hist);
 	harness_close(&h);
