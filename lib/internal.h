@@ -273,6 +273,7 @@ typedef struct hodei__active {
 int hodei__sched_init(hodei_ctx *ctx);
 void hodei__sched_fini(hodei_ctx *ctx);
 void hodei__sched_kick(hodei_ctx *ctx);
+void hodei__sched_kick_queued(hodei_ctx *ctx, const hodei__qent *old_head);
 void hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
                           int64_t not_before);
 hodei__active *hodei__active_find(hodei_ctx *ctx, int64_t seq);

@@ -168,9 +168,12 @@ int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs, size_t n
 		rc = hodei__tx_end(ctx, rc);
 	}
 	if (!rc) {
+		hodei__qent head;
+		bool had_head = hodei__queue_peek(&ctx->queue, &head);
+
 		for (i = 0; i < n; i++)
 			after_insert(ctx, &ents[i], tmp[i].str);
-		hodei__sched_kick(ctx);
+		hodei__sched_kick_queued(ctx, had_head ? &head : NULL);
 	}
 	hodei__unlock(ctx);
 	free(ents);

@@ -392,6 +392,28 @@ void hodei__sched_kick(hodei_ctx *ctx)
 		event_active(ctx->pump_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * Jobs were queued; old_head was the queue's head before (NULL: empty).
+ * When the head is the same and no provider can add a worker, a pump would
+ * find what the last one found (the head waits, strict order keeps the rest
+ * behind it): skip it, and the loop's wake-up with it.  A worker that turns
+ * idle or is added pumps anyway.
+ */
+void hodei__sched_kick_queued(hodei_ctx *ctx, const hodei__qent *old_head)
+{
+	hodei__qent head;
+
+	if (old_head && hodei__queue_peek(&ctx->queue, &head) && head.seq == old_head->seq) {
+		bool can_grow = false;
+
+		for (hodei__provider_node *p = ctx->providers; p && !can_grow; p = p->next)
+			can_grow = p->ops->provision && p->workers < hodei__provider_capacity(p);
+		if (!can_grow)
+			return;
+	}
+	hodei__sched_kick(ctx);
+}
+
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a)
 {
 	int rc;
