@@ -612,6 +612,114 @@ class HodeiGrpc(System):
                 'workers': [('hodei-worker', rss_kb(a.pid)) for a in self.agents], 'queued': n}
 
 
+# ---------------------------------------------------------------- Hodei with the Docker provider
+HOST_NET = '/proc/self/fd/9'  # run.sh opens the host's network namespace there
+
+
+class HodeiDocker(HodeiGrpc):
+    """hodeid with one docker provider (2 containers, kept warm); no agents of
+    our own.  The containers use Docker's default "host" network, so hodeid
+    and its clients run in the host's network namespace (nsenter on the fd
+    run.sh left open), not in the suite's private one; the PID namespace is
+    the suite's, so hodeid still ends with it.  Jobs are the image's busybox
+    applets (benchjob and the stamp files are not in the containers): see
+    BENCHJOB "-" in hodei-client-bench.c."""
+    name = 'hodei-docker'
+    note = 'hodeid + docker provider, 2 warm containers of hodei-worker:bench; libhodei client API'
+    PROVIDER, IMAGE = 'bench-suite', 'hodei-worker:bench'
+
+    def __init__(self, env):
+        super().__init__(env)
+        if getattr(self, 'skip', None):
+            return
+        if not os.path.exists(HOST_NET):
+            self.skip = 'no handle on the host network namespace (run through bench/run.sh)'
+        elif not shutil.which('docker'):
+            self.skip = 'docker is not installed'
+        self.job = '-'
+
+    @staticmethod
+    def docker_up():
+        return subprocess.run(['docker', 'version'], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+
+    def host(self, argv):
+        return ['nsenter', '--net=' + HOST_NET] + argv
+
+    def start(self):
+        d, w = self.env.daemons, self.work
+        # run.sh started dockerd if none answered; on a shared machine another
+        # test may be restarting it right now.
+        wait_until(self.docker_up, 120, 'dockerd (test/docker/ensure-dockerd.sh)', 1)
+        subprocess.run([self.hodeid, 'image', 'build', '-t', self.IMAGE, '-w', self.agent],
+                       stdout=subprocess.DEVNULL, check=True)
+        data = os.path.join(w, 'data')
+        os.makedirs(data, exist_ok=True)
+        subprocess.run([self.env.hodei_bench, 'docker-provider', os.path.join(data, 'hodei.db'),
+                        self.PROVIDER, json.dumps({'image': self.IMAGE}), '2'], check=True)
+        ports = os.path.join(w, 'ports')
+        env = {k: v for k, v in os.environ.items() if k != 'HODEI_SERVER'}
+        self.server = d.start('hodeid-docker', self.host(
+            [self.hodeid, '--data-dir', data, '--grpc-listen', '127.0.0.1:0', '--http-listen', 'off',
+             '--port-file', ports, '--no-local-provider', '--log-level', 'warn']),
+            env=env, pass_fds=(9,))
+        wait_until(lambda: os.path.exists(ports), 30, 'hodeid')
+        kv = dict(x.split('=') for x in open(ports).read().split())
+        self.addr, self.agents = '127.0.0.1:' + kv['grpc'], []
+        self.warm()
+
+    def warm(self):
+        """Both containers up and idle before a timed workload (they stay for
+        the library's 60 s worker idle time)."""
+        for _ in range(2):
+            self.cli('jobs', 'queue', '--command', 'sleep', '--arg', '0.3')
+        wait_until(lambda: not self.cli('-o', 'json', 'jobs', 'list', '--status', 'active',
+                                        '--limit', '0').strip(), 120, 'warm containers', 0.05)
+
+    def containers(self):
+        return subprocess.run(['docker', 'ps', '-q', '--filter', 'label=io.hodei.provider=' + self.PROVIDER],
+                              stdout=subprocess.PIPE, check=True).stdout.decode().split()
+
+    def stop(self):
+        self.env.daemons.stop(self.server)
+        ids = subprocess.run(['docker', 'ps', '-aq', '--filter', 'label=io.hodei.provider=' + self.PROVIDER],
+                             stdout=subprocess.PIPE).stdout.decode().split()
+        if ids:
+            subprocess.run(['docker', 'rm', '-f'] + ids, stdout=subprocess.DEVNULL)
+
+    def cli(self, *args, check=True):
+        r = subprocess.run(self.host([self.cli_bin, '--server', self.addr] + list(args)),
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=check, pass_fds=(9,))
+        return r.stdout.decode()
+
+    def bench(self, *args):
+        if args[0] != 'queue':  # every timed workload starts on warm containers
+            self.warm()
+        r = subprocess.run(self.host([self.client_bench, args[0], self.addr] + [str(x) for x in args[1:]]),
+                           stdout=subprocess.PIPE, check=True, pass_fds=(9,))
+        return json.loads(r.stdout)
+
+    def footprint(self, n):
+        self.warm()
+        for _ in range(2):
+            self.cli('jobs', 'queue', '--command', 'sleep', '--arg', '3600000')
+        wait_until(lambda: self.cli('-o', 'json', 'jobs', 'list', '--status', 'running').count('\n') >= 2,
+                   120, 'two sleeping jobs', 0.05)
+        self.bench('queue', n)
+        # Per container: the agent (counted, as the gRPC row counts its
+        # agents) and its reaper child (noted); `docker top` runs ps on the host.
+        workers, reapers = [], []
+        for c in self.containers():
+            top = subprocess.run(['docker', 'top', c, '-o', 'pid,ppid,rss,comm'], stdout=subprocess.PIPE,
+                                 check=True).stdout.decode().split('\n')[1:]
+            rows = [t.split() for t in top if len(t.split()) == 4 and t.split()[3] == 'hodei-worker']
+            agents = {r[0] for r in rows}
+            for pid, ppid, rss, _ in rows:
+                (reapers if ppid in agents else workers).append(('hodei-worker (container)', int(rss)))
+        return {'server': [('hodeid', rss_kb(self.server.pid))], 'workers': workers, 'queued': n,
+                'note': 'plus a reaper process per agent, %.1f MB in all' % (sum(kb for _, kb in reapers) / 1024.0)}
+
+
 # ---------------------------------------------------------------- the run
 def make_mixed(n, d):
     rng = random.Random(42)
@@ -637,10 +745,20 @@ def run_system(sysobj, env):
     s.start()
     try:
         n = s.size('tiny')
-        times = [s.throughput(n) for _ in range(reps)]
+        # xargs runs the same n jobs before each repetition, so the ratio
+        # compares runs seconds apart (the shared machine's load moves within
+        # a suite run); xargs' own row is its first block.
+        times, base = [], []
+        for _ in range(reps):
+            if s.name != 'xargs':
+                base.append(env.xargs.throughput(n))
+            times.append(s.throughput(n))
         r['tiny'] = dict(jobs=n, reps=reps, seconds=statistics.median(times),
                          rate=n / statistics.median(times))
-        log('   throughput %.0f jobs/s' % r['tiny']['rate'])
+        if base:
+            r['tiny']['xargs_rate'] = n / statistics.median(base)
+        log('   throughput %.0f jobs/s%s' % (r['tiny']['rate'], ', xargs alongside %.0f' % r['tiny']['xargs_rate']
+                                             if base else ''))
 
         k, d = s.size('lat'), os.path.join(s.work, 'lat')
         os.makedirs(d, exist_ok=True)
@@ -701,7 +819,7 @@ def fmt_ms(x):
 
 def table(results):
     base = next((r for r in results if r['system'] == 'xargs' and 'tiny' in r), None)
-    rows = ['| system | tiny jobs/s (n) | vs xargs | start p50 / p99 ms | complete p50 / p99 ms '
+    rows = ['| system | tiny jobs/s (n) | vs xargs (xargs/s alongside) | start p50 / p99 ms | complete p50 / p99 ms '
             '| mixed s (n) | prio inversions | chatty s | lines lost | server RSS MB | worker RSS MB (count) |',
             '|---|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
@@ -709,7 +827,8 @@ def table(results):
             rows.append('| %s | skipped: %s |||||||||' % (r['system'], r.get('error', '')))
             continue
         t, la, mx, ch, fp = r['tiny'], r['latency'], r['mixed'], r['chatty'], r.get('footprint')
-        ratio = t['rate'] / base['tiny']['rate'] if base else float('nan')
+        xr = t.get('xargs_rate') or (base['tiny']['rate'] if base else float('nan'))
+        ratio = t['rate'] / xr
         if fp:
             srv = '%.1f' % (sum(kb for _, kb in fp['server']) / 1024.0)
             ws = [kb for _, kb in fp['workers']]
@@ -719,8 +838,9 @@ def table(results):
         else:
             srv, wk = 'no queue', '-'
         inv = '%.1f%%%s' % (mx['inversions'] * 100, '' if mx['priorities'] else ' (no priorities)')
-        rows.append('| %s | %s (%d) | %.2f | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
-            r['system'], ('%.0f' if t['rate'] >= 10 else '%.2f') % t['rate'], t['jobs'], ratio, fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
+        rows.append('| %s | %s (%d) | %.2f%s | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
+            r['system'], ('%.0f' if t['rate'] >= 10 else '%.2f') % t['rate'], t['jobs'], ratio,
+            ' (%.0f)' % xr if 'xargs_rate' in t else '', fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
             fmt_ms(la['complete_p50']), fmt_ms(la['complete_p99']), mx['seconds'], mx['jobs'], inv,
             ch['seconds'], ch['lost'], srv, wk))
     return '\n'.join(rows)
@@ -758,7 +878,8 @@ def main():
     env.hodei_bench = os.path.join(os.path.abspath(a.build), 'bench', 'hodei-bench')
     systems = [Xargs, Parallel, Tsp, CeleryPeer, Slurm, HodeiEmbedded]
     env.build = os.path.abspath(a.build)
-    systems.append(HodeiGrpc)
+    env.xargs = Xargs(env)  # the baseline beside every system's tiny runs
+    systems += [HodeiGrpc, HodeiDocker]
     only = [x for x in a.only.split(',') if x]
     results = []
     try:

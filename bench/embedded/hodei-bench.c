@@ -9,11 +9,14 @@
  *   hodei-bench footprint  DB BENCHJOB N            (prints READY, waits for EOF)
  *   hodei-bench submit     DB N                     (durable submits/s, single and batched)
  *   hodei-bench queued-rss DB N                     (peak RSS holding N queued jobs)
+ *   hodei-bench docker-provider DB NAME OPTIONS_JSON MAX_WORKERS
+ *                                   (register a docker provider in DB, for hodeid)
  *
  * Results are printed as one JSON object on stdout.
  */
 #define _GNU_SOURCE
 #include <hodei/hodei.h>
+#include <hodei/sys/docker.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +331,31 @@ static int cmd_queued_rss(const char *db, long n)
 	return 0;
 }
 
+/* The suite's hodei-docker system: hodeid then runs jobs on this provider. */
+static int cmd_docker_provider(const char *db, const char *name, const char *options,
+                               long max_workers)
+{
+	hodei_ctx_options o = HODEI_CTX_OPTIONS_INIT;
+	hodei_provider_config pc = HODEI_PROVIDER_CONFIG_INIT;
+	hodei_ctx *ctx;
+	o.db_path = db;
+	o.flags = HODEI_CTX_NO_LOCAL_PROVIDER | HODEI_CTX_IGNORE_ENV;
+	pc.name = name;
+	pc.type = "docker";
+	pc.options_json = options;
+	pc.max_workers = (uint32_t)max_workers;
+	int rc = hodei_ctx_open(&ctx, &o);
+	if (rc != 0)
+		die(db, rc);
+	rc = hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	if (rc == 0)
+		rc = hodei_provider_add(ctx, &pc);
+	if (rc != 0)
+		die(name, rc);
+	hodei_ctx_close(ctx);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 2 ? argv[1] : "";
@@ -346,6 +374,8 @@ int main(int argc, char **argv)
 		return cmd_submit(argv[2], atol(argv[3]));
 	if (!strcmp(m, "queued-rss") && argc == 4)
 		return cmd_queued_rss(argv[2], atol(argv[3]));
+	if (!strcmp(m, "docker-provider") && argc == 6)
+		return cmd_docker_provider(argv[2], argv[3], argv[4], atol(argv[5]));
 	fprintf(stderr, "usage: see the comment at the top of bench/embedded/hodei-bench.c\n");
 	return 2;
 }

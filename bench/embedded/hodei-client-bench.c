@@ -11,6 +11,14 @@
  *
  * Results are one JSON object on stdout.  "Done" is the scheduler's queue
  * status reporting nothing queued or running, polled every millisecond.
+ *
+ * BENCHJOB "-": the workers run where neither bench/jobs/benchjob nor the
+ * stamp files are (containers of the docker provider), so the jobs are the
+ * worker image's busybox applets and the times come from the server:
+ * latency's start is the capture time (microseconds) of the line that
+ * `echo started` prints, mixed's finish times are the jobs' finished_at
+ * (milliseconds), written to the stamp paths as benchjob would; chatty runs
+ * `seq 1 LINES`.
  */
 #define _GNU_SOURCE
 #include <hodei/client.h>
@@ -105,22 +113,46 @@ static double read_stamp(const char *path)
 	return (double)ns / 1e9;
 }
 
+static hodei_job *get_job(hodei_client *c, const char *id)
+{
+	hodei_job *j;
+	int rc = hodei_client_job_get(&j, c, id);
+	if (rc != 0)
+		die("job get", rc);
+	return j;
+}
+
+/* Capture time of a job's first stdout line (BENCHJOB "-"); its lines are
+ * stored with its outcome, so a final job has it. */
+static double first_line_s(hodei_client *c, const char *id)
+{
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_log_page *page;
+	q.job_id = id;
+	q.limit = 1;
+	int rc = hodei_client_log_read(&page, c, &q);
+	if (rc != 0)
+		die("log read", rc);
+	double t = page->count ? (double)page->lines[0].ts_us / 1e6 : 0;
+	hodei_log_page_free(page);
+	return t;
+}
+
 static int cmd_latency(hodei_client *c, long k, const char *job, const char *dir)
 {
+	int remote = !strcmp(job, "-");
 	printf("{\"pairs\": [");
 	for (long i = 0; i < k; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/lat.%ld", dir, i);
 		const char *args[] = {"stamp", path};
-		hodei_job_spec spec = spec_of(job, args, 2);
+		const char *echo_args[] = {"started"};
+		hodei_job_spec spec = remote ? spec_of("echo", echo_args, 1) : spec_of(job, args, 2);
 		hodei_job_id id;
 		double t0 = now_s();
 		queue(c, &spec, &id);
 		for (;;) {
-			hodei_job *j;
-			int rc = hodei_client_job_get(&j, c, id.str);
-			if (rc != 0)
-				die("job get", rc);
+			hodei_job *j = get_job(c, id.str);
 			int final = (HODEI_STATE_BIT(j->state) & HODEI_STATES_FINAL) != 0;
 			hodei_job_free(j);
 			if (final)
@@ -128,29 +160,64 @@ static int cmd_latency(hodei_client *c, long k, const char *job, const char *dir
 			pause_ms(1);
 		}
 		double t2 = now_s();
-		printf("%s[%.6f, %.6f]", i ? ", " : "", read_stamp(path) - t0, t2 - t0);
+		double t1 = remote ? first_line_s(c, id.str) : read_stamp(path);
+		printf("%s[%.6f, %.6f]", i ? ", " : "", t1 - t0, t2 - t0);
 	}
 	printf("]}\n");
 	return 0;
 }
 
+/* BENCHJOB "-": write each job's finished_at where benchjob would have
+ * written its finish time (nanoseconds). */
+static void stamp_finish(hodei_client *c, const hodei_job_id *ids, char **paths, long n)
+{
+	for (long i = 0; i < n; i++) {
+		hodei_job *j = get_job(c, ids[i].str);
+		FILE *f = fopen(paths[i], "w");
+		if (!f)
+			die(paths[i], HODEI_EIO);
+		fprintf(f, "%lld\n", (long long)j->finished_at * 1000000LL);
+		fclose(f);
+		hodei_job_free(j);
+		free(paths[i]);
+	}
+}
+
 static int cmd_mixed(hodei_client *c, const char *job, const char *specfile)
 {
 	FILE *f = fopen(specfile, "r");
-	char ms[32], path[4096];
-	int prio;
+	char ms[32], secs[40], path[4096];
+	int prio, remote = !strcmp(job, "-");
+	long n = 0, cap = 0;
+	hodei_job_id *ids = NULL;
+	char **paths = NULL;
 	if (!f)
 		return 1;
 	double t0 = now_s();
 	while (fscanf(f, "%31s %d %4095s", ms, &prio, path) == 3) {
 		const char *args[] = {"sleep", ms, path};
-		hodei_job_spec spec = spec_of(job, args, 3);
+		const char *sleep_args[] = {secs};
+		snprintf(secs, sizeof secs, "%.3f", atof(ms) / 1000.0);
+		hodei_job_spec spec = remote ? spec_of("sleep", sleep_args, 1) : spec_of(job, args, 3);
 		spec.priority = prio;
-		queue(c, &spec, NULL);
+		if (remote && n == cap) {
+			cap = cap ? 2 * cap : 256;
+			ids = realloc(ids, (size_t)cap * sizeof *ids);
+			paths = realloc(paths, (size_t)cap * sizeof *paths);
+			if (!ids || !paths)
+				die("mixed", HODEI_ENOMEM);
+		}
+		queue(c, &spec, remote ? &ids[n] : NULL);
+		if (remote)
+			paths[n++] = strdup(path);
 	}
 	fclose(f);
 	await_idle(c);
-	printf("{\"seconds\": %.6f}\n", now_s() - t0);
+	double t = now_s() - t0;
+	stamp_finish(c, ids, paths, n);
+	free(ids);
+	free(paths);
+	printf("{\"seconds\": %.6f}\n", t);
 	return 0;
 }
 
@@ -182,7 +249,8 @@ static int cmd_chatty(hodei_client *c, const char *job, long n, const char *line
 {
 	hodei_job_id *ids = calloc((size_t)n, sizeof *ids);
 	const char *args[] = {"lines", lines};
-	hodei_job_spec spec = spec_of(job, args, 2);
+	const char *seq_args[] = {"1", lines};
+	hodei_job_spec spec = strcmp(job, "-") ? spec_of(job, args, 2) : spec_of("seq", seq_args, 2);
 	double t0 = now_s();
 	for (long i = 0; i < n; i++)
 		queue(c, &spec, &ids[i]);
