@@ -1,9 +1,11 @@
 #!/bin/sh
 # The peer comparison suite in one command (see bench/RESULTS-suite.md):
 #   bench/run.sh [--large] [--only SYSTEM,...] [--out DIR]
-# Installs the peers from Debian, builds Hodei (build-bench/), then runs every
-# system inside a private network namespace that has only loopback, and a
-# private PID namespace, so every daemon stops when the suite ends.
+# Installs the peers from Debian, starts dockerd if none answers, builds Hodei
+# (build-bench/), then runs every system inside a private network namespace
+# that has only loopback, and a private PID namespace, so every daemon stops
+# when the suite ends (hodei-docker's hodeid joins the host's network, where
+# its containers are, through fd 9).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}

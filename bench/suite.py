@@ -851,9 +851,10 @@ def plot(results, out):
     with open(dat, 'w') as f:
         for r in results:
             if 'tiny' in r:
-                f.write('"%s" %.1f %.4f %.4f\n' % (r['system'], r['tiny']['rate'],
-                                                   r['latency']['start_p50'] * 1e3,
-                                                   r['latency']['complete_p50'] * 1e3))
+                f.write('"%s" %.1f %.4f %.4f %.1f\n' % (r['system'], r['tiny']['rate'],
+                                                        r['latency']['start_p50'] * 1e3,
+                                                        r['latency']['complete_p50'] * 1e3,
+                                                        r['tiny'].get('xargs_rate', r['tiny']['rate'])))
     png = os.path.join(out, 'suite.png')
     subprocess.run(['gnuplot', '-e', 'dat="%s"; png="%s"' % (dat, png), os.path.join(HERE, 'suite.gp')],
                    check=True)
