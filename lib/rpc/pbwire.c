@@ -1,4 +1,4 @@
-/* String fields with a NUL byte, found in a message's wire form. */
+/* String fields with a NUL byte or invalid UTF-8, found in a message's wire form. */
 #include "pbwire.h"
 
 #include <stdio.h>
@@ -12,12 +12,50 @@ typedef struct cursor {
 	const uint8_t *p, *end;
 } cursor;
 
-/* Where the NUL is: the field at each level, from the top message down. */
+/* The string at fault: the field at each level, from the top message down. */
 typedef struct finding {
 	const ProtobufCFieldDescriptor *field[MAX_DEPTH + 1];
 	size_t index[MAX_DEPTH + 1]; /* of a repeated field's element */
 	int depth;
 } finding;
+
+size_t hodei__pbwire_utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t len;
+	uint32_t min, cp;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* 0, or what is wrong with the string s/len. */
+static int string_fault(const uint8_t *s, size_t len)
+{
+	if (memchr(s, 0, len))
+		return HODEI_PBWIRE_NUL;
+	for (size_t i = 0, n; i < len; i += n)
+		if ((n = hodei__pbwire_utf8_seq(s + i, len - i)) == 0)
+			return HODEI_PBWIRE_UTF8;
+	return 0;
+}
 
 static int read_varint(cursor *c, uint64_t *v)
 {
@@ -100,7 +138,7 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *data, siz
 			protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3));
 		int rc = 0;
 		if (f && f->type == PROTOBUF_C_TYPE_STRING)
-			rc = memchr(val, 0, vlen) != NULL;
+			rc = string_fault(val, vlen);
 		else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE)
 			rc = walk(f->descriptor, val, vlen, depth + 1, out);
 		if (rc < 0)
@@ -111,7 +149,7 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *data, siz
 			out->field[depth] = f;
 			out->index[depth] = f->label == PROTOBUF_C_LABEL_REPEATED
 				? count_before(data, at, f->id) : 0;
-			return 1;
+			return rc;
 		}
 	}
 	return 0;
@@ -141,12 +179,12 @@ static void format_path(const finding *f, char *out, size_t cap)
 	}
 }
 
-int hodei__pbwire_find_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
-                           size_t len, char *field, size_t fieldlen)
+int hodei__pbwire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                size_t len, char *field, size_t fieldlen)
 {
 	finding f;
 	int rc = walk(desc, data, len, 0, &f);
-	if (rc == 1 && field && fieldlen)
+	if (rc > 0 && field && fieldlen)
 		format_path(&f, field, fieldlen);
 	return rc;
 }

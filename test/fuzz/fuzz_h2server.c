@@ -1,7 +1,7 @@
 /*
  * Fuzz target over the server's request path: bytes from a client go into
  * the HTTP/2 session (preface, frames, HPACK), the gRPC framing, the
- * check for NULs in string fields (pbwire.c) and the protobuf decoding of
+ * checks of string fields (pbwire.c) and the protobuf decoding of
  * the named method's request, and a response goes back.  Inputs that
  * lack the client preface get it prepended half of the time, so the fuzzer
  * spends its effort past it.
@@ -36,7 +36,7 @@ static void on_message(void *ud, hodei_rpc_call *call, const uint8_t *msg, size_
 {
 	const ProtobufCMethodDescriptor *m = hodei__rpc_find_method(call->path, NULL);
 	char field[64];
-	if (hodei__pbwire_find_nul(m->input, msg, len, field, sizeof field) > 0) {
+	if (hodei__pbwire_check_strings(m->input, msg, len, field, sizeof field) > 0) {
 		hodei__rpc_call_finish(call, HODEI_GRPC_INVALID_ARGUMENT, field);
 		return;
 	}

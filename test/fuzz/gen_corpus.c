@@ -123,9 +123,12 @@ int main(int argc, char **argv)
 	q.job_definition = &def;
 	q.queued_by = "user";
 	seed(dir, "queue_job", "/hodei.JobExecutionService/QueueJob", "application/grpc", &q.base);
-	/* Strings with a NUL byte: refused (INVALID_ARGUMENT), not cut short. */
+	/* Strings with a NUL byte or invalid UTF-8: INVALID_ARGUMENT. */
 	args[0] = "Hello#World";
 	seed_nul(dir, "queue_job_nul", "/hodei.JobExecutionService/QueueJob", &q.base);
+	args[0] = "Hello\xffWorld";
+	seed(dir, "queue_job_bad_utf8", "/hodei.JobExecutionService/QueueJob", "application/grpc",
+	     &q.base);
 	args[0] = "Hello World";
 	Hodei__GetJobRequest gj = HODEI__GET_JOB_REQUEST__INIT;
 	gj.job_id = "job-001#";

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """What hodeid's API promises beyond the happy path, on loopback: strings
-with a NUL byte refused, the worker-facing unary reports fenced, the
+with a NUL byte or invalid UTF-8 refused, the worker-facing unary reports fenced, the
 documented /metrics series, and secrets kept out of logs and replies.
 
-usage: test_api_contract.py GROUP   (nul_bytes | worker_reports | metrics | secrets)
+usage: test_api_contract.py GROUP   (bad_strings | worker_reports | metrics | secrets)
 HODEID and HODEI_WORKER_BIN name the binaries under test.
 """
 import json
@@ -12,8 +12,8 @@ import re
 import sys
 import urllib.request
 
-from harness import (DATA, HEADERS, RawH2, Tests, buf_curl, call, ensure_buf, frame, grpc_headers,
-                     grpc_message, pb_string, wait_for)
+from harness import (DATA, HEADERS, RawH2, Tests, buf_curl, call, ensure_buf, frame,
+                     grpc_headers, grpc_message, pb_string, wait_for)
 from test_integration import FINAL, TOKEN, history, job_state, queue, wait_state
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'README.md')
@@ -34,6 +34,15 @@ def refused(addr, method, body, code, text, headers=()):
     except ValueError:
         raise AssertionError('%s %s: %s' % (method, body, err)) from None
     assert reply['code'] == code and text in reply.get('message', ''), (method, body, err)
+
+
+def grpc_web(h, method, request):
+    """One gRPC-Web call with a raw request message; the whole response body."""
+    req = urllib.request.Request('http://127.0.0.1:%d/%s' % (h.http_port, method),
+                                 data=grpc_message(request),
+                                 headers={'Content-Type': 'application/grpc-web+proto',
+                                          'X-Grpc-Web': '1'})
+    return urllib.request.urlopen(req, timeout=10).read()
 
 
 def scrape(h):
@@ -57,9 +66,9 @@ def documented_series():
 
 
 class ApiContract(Tests):
-    # ---- nul_bytes: a string with a NUL is refused, never cut short ----
+    # ---- bad_strings: a NUL is refused, never cut short; so is bad UTF-8 ----
 
-    def test_nul_bytes(self, d):
+    def test_bad_strings(self, d):
         h = self.hodeid(d, args=['--no-local-provider'])
         a = h.addr
         queue(a, 'keep', 'true')
@@ -100,14 +109,16 @@ class ApiContract(Tests):
                 {'provider': {'name': 'p\0', 'type': 'pool'}}, 'invalid_argument',
                 'provider.name: must not contain a NUL byte')
         assert job_state(a, 'keep') == 'JOB_STATE_QUEUED'
-        # gRPC-Web takes the same path.
-        body = grpc_message(b'\x0a\x07' + pb_string(3, 'ec\0ho'))
-        req = urllib.request.Request('http://127.0.0.1:%d/%sQueueJob' % (h.http_port, JOBS),
-                                     data=body, headers={'Content-Type': 'application/grpc-web+proto',
-                                                         'X-Grpc-Web': '1'})
-        resp = urllib.request.urlopen(req, timeout=10).read()
-        assert resp[0] == 0x80 and b'grpc-status: 3' in resp, resp
-        assert b'job_definition.command: must not contain a NUL byte' in resp, resp
+        # gRPC-Web takes the same path.  Invalid UTF-8 (which no JSON client
+        # can send) is refused too: a reply carrying it back would be
+        # undecodable for conforming clients.
+        for command, message in ((b'ec\0ho', b'command: must not contain a NUL byte'),
+                                 (b'ec\xffho', b'command: must be valid UTF-8'),
+                                 (b'\xed\xa0\x80', b'command: must be valid UTF-8')):
+            definition = bytes([0x1a, len(command)]) + command
+            resp = grpc_web(h, JOBS + 'QueueJob', bytes([0x0a, len(definition)]) + definition)
+            assert resp[0] == 0x80 and b'grpc-status: 3' in resp, resp
+            assert b'job_definition.' + message in resp, resp
         assert job_count(a) == 1
         providers = call(a, 'hodei.ProviderService/ListProviders', {}).get('providers', [])
         assert not [p for p in providers if p['name'].startswith('p')], providers
@@ -273,7 +284,7 @@ class ApiContract(Tests):
 
 
 GROUPS = {
-    'nul_bytes': ['nul_bytes'],
+    'bad_strings': ['bad_strings'],
     'worker_reports': ['worker_reports'],
     'metrics': ['metrics'],
     'secrets': ['secrets'],

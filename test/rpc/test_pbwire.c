@@ -1,4 +1,4 @@
-/* Unit tests of lib/rpc/pbwire.c: NUL bytes in string fields, by wire form. */
+/* Unit tests of lib/rpc/pbwire.c: string fields checked in the wire form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,17 @@ static size_t pack_with_nul(const ProtobufCMessage *m, uint8_t *out, size_t cap)
 		if (out[i] == '#')
 			out[i] = '\0';
 	return n;
+}
+
+/* hodei__pbwire_check_strings() over a request's bytes. */
+static int check_queue(const uint8_t *buf, size_t n, char *field, size_t cap)
+{
+	return hodei__pbwire_check_strings(&hodei__queue_job_request__descriptor, buf, n, field, cap);
+}
+
+static int check_connect(const uint8_t *buf, size_t n, char *field, size_t cap)
+{
+	return hodei__pbwire_check_strings(&hodei__connect_request__descriptor, buf, n, field, cap);
 }
 
 typedef struct job_req {
@@ -76,8 +87,7 @@ static const char *nul_in(job_req *r)
 	static char field[128];
 	size_t n = pack_with_nul(&r->q.base, buf, sizeof buf);
 	field[0] = '\0';
-	int rc = hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, buf, n, field,
-	                                sizeof field);
+	int rc = check_queue(buf, n, field, sizeof field);
 	assert_int_equal(rc, field[0] ? 1 : 0);
 	return field;
 }
@@ -87,8 +97,7 @@ static void test_clean_request(void **state)
 	job_req r;
 	job_req_init(&r);
 	assert_string_equal(nul_in(&r), "");
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, NULL, 0,
-	                                        NULL, 0), 0);
+	assert_int_equal(check_queue(NULL, 0, NULL, 0), 0);
 }
 
 static void test_each_field_named(void **state)
@@ -122,6 +131,47 @@ static void test_each_field_named(void **state)
 	assert_string_equal(nul_in(&r), "job_definition.command");
 }
 
+static int utf8_fault(job_req *r, const char *command, char *field, size_t cap)
+{
+	uint8_t buf[512];
+	r->def.command = (char *)command;
+	size_t n = protobuf_c_message_get_packed_size(&r->q.base);
+	protobuf_c_message_pack(&r->q.base, buf);
+	field[0] = '\0';
+	return check_queue(buf, n, field, cap);
+}
+
+static void test_utf8(void **state)
+{
+	static const char *const valid[] = {"", "plain", "caf\xc3\xa9", "\xe2\x9c\x93",
+	                                    "\xf0\x9d\x84\x9e", "\xf4\x8f\xbf\xbf"};
+	static const char *const invalid[] = {
+		"ec\xffho",         /* not a lead byte */
+		"\xc0\xaf",          /* overlong '/' */
+		"\xe0\x80\xaf",      /* overlong, 3 bytes */
+		"\xed\xa0\x80",      /* a surrogate */
+		"\xf4\x90\x80\x80",  /* past U+10FFFF */
+		"ok\xe2\x82",        /* cut short at the end */
+		"\xc3(",             /* a lead byte without its continuation */
+		"\x80",              /* a lone continuation byte */
+	};
+	job_req r;
+	char field[64];
+	job_req_init(&r);
+	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
+		assert_int_equal(utf8_fault(&r, valid[i], field, sizeof field), 0);
+	for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+		assert_int_equal(utf8_fault(&r, invalid[i], field, sizeof field), HODEI_PBWIRE_UTF8);
+		assert_string_equal(field, "job_definition.command");
+	}
+	/* A NUL is named first, wherever the bad byte is. */
+	assert_int_equal(utf8_fault(&r, "\xff#", field, sizeof field), HODEI_PBWIRE_UTF8);
+	uint8_t buf[512];
+	r.def.command = "\xff#";
+	size_t n = pack_with_nul(&r.q.base, buf, sizeof buf);
+	assert_int_equal(check_queue(buf, n, field, sizeof field), HODEI_PBWIRE_NUL);
+}
+
 /* bytes fields may hold NULs: a worker's output lines do. */
 static void test_bytes_and_oneof(void **state)
 {
@@ -138,12 +188,10 @@ static void test_bytes_and_oneof(void **state)
 	uint8_t buf[256];
 	char field[64] = "";
 	size_t n = pack_with_nul(&req.base, buf, sizeof buf);
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__connect_request__descriptor, buf, n, field,
-	                                        sizeof field), 0);
+	assert_int_equal(check_connect(buf, n, field, sizeof field), 0);
 	batch.job_id = "j#";
 	n = pack_with_nul(&req.base, buf, sizeof buf);
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__connect_request__descriptor, buf, n, field,
-	                                        sizeof field), 1);
+	assert_int_equal(check_connect(buf, n, field, sizeof field), 1);
 	assert_string_equal(field, "logs.job_id");
 }
 
@@ -152,23 +200,18 @@ static void test_malformed_and_unknown(void **state)
 	char field[64];
 	/* Field 3 (command) says 10 bytes, holds 2. */
 	static const uint8_t truncated[] = {0x0a, 0x04, 0x1a, 0x0a, 'a', 'b'};
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, truncated,
-	                                        sizeof truncated, field, sizeof field), -1);
+	assert_int_equal(check_queue(truncated, sizeof truncated, field, sizeof field), -1);
 	/* A varint that never ends; a group. */
 	static const uint8_t endless[] = {0x10, 0xff, 0xff};
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, endless,
-	                                        sizeof endless, field, sizeof field), -1);
+	assert_int_equal(check_queue(endless, sizeof endless, field, sizeof field), -1);
 	static const uint8_t group[] = {0x0b, 0x0c};
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, group,
-	                                        sizeof group, field, sizeof field), -1);
+	assert_int_equal(check_queue(group, sizeof group, field, sizeof field), -1);
 	/* An unknown field 9 with a NUL is not a string the server reads. */
 	static const uint8_t unknown[] = {0x4a, 0x02, 'a', 0x00, 0x12, 0x01, 'm'};
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, unknown,
-	                                        sizeof unknown, field, sizeof field), 0);
+	assert_int_equal(check_queue(unknown, sizeof unknown, field, sizeof field), 0);
 	/* queued_by sent as a varint: not a string, nothing to find. */
 	static const uint8_t wrong_type[] = {0x10, 0x00};
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, wrong_type,
-	                                        sizeof wrong_type, field, sizeof field), 0);
+	assert_int_equal(check_queue(wrong_type, sizeof wrong_type, field, sizeof field), 0);
 }
 
 /* A type that nests in itself (none of the API's does): message Nest
@@ -213,13 +256,13 @@ static void test_depth_limit(void **state)
 	uint8_t buf[512];
 	char field[512];
 	size_t len = nested(buf, 3);
-	assert_int_equal(hodei__pbwire_find_nul(&nest_desc, buf, len, field, sizeof field), 1);
+	assert_int_equal(hodei__pbwire_check_strings(&nest_desc, buf, len, field, sizeof field), 1);
 	assert_string_equal(field, "child.child.s");
 	len = nested(buf, 65); /* the string 64 levels under the top message */
-	assert_int_equal(hodei__pbwire_find_nul(&nest_desc, buf, len, field, sizeof field), 1);
+	assert_int_equal(hodei__pbwire_check_strings(&nest_desc, buf, len, field, sizeof field), 1);
 	assert_int_equal(strlen(field), 64 * strlen("child.") + 1);
 	len = nested(buf, 66);
-	assert_int_equal(hodei__pbwire_find_nul(&nest_desc, buf, len, field, sizeof field), -1);
+	assert_int_equal(hodei__pbwire_check_strings(&nest_desc, buf, len, field, sizeof field), -1);
 }
 
 static void test_short_field_buffer(void **state)
@@ -231,8 +274,7 @@ static void test_short_field_buffer(void **state)
 	char field[12];
 	memset(field, 'x', sizeof field);
 	size_t n = pack_with_nul(&r.q.base, buf, sizeof buf);
-	assert_int_equal(hodei__pbwire_find_nul(&hodei__queue_job_request__descriptor, buf, n, field,
-	                                        sizeof field), 1);
+	assert_int_equal(check_queue(buf, n, field, sizeof field), 1);
 	assert_string_equal(field, "job_definit");
 }
 
@@ -241,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_request),
 		cmocka_unit_test(test_each_field_named),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_bytes_and_oneof),
 		cmocka_unit_test(test_malformed_and_unknown),
 		cmocka_unit_test(test_depth_limit),

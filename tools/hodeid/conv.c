@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "pbwire.h"
 
 void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
 {
@@ -16,41 +17,13 @@ char *pb_str(arena *a, const char *s)
 	return s ? (char *)s : (char *)"";
 }
 
-/* Length of a valid UTF-8 sequence at p (n bytes available), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	if (p[0] < 0x80)
-		return 1;
-	size_t len;
-	uint32_t min, cp;
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2, min = 0x80, cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3, min = 0x800, cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4, min = 0x10000, cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 char *pb_utf8(arena *a, const char *text, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	char *out = arena_alloc(a, len * 3 + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
-		size_t n = p[i] ? utf8_seq(p + i, len - i) : 0;
+		size_t n = p[i] ? hodei__pbwire_utf8_seq(p + i, len - i) : 0;
 		if (n) {
 			memcpy(out + o, p + i, n);
 			o += n;

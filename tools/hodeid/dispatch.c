@@ -158,12 +158,15 @@ void dispatch_message(hodeid *d, hodei_rpc_call *call, const uint8_t *msg, size_
 		return;
 	}
 	char why[256], field[128];
-	/* Strings go on to the library as C strings: a NUL would cut them. */
-	int nul = hodei__pbwire_find_nul(s->m->input, msg, len, field, sizeof field);
-	ProtobufCMessage *in = nul ? NULL : protobuf_c_message_unpack(s->m->input, NULL, len, msg);
+	/* Strings go on to the library as C strings (a NUL would cut them) and
+	 * come back in replies (invalid UTF-8 would make clients refuse those). */
+	int bad = hodei__pbwire_check_strings(s->m->input, msg, len, field, sizeof field);
+	ProtobufCMessage *in = bad ? NULL : protobuf_c_message_unpack(s->m->input, NULL, len, msg);
 	if (!in) {
-		if (nul > 0)
+		if (bad == HODEI_PBWIRE_NUL)
 			snprintf(why, sizeof why, "%s: must not contain a NUL byte", field);
+		else if (bad == HODEI_PBWIRE_UTF8)
+			snprintf(why, sizeof why, "%s: must be valid UTF-8", field);
 		else
 			snprintf(why, sizeof why, "request: not a valid %s message", s->m->input->name);
 		stream_finish(s, HODEI_GRPC_INVALID_ARGUMENT, why);
