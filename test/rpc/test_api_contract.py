@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""What hodeid's API promises beyond the happy path, on loopback: strings
+with a NUL byte refused, the worker-facing unary reports fenced, the
+documented /metrics series, and secrets kept out of logs and replies.
+
+usage: test_api_contract.py GROUP   (nul_bytes | worker_reports | metrics | secrets)
+HODEID and HODEI_WORKER_BIN name the binaries under test.
+"""
+import json
+import os
+import re
+import sys
+import urllib.request
+
+from harness import (DATA, HEADERS, RawH2, Tests, buf_curl, call, ensure_buf, frame, grpc_headers,
+                     grpc_message, pb_string, wait_for)
+from test_integration import FINAL, TOKEN, history, job_state, queue, wait_state
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'README.md')
+JOBS = 'hodei.JobExecutionService/'
+
+
+def job_count(addr, headers=()):
+    page = call(addr, JOBS + 'ListJobs', {'page_size': 1}, headers)
+    return int(page.get('totalCount', 0))
+
+
+def refused(addr, method, body, code, text, headers=()):
+    """The call fails with status `code` and a message containing `text`."""
+    rc, msgs, err = buf_curl(addr, method, body, headers)
+    assert rc != 0 and not msgs, (method, body, msgs)
+    try:
+        reply = json.loads(err)
+    except ValueError:
+        raise AssertionError('%s %s: %s' % (method, body, err)) from None
+    assert reply['code'] == code and text in reply.get('message', ''), (method, body, err)
+
+
+def scrape(h):
+    """/metrics as {series with labels: value}."""
+    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % h.http_port,
+                                  timeout=10).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith('#'):
+            name, value = line.rsplit(' ', 1)
+            out[name] = float(value)
+    return out
+
+
+def documented_series():
+    """The series README's Prometheus paragraph lists."""
+    text = open(README).read()
+    start = text.index('Prometheus can scrape')
+    part = text[start:text.index('`/healthz`', start)]
+    return set(re.findall(r'`(hodei_[a-z_]+)', part))
+
+
+class ApiContract(Tests):
+    # ---- nul_bytes: a string with a NUL is refused, never cut short ----
+
+    def test_nul_bytes(self, d):
+        h = self.hodeid(d, args=['--no-local-provider'])
+        a = h.addr
+        queue(a, 'keep', 'true')
+        good = {'job_id': {'value': 'nul-1'}, 'name': 'n', 'command': 'echo',
+                'arguments': ['a', 'b'], 'environment': {'K': 'v'}, 'labels': {'team': 'x'},
+                'working_directory': '/tmp', 'provider': 'local'}
+        cases = [
+            ('name', 'n\0x', 'job_definition.name'),
+            ('command', 'echo\0rm -rf /', 'job_definition.command'),
+            ('arguments', ['a', 'b\0c'], 'job_definition.arguments[1]'),
+            ('environment', {'K\0X': 'v'}, 'job_definition.environment.key'),
+            ('environment', {'K': '\0'}, 'job_definition.environment.value'),
+            ('labels', {'te\0am': 'x'}, 'job_definition.labels.key'),
+            ('labels', {'team': 'x\0'}, 'job_definition.labels.value'),
+            ('job_id', {'value': 'keep\0'}, 'job_definition.job_id.value'),
+            ('working_directory', '/tmp\0/x', 'job_definition.working_directory'),
+            ('provider', 'local\0', 'job_definition.provider'),
+        ]
+        for field, value, path in cases:
+            definition = dict(good, **{field: value})
+            refused(a, JOBS + 'QueueJob', {'job_definition': definition, 'queued_by': 'me'},
+                    'invalid_argument', path + ': must not contain a NUL byte')
+        refused(a, JOBS + 'QueueJob', {'job_definition': good, 'queued_by': 'me\0'},
+                'invalid_argument', 'queued_by: must not contain a NUL byte')
+        assert job_count(a) == 1
+        # Ids: "keep\0..." must not reach the library as "keep".
+        for method in ('GetJob', 'CancelJob', 'RetryJob'):
+            refused(a, JOBS + method, {'job_id': 'keep\0'}, 'invalid_argument',
+                    'job_id: must not contain a NUL byte')
+        for method in ('StartJob', 'CompleteJob'):
+            refused(a, JOBS + method, {'job_id': 'keep\0', 'attempt': 1, 'worker_id': 'w'},
+                    'invalid_argument', 'job_id: must not contain a NUL byte')
+        refused(a, JOBS + 'WatchJobs', {'job_ids': ['keep', 'keep\0']}, 'invalid_argument',
+                'job_ids[1]: must not contain a NUL byte')
+        refused(a, 'hodei.LogStreamService/GetLogs', {'job_id': 'keep\0'}, 'invalid_argument',
+                'job_id: must not contain a NUL byte')
+        refused(a, 'hodei.ProviderService/CreateProvider',
+                {'provider': {'name': 'p\0', 'type': 'pool'}}, 'invalid_argument',
+                'provider.name: must not contain a NUL byte')
+        assert job_state(a, 'keep') == 'JOB_STATE_QUEUED'
+        # gRPC-Web takes the same path.
+        body = grpc_message(b'\x0a\x07' + pb_string(3, 'ec\0ho'))
+        req = urllib.request.Request('http://127.0.0.1:%d/%sQueueJob' % (h.http_port, JOBS),
+                                     data=body, headers={'Content-Type': 'application/grpc-web+proto',
+                                                         'X-Grpc-Web': '1'})
+        resp = urllib.request.urlopen(req, timeout=10).read()
+        assert resp[0] == 0x80 and b'grpc-status: 3' in resp, resp
+        assert b'job_definition.command: must not contain a NUL byte' in resp, resp
+        assert job_count(a) == 1
+        providers = call(a, 'hodei.ProviderService/ListProviders', {}).get('providers', [])
+        assert not [p for p in providers if p['name'].startswith('p')], providers
+        assert h.alive()
+
+    # ---- worker_reports: StartJob and CompleteJob, fenced ----
+
+    def test_worker_reports(self, d):
+        api = 'api-token-for-reports'
+        auth = ['Authorization: Bearer ' + api]
+        h = self.hodeid(d, args=['--no-local-provider'],
+                        env={'HODEI_JOIN_TOKEN': TOKEN, 'HODEI_API_TOKEN': api})
+        a = h.addr
+        self.worker(h, 'w1', TOKEN, d)
+        wait_for(lambda: call(a, 'hodei.WorkerAgentService/ListWorkers', {}, auth).get('workers'),
+                 what='the worker to register')
+        call(a, JOBS + 'QueueJob', {'job_definition': {
+            'job_id': {'value': 'rep'}, 'command': 'sleep', 'arguments': ['300'],
+            'max_retries': 0}}, auth)
+
+        def state():
+            return call(a, JOBS + 'GetJob', {'job_id': 'rep'}, auth)
+
+        wait_for(lambda: state()['job']['state'] == 'JOB_STATE_RUNNING', what='rep to run')
+        before = state()
+        start = {'job_id': 'rep', 'attempt': 1, 'worker_id': 'w1'}
+        reports = {'StartJob': start, 'CompleteJob': dict(start, exit_code=0)}
+        # Refused, and nothing recorded: no API token, a wrong one, an unknown
+        # job, an attempt the worker does not hold, a worker that is not there.
+        for method, report in reports.items():
+            refused(a, JOBS + method, report, 'unauthenticated', 'API token')
+            refused(a, JOBS + method, report, 'unauthenticated', 'API token',
+                    ['Authorization: Bearer not-' + api])
+            refused(a, JOBS + method, dict(report, job_id='nope'), 'failed_precondition',
+                    "does not hold attempt 1 of job 'nope'", auth)
+            refused(a, JOBS + method, dict(report, attempt=2), 'failed_precondition',
+                    "does not hold attempt 2 of job 'rep'", auth)
+            refused(a, JOBS + method, dict(report, worker_id='ghost'), 'not_found',
+                    "no connected worker 'ghost'", auth)
+            refused(a, JOBS + method, dict(report, job_id=''), 'invalid_argument', 'job_id',
+                    auth)
+            assert state() == before, (method, state(), before)
+        # StartJob again for the attempt that runs: still one RUNNING.
+        started = call(a, JOBS + 'StartJob', start, auth)
+        assert started['job']['state'] == 'JOB_STATE_RUNNING', started
+        assert state() == before
+        # CompleteJob ends it; a second one is refused and records nothing.
+        done = call(a, JOBS + 'CompleteJob', dict(start, exit_code=7), auth)
+        assert done['job']['state'] == 'JOB_STATE_FAILED' and done['job']['exitCode'] == 7, done
+        after = state()
+        for method, report in reports.items():
+            refused(a, JOBS + method, report, 'failed_precondition',
+                    "does not hold attempt 1 of job 'rep'", auth)
+        assert state() == after
+        states = [t['state'] for t in after['history']]
+        assert states.count('JOB_STATE_RUNNING') == 1 and states.count('JOB_STATE_FAILED') == 1, \
+            after['history']
+        assert states[-1] == 'JOB_STATE_FAILED' and after['job']['attempt'] == 1, after
+        assert len(after['history']) == len(before['history']) + 1, (before, after)
+
+    # ---- metrics: the documented series, with values that add up ----
+
+    def test_metrics(self, d):
+        h = self.hodeid(d)
+        a = h.addr
+        queue(a, 'm-ok', 'sh', ['-c', 'echo one; echo two'])
+        queue(a, 'm-fail', 'false')
+        assert wait_state(a, 'm-ok', FINAL) == 'JOB_STATE_SUCCEEDED'
+        assert wait_state(a, 'm-fail', FINAL) == 'JOB_STATE_FAILED'
+        m = scrape(h)
+        names = {k.split('{')[0] for k in m}
+        names |= {n[:-len(s)] for n in names for s in ('_bucket', '_sum', '_count')
+                  if n.endswith(s)}
+        documented = documented_series()
+        assert len(documented) >= 14, documented
+        assert documented <= names, documented - names
+        assert m['hodei_jobs{state="succeeded"}'] == 1 and m['hodei_jobs{state="failed"}'] == 1, m
+        assert m['hodei_jobs{state="queued"}'] == 0 and m['hodei_queue_depth'] == 0, m
+        assert m['hodei_jobs_running'] == 0, m
+        assert m['hodei_log_lines_captured_total'] >= 2, m
+        assert m['hodei_job_duration_seconds_count'] == 2, m
+        assert m['hodei_job_duration_seconds_bucket{le="+Inf"}'] == 2, m
+        buckets = [v for k, v in m.items() if k.startswith('hodei_job_duration_seconds_bucket')]
+        assert buckets == sorted(buckets), buckets
+        assert m['hodei_job_duration_seconds_sum'] >= 0 and m['hodei_uptime_seconds'] > 0, m
+        assert m['hodei_workers'] >= 1 and 0 <= m['hodei_workers_idle'] <= m['hodei_workers'], m
+        assert m['hodei_provider_status{provider="local",status="active"}'] == 1, m
+        assert 0 <= m['hodei_provider_health_score{provider="local",type="local"}'] <= 100, m
+        assert m['hodei_provider_jobs{provider="local"}'] == 0, m
+        # One failed call between two scrapes counts once, in both counters,
+        # on a connection counted while it is open.
+        c = RawH2(h.grpc_port)
+        c.start()
+        c.send(frame(HEADERS, 0x4, 1, grpc_headers('/' + JOBS + 'GetJob')) +
+               frame(DATA, 0x1, 1, grpc_message(pb_string(1, 'nope'))))
+        _, trailers = c.frames_until(lambda f: f[0] == HEADERS and f[1] & 0x1 and f[2] == 1)
+        assert trailers, 'no trailers for the GetJob call'
+        m2 = wait_for(lambda: (lambda m2: m2 if m2['hodei_grpc_connections'] >= 1 else None)(
+            scrape(h)), what='the connection counted')
+        assert m2['hodei_grpc_calls_total'] - m['hodei_grpc_calls_total'] == 1, (m, m2)
+        assert m2['hodei_grpc_calls_failed_total'] - m['hodei_grpc_calls_failed_total'] == 1
+        assert m2['hodei_log_lines_captured_total'] == m['hodei_log_lines_captured_total']
+        c.close()
+        wait_for(lambda: scrape(h)['hodei_grpc_connections'] == 0, what='the connection gone')
+
+    # ---- secrets: tokens stay out of logs and replies ----
+
+    def test_secrets(self, d):
+        api, join = 'api-SECRET-4f1c', 'join-SECRET-9b2e'
+        provider_token, wrong = 'provider-SECRET-77aa', 'guess-SECRET-0d0d'
+        auth = ['Authorization: Bearer ' + api]
+        h = self.hodeid(d, args=['--no-local-provider', '--log-level', 'debug'],
+                        env={'HODEI_JOIN_TOKEN': join, 'HODEI_API_TOKEN': api})
+        a = h.addr
+        replies = []
+
+        def api_call(method, body=None):
+            replies.append(json.dumps(call(a, method, body or {}, auth)))
+            return json.loads(replies[-1])
+
+        api_call('hodei.ProviderService/CreateProvider', {'provider': {
+            'name': 'pool-1', 'type': 'pool', 'endpoint': 'http://x', 'token': provider_token}})
+        api_call('hodei.ProviderService/UpdateProvider', {'provider': {
+            'name': 'pool-1', 'type': 'pool', 'endpoint': 'http://y', 'token': provider_token}})
+        got = api_call('hodei.ProviderService/GetProvider', {'name': 'pool-1'})['provider']
+        assert got['hasToken'] and '***' in got['configJson'], got
+        # A worker joins with the join token; a probe registers to see the
+        # session secret hodeid hands out.
+        self.worker(h, 'w1', join, d)
+        wait_for(lambda: api_call('hodei.WorkerAgentService/ListWorkers').get('workers'),
+                 what='the worker to register')
+        session = call(a, 'hodei.WorkerAgentService/Register',
+                       {'token': join, 'worker_name': 'probe'})['sessionToken']
+        assert len(session) >= 16, session
+        api_call(JOBS + 'QueueJob', {'job_definition': {
+            'job_id': {'value': 's-1'}, 'command': 'sh', 'arguments': ['-c', 'echo hi']}})
+        wait_for(lambda: api_call(JOBS + 'GetJob', {'job_id': 's-1'})['job']['state'] in FINAL,
+                 what='s-1 to finish')
+        # Wrong credentials, refused.
+        for creds in (wrong, api[:-1]):
+            rc, _, err = buf_curl(a, JOBS + 'ListJobs', {}, ['Authorization: Bearer ' + creds])
+            assert rc != 0 and 'unauthenticated' in err, err
+        rc, _, err = buf_curl(a, 'hodei.WorkerAgentService/Register',
+                              {'token': wrong, 'worker_name': 'intruder'})
+        assert rc != 0 and 'unauthenticated' in err, err
+        for method, body in (('hodei.ProviderService/ListProviders', {}),
+                             ('hodei.ProviderService/GetProviderHealthLog', {'name': 'pool-1'}),
+                             (JOBS + 'ListJobs', {}), (JOBS + 'GetJob', {'job_id': 's-1'}),
+                             ('hodei.LogStreamService/GetLogs', {'job_id': 's-1'}),
+                             ('hodei.MetricsService/GetAggregatedMetrics', {}),
+                             ('hodei.SchedulerService/GetQueueStatus', {}),
+                             ('hodei.WorkerAgentService/ListWorkers', {})):
+            api_call(method, body)
+        replies.append(urllib.request.urlopen('http://127.0.0.1:%d/metrics' % h.http_port,
+                                              timeout=10).read().decode())
+        h.stop()
+        log = h.logtext()
+        assert 'worker registered' in log and 'provider created name=pool-1' in log, log
+        for secret in (api, join, provider_token, wrong, session, api[:-1]):
+            assert secret not in log, 'hodeid logged a secret (%s...)' % secret[:8]
+            for r in replies:
+                assert secret not in r, 'a reply holds a secret (%s...): %s' % (secret[:8], r)
+
+
+GROUPS = {
+    'nul_bytes': ['nul_bytes'],
+    'worker_reports': ['worker_reports'],
+    'metrics': ['metrics'],
+    'secrets': ['secrets'],
+}
+
+if __name__ == '__main__':
+    ensure_buf()
+    names = []
+    for g in sys.argv[1:] or GROUPS:
+        names += GROUPS.get(g, [g])
+    sys.exit(ApiContract().run(names))
