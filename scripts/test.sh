@@ -43,7 +43,7 @@ if [ -z "${QUICK:-}" ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --num-processes 2 --print-errorlogs \
-		--no-suite slow --no-suite python --no-suite web || rc=1
+		--no-suite slow --no-suite web || rc=1
 	result $rc build-asan
 fi
 
