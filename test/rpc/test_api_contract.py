@@ -105,6 +105,12 @@ class ApiContract(Tests):
                 'job_ids[1]: must not contain a NUL byte')
         refused(a, 'hodei.LogStreamService/GetLogs', {'job_id': 'keep\0'}, 'invalid_argument',
                 'job_id: must not contain a NUL byte')
+        # The worker protocol: Register, and a message on the Connect stream.
+        refused(a, 'hodei.WorkerAgentService/Register', {'token': 't\0', 'worker_name': 'w'},
+                'invalid_argument', 'token: must not contain a NUL byte')
+        refused(a, 'hodei.WorkerAgentService/Connect',
+                {'hello': {'worker_id': 'w\0', 'session_token': 's'}}, 'invalid_argument',
+                'hello.worker_id: must not contain a NUL byte')
         refused(a, 'hodei.ProviderService/CreateProvider',
                 {'provider': {'name': 'p\0', 'type': 'pool'}}, 'invalid_argument',
                 'provider.name: must not contain a NUL byte')
