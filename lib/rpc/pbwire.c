@@ -46,8 +46,7 @@ size_t hodei__pbwire_utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-/* 0, or what is wrong with the string s/len. */
-static int string_fault(const uint8_t *s, size_t len)
+int hodei__pbwire_string_fault(const uint8_t *s, size_t len)
 {
 	if (memchr(s, 0, len))
 		return HODEI_PBWIRE_NUL;
@@ -138,7 +137,7 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *data, siz
 			protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3));
 		int rc = 0;
 		if (f && f->type == PROTOBUF_C_TYPE_STRING)
-			rc = string_fault(val, vlen);
+			rc = hodei__pbwire_string_fault(val, vlen);
 		else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE)
 			rc = walk(f->descriptor, val, vlen, depth + 1, out);
 		if (rc < 0)

@@ -43,4 +43,10 @@ int hodei__pbwire_check_strings(const ProtobufCMessageDescriptor *desc, const ui
  */
 size_t hodei__pbwire_utf8_seq(const unsigned char *p, size_t n);
 
+/**
+ * 0 if the string s/len would pass hodei__pbwire_check_strings();
+ * otherwise HODEI_PBWIRE_NUL or HODEI_PBWIRE_UTF8.
+ */
+int hodei__pbwire_string_fault(const uint8_t *s, size_t len);
+
 #endif

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """What hodeid's API promises beyond the happy path, on loopback: strings
-with a NUL byte or invalid UTF-8 refused, the worker-facing unary reports fenced, the
-documented /metrics series, and secrets kept out of logs and replies.
+with a NUL byte or invalid UTF-8 refused (and such bytes stored through the
+C API served as U+FFFD), the worker-facing unary reports authenticated by the
+worker's session and fenced, the documented /metrics series, and secrets kept
+out of logs and replies.
 
-usage: test_api_contract.py GROUP   (bad_strings | worker_reports | metrics | secrets)
+usage: test_api_contract.py GROUP
+       (bad_strings | stored_bad_utf8 | worker_reports | metrics | secrets)
 HODEID and HODEI_WORKER_BIN name the binaries under test.
 """
 import json
 import os
 import re
+import subprocess
 import sys
 import urllib.request
 
@@ -34,6 +38,26 @@ def refused(addr, method, body, code, text, headers=()):
     except ValueError:
         raise AssertionError('%s %s: %s' % (method, body, err)) from None
     assert reply['code'] == code and text in reply.get('message', ''), (method, body, err)
+
+
+def pb_len(field, payload):
+    """A length-delimited protobuf field."""
+    n, varint = len(payload), b''
+    while n >= 0x80:
+        varint += bytes([n & 0x7f | 0x80])
+        n >>= 7
+    return bytes([field << 3 | 2]) + varint + bytes([n]) + payload
+
+
+def connect_agent(h, worker_id, session_token):
+    """A worker agent's Connect stream, opened with its hello and left open:
+    hodeid assigns the agent jobs (which it never runs) until it is closed."""
+    hello = pb_len(1, worker_id.encode()) + pb_len(2, session_token.encode())
+    c = RawH2(h.grpc_port)
+    c.start()
+    c.send(frame(HEADERS, 0x4, 1, grpc_headers('/hodei.WorkerAgentService/Connect')) +
+           frame(DATA, 0, 1, grpc_message(pb_len(1, hello))))
+    return c
 
 
 def grpc_web(h, method, request):
@@ -130,17 +154,47 @@ class ApiContract(Tests):
         assert not [p for p in providers if p['name'].startswith('p')], providers
         assert h.alive()
 
-    # ---- worker_reports: StartJob and CompleteJob, fenced ----
+    # ---- stored_bad_utf8: what an embedder stored as Latin-1 is served as UTF-8 ----
+
+    def test_stored_bad_utf8(self, d):
+        os.makedirs(os.path.join(d, 'data'))
+        subprocess.run([os.environ['HODEI_SEED_LATIN1'], os.path.join(d, 'data', 'hodei.db')],
+                       check=True)
+        h = self.hodeid(d, args=['--no-local-provider'])
+        a = h.addr
+        # buf curl, like every conforming client, refuses a reply with a
+        # string that is not UTF-8: each byte that is not becomes U+FFFD.
+        listed = call(a, JOBS + 'ListJobs', {})['jobs']
+        got = call(a, JOBS + 'GetJob', {'job_id': 'latin1'})['job']
+        assert [j['id'] for j in listed] == ['latin1'], listed
+        for job in (listed[0], got):
+            definition = job['definition']
+            assert definition['name'] == 'cr\ufffdme br\ufffdl\ufffde', job
+            assert definition['arguments'] == ['caf\ufffd', 'ok', '\ufffd\ufffd'], job
+            assert definition['environment'] == {'GREETING': 'ol\ufffd'}, job
+            assert definition['labels'] == {'team': '\ufffdquipe'}, job
+            assert job['queuedBy'] == 'Jos\ufffd', job
+        providers = call(a, 'hodei.ProviderService/ListProviders', {})['providers']
+        pool = [p for p in providers if p['name'] == 'latin1-pool']
+        got = call(a, 'hodei.ProviderService/GetProvider', {'name': 'latin1-pool'})['provider']
+        for provider in pool + [got]:
+            assert provider['labels'] == {'site': 'M\ufffdlaga'}, provider
+        assert len(pool) == 1 and h.alive(), providers
+
+    # ---- worker_reports: StartJob and CompleteJob, authenticated and fenced ----
 
     def test_worker_reports(self, d):
         api = 'api-token-for-reports'
         auth = ['Authorization: Bearer ' + api]
-        h = self.hodeid(d, args=['--no-local-provider'],
+        h = self.hodeid(d, args=['--no-local-provider', '--worker-timeout', '3600'],
                         env={'HODEI_JOIN_TOKEN': TOKEN, 'HODEI_API_TOKEN': api})
         a = h.addr
-        self.worker(h, 'w1', TOKEN, d)
-        wait_for(lambda: call(a, 'hodei.WorkerAgentService/ListWorkers', {}, auth).get('workers'),
-                 what='the worker to register')
+        # Two agents played by the test, which so knows their session tokens:
+        # w1 connects and is given the job, w2 only registers.
+        w1, w2 = (call(a, 'hodei.WorkerAgentService/Register',
+                       {'token': TOKEN, 'worker_name': name}) for name in ('w1', 'w2'))
+        agent = connect_agent(h, w1['workerId'], w1['sessionToken'])
+        self.cleanup.append(agent.close)
         call(a, JOBS + 'QueueJob', {'job_definition': {
             'job_id': {'value': 'rep'}, 'command': 'sleep', 'arguments': ['300'],
             'max_retries': 0}}, auth)
@@ -148,29 +202,51 @@ class ApiContract(Tests):
         def state():
             return call(a, JOBS + 'GetJob', {'job_id': 'rep'}, auth)
 
-        wait_for(lambda: state()['job']['state'] == 'JOB_STATE_RUNNING', what='rep to run')
+        wait_for(lambda: state()['job']['state'] == 'JOB_STATE_ASSIGNED', what='rep assigned')
         before = state()
-        start = {'job_id': 'rep', 'attempt': 1, 'worker_id': 'w1'}
+        assert before['job']['workerId'] == 'w1', before
+        start = {'job_id': 'rep', 'attempt': 1, 'worker_id': 'w1',
+                 'session_token': w1['sessionToken']}
         reports = {'StartJob': start, 'CompleteJob': dict(start, exit_code=0)}
-        # Refused, and nothing recorded: no API token, a wrong one, an unknown
-        # job, an attempt the worker does not hold, a worker that is not there.
+        unknown = 'session_token: unknown worker or session'
+        # Refused, and nothing recorded: no API token, a wrong one; no session
+        # token, a wrong one, another worker's, a worker that is not there;
+        # w2's own credentials (w2 does not hold the job), an unknown job, an
+        # attempt w1 does not hold.
         for method, report in reports.items():
             refused(a, JOBS + method, report, 'unauthenticated', 'API token')
             refused(a, JOBS + method, report, 'unauthenticated', 'API token',
                     ['Authorization: Bearer not-' + api])
+            anonymous = {k: v for k, v in report.items() if k != 'session_token'}
+            refused(a, JOBS + method, anonymous, 'unauthenticated', 'session_token: required',
+                    auth)
+            for wrong in ('0' * len(w1['sessionToken']), w1['sessionToken'][:-1], 'x',
+                          w2['sessionToken']):
+                refused(a, JOBS + method, dict(report, session_token=wrong), 'unauthenticated',
+                        unknown, auth)
+            refused(a, JOBS + method, dict(report, worker_id='ghost'), 'unauthenticated',
+                    unknown, auth)
+            refused(a, JOBS + method, dict(report, worker_id='w2'), 'unauthenticated', unknown,
+                    auth)
+            refused(a, JOBS + method,
+                    dict(report, worker_id='w2', session_token=w2['sessionToken']),
+                    'failed_precondition', "'w2' does not hold attempt 1 of job 'rep'", auth)
             refused(a, JOBS + method, dict(report, job_id='nope'), 'failed_precondition',
                     "does not hold attempt 1 of job 'nope'", auth)
             refused(a, JOBS + method, dict(report, attempt=2), 'failed_precondition',
                     "does not hold attempt 2 of job 'rep'", auth)
-            refused(a, JOBS + method, dict(report, worker_id='ghost'), 'not_found',
-                    "no connected worker 'ghost'", auth)
             refused(a, JOBS + method, dict(report, job_id=''), 'invalid_argument', 'job_id',
                     auth)
             assert state() == before, (method, state(), before)
-        # StartJob again for the attempt that runs: still one RUNNING.
-        started = call(a, JOBS + 'StartJob', start, auth)
-        assert started['job']['state'] == 'JOB_STATE_RUNNING', started
-        assert state() == before
+        # w1's report with its session token: RUNNING, once (a second StartJob
+        # records nothing).
+        for _ in range(2):
+            started = call(a, JOBS + 'StartJob', start, auth)
+            assert started['job']['state'] == 'JOB_STATE_RUNNING', started
+        running = state()
+        states = [t['state'] for t in running['history']]
+        assert states.count('JOB_STATE_RUNNING') == 1, running['history']
+        assert len(running['history']) == len(before['history']) + 1, (before, running)
         # CompleteJob ends it; a second one is refused and records nothing.
         done = call(a, JOBS + 'CompleteJob', dict(start, exit_code=7), auth)
         assert done['job']['state'] == 'JOB_STATE_FAILED' and done['job']['exitCode'] == 7, done
@@ -183,7 +259,8 @@ class ApiContract(Tests):
         assert states.count('JOB_STATE_RUNNING') == 1 and states.count('JOB_STATE_FAILED') == 1, \
             after['history']
         assert states[-1] == 'JOB_STATE_FAILED' and after['job']['attempt'] == 1, after
-        assert len(after['history']) == len(before['history']) + 1, (before, after)
+        assert len(after['history']) == len(running['history']) + 1, (running, after)
+        assert h.alive()
 
     # ---- metrics: the documented series, with values that add up ----
 
@@ -270,6 +347,14 @@ class ApiContract(Tests):
         rc, _, err = buf_curl(a, 'hodei.WorkerAgentService/Register',
                               {'token': wrong, 'worker_name': 'intruder'})
         assert rc != 0 and 'unauthenticated' in err, err
+        # The unary worker reports carry the session token: neither a right
+        # one (the probe holds no job) nor a wrong one is logged or echoed.
+        for token, code in ((session, 'failed_precondition'), (wrong, 'unauthenticated')):
+            rc, _, err = buf_curl(a, JOBS + 'CompleteJob', {
+                'job_id': 's-1', 'attempt': 1, 'worker_id': 'probe', 'session_token': token},
+                auth)
+            assert rc != 0 and code in err, err
+            replies.append(err)
         for method, body in (('hodei.ProviderService/ListProviders', {}),
                              ('hodei.ProviderService/GetProviderHealthLog', {'name': 'pool-1'}),
                              (JOBS + 'ListJobs', {}), (JOBS + 'GetJob', {'job_id': 's-1'}),
@@ -291,6 +376,7 @@ class ApiContract(Tests):
 
 GROUPS = {
     'bad_strings': ['bad_strings'],
+    'stored_bad_utf8': ['stored_bad_utf8'],
     'worker_reports': ['worker_reports'],
     'metrics': ['metrics'],
     'secrets': ['secrets'],

@@ -14,7 +14,23 @@ void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
 
 char *pb_str(arena *a, const char *s)
 {
-	return s ? (char *)s : (char *)"";
+	if (!s)
+		return (char *)"";
+	/* The library takes any bytes from an embedder (a Latin-1 job name,
+	 * say); proto3 strings must be UTF-8, or clients refuse the reply. */
+	size_t len = strlen(s);
+	if (hodei__pbwire_string_fault((const uint8_t *)s, len))
+		return pb_utf8(a, s, len);
+	return (char *)s;
+}
+
+/* Each of the n strings through pb_str(). */
+static char **pb_strv(arena *a, char *const *v, size_t n)
+{
+	char **out = arena_alloc(a, (n + 1) * sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = pb_str(a, v[i]);
+	return out;
 }
 
 char *pb_utf8(arena *a, const char *text, size_t len)
@@ -96,9 +112,8 @@ static void **kv_to_map(arena *a, char *const *kv, size_t n,
 		Hodei__JobDefinition__EnvironmentEntry *e = pb_new(a, d);
 		const char *eq = strchr(kv[i], '=');
 		size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
-		e->key = arena_alloc(a, klen + 1);
-		memcpy(e->key, kv[i], klen);
-		e->value = arena_strdup(a, eq ? eq + 1 : "");
+		e->key = pb_utf8(a, kv[i], klen);
+		e->value = pb_str(a, eq ? eq + 1 : "");
 		out[i] = e;
 	}
 	return out;
@@ -114,7 +129,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	def->name = pb_str(a, j->name);
 	def->command = pb_str(a, j->command);
 	def->n_arguments = j->nargs;
-	def->arguments = j->args;
+	def->arguments = pb_strv(a, j->args, j->nargs);
 	def->n_environment = j->nenv;
 	def->environment = (Hodei__JobDefinition__EnvironmentEntry **)kv_to_map(
 		a, j->env, j->nenv, &hodei__job_definition__environment_entry__descriptor);
