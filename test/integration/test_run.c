@@ -486,8 +486,10 @@ static void cpu_time_and_peak_memory(void **state)
 	assert_int_equal(big->state, HODEI_JOB_SUCCEEDED);
 	assert_true(big->cpu_time_us > 0);
 	assert_true(big->max_rss_kb >= 65536); /* at least the 64 MiB string */
+	/* A small job reports at least the spawner's peak (see job.h), so only
+	 * "measured" is checked for it; the sanitizer build's test process is
+	 * bigger than the heavy job. */
 	assert_true(small->max_rss_kb > 0);
-	assert_true(small->max_rss_kb < big->max_rss_kb);
 	assert_true(small->cpu_time_us < big->cpu_time_us);
 	hodei_job_free(big);
 	hodei_job_free(small);
