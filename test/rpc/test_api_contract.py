@@ -193,6 +193,14 @@ class ApiContract(Tests):
         # w1 connects and is given the job, w2 only registers.
         w1, w2 = (call(a, 'hodei.WorkerAgentService/Register',
                        {'token': TOKEN, 'worker_name': name}) for name in ('w1', 'w2'))
+        # A join-token worker's name becomes its id: too long or with odd
+        # characters it is refused by name, never cut short.
+        refused(a, 'hodei.WorkerAgentService/Register', {'token': TOKEN, 'worker_name': 'w' * 64},
+                'invalid_argument', 'worker_name: longer than 63 bytes')
+        refused(a, 'hodei.WorkerAgentService/Register', {'token': TOKEN, 'worker_name': 'a b'},
+                'invalid_argument', "worker_name: 'a b' has a character outside [A-Za-z0-9._:-]")
+        assert call(a, 'hodei.WorkerAgentService/Register',
+                    {'token': TOKEN, 'worker_name': 'w' * 63})['workerId'] == 'w' * 63
         agent = connect_agent(h, w1['workerId'], w1['sessionToken'])
         self.cleanup.append(agent.close)
         call(a, JOBS + 'QueueJob', {'job_definition': {
