@@ -23,21 +23,28 @@ static void on_event(const hodei_event *ev, void *userdata)
 		(*remaining)--;
 }
 
-static int submit(hodei_ctx *ctx, const char *name, int priority, const char *script)
+static void job(hodei_job_spec *spec, const char *name, int priority, const char *script)
 {
-	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
-	hodei_job_id id;
-	int rc;
+	spec->name = name;
+	spec->command = script;
+	spec->flags = HODEI_JOB_SHELL;
+	spec->priority = priority;
+	spec->timeout_ms = 60000;
+}
 
-	spec.name = name;
-	spec.command = script;
-	spec.flags = HODEI_JOB_SHELL;
-	spec.priority = priority;
-	spec.timeout_ms = 60000;
-	rc = hodei_job_submit(ctx, &spec, &id);
-	if (rc)
-		fprintf(stderr, "submit %s: %s\n", name, hodei_error_last());
-	return rc;
+/* One batch: all three are queued before the worker takes the first. */
+static int submit_all(hodei_ctx *ctx)
+{
+	hodei_job_spec specs[3] = { HODEI_JOB_SPEC_INIT, HODEI_JOB_SPEC_INIT, HODEI_JOB_SPEC_INIT };
+
+	job(&specs[0], "low", HODEI_PRIORITY_LOW, "echo low priority done");
+	job(&specs[1], "normal", HODEI_PRIORITY_NORMAL, "echo normal; echo 'WARN careful' >&2");
+	job(&specs[2], "critical", HODEI_PRIORITY_CRITICAL,
+	    "echo '::progress::50'; echo 'urgent job done'");
+	if (hodei_job_submit_batch(ctx, specs, 3, NULL, NULL) == 0)
+		return 0;
+	fprintf(stderr, "submit: %s\n", hodei_error_last());
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -57,10 +64,13 @@ int main(int argc, char **argv)
 	}
 	/* a queue subscription: events arrive on our thread, in order */
 	sopts.mask = HODEI_EVENT_JOB_STATE | HODEI_EVENT_JOB_LOG;
-	hodei_sub_open(&sub, ctx, &sopts);
-	if (submit(ctx, "low", HODEI_PRIORITY_LOW, "echo low priority done") ||
-	    submit(ctx, "normal", HODEI_PRIORITY_NORMAL, "echo normal; echo 'WARN careful' >&2") ||
-	    submit(ctx, "critical", HODEI_PRIORITY_CRITICAL, "echo '::progress::50'; echo 'urgent job done'")) {
+	if (hodei_sub_open(&sub, ctx, &sopts) != 0) {
+		fprintf(stderr, "hodei: %s\n", hodei_error_last());
+		hodei_ctx_close(ctx);
+		return 1;
+	}
+	if (submit_all(ctx) != 0) {
+		hodei_sub_close(sub);
 		hodei_ctx_close(ctx);
 		return 1;
 	}

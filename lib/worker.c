@@ -282,6 +282,9 @@ int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider
 	int rc = 0;
 
 	*out = NULL;
+	if (worker_name && *worker_name &&
+	    (rc = hodei__id_check("worker_name", worker_name, sizeof(w->id) - 1)))
+		return rc;
 	hodei__lock(ctx);
 	p = hodei__provider_find(ctx, provider_name);
 	if (!p) {
@@ -293,7 +296,7 @@ int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider
 		p = hodei__provider_find(ctx, provider_name);
 	}
 	if (!rc && p && (rc = hodei__worker_new(ctx, p, &w)) == 0 && worker_name && *worker_name)
-		snprintf(w->id, sizeof(w->id), "%.63s", worker_name);
+		snprintf(w->id, sizeof(w->id), "%s", worker_name);
 	if (w)
 		w->token_used = true;
 	*out = w;

@@ -137,7 +137,12 @@ typedef struct hodei_job {
 	int64_t started_at;  /**< last time it entered RUNNING */
 	int64_t finished_at; /**< last time it reached a final state */
 	int64_t cpu_time_us; /**< user+system CPU of the last attempt */
-	int64_t max_rss_kb;  /**< peak resident memory of the last attempt */
+	/** Peak resident memory (KiB) of the last attempt's process tree, as the
+	 *  kernel reports it when the process is reaped.  Linux keeps the
+	 *  high-water mark of the process that started the job across exec, so a
+	 *  job that uses less memory than its starter (the embedding program, or
+	 *  hodeid, or hodei-worker) reports the starter's peak at spawn time. */
+	int64_t max_rss_kb;
 	char *worker_id;     /**< worker of the last attempt; NULL if none */
 	char *provider;      /**< provider of that worker; NULL if none */
 	int64_t log_lines;   /**< log lines stored so far */

@@ -1,9 +1,10 @@
 /*
  * Fuzz target over the server's request path: bytes from a client go into
- * the HTTP/2 session (preface, frames, HPACK), the gRPC framing and the
- * protobuf decoding of the named method's request, and a response goes
- * back.  Inputs that lack the client preface get it prepended half of the
- * time, so the fuzzer spends its effort past it.
+ * the HTTP/2 session (preface, frames, HPACK), the gRPC framing, the
+ * checks of string fields (pbwire.c) and the protobuf decoding of
+ * the named method's request, and a response goes back.  Inputs that
+ * lack the client preface get it prepended half of the time, so the fuzzer
+ * spends its effort past it.
  *
  * Built two ways: with clang -fsanitize=fuzzer (run.sh), or with the
  * replay driver (replay.c) as a meson test over corpus/.
@@ -17,6 +18,7 @@
 
 #include "grpc.h"
 #include "h2server.h"
+#include "pbwire.h"
 #include "services.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +35,11 @@ static int on_call(void *ud, hodei_rpc_call *call, const char **message)
 static void on_message(void *ud, hodei_rpc_call *call, const uint8_t *msg, size_t len)
 {
 	const ProtobufCMethodDescriptor *m = hodei__rpc_find_method(call->path, NULL);
+	char field[64];
+	if (hodei__pbwire_check_strings(m->input, msg, len, field, sizeof field) > 0) {
+		hodei__rpc_call_finish(call, HODEI_GRPC_INVALID_ARGUMENT, field);
+		return;
+	}
 	ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, len, msg);
 	if (!req) {
 		hodei__rpc_call_finish(call, HODEI_GRPC_INVALID_ARGUMENT, "malformed request");

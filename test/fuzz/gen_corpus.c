@@ -79,6 +79,22 @@ static nghttp2_session *client(void)
 	return ng;
 }
 
+/* A request whose packed form has its first '#' turned into a NUL byte. */
+static void seed_nul(const char *dir, const char *name, const char *path,
+                     const ProtobufCMessage *m)
+{
+	static struct body b;
+	nghttp2_session *ng = client();
+	b.off = 0;
+	b.len = frame_message(b.data, m);
+	uint8_t *hash = memchr(b.data, '#', b.len);
+	if (hash)
+		*hash = '\0';
+	request(ng, path, "application/grpc", &b);
+	write_session(ng, dir, name);
+	nghttp2_session_del(ng);
+}
+
 static void seed(const char *dir, const char *name, const char *path, const char *ctype,
                  const ProtobufCMessage *m)
 {
@@ -107,6 +123,16 @@ int main(int argc, char **argv)
 	q.job_definition = &def;
 	q.queued_by = "user";
 	seed(dir, "queue_job", "/hodei.JobExecutionService/QueueJob", "application/grpc", &q.base);
+	/* Strings with a NUL byte or invalid UTF-8: INVALID_ARGUMENT. */
+	args[0] = "Hello#World";
+	seed_nul(dir, "queue_job_nul", "/hodei.JobExecutionService/QueueJob", &q.base);
+	args[0] = "Hello\xffWorld";
+	seed(dir, "queue_job_bad_utf8", "/hodei.JobExecutionService/QueueJob", "application/grpc",
+	     &q.base);
+	args[0] = "Hello World";
+	Hodei__GetJobRequest gj = HODEI__GET_JOB_REQUEST__INIT;
+	gj.job_id = "job-001#";
+	seed_nul(dir, "get_job_nul", "/hodei.JobExecutionService/GetJob", &gj.base);
 
 	Hodei__GetQueueStatusRequest gq = HODEI__GET_QUEUE_STATUS_REQUEST__INIT;
 	gq.scheduler_name = "default";

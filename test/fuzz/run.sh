@@ -15,7 +15,8 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	"$src/test/fuzz/fuzz_h2server.c" \
 	"$src/lib/rpc/grpc.c" "$src/lib/rpc/call.c" "$src/lib/rpc/h2server.c" \
-	"$src/lib/rpc/services.c" "$build"/lib/rpc/*.pb-c.c "$build/lib/rpc/hodei_descriptor_set.c" \
+	"$src/lib/rpc/pbwire.c" "$src/lib/rpc/services.c" \
+	"$build"/lib/rpc/*.pb-c.c "$build/lib/rpc/hodei_descriptor_set.c" \
 	-lprotobuf-c -lnghttp2 -o "$work/fuzz_h2server"
 
 mkdir "$work/corpus"

@@ -188,6 +188,31 @@ static void bad_database_paths(void **state)
 	assert_int_equal(hodei_ctx_open(&ctx, &opts), HODEI_ENOTDB);
 	assert_non_null(strstr(hodei_error_last(), "not a Hodei database"));
 
+	/* A Hodei database from a newer Hodei: refused by name, left as it was. */
+	snprintf(path, sizeof(path), "%s/newer.db", h.dir);
+	opts.db_path = path;
+	assert_int_equal(hodei_ctx_open(&ctx, &opts), 0);
+	hodei_ctx_close(ctx);
+	ctx = NULL;
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd),
+		         "sqlite3 '%s' \"UPDATE meta SET value = '99' WHERE key = 'schema'\"", path);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(hodei_ctx_open(&ctx, &opts), HODEI_ENOTDB);
+	assert_null(ctx);
+	assert_non_null(strstr(hodei_error_last(), "newer.db: schema version 99"));
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd),
+		         "test \"$(sqlite3 '%s' \"SELECT value FROM meta WHERE key = 'schema'\")\" = 99",
+		         path);
+		assert_int_equal(system(cmd), 0);
+	}
+
 	opts.db_path = "";
 	assert_int_equal(hodei_ctx_open(&ctx, &opts), HODEI_EINVAL);
 	opts.version = 77;

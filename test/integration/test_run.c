@@ -462,6 +462,40 @@ static void log_numbering_spans_attempts(void **state)
 	harness_close(&h);
 }
 
+/* The attempt's CPU time and peak memory are recorded, and survive a reopen. */
+static void cpu_time_and_peak_memory(void **state)
+{
+	harness h;
+	hodei_job *big, *small;
+
+	(void)state;
+	harness_dir(&h);
+	harness_open(&h, 1);
+	/* a 64 MiB string and a few million additions in awk */
+	sh_job(&h, "heavy",
+	       "awk 'BEGIN { s = \"x\"; for (i = 0; i < 26; i++) s = s s;"
+	       " for (i = 0; i < 3000000; i++) x += i; print length(s) }'",
+	       NULL);
+	sh_job(&h, "light", "true", NULL);
+	hodei_job_free(wait_job(&h, "heavy"));
+	hodei_job_free(wait_job(&h, "light"));
+	hodei_ctx_close(h.ctx);
+	harness_open(&h, 1);
+	assert_int_equal(hodei_job_get(&big, h.ctx, "heavy"), 0);
+	assert_int_equal(hodei_job_get(&small, h.ctx, "light"), 0);
+	assert_int_equal(big->state, HODEI_JOB_SUCCEEDED);
+	assert_true(big->cpu_time_us > 0);
+	assert_true(big->max_rss_kb >= 65536); /* at least the 64 MiB string */
+	/* A small job reports at least the spawner's peak (see job.h), so only
+	 * "measured" is checked for it; the sanitizer build's test process is
+	 * bigger than the heavy job. */
+	assert_true(small->max_rss_kb > 0);
+	assert_true(small->cpu_time_us < big->cpu_time_us);
+	hodei_job_free(big);
+	hodei_job_free(small);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +509,7 @@ int main(void)
 		cmocka_unit_test(command_not_found_and_workdir),
 		cmocka_unit_test(progress_and_binary_output),
 		cmocka_unit_test(log_numbering_spans_attempts),
+		cmocka_unit_test(cpu_time_and_peak_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 """Exercise the binding across many contexts, for test_leaks.py to run
-under valgrind.  Every path that hands C memory to Python is taken: job
-snapshots, lists, logs (plain and followed), events (queued, callbacks that
-raise), metrics, errors.  --leak-on-purpose leaks one job snapshot, so the
+under a leak checker (valgrind, or LeakSanitizer in an ASan build).  Every
+path that hands C memory to Python is taken: job snapshots, lists, logs
+(plain and followed), events (queued, callbacks that raise), metrics,
+errors.  --leak-on-purpose leaks one job snapshot, so the
 test can check that the checker does see leaks.  --lenient: do not check
 what the jobs printed (under valgrind 3.19, which lacks pidfd_open, libhodei
 cannot start them; every binding path is still taken)."""

@@ -7,7 +7,17 @@ In an ASan build (meson sets LD_PRELOAD to libasan) the checker is
 LeakSanitizer; otherwise valgrind.  Either way only reports whose stack
 passes through libhodei count: the interpreter's own allocations are not
 ours.  A second run leaks one job snapshot on purpose to show the checker
-does catch a leak."""
+does catch a leak.
+
+Under LeakSanitizer two things make "passes through libhodei" hold for
+every leak of ours, not only for those a hodei_* call allocated:
+- each frame names its module (stack_trace_format ... %m): a block that a
+  static callback allocated on the loop thread has no hodei_ name on its
+  stack, only ../lib/<file>.c and libevent;
+- the slow unwinder (fast_unwind_on_malloc=0): the fast one follows frame
+  pointers, which Debian's libevent and SQLite do not keep, so a stack
+  allocated through event_new() or sqlite3_*() ends before reaching the
+  libhodei frames that called them."""
 import glob
 import os
 import re
@@ -62,15 +72,17 @@ def _valgrind(tmp_path, script_args):
 
 def _lsan(tmp_path, script_args):
     log = tmp_path / "lsan"
-    options = "detect_leaks=1:log_path=%s" % log
+    options = ":".join(["detect_leaks=1", "fast_unwind_on_malloc=0", "log_path=%s" % log,
+                        "stack_trace_format='    #%n %p %F %L in %m'"])
     cmd = [sys.executable, os.path.join(HERE, "leak_script.py"), *script_args]
-    proc, output = _run(cmd, _script_env(ASAN_OPTIONS=options))
+    env = _script_env(ASAN_OPTIONS=options, UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    proc, output = _run(cmd, env)
     reports = "".join(open(p).read() for p in glob.glob(str(log) + ".*"))
     assert "leak_script: ok" in proc.stdout, output + reports
     bad = re.findall(r"ERROR: AddressSanitizer: [^\n]*", reports)
     blocks = re.split(r"\n(?=(?:Direct|Indirect) leak of )", reports)
     leaks = [b for b in blocks if re.match(r"(?:Direct|Indirect) leak of ", b)
-             and re.search(r" in hodei_\w+|libhodei", b)]
+             and re.search(r" in \S*libhodei\S*$", b, re.MULTILINE)]
     return leaks, bad
 
 
@@ -81,7 +93,7 @@ def run_checked(tmp_path, *script_args):
 def test_no_leaks_across_many_contexts(tmp_path):
     leaks, bad = run_checked(tmp_path, "--contexts", "12")
     assert bad == []
-    assert leaks == []
+    assert leaks == [], "\n".join(leaks)
 
 
 def test_checker_sees_a_deliberate_leak(tmp_path):

@@ -26,6 +26,28 @@ static void test_utf8_sanitized(void **state)
 	arena_free(a);
 }
 
+/* What the library stored from an embedder, whatever the bytes, goes out as UTF-8. */
+static void test_job_strings_sanitized(void **state)
+{
+	arena *a = arena_new();
+	const char *plain = "caf\xc3\xa9";
+	assert_ptr_equal(pb_str(a, plain), plain); /* valid: not copied */
+	assert_string_equal(pb_str(a, NULL), "");
+	char *args[] = {"caf\xe9", "ok"};
+	char *env[] = {"K\xe9Y=v\xe9"};
+	hodei_job j = {.id = "j", .name = "cr\xe8me", .command = "echo", .args = args, .nargs = 2,
+	               .env = env, .nenv = 1, .queued_by = "Jos\xe9"};
+	Hodei__Job *p = pb_job(a, &j);
+	assert_string_equal(p->definition->name, "cr\xef\xbf\xbdme");
+	assert_string_equal(p->definition->arguments[0], "caf\xef\xbf\xbd");
+	assert_string_equal(p->definition->arguments[1], "ok");
+	assert_string_equal(p->definition->environment[0]->key, "K\xef\xbf\xbdY");
+	assert_string_equal(p->definition->environment[0]->value, "v\xef\xbf\xbd");
+	assert_string_equal(p->queued_by, "Jos\xef\xbf\xbd");
+	assert_string_equal(args[0], "caf\xe9"); /* the library's copy is left alone */
+	arena_free(a);
+}
+
 static void test_durations(void **state)
 {
 	Google__Protobuf__Duration d = GOOGLE__PROTOBUF__DURATION__INIT;
@@ -95,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_sanitized),
+		cmocka_unit_test(test_job_strings_sanitized),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_arena_and_maps),

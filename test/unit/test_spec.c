@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,151 @@ static void bad_fields(void **state)
 	free(huge);
 }
 
+/* A string of n bytes of c (caller frees). */
+static char *filled(size_t n, char c)
+{
+	char *p = malloc(n + 1);
+
+	assert_non_null(p);
+	memset(p, c, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Each length limit: exactly the limit is accepted, one byte more is refused with the field. */
+static void length_limits(void **state)
+{
+	hodei_job_spec s;
+	char *at, *over;
+	const char *one[1];
+
+	(void)state;
+	at = filled(HODEI_NAME_MAX, 'n');
+	over = filled(HODEI_NAME_MAX + 1, 'n');
+	s = base_spec();
+	s.name = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.name = over;
+	expect_invalid(&s, "name: longer than 256 bytes");
+	free(at);
+	free(over);
+
+	at = filled(HODEI_ARG_MAX, 'a');
+	over = filled(HODEI_ARG_MAX + 1, 'a');
+	s = base_spec();
+	s.nargs = 1;
+	s.args = one;
+	one[0] = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	one[0] = over;
+	expect_invalid(&s, "args[0]: longer than 65536 bytes");
+	free(at);
+	free(over);
+
+	/* NAME=value counts as a whole */
+	at = filled(HODEI_ENV_VALUE_MAX, 'v');
+	over = filled(HODEI_ENV_VALUE_MAX + 1, 'v');
+	memcpy(at, "V=", 2);
+	memcpy(over, "V=", 2);
+	s = base_spec();
+	s.nenv = 1;
+	s.env = one;
+	one[0] = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	one[0] = over;
+	expect_invalid(&s, "env[0]: longer than 65536 bytes");
+	free(at);
+	free(over);
+
+	at = filled(HODEI_LABEL_MAX, 'l');
+	over = filled(HODEI_LABEL_MAX + 1, 'l');
+	at[1] = '=';
+	over[1] = '=';
+	s = base_spec();
+	s.nlabels = 1;
+	s.labels = one;
+	one[0] = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	one[0] = over;
+	expect_invalid(&s, "labels[0]: longer than 256 bytes");
+	free(at);
+	free(over);
+
+	at = filled(HODEI_PATH_MAX, 'w');
+	over = filled(HODEI_PATH_MAX + 1, 'w');
+	at[0] = '/';
+	over[0] = '/';
+	s = base_spec();
+	s.workdir = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.workdir = over;
+	expect_invalid(&s, "workdir: longer than 4096 bytes");
+	free(at);
+	free(over);
+
+	at = filled(HODEI_JOB_ID_MAX, 'i');
+	over = filled(HODEI_JOB_ID_MAX + 1, 'i');
+	s = base_spec();
+	s.id = at;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.id = over;
+	expect_invalid(&s, "id: longer than 128 bytes");
+	free(at);
+	free(over);
+}
+
+/* Too many env variables or labels; numeric fields at and past their bounds. */
+static void count_and_range_limits(void **state)
+{
+	hodei_job_spec s;
+	size_t n = HODEI_ENV_MAX + 1;
+	char **env = calloc(n, sizeof(char *));
+	const char *labels[HODEI_LABELS_MAX + 1];
+
+	(void)state;
+	assert_non_null(env);
+	for (size_t i = 0; i < n; i++) {
+		env[i] = malloc(32);
+		assert_non_null(env[i]);
+		snprintf(env[i], 32, "V%zu=x", i);
+	}
+	s = base_spec();
+	s.env = (const char *const *)env;
+	s.nenv = HODEI_ENV_MAX;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.nenv = n;
+	expect_invalid(&s, "env: 1025 entries, at most 1024 allowed");
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+
+	for (size_t i = 0; i <= HODEI_LABELS_MAX; i++)
+		labels[i] = "k=v";
+	s = base_spec();
+	s.labels = labels;
+	s.nlabels = HODEI_LABELS_MAX;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.nlabels = HODEI_LABELS_MAX + 1;
+	expect_invalid(&s, "labels: 65 entries, at most 64 allowed");
+
+	s = base_spec();
+	s.timeout_ms = HODEI_TIMEOUT_MAX_MS;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.timeout_ms = HODEI_TIMEOUT_MAX_MS + 1;
+	expect_invalid(&s, "timeout: more than 30 days");
+	s = base_spec();
+	s.max_retries = HODEI_RETRIES_MAX;
+	assert_int_equal(hodei_job_spec_validate(&s), 0);
+	s.max_retries = HODEI_RETRIES_MAX + 1;
+	expect_invalid(&s, "max_retries: must be 0 to 100");
+	s = base_spec();
+	s.flags = 0x80;
+	expect_invalid(&s, "flags: unknown bits 0x80");
+	s = base_spec();
+	s.provider = "no spaces allowed";
+	expect_invalid(&s, "provider");
+}
+
 static void generated_ids_are_unique_and_valid(void **state)
 {
 	hodei_job_id a, b;
@@ -111,6 +257,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_minimal),
 		cmocka_unit_test(bad_fields),
+		cmocka_unit_test(length_limits),
+		cmocka_unit_test(count_and_range_limits),
 		cmocka_unit_test(generated_ids_are_unique_and_valid),
 	};
 

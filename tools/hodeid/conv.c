@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "pbwire.h"
 
 void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
 {
@@ -13,35 +14,23 @@ void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
 
 char *pb_str(arena *a, const char *s)
 {
-	return s ? (char *)s : (char *)"";
+	if (!s)
+		return (char *)"";
+	/* The library takes any bytes from an embedder (a Latin-1 job name,
+	 * say); proto3 strings must be UTF-8, or clients refuse the reply. */
+	size_t len = strlen(s);
+	if (hodei__pbwire_string_fault((const uint8_t *)s, len))
+		return pb_utf8(a, s, len);
+	return (char *)s;
 }
 
-/* Length of a valid UTF-8 sequence at p (n bytes available), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+/* Each of the n strings through pb_str(). */
+static char **pb_strv(arena *a, char *const *v, size_t n)
 {
-	if (p[0] < 0x80)
-		return 1;
-	size_t len;
-	uint32_t min, cp;
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2, min = 0x80, cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3, min = 0x800, cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4, min = 0x10000, cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	char **out = arena_alloc(a, (n + 1) * sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = pb_str(a, v[i]);
+	return out;
 }
 
 char *pb_utf8(arena *a, const char *text, size_t len)
@@ -50,7 +39,7 @@ char *pb_utf8(arena *a, const char *text, size_t len)
 	char *out = arena_alloc(a, len * 3 + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
-		size_t n = p[i] ? utf8_seq(p + i, len - i) : 0;
+		size_t n = p[i] ? hodei__pbwire_utf8_seq(p + i, len - i) : 0;
 		if (n) {
 			memcpy(out + o, p + i, n);
 			o += n;
@@ -123,9 +112,8 @@ static void **kv_to_map(arena *a, char *const *kv, size_t n,
 		Hodei__JobDefinition__EnvironmentEntry *e = pb_new(a, d);
 		const char *eq = strchr(kv[i], '=');
 		size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
-		e->key = arena_alloc(a, klen + 1);
-		memcpy(e->key, kv[i], klen);
-		e->value = arena_strdup(a, eq ? eq + 1 : "");
+		e->key = pb_utf8(a, kv[i], klen);
+		e->value = pb_str(a, eq ? eq + 1 : "");
 		out[i] = e;
 	}
 	return out;
@@ -141,7 +129,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	def->name = pb_str(a, j->name);
 	def->command = pb_str(a, j->command);
 	def->n_arguments = j->nargs;
-	def->arguments = j->args;
+	def->arguments = pb_strv(a, j->args, j->nargs);
 	def->n_environment = j->nenv;
 	def->environment = (Hodei__JobDefinition__EnvironmentEntry **)kv_to_map(
 		a, j->env, j->nenv, &hodei__job_definition__environment_entry__descriptor);

@@ -17,7 +17,11 @@
 void *pb_new(arena *a, const ProtobufCMessageDescriptor *d);
 #define PB_NEW(a, name) pb_new((a), &name##__descriptor)
 
-/** s, or "" for NULL (protobuf-c wants no NULL strings). */
+/**
+ * s as a proto3 string: "" for NULL (protobuf-c wants no NULL strings), a
+ * copy in a with invalid UTF-8 replaced by U+FFFD if need be, else s itself.
+ * Every string of a reply built from library data goes through it.
+ */
 char *pb_str(arena *a, const char *s);
 /** Bytes as valid UTF-8 (invalid sequences become U+FFFD). */
 char *pb_utf8(arena *a, const char *text, size_t len);

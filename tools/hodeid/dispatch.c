@@ -12,6 +12,7 @@
 
 #include "grpc.h"
 #include "hodeid.h"
+#include "pbwire.h"
 
 static const hodeid_method *const tables[] = {
 	hodeid_job_methods,      hodeid_log_methods,    hodeid_metrics_methods,
@@ -156,10 +157,18 @@ void dispatch_message(hodeid *d, hodei_rpc_call *call, const uint8_t *msg, size_
 		stream_finish(s, HODEI_GRPC_INVALID_ARGUMENT, "this method takes one request message");
 		return;
 	}
-	ProtobufCMessage *in = protobuf_c_message_unpack(s->m->input, NULL, len, msg);
+	char why[256], field[128];
+	/* Strings go on to the library as C strings (a NUL would cut them) and
+	 * come back in replies (invalid UTF-8 would make clients refuse those). */
+	int bad = hodei__pbwire_check_strings(s->m->input, msg, len, field, sizeof field);
+	ProtobufCMessage *in = bad ? NULL : protobuf_c_message_unpack(s->m->input, NULL, len, msg);
 	if (!in) {
-		char why[256];
-		snprintf(why, sizeof why, "request: not a valid %s message", s->m->input->name);
+		if (bad == HODEI_PBWIRE_NUL)
+			snprintf(why, sizeof why, "%s: must not contain a NUL byte", field);
+		else if (bad == HODEI_PBWIRE_UTF8)
+			snprintf(why, sizeof why, "%s: must be valid UTF-8", field);
+		else
+			snprintf(why, sizeof why, "request: not a valid %s message", s->m->input->name);
 		stream_finish(s, HODEI_GRPC_INVALID_ARGUMENT, why);
 		return;
 	}

@@ -8,8 +8,11 @@
 /** A job snapshot as a message in r->a; NULL with *status set if it failed. */
 Hodei__Job *svc_job_snapshot(rpc_req *r, const char *id, int *status);
 
-/** The worker of a connected agent, by worker id; NULL if none. */
-hodei_worker *agent_worker_find(hodeid *d, const char *worker_id);
+/**
+ * The worker of a registered agent, by worker id, if session_token is the
+ * session Register gave it (compared in constant time); NULL otherwise.
+ */
+hodei_worker *agent_worker_auth(hodeid *d, const char *worker_id, const char *session_token);
 
 /** Non-zero if the job is final and will not be retried automatically. */
 int svc_job_over(const hodei_job *job);

@@ -316,24 +316,28 @@ static int retry_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	return status;
 }
 
+/*
+ * A worker's own report: refused (UNAUTHENTICATED, as Connect refuses a
+ * bad hello) unless session_token is the session Register gave worker_id.
+ * The API token alone is not enough, and the token is never echoed.
+ */
 static int worker_report_check(rpc_req *r, const char *job_id, const char *worker_id,
-                               hodei_worker **w)
+                               const char *session_token, hodei_worker **w)
 {
-	int status = require_job_id(r, job_id);
-	if (status)
-		return status;
-	*w = agent_worker_find(r->d, worker_id);
+	if (!session_token || !*session_token)
+		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "session_token: required");
+	*w = agent_worker_auth(r->d, worker_id, session_token);
 	if (!*w)
-		return rpc_fail(r, HODEI_GRPC_NOT_FOUND, "worker_id: no connected worker '%s'",
-		                worker_id ? worker_id : "");
-	return 0;
+		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED,
+		                "session_token: unknown worker or session; register again");
+	return require_job_id(r, job_id);
 }
 
 static int start_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__StartJobRequest *q = (const void *)in;
-	hodei_worker *w;
-	int status = worker_report_check(r, q->job_id, q->worker_id, &w);
+	hodei_worker *w = NULL;
+	int status = worker_report_check(r, q->job_id, q->worker_id, q->session_token, &w);
 	if (status)
 		return status;
 	if (hodei_worker_job_started(w, q->job_id, q->attempt) != 0)
@@ -349,8 +353,8 @@ static int start_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 static int complete_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__CompleteJobRequest *q = (const void *)in;
-	hodei_worker *w;
-	int status = worker_report_check(r, q->job_id, q->worker_id, &w);
+	hodei_worker *w = NULL;
+	int status = worker_report_check(r, q->job_id, q->worker_id, q->session_token, &w);
 	if (status)
 		return status;
 	hodei_run_result res = HODEI_RUN_RESULT_INIT;

@@ -56,9 +56,16 @@ static hodeid_agent *agent_find(hodeid *d, const char *worker_id)
 	return NULL;
 }
 
-hodei_worker *agent_worker_find(hodeid *d, const char *worker_id)
+/* The agent of worker_id if session_token is its session; NULL otherwise. */
+static hodeid_agent *agent_auth(hodeid *d, const char *worker_id, const char *session_token)
 {
 	hodeid_agent *ag = agent_find(d, worker_id);
+	return ag && session_token && secret_equal(session_token, ag->session) ? ag : NULL;
+}
+
+hodei_worker *agent_worker_auth(hodeid *d, const char *worker_id, const char *session_token)
+{
+	hodeid_agent *ag = agent_auth(d, worker_id, session_token);
 	return ag ? ag->worker : NULL;
 }
 
@@ -221,7 +228,7 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	         hodei_provider_name(hodei_worker_provider(w)), q->version ? q->version : "");
 
 	Hodei__RegisterResponse *resp = PB_NEW(r->a, hodei__register_response);
-	resp->worker_id = arena_strdup(r->a, ag->worker_id);
+	resp->worker_id = pb_str(r->a, ag->worker_id);
 	resp->session_token = arena_strdup(r->a, ag->session);
 	resp->heartbeat_interval = pb_duration_ms(r->a, d->cfg.heartbeat_ms);
 	resp->heartbeat_timeout = pb_duration_ms(r->a, d->cfg.worker_timeout_ms);
@@ -323,8 +330,8 @@ static int worker_connect(hodeid_stream *s, const ProtobufCMessage *in, char *er
 		snprintf(err, errlen, "hello: the first message must be a hello");
 		return HODEI_GRPC_INVALID_ARGUMENT;
 	}
-	hodeid_agent *ag = agent_find(s->d, m->hello->worker_id);
-	if (!ag || !secret_equal(m->hello->session_token, ag->session)) {
+	hodeid_agent *ag = agent_auth(s->d, m->hello->worker_id, m->hello->session_token);
+	if (!ag) {
 		snprintf(err, errlen, "session_token: unknown worker or session; register again");
 		return HODEI_GRPC_UNAUTHENTICATED;
 	}

@@ -191,6 +191,9 @@ describe("dashboard against a real hodeid", () => {
   check("adds a provider and puts it in maintenance", async () => {
     await goto("/providers");
     await page.getByRole("link", { name: "+ Add Provider" }).click();
+    // Types hodeid does not register are offered disabled (CreateProvider would refuse them).
+    assert.ok(await page.getByRole("option", { name: /^Kubernetes.*not available in this build/ }).isDisabled());
+    assert.ok(await page.getByRole("option", { name: "Docker" }).isEnabled());
     // A static pool: a type every hodeid has, with no outside service needed.
     await page.getByLabel("Type").selectOption("pool");
     await page.getByLabel("Name").fill("e2e-pool");

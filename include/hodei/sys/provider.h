@@ -134,7 +134,9 @@ HODEI_EXTERN int hodei_worker_claim(hodei_worker **out, hodei_ctx *ctx, const ch
 /**
  * Create a worker for an agent that joined by itself (a static pool), under
  * provider `provider_name` (created as type "pool" if it does not exist).
- * The worker is ready once an agent is bound.
+ * The worker is ready once an agent is bound.  `worker_name` (NULL or empty:
+ * a generated id) becomes the worker's id: 1 to 63 characters of
+ * [A-Za-z0-9._:-], else HODEI_EINVAL naming "worker_name".
  */
 HODEI_EXTERN int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx,
                                      const char *provider_name, const char *worker_name);

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { JobExecutionService, type ListJobsRequest } from "@/gen/hodei/job_execution_pb";
 import { JobState } from "@/gen/hodei/job_pb";
 import { renderWithServer } from "@/testing/render-with-server";
+import { MAX_LIST_REQUESTS } from "../hooks/use-job-list";
 import { JobsBrowser } from "./jobs-browser";
 
 describe("JobsBrowser", () => {
@@ -38,5 +39,81 @@ describe("JobsBrowser", () => {
       router.service(JobExecutionService, { listJobs: () => ({ jobs: [] }) }),
     );
     expect(await screen.findByText(/No jobs yet/)).toBeInTheDocument();
+  });
+
+  it("follows the tokens of empty pages of a bounded search to the first page with jobs", async () => {
+    const tokens: string[] = [];
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs(req) {
+          tokens.push(req.pageToken);
+          if (req.pageToken !== "scan-3") return { jobs: [], nextPageToken: `scan-${tokens.length}`, totalCount: 1n };
+          return { jobs: [{ id: "job-far", state: JobState.SUCCEEDED, definition: { name: "far", command: "true" } }], totalCount: 1n };
+        },
+      }),
+    );
+    expect(await screen.findByText("job-far")).toBeInTheDocument();
+    expect(tokens).toEqual(["", "scan-1", "scan-2", "scan-3"]);
+    expect(screen.queryByText(/No jobs/)).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Next →" })).toBeDisabled();
+  });
+
+  it("offers Next, not 'No jobs match.', when an empty page still has a token", async () => {
+    const tokens: string[] = [];
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs(req) {
+          tokens.push(req.pageToken);
+          const n = tokens.length;
+          if (n <= 2 * MAX_LIST_REQUESTS) return { jobs: [], nextPageToken: `scan-${n}`, totalCount: 1n };
+          return { jobs: [{ id: "job-last", state: JobState.FAILED, definition: { name: "xy", command: "false" } }], totalCount: 1n };
+        },
+      }),
+    );
+    await userEvent.type(screen.getByLabelText("Search jobs by name or ID"), "xy");
+    expect(await screen.findByText(/No matches in the jobs searched so far/)).toBeInTheDocument();
+    expect(tokens).toHaveLength(MAX_LIST_REQUESTS);
+    expect(screen.queryByText("No jobs match.")).not.toBeInTheDocument();
+    expect(screen.getByText(/Page 1 · 1 jobs/)).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Next →" }));
+    await waitFor(() => expect(tokens).toHaveLength(2 * MAX_LIST_REQUESTS));
+    expect(tokens[MAX_LIST_REQUESTS]).toBe(`scan-${MAX_LIST_REQUESTS}`);
+    expect(await screen.findByText(/Page 2/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Next →" }));
+    expect(await screen.findByText("job-last")).toBeInTheDocument();
+    expect(screen.getByText(/Page 3/)).toBeInTheDocument();
+  });
+
+  it("says 'No jobs match.' without a pager when an empty page has no token", async () => {
+    const requests: ListJobsRequest[] = [];
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs(req) {
+          requests.push(req);
+          return req.search === "" ? { jobs: [{ id: "job-1", definition: { name: "one" } }], totalCount: 1n } : { jobs: [] };
+        },
+      }),
+    );
+    expect(await screen.findByText("job-1")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Search jobs by name or ID"), "zz");
+    expect(await screen.findByText("No jobs match.")).toBeInTheDocument();
+    expect(screen.queryByRole("navigation", { name: "Pagination" })).not.toBeInTheDocument();
+    expect(requests.filter((r) => r.search === "zz")).toHaveLength(1);
+  });
+
+  it("keeps the pager on an empty last page so the user can go back", async () => {
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs: (req) =>
+          req.pageToken === ""
+            ? { jobs: [{ id: "job-1", definition: { name: "one" } }], nextPageToken: "scan-1", totalCount: 1n }
+            : { jobs: [], totalCount: 1n },
+      }),
+    );
+    await userEvent.click(await screen.findByRole("button", { name: "Next →" }));
+    expect(await screen.findByText("No more jobs match.")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "← Prev" }));
+    expect(await screen.findByText("job-1")).toBeInTheDocument();
   });
 });

@@ -35,11 +35,17 @@ export function JobsBrowser() {
         <Loading label="Loading jobs…" />
       ) : query.isError && !query.data ? (
         <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />
-      ) : query.data.jobs.length === 0 ? (
+      ) : query.data.jobs.length === 0 && next === "" && tokens.length === 1 ? (
         <Empty>{debouncedSearch || filter !== "all" ? "No jobs match." : "No jobs yet. Schedule one with + New Job."}</Empty>
       ) : (
         <>
-          <JobTable jobs={query.data.jobs} />
+          {query.data.jobs.length > 0 ? (
+            <JobTable jobs={query.data.jobs} />
+          ) : next !== "" ? (
+            <Empty>No matches in the jobs searched so far. Next → searches further.</Empty>
+          ) : (
+            <Empty>No more jobs match.</Empty>
+          )}
           <Pager
             page={tokens.length}
             total={`${formatNumber(num(query.data.totalCount))} jobs`}

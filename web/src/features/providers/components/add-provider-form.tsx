@@ -7,6 +7,7 @@ import {
   EMPTY_PROVIDER_FORM,
   PROVIDER_FIELD_ALIASES,
   PROVIDER_TYPES,
+  UNAVAILABLE_NOTE,
   toProviderSpec,
   type ProviderFormValues,
 } from "../utils/provider-form";
@@ -43,7 +44,11 @@ export function AddProviderForm({ onCreated }: { onCreated: (name: string) => vo
       <div className="provider-form__row">
         <Field label="Type" htmlFor="provider-type" error={errorFor("type")}>
           <select id="provider-type" value={values.type} onChange={(e) => set("type", e.target.value)}>
-            {PROVIDER_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+            {PROVIDER_TYPES.map((t) => (
+              <option key={t.value} value={t.value} disabled={!t.available}>
+                {t.available ? t.label : `${t.label} (${UNAVAILABLE_NOTE})`}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Name" htmlFor="provider-name" error={errorFor("name")} hint="Unique; letters, digits, . _ -">

@@ -1,14 +1,26 @@
 import { parseKeyValueLines } from "@/lib/key-value";
 import type { ProviderSpecInput } from "../hooks/use-provider-mutations";
 
+/**
+ * The provider types of the spec.  `available`: hodeid registers this type
+ * (lib/provider.c: pool, local; tools/hodeid: docker); CreateProvider refuses
+ * the others ("type: unknown provider type ..."), so the form offers them
+ * disabled.  The API has no call listing the types, hence this list.
+ */
 export const PROVIDER_TYPES = [
-  { value: "docker", label: "Docker" },
-  { value: "kubernetes", label: "Kubernetes (K8s)" },
-  { value: "azure-vm", label: "Azure VM" },
-  { value: "firecracker", label: "Firecracker" },
-  { value: "pool", label: "Static pool (hodei-worker agents)" },
-  { value: "local", label: "Local processes" },
+  { value: "docker", label: "Docker", available: true },
+  { value: "pool", label: "Static pool (hodei-worker agents)", available: true },
+  { value: "local", label: "Local processes", available: true },
+  { value: "kubernetes", label: "Kubernetes (K8s)", available: false },
+  { value: "azure-vm", label: "Azure VM", available: false },
+  { value: "firecracker", label: "Firecracker", available: false },
 ] as const;
+
+export const UNAVAILABLE_NOTE = "not available in this build";
+
+export function isAvailableType(type: string): boolean {
+  return PROVIDER_TYPES.some((t) => t.value === type && t.available);
+}
 
 export interface ProviderFormValues {
   type: string;
@@ -42,6 +54,7 @@ function count(text: string, what: string): number {
 
 /** The CreateProvider spec for the form; the server validates the rest. */
 export function toProviderSpec(v: ProviderFormValues): ProviderSpecInput {
+  if (!isAvailableType(v.type)) throw new Error(`type: '${v.type}' is ${UNAVAILABLE_NOTE}`);
   return {
     type: v.type,
     name: v.name.trim(),
