@@ -431,7 +431,14 @@ void hodei_worker_lost(hodei_worker *w, const char *reason)
 	hodei_ctx *ctx = w->ctx;
 
 	hodei__lock(ctx);
-	hodei__diag(ctx, HODEI_DIAG_WARN, "worker %s lost: %s", w->id, reason ? reason : "unknown");
+	/* A worker without a job (an ephemeral container retired after its job,
+	 * an idle agent gone) costs nothing: worth a warning only with a job. */
+	if (w->job)
+		hodei__diag(ctx, HODEI_DIAG_WARN, "worker %s lost with job %s: %s", w->id,
+		            w->job->id, reason ? reason : "unknown");
+	else
+		hodei__diag(ctx, HODEI_DIAG_INFO, "worker %s released: %s", w->id,
+		            reason ? reason : "unknown");
 	if (w->job) {
 		hodei__active *a = w->job;
 
