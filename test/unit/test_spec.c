@@ -96,13 +96,60 @@ static void bad_fields(void **state)
 	free(huge);
 }
 
-/* A string of n bytes of c (caller frees). */
-static char *filled(size_t n, char c)
+typedef struct limit_case {
+	size_t max;         /* the field's limit in bytes */
+	const char *prefix; /* the value starts so, to be valid otherwise */
+	void (*set)(hodei_job_spec *s, const char **one, const char *v);
+	const char *message; /* of the value one byte over */
+} limit_case;
+
+static void set_name(hodei_job_spec *s, const char **one, const char *v)
+{
+	(void)one;
+	s->name = v;
+}
+
+static void set_arg(hodei_job_spec *s, const char **one, const char *v)
+{
+	one[0] = v;
+	s->args = one;
+	s->nargs = 1;
+}
+
+static void set_env(hodei_job_spec *s, const char **one, const char *v)
+{
+	one[0] = v;
+	s->env = one;
+	s->nenv = 1;
+}
+
+static void set_label(hodei_job_spec *s, const char **one, const char *v)
+{
+	one[0] = v;
+	s->labels = one;
+	s->nlabels = 1;
+}
+
+static void set_workdir(hodei_job_spec *s, const char **one, const char *v)
+{
+	(void)one;
+	s->workdir = v;
+}
+
+static void set_id(hodei_job_spec *s, const char **one, const char *v)
+{
+	(void)one;
+	s->id = v;
+}
+
+/* A value of n bytes: `prefix`, then 'x's (caller frees). */
+static char *filled(size_t n, const char *prefix)
 {
 	char *p = malloc(n + 1);
 
 	assert_non_null(p);
-	memset(p, c, n);
+	memset(p, 'x', n);
+	memcpy(p, prefix, strlen(prefix));
 	p[n] = '\0';
 	return p;
 }
@@ -110,83 +157,31 @@ static char *filled(size_t n, char c)
 /* Each length limit: exactly the limit is accepted, one byte more is refused with the field. */
 static void length_limits(void **state)
 {
-	hodei_job_spec s;
-	char *at, *over;
-	const char *one[1];
+	static const limit_case cases[] = {
+		{ HODEI_NAME_MAX, "", set_name, "name: longer than 256 bytes" },
+		{ HODEI_ARG_MAX, "", set_arg, "args[0]: longer than 65536 bytes" },
+		/* NAME=value counts as a whole */
+		{ HODEI_ENV_VALUE_MAX, "V=", set_env, "env[0]: longer than 65536 bytes" },
+		{ HODEI_LABEL_MAX, "l=", set_label, "labels[0]: longer than 256 bytes" },
+		{ HODEI_PATH_MAX, "/", set_workdir, "workdir: longer than 4096 bytes" },
+		{ HODEI_JOB_ID_MAX, "", set_id, "id: longer than 128 bytes" },
+	};
 
 	(void)state;
-	at = filled(HODEI_NAME_MAX, 'n');
-	over = filled(HODEI_NAME_MAX + 1, 'n');
-	s = base_spec();
-	s.name = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	s.name = over;
-	expect_invalid(&s, "name: longer than 256 bytes");
-	free(at);
-	free(over);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const limit_case *c = &cases[i];
+		char *at = filled(c->max, c->prefix), *over = filled(c->max + 1, c->prefix);
+		const char *one[1];
+		hodei_job_spec s = base_spec();
 
-	at = filled(HODEI_ARG_MAX, 'a');
-	over = filled(HODEI_ARG_MAX + 1, 'a');
-	s = base_spec();
-	s.nargs = 1;
-	s.args = one;
-	one[0] = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	one[0] = over;
-	expect_invalid(&s, "args[0]: longer than 65536 bytes");
-	free(at);
-	free(over);
-
-	/* NAME=value counts as a whole */
-	at = filled(HODEI_ENV_VALUE_MAX, 'v');
-	over = filled(HODEI_ENV_VALUE_MAX + 1, 'v');
-	memcpy(at, "V=", 2);
-	memcpy(over, "V=", 2);
-	s = base_spec();
-	s.nenv = 1;
-	s.env = one;
-	one[0] = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	one[0] = over;
-	expect_invalid(&s, "env[0]: longer than 65536 bytes");
-	free(at);
-	free(over);
-
-	at = filled(HODEI_LABEL_MAX, 'l');
-	over = filled(HODEI_LABEL_MAX + 1, 'l');
-	at[1] = '=';
-	over[1] = '=';
-	s = base_spec();
-	s.nlabels = 1;
-	s.labels = one;
-	one[0] = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	one[0] = over;
-	expect_invalid(&s, "labels[0]: longer than 256 bytes");
-	free(at);
-	free(over);
-
-	at = filled(HODEI_PATH_MAX, 'w');
-	over = filled(HODEI_PATH_MAX + 1, 'w');
-	at[0] = '/';
-	over[0] = '/';
-	s = base_spec();
-	s.workdir = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	s.workdir = over;
-	expect_invalid(&s, "workdir: longer than 4096 bytes");
-	free(at);
-	free(over);
-
-	at = filled(HODEI_JOB_ID_MAX, 'i');
-	over = filled(HODEI_JOB_ID_MAX + 1, 'i');
-	s = base_spec();
-	s.id = at;
-	assert_int_equal(hodei_job_spec_validate(&s), 0);
-	s.id = over;
-	expect_invalid(&s, "id: longer than 128 bytes");
-	free(at);
-	free(over);
+		c->set(&s, one, at);
+		if (hodei_job_spec_validate(&s) != 0)
+			fail_msg("%zu bytes refused: %s", c->max, hodei_error_last());
+		c->set(&s, one, over);
+		expect_invalid(&s, c->message);
+		free(at);
+		free(over);
+	}
 }
 
 /* Too many env variables or labels; numeric fields at and past their bounds. */
