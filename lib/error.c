@@ -43,6 +43,8 @@ const char *hodei_strerror(int code)
 	case HODEI_EUNAVAIL: return "unavailable";
 	case HODEI_EAUTH: return "authentication failed";
 	case HODEI_EVERSION: return "unsupported struct version";
+	case HODEI_ELOCKED: return "the store is in use by another process";
+	case HODEI_ENOSPC: return "no space left to store it";
 	default: return "error";
 	}
 }

@@ -2,10 +2,14 @@
  * The job store: the only module that talks to SQLite.  WAL mode, short
  * transactions, prepared statements kept for the hot paths.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -19,6 +23,7 @@ enum {
 struct hodei_store {
 	sqlite3 *db;
 	char *path;
+	int lock_fd; /* "<path>.lock", flock'ed while open; holds our pid */
 	sqlite3_stmt *stmt[ST__COUNT];
 	sqlite3_stmt *tcache[64]; /* transition UPDATEs, by shape */
 	int64_t qseq;
@@ -253,6 +258,60 @@ static int migrate(hodei_store *st)
 	return exec(st, sql);
 }
 
+/* The pid written in a lock file, or 0. */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * One process per store: an exclusive flock on "<path>.lock" for as long as
+ * the store is open, taken before SQLite touches the file, so a second
+ * process (or a second context in this one: flock belongs to the open file)
+ * fails at once instead of running recovery over the first one's jobs.  The
+ * lock goes with the process, however it ends; the file stays, with the
+ * last holder's pid in it.  O_CLOEXEC: jobs must not inherit it.
+ */
+static int take_lock(hodei_store *st)
+{
+	char *lp = hodei__sprintf("%s.lock", st->path);
+	char pid[24];
+	int n, rc = 0;
+
+	if (!lp)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	st->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd < 0) {
+		rc = hodei__err(HODEI_EIO, "db_path: cannot open '%s': cannot create its lock file"
+		                " '%s': %s", st->path, lp, strerror(errno));
+	} else if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		long holder = errno == EWOULDBLOCK ? lock_holder(st->lock_fd) : -1;
+
+		if (holder < 0)
+			rc = hodei__err(HODEI_EIO, "%s: cannot lock '%s': %s", st->path, lp,
+			                strerror(errno));
+		else if (holder > 0)
+			rc = hodei__err(HODEI_ELOCKED, "%s: in use by process %ld (it holds '%s'):"
+			                " one process at a time may open a store", st->path, holder, lp);
+		else
+			rc = hodei__err(HODEI_ELOCKED, "%s: in use by another process (it holds '%s'):"
+			                " one process at a time may open a store", st->path, lp);
+	} else {
+		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(st->lock_fd, 0) != 0 || pwrite(st->lock_fd, pid, (size_t)n, 0) != n)
+			rc = hodei__err(HODEI_EIO, "%s: cannot write '%s': %s", st->path, lp,
+			                strerror(errno));
+	}
+	free(lp);
+	return rc;
+}
+
 int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 {
 	hodei_store *st = calloc(1, sizeof(*st));
@@ -261,7 +320,13 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 	*out = NULL;
 	if (!st)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	st->path = strdup(path);
+	st->lock_fd = -1;
+	if (!(st->path = strdup(path))) {
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = take_lock(st)))
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                    NULL) != SQLITE_OK) {
@@ -305,6 +370,8 @@ void hodei__store_close(hodei_store *st)
 	for (int i = 0; i < 64; i++)
 		sqlite3_finalize(st->tcache[i]);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the lock: only now that SQLite is done */
 	free(st->path);
 	free(st);
 }

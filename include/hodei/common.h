@@ -49,7 +49,9 @@ typedef enum hodei_result {
 	HODEI_EAGAIN = -11,   /**< nothing available now; try again later */
 	HODEI_EUNAVAIL = -12, /**< a provider or worker is not available */
 	HODEI_EAUTH = -13,    /**< authentication failed */
-	HODEI_EVERSION = -14  /**< a struct version this library does not know */
+	HODEI_EVERSION = -14, /**< a struct version this library does not know */
+	HODEI_ELOCKED = -15,  /**< another process has the store open (message: its pid) */
+	HODEI_ENOSPC = -16    /**< the store could not write: disk or file system full */
 } hodei_result;
 
 /** Limits enforced on every input (the message names the field). */

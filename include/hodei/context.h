@@ -94,9 +94,15 @@ HODEI_EXTERN int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int ve
  * their order; a job that was assigned or running when that process died is
  * retried (if it has retries left) or failed with reason "worker lost".
  *
- * Errors: HODEI_EINVAL (bad options), HODEI_EIO (cannot open or create the
- * file), HODEI_ENOTDB (the file is not a Hodei database), HODEI_EVERSION.
- * On error *out is NULL.
+ * One process at a time may have a store open: the context holds an
+ * exclusive lock on "<db_path>.lock" (with its pid inside) until
+ * hodei_ctx_close(), or until the process ends, however it ends.  A second
+ * open, from this process or another, fails at once, before recovery.
+ *
+ * Errors: HODEI_EINVAL (bad options), HODEI_ELOCKED (another process, named
+ * by its pid in the message, has the store open), HODEI_EIO (cannot open or
+ * create the file or its lock file), HODEI_ENOTDB (the file is not a Hodei
+ * database), HODEI_EVERSION.  On error *out is NULL.
  */
 HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
 

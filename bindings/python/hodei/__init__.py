@@ -14,8 +14,9 @@ See README.md beside this package.
 from ._native import ffi, library_path
 from .context import Context
 from .errors import (AlreadyExists, AuthenticationFailed, ContextClosed, HodeiError,
-                     InvalidArgument, InvalidState, IOFailure, NotADatabase, NotFound,
-                     OutOfMemory, QueueFull, Timeout, TryAgain, Unavailable, VersionMismatch)
+                     InvalidArgument, InvalidState, IOFailure, NoSpace, NotADatabase, NotFound,
+                     OutOfMemory, QueueFull, StoreLocked, Timeout, TryAgain, Unavailable,
+                     VersionMismatch)
 from .events import Subscription
 from .job import Job
 from .types import (Event, EventType, JobInfo, Level, LogLine, Metrics, MetricsBucket,
@@ -35,6 +36,7 @@ __all__ = [
     "HodeiError", "NotFound", "AlreadyExists", "InvalidArgument", "QueueFull",
     "InvalidState", "ContextClosed", "IOFailure", "NotADatabase", "Timeout",
     "OutOfMemory", "TryAgain", "Unavailable", "AuthenticationFailed", "VersionMismatch",
+    "StoreLocked", "NoSpace",
     "Event", "EventType", "JobInfo", "Level", "LogLine", "Metrics", "MetricsBucket",
     "Priority", "ProviderInfo", "State", "Stream", "Transition", "WorkerInfo",
 ]

@@ -17,7 +17,9 @@ typedef enum hodei_result {
  HODEI_EAGAIN = -11,
  HODEI_EUNAVAIL = -12,
  HODEI_EAUTH = -13,
- HODEI_EVERSION = -14
+ HODEI_EVERSION = -14,
+ HODEI_ELOCKED = -15,
+ HODEI_ENOSPC = -16
 } hodei_result;
  const char *hodei_strerror(int code);
  const char *hodei_error_last(void);

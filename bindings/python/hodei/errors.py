@@ -98,10 +98,21 @@ class VersionMismatch(HodeiError):
     code = -14
 
 
+class StoreLocked(HodeiError):
+    """Another process has the store open; the message names its pid
+    (HODEI_ELOCKED)."""
+    code = -15
+
+
+class NoSpace(HodeiError, OSError):
+    """The store could not write: the disk is full (HODEI_ENOSPC)."""
+    code = -16
+
+
 _BY_CODE = {cls.code: cls for cls in (
     HodeiError, NotFound, AlreadyExists, InvalidArgument, QueueFull, InvalidState,
     IOFailure, NotADatabase, Timeout, OutOfMemory, TryAgain, Unavailable,
-    AuthenticationFailed, VersionMismatch)}
+    AuthenticationFailed, VersionMismatch, StoreLocked, NoSpace)}
 
 
 def from_code(code, message):
