@@ -44,6 +44,7 @@ struct hodei_process {
 	pipe_state out, err;
 	int64_t kill_grace_ms;
 	bool exited, timed_out, cancelled, finished, freed;
+	int wait_errno; /* wait4 failed (ECHILD: someone else reaped it): status unknown */
 	int busy;
 	int status;
 	struct rusage ru;
@@ -125,7 +126,11 @@ static void finish(hodei_process *p)
 	if (p->finished || !p->exited || p->out.fd >= 0 || p->err.fd >= 0)
 		return;
 	p->finished = true;
-	if (WIFEXITED(p->status))
+	if (p->wait_errno)
+		res.error = p->wait_errno == ECHILD
+			? "its exit status was taken by another waiter (ECHILD: is SIGCHLD ignored?)"
+			: "its exit status could not be read";
+	else if (WIFEXITED(p->status))
 		res.exit_code = WEXITSTATUS(p->status);
 	else if (WIFSIGNALED(p->status))
 		res.term_signal = WTERMSIG(p->status);
@@ -225,6 +230,7 @@ static void on_exit_ready(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r == 0 || (r < 0 && errno == EINTR))
 		return;
+	p->wait_errno = r < 0 ? errno : 0;
 	p->exited = true;
 	event_del(p->exit_ev);
 	/* the job is its group: whatever it left behind goes with it */

@@ -56,10 +56,34 @@ static void second_open_is_refused(void **state)
 	harness_close(&h);
 }
 
+/* An embedder that ignores SIGCHLD: the kernel reaps the job, its status is
+ * gone, and the run is a failure that says so, never exit 0. */
+static void child_reaped_elsewhere_fails(void **state)
+{
+	harness h;
+	hodei_job *job;
+	struct sigaction ign = { 0 }, old;
+
+	(void)state;
+	harness_dir(&h);
+	harness_open(&h, 1);
+	ign.sa_handler = SIG_IGN;
+	assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
+	sh_job(&h, "reaped", "true", NULL);
+	job = wait_job(&h, "reaped");
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+	assert_int_equal(job->state, HODEI_JOB_FAILED);
+	assert_non_null(job->reason);
+	assert_non_null(strstr(job->reason, "ECHILD"));
+	hodei_job_free(job);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(second_open_is_refused),
+		cmocka_unit_test(child_reaped_elsewhere_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
