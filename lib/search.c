@@ -293,10 +293,19 @@ static int plan_merge(hodei_store *st, plan *p)
 		add_cursor_test(&sql, p, "seq");
 		if ((rc = prepare(st, &sql, p, &s)))
 			return rc;
-		ids = malloc((PREFIX_MERGE_MAX + 1) * sizeof(*ids));
-		while (nids <= PREFIX_MERGE_MAX && sqlite3_step(s) == SQLITE_ROW)
+		if (!(ids = malloc((PREFIX_MERGE_MAX + 1) * sizeof(*ids)))) {
+			sqlite3_finalize(s);
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		}
+		while (nids <= PREFIX_MERGE_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW)
 			ids[nids++] = sqlite3_column_int64(s, 0);
+		rc = nids > PREFIX_MERGE_MAX || rc == SQLITE_DONE ? 0
+		     : hodei__store_error(st, "listing jobs");
 		sqlite3_finalize(s);
+		if (rc) {
+			free(ids);
+			return rc;
+		}
 		qsort(ids, nids, sizeof(*ids), cmp_desc);
 		if (!p->newest)
 			for (size_t a = 0, b = nids ? nids - 1 : 0; a < b; a++, b--) {

@@ -194,6 +194,12 @@ static int db_err(hodei_store *st, const char *what)
 	return hodei__err(HODEI_EIO, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
+/* The end of a row loop: DONE is success, anything else is an error. */
+static int rows_done(hodei_store *st, int rc, const char *what)
+{
+	return rc == SQLITE_DONE ? 0 : db_err(st, what);
+}
+
 static int exec(hodei_store *st, const char *sql)
 {
 	char *msg = NULL;
@@ -349,8 +355,11 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 		}
 	if ((rc = find_unindexed(st)))
 		goto fail;
-	if (sqlite3_step(st->stmt[ST_NEXT_QSEQ]) == SQLITE_ROW)
-		st->qseq = sqlite3_column_int64(st->stmt[ST_NEXT_QSEQ], 0);
+	if ((rc = sqlite3_step(st->stmt[ST_NEXT_QSEQ])) != SQLITE_ROW) {
+		rc = db_err(st, "reading the queue order");
+		goto fail;
+	}
+	st->qseq = sqlite3_column_int64(st->stmt[ST_NEXT_QSEQ], 0);
 	sqlite3_reset(st->stmt[ST_NEXT_QSEQ]);
 	*out = st;
 	return 0;
@@ -761,17 +770,27 @@ int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **o
 	sqlite3_stmt *s = NULL;
 	hodei_transition_list *l = calloc(1, sizeof(*l));
 	size_t cap = 0;
+	int rc;
 
+	if (!l)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (sqlite3_prepare_v2(st->db, "SELECT attempt, state, at, reason FROM transitions"
 	                               " WHERE job_seq = ? ORDER BY rowid", -1, &s, NULL) != SQLITE_OK) {
 		free(l);
 		return db_err(st, "reading history");
 	}
 	sqlite3_bind_int64(s, 1, seq);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (l->count == cap) {
-			cap = cap ? cap * 2 : 8;
-			l->items = realloc(l->items, cap * sizeof(*l->items));
+			size_t ncap = cap ? cap * 2 : 8;
+			hodei_transition *v = realloc(l->items, ncap * sizeof(*v));
+
+			if (!v) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			l->items = v;
+			cap = ncap;
 		}
 		l->items[l->count].attempt = sqlite3_column_int(s, 0);
 		l->items[l->count].state = sqlite3_column_int(s, 1);
@@ -779,7 +798,13 @@ int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **o
 		l->items[l->count].reason = col_str(s, 3);
 		l->count++;
 	}
+	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
+	                        : rows_done(st, rc, "reading history");
 	sqlite3_finalize(s);
+	if (rc) {
+		hodei_transition_list_free(l);
+		return rc;
+	}
 	*out = l;
 	return 0;
 }
@@ -859,7 +884,10 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 	sqlite3_bind_int64(s, 2, q->after_seq);
 	if (q->contains && *q->contains)
 		sqlite3_bind_blob(s, i, q->contains, (int)strlen(q->contains), SQLITE_STATIC);
-	p = calloc(1, sizeof(*p));
+	if (!(p = calloc(1, sizeof(*p)))) {
+		sqlite3_finalize(s);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	p->next_seq = q->after_seq;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		hodei_log_line *l;
@@ -867,11 +895,19 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 
 		if (p->count == limit) {
 			p->more = 1;
+			rc = SQLITE_DONE;
 			break;
 		}
 		if (p->count == cap) {
-			cap = cap ? cap * 2 : 64;
-			p->lines = realloc(p->lines, cap * sizeof(*p->lines));
+			size_t ncap = cap ? cap * 2 : 64;
+			hodei_log_line *v = realloc(p->lines, ncap * sizeof(*v));
+
+			if (!v) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			p->lines = v;
+			cap = ncap;
 		}
 		l = &p->lines[p->count++];
 		l->seq = sqlite3_column_int64(s, 0);
@@ -882,9 +918,20 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 		l->flags = (unsigned int)sqlite3_column_int(s, 5);
 		l->len = (size_t)len;
 		l->text = hodei__strndup(len ? sqlite3_column_blob(s, 6) : "", (size_t)len);
+		if (!l->text) {
+			p->count--;
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		p->next_seq = l->seq;
 	}
+	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
+	                        : rows_done(st, rc, "reading logs");
 	sqlite3_finalize(s);
+	if (rc) {
+		hodei_log_page_free(p);
+		return rc;
+	}
 	*out = p;
 	return 0;
 }
@@ -952,17 +999,21 @@ int hodei__store_scan_active(hodei_store *st, hodei__recover_fn fn, void *ud)
 
 	for (int i = 0; i < 2; i++) {
 		char sql[200];
+		int rc;
 
 		snprintf(sql, sizeof(sql), "SELECT seq, state, priority, qseq, not_before, attempt,"
 		         " max_retries, pid, pid_start FROM jobs WHERE %s", scans[i]);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 			return db_err(st, "scanning jobs");
-		while (sqlite3_step(s) == SQLITE_ROW)
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 			fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
 			   sqlite3_column_int(s, 2), sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
 			   sqlite3_column_int(s, 5), sqlite3_column_int(s, 6), sqlite3_column_int64(s, 7),
 			   sqlite3_column_int64(s, 8));
+		rc = rows_done(st, rc, "scanning jobs");
 		sqlite3_finalize(s);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -970,19 +1021,21 @@ int hodei__store_scan_active(hodei_store *st, hodei__recover_fn fn, void *ud)
 int hodei__store_state_counts(hodei_store *st, int64_t counts[8])
 {
 	sqlite3_stmt *s = NULL;
+	int rc;
 
 	memset(counts, 0, 8 * sizeof(counts[0]));
 	if (sqlite3_prepare_v2(st->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &s,
 	                       NULL) != SQLITE_OK)
 		return db_err(st, "counting jobs");
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(s, 0);
 
 		if (state >= 1 && state <= 7)
 			counts[state] = sqlite3_column_int64(s, 1);
 	}
+	rc = rows_done(st, rc, "counting jobs");
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 /* Sums of job_rollup rows of one kind from bucket `from` (to `to`, if > 0). */
@@ -1014,10 +1067,11 @@ int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
 	int64_t finished = 0, succeeded = 0, dur_n = 0;
 	double dur_sum = 0;
 	sqlite3_stmt *s = rollup_rows(st, "state, sum(n)", hourly, m->range_start_ms / unit, 0);
+	int rc;
 
 	if (!s)
 		return db_err(st, "metrics");
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(s, 0);
 
 		if (state >= 1 && state <= 7) {
@@ -1025,12 +1079,15 @@ int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
 			m->range_total += m->range_by_state[state];
 		}
 	}
+	rc = rows_done(st, rc, "metrics");
 	sqlite3_finalize(s);
+	if (rc)
+		return rc;
 	s = rollup_rows(st, "bucket, state, n, dur_n, dur_sum", 2 + hourly, m->range_start_ms / unit,
 	                m->range_end_ms / unit);
 	if (!s)
 		return db_err(st, "metrics");
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t at = sqlite3_column_int64(s, 0) * unit, n = sqlite3_column_int64(s, 2);
 		int state = sqlite3_column_int(s, 1);
 		size_t b = (size_t)((at - m->range_start_ms) / m->bucket_ms);
@@ -1049,7 +1106,10 @@ int hodei__store_metrics(hodei_store *st, hodei_metrics *m)
 		dur_n += sqlite3_column_int64(s, 3);
 		dur_sum += (double)sqlite3_column_int64(s, 4);
 	}
+	rc = rows_done(st, rc, "metrics");
 	sqlite3_finalize(s);
+	if (rc)
+		return rc;
 	m->success_rate = finished ? (double)succeeded / (double)finished : 0;
 	m->avg_duration_ms = dur_n ? dur_sum / (double)dur_n : 0;
 	return 0;
@@ -1138,13 +1198,14 @@ int hodei__store_provider_status(hodei_store *st, const char *name, int status, 
 int hodei__store_providers_scan(hodei_store *st, hodei__provider_row_fn fn, void *ud)
 {
 	sqlite3_stmt *s = NULL;
+	int rc;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT name, type, endpoint, token, labels, max_memory,"
 	                               " max_vcpus, gpu, max_workers, options, status, health_score,"
 	                               " status_message, created_at, updated_at FROM providers"
 	                               " ORDER BY created_at", -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, "reading providers");
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		hodei_provider_config cfg = HODEI_PROVIDER_CONFIG_INIT;
 		size_t n = 0;
 		char **labels = col_vec(s, 4, &n);
@@ -1165,8 +1226,9 @@ int hodei__store_providers_scan(hodei_store *st, hodei__provider_row_fn fn, void
 		   sqlite3_column_int64(s, 14));
 		hodei__vec_free(labels, n);
 	}
+	rc = rows_done(st, rc, "reading providers");
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 int hodei__store_health_log(hodei_store *st, const char *name, size_t limit,
@@ -1174,7 +1236,10 @@ int hodei__store_health_log(hodei_store *st, const char *name, size_t limit,
 {
 	sqlite3_stmt *s = NULL;
 	hodei_health_log *l = calloc(1, sizeof(*l));
+	int rc;
 
+	if (!l)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (sqlite3_prepare_v2(st->db, "SELECT at, status, score, message FROM health_log"
 	                               " WHERE provider = ? ORDER BY at DESC, rowid DESC LIMIT ?",
 	                       -1, &s, NULL) != SQLITE_OK) {
@@ -1183,8 +1248,12 @@ int hodei__store_health_log(hodei_store *st, const char *name, size_t limit,
 	}
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)(limit ? limit : 100));
-	l->items = calloc(limit ? limit : 100, sizeof(*l->items));
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	if (!(l->items = calloc(limit ? limit : 100, sizeof(*l->items)))) {
+		sqlite3_finalize(s);
+		free(l);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		hodei_health_entry *e = &l->items[l->count++];
 
 		e->at = sqlite3_column_int64(s, 0);
@@ -1192,7 +1261,12 @@ int hodei__store_health_log(hodei_store *st, const char *name, size_t limit,
 		e->score = sqlite3_column_int(s, 2);
 		e->message = col_str(s, 3);
 	}
+	rc = rows_done(st, rc, "reading health log");
 	sqlite3_finalize(s);
+	if (rc) {
+		hodei_health_log_free(l);
+		return rc;
+	}
 	*out = l;
 	return 0;
 }
