@@ -54,6 +54,16 @@ typedef struct hodei__config {
 	int64_t retry_backoff_ms;
 } hodei__config;
 int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts);
+/* The ranges of the numeric settings (option, HODEI_* variable, hodeid flag). */
+#define HODEI__LOCAL_WORKERS_MAX 4096
+#define HODEI__LOG_RETENTION_DAYS_MAX 36500
+/*
+ * A setting's text as a decimal integer from min to max: digits with an
+ * optional '-', nothing else (no blanks, no '+', no suffix), no overflow.
+ * HODEI_EINVAL names it: "NAME: must be an integer from MIN to MAX, got 'TEXT'".
+ * Used for the HODEI_* variables and for hodeid's flags alike.
+ */
+int hodei__parse_int(const char *name, const char *text, int64_t min, int64_t max, int64_t *out);
 
 /* ---- spec.c (pure) ---- */
 int hodei__spec_check(const hodei_job_spec *spec);
