@@ -171,6 +171,28 @@ HODEI_EXTERN int hodei_priority_parse(const char *name, int *priority);
 HODEI_EXTERN int hodei_job_spec_validate(const hodei_job_spec *spec);
 
 /**
+ * Check the key of a map entry that the caller joins into one "KEY=value"
+ * entry of a spec's env or labels, as bindings and servers that take a map
+ * (a Python dict, a protobuf map) do.  The joined entry cannot say where the
+ * key ended: {"A=B": "C"} would become the variable A with the value "B=C",
+ * and a key could set PATH.  So the key is checked before it is joined.
+ *
+ * `len` is the key's length in bytes, so that a NUL inside it is seen
+ * rather than cutting it short.  `field` names the entry in the message
+ * (for example "env[2]"); NULL means "env" or "labels".
+ *
+ * An environment variable name is [A-Za-z_][A-Za-z0-9_]*; a label key is not
+ * empty and has neither '=' nor NUL.
+ *
+ * Errors: HODEI_EINVAL, for example "env[2]: invalid variable name 'A=B'
+ * (letters, digits and '_', not starting with a digit)".
+ */
+HODEI_EXTERN int hodei_job_spec_env_name_validate(const char *field, const char *name,
+                                                  size_t len);
+HODEI_EXTERN int hodei_job_spec_label_key_validate(const char *field, const char *key,
+                                                   size_t len);
+
+/**
  * Queue a job.  When it returns 0 the job is durably stored.  id (may be
  * NULL) receives the job's id.
  *
