@@ -28,7 +28,9 @@ int64_t hodei__mono_ms(void);
 char *hodei__strdup(const char *s);       /* NULL-safe */
 char *hodei__strndup(const char *s, size_t n);
 char *hodei__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* String vectors stored as NUL-separated blobs. */
+/* String vectors stored as NUL-separated blobs.  Allocation is all or nothing:
+ * unpack and dup return NULL (unpack with *n = 0) when any copy fails, never
+ * a vector with holes. */
 void *hodei__vec_pack(const char *const *v, size_t n, size_t *len);
 char **hodei__vec_unpack(const void *blob, size_t len, size_t *n);
 void hodei__vec_free(char **v, size_t n);
