@@ -66,6 +66,17 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+/* A copy of a secret; out of memory stops hodeid rather than run without it. */
+static char *secret_dup(const char *s)
+{
+	char *copy = strdup(s);
+	if (!copy) {
+		fprintf(stderr, "hodeid: out of memory\n");
+		exit(1);
+	}
+	return copy;
+}
+
 /* A secret from a file (first line) or the environment; never logged. */
 static char *read_secret(const char *file, const char *env)
 {
@@ -78,10 +89,10 @@ static char *read_secret(const char *file, const char *env)
 		}
 		fclose(f);
 		buf[strcspn(buf, "\r\n")] = '\0';
-		return buf[0] ? strdup(buf) : NULL;
+		return buf[0] ? secret_dup(buf) : NULL;
 	}
 	const char *v = getenv(env);
-	return v && *v ? strdup(v) : NULL;
+	return v && *v ? secret_dup(v) : NULL;
 }
 
 /*
