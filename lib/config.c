@@ -1,8 +1,11 @@
 /*
  * Configuration: every HODEI_* environment variable libhodei reads is read
  * here, and only here.  Explicit options win over the environment, which
- * wins over the built-in defaults.
+ * wins over the built-in defaults.  A number is parsed by hodei__parse_int()
+ * here, and hodeid parses its flags with it too, so that a flag and its
+ * variable take the same text and give the same message.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,21 +13,34 @@
 
 #include "internal.h"
 
+int hodei__parse_int(const char *name, const char *text, int64_t min, int64_t max, int64_t *out)
+{
+	const char *first = text && text[0] == '-' ? text + 1 : text; /* the first digit */
+	bool digits = first && *first >= '0' && *first <= '9';
+	char *end = NULL;
+	long long n = 0;
+
+	if (digits) {
+		errno = 0;
+		n = strtoll(text, &end, 10);
+	}
+	/* no sign but '-', no blanks, nothing after the digits, no overflow */
+	if (!digits || *end != '\0' || errno == ERANGE || n < min || n > max)
+		return hodei__err(HODEI_EINVAL, "%s: must be an integer from %lld to %lld, got '%.64s'",
+		                  name, (long long)min, (long long)max, text ? text : "");
+	*out = n;
+	return 0;
+}
+
+/* A numeric variable; unset or empty leaves *out at 0 (the default). */
 static int env_int(const char *name, int64_t min, int64_t max, int64_t *out)
 {
 	const char *v = getenv(name);
-	char *end;
-	long long n;
 
 	*out = 0;
 	if (!v || !*v)
 		return 0;
-	n = strtoll(v, &end, 10);
-	if (*end != '\0' || n < min || n > max)
-		return hodei__err(HODEI_EINVAL, "%s: must be an integer from %lld to %lld, got '%s'",
-		                  name, (long long)min, (long long)max, v);
-	*out = n;
-	return 0;
+	return hodei__parse_int(name, v, min, max, out);
 }
 
 static int read_env(hodei__config *env)
@@ -36,10 +52,10 @@ static int read_env(hodei__config *env)
 	if ((rc = env_int("HODEI_MAX_QUEUE_SIZE", 0, INT64_MAX, &v)))
 		return rc;
 	env->max_queue_size = v;
-	if ((rc = env_int("HODEI_LOG_RETENTION_DAYS", 0, 36500, &v)))
+	if ((rc = env_int("HODEI_LOG_RETENTION_DAYS", 0, HODEI__LOG_RETENTION_DAYS_MAX, &v)))
 		return rc;
 	env->log_retention_days = (int)v;
-	if ((rc = env_int("HODEI_LOCAL_WORKERS", 0, 4096, &v)))
+	if ((rc = env_int("HODEI_LOCAL_WORKERS", 0, HODEI__LOCAL_WORKERS_MAX, &v)))
 		return rc;
 	env->local_workers = (unsigned int)v;
 	sync = getenv("HODEI_SYNC");
@@ -63,8 +79,12 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 		return rc;
 	if (opts->max_queue_size < -1)
 		return hodei__err(HODEI_EINVAL, "max_queue_size: must be -1, 0 or positive");
-	if (opts->log_retention_days < 0)
-		return hodei__err(HODEI_EINVAL, "log_retention_days: must not be negative");
+	if (opts->log_retention_days < 0 || opts->log_retention_days > HODEI__LOG_RETENTION_DAYS_MAX)
+		return hodei__err(HODEI_EINVAL, "log_retention_days: must be from 0 to %d",
+		                  HODEI__LOG_RETENTION_DAYS_MAX);
+	if (opts->local_workers > HODEI__LOCAL_WORKERS_MAX)
+		return hodei__err(HODEI_EINVAL, "local_workers: must be from 0 to %d",
+		                  HODEI__LOCAL_WORKERS_MAX);
 	cfg->max_queue_size = opts->max_queue_size ? opts->max_queue_size
 	                      : env.max_queue_size ? env.max_queue_size : -1;
 	cfg->log_retention_days = opts->log_retention_days ? opts->log_retention_days

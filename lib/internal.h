@@ -28,7 +28,9 @@ int64_t hodei__mono_ms(void);
 char *hodei__strdup(const char *s);       /* NULL-safe */
 char *hodei__strndup(const char *s, size_t n);
 char *hodei__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* String vectors stored as NUL-separated blobs. */
+/* String vectors stored as NUL-separated blobs.  Allocation is all or nothing:
+ * unpack and dup return NULL (unpack with *n = 0) when any copy fails, never
+ * a vector with holes. */
 void *hodei__vec_pack(const char *const *v, size_t n, size_t *len);
 char **hodei__vec_unpack(const void *blob, size_t len, size_t *n);
 void hodei__vec_free(char **v, size_t n);
@@ -54,6 +56,16 @@ typedef struct hodei__config {
 	int64_t retry_backoff_ms;
 } hodei__config;
 int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts);
+/* The ranges of the numeric settings (option, HODEI_* variable, hodeid flag). */
+#define HODEI__LOCAL_WORKERS_MAX 4096
+#define HODEI__LOG_RETENTION_DAYS_MAX 36500
+/*
+ * A setting's text as a decimal integer from min to max: digits with an
+ * optional '-', nothing else (no blanks, no '+', no suffix), no overflow.
+ * HODEI_EINVAL names it: "NAME: must be an integer from MIN to MAX, got 'TEXT'".
+ * Used for the HODEI_* variables and for hodeid's flags alike.
+ */
+int hodei__parse_int(const char *name, const char *text, int64_t min, int64_t max, int64_t *out);
 
 /* ---- spec.c (pure) ---- */
 int hodei__spec_check(const hodei_job_spec *spec);

@@ -62,6 +62,41 @@ static bool env_name_ok(const char *s, size_t n)
 	return true;
 }
 
+/* "name 'X'" for a message: at most 64 bytes of a name of n bytes */
+#define NAME_ARG(n, s) (int)((n) > 64 ? 64 : (n)), (s)
+
+int hodei_job_spec_env_name_validate(const char *field, const char *name, size_t len)
+{
+	hodei__err_clear();
+	if (!field)
+		field = "env";
+	if (!name)
+		return hodei__err(HODEI_EINVAL, "%s: NULL variable name", field);
+	if (memchr(name, '\0', len))
+		return hodei__err(HODEI_EINVAL, "%s: variable name '%s' contains a NUL byte", field,
+		                  name);
+	if (!env_name_ok(name, len))
+		return hodei__err(HODEI_EINVAL, "%s: invalid variable name '%.*s' (letters, digits and"
+		                  " '_', not starting with a digit)", field, NAME_ARG(len, name));
+	return 0;
+}
+
+int hodei_job_spec_label_key_validate(const char *field, const char *key, size_t len)
+{
+	hodei__err_clear();
+	if (!field)
+		field = "labels";
+	if (!key)
+		return hodei__err(HODEI_EINVAL, "%s: NULL key", field);
+	if (len == 0)
+		return hodei__err(HODEI_EINVAL, "%s: empty key", field);
+	if (memchr(key, '\0', len))
+		return hodei__err(HODEI_EINVAL, "%s: key '%s' contains a NUL byte", field, key);
+	if (memchr(key, '=', len))
+		return hodei__err(HODEI_EINVAL, "%s: key '%.*s' contains '='", field, NAME_ARG(len, key));
+	return 0;
+}
+
 static int check_vec(const char *field, const char *const *v, size_t n, size_t max_n,
                      size_t max_len)
 {

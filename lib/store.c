@@ -696,9 +696,11 @@ static sqlite3_stmt *transition_stmt(hodei_store *st, const hodei__jobupd *u, in
 		hodei__buf_addf(&sql, ", exit_code = ?, term_signal = ?, cpu_time_us = ?, max_rss_kb = ?");
 	if (u->set_worker)
 		hodei__buf_addf(&sql, ", worker_id = ?, provider = ?");
-	if (u->set_queue)
+	if (u->set_queue) /* a new attempt: nothing of the last one's run (history keeps it) */
 		hodei__buf_addf(&sql, ", qseq = ?, not_before = ?, exit_code = -1, term_signal = 0,"
-		                      " progress = -1");
+		                      " progress = -1, started_at = 0, finished_at = 0, cpu_time_us = 0,"
+		                      " max_rss_kb = 0, worker_id = NULL, provider = NULL, pid = 0,"
+		                      " pid_start = 0");
 	if (u->set_pid)
 		hodei__buf_addf(&sql, ", pid = ?, pid_start = ?");
 	hodei__buf_addf(&sql, " WHERE seq = ?");

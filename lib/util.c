@@ -85,13 +85,18 @@ char **hodei__vec_unpack(const void *blob, size_t len, size_t *n)
 	for (const char *q = p; q < end; q++)
 		if (*q == '\0')
 			count++;
+	*n = 0;
 	v = calloc(count + 1, sizeof(*v));
 	if (!v)
 		return NULL;
 	while (p < end && i < count) {
 		size_t l = strnlen(p, (size_t)(end - p));
 
-		v[i++] = hodei__strndup(p, l);
+		if (!(v[i] = hodei__strndup(p, l))) {
+			hodei__vec_free(v, i);
+			return NULL; /* all or nothing: never a vector with holes */
+		}
+		i++;
 		p += l + 1;
 	}
 	*n = i;
@@ -105,7 +110,10 @@ char **hodei__vec_dup(const char *const *v, size_t n)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		out[i] = strdup(v[i]);
+		if (!(out[i] = strdup(v[i]))) {
+			hodei__vec_free(out, i);
+			return NULL; /* all or nothing: never a vector with holes */
+		}
 	return out;
 }
 
@@ -120,6 +128,8 @@ void hodei__vec_free(char **v, size_t n)
 
 int hodei__buf_add(hodei__buf *b, const void *data, size_t len)
 {
+	if (len > SIZE_MAX / 4 - b->len)
+		return HODEI_ENOMEM; /* the doubling below would overflow */
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
 		char *p;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what it
-# needs, builds, runs every test, then the sanitizer (ASan+UBSan) run.
+# needs, builds, runs every test, then the sanitizer (ASan+UBSan) run and a
+# clang build.
 #   scripts/test.sh            everything
-#   QUICK=1 scripts/test.sh    skip the sanitizer run and the fuzz minute
+#   QUICK=1 scripts/test.sh    skip the sanitizer run, the clang build and the
+#                              fuzz minute
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -45,6 +47,15 @@ if [ -z "${QUICK:-}" ]; then
 		meson test -C build-asan --num-processes 2 --print-errorlogs \
 		--no-suite slow --no-suite web || rc=1
 	result $rc build-asan
+fi
+
+if [ -z "${QUICK:-}" ]; then
+	# a second compiler, warnings still errors: clang sees what gcc does not
+	step "clang build and unit tests (build-clang/)"
+	rc=0; t0=$SECONDS
+	{ CC=clang scripts/build.sh build-clang &&
+		meson test -C build-clang --suite unit --num-processes 2 --print-errorlogs; } || rc=1
+	current="$current, $((SECONDS - t0)) s"; result $rc build-clang
 fi
 
 if [ -x web/scripts/test.sh ]; then

@@ -71,9 +71,9 @@ typedef struct hodei_ctx_options {
 	unsigned int flags;
 	/** Queued jobs allowed; 0 = env or unlimited, -1 = unlimited. */
 	int64_t max_queue_size;
-	/** Days of logs kept; 0 = env or 7. */
+	/** Days of logs kept, 0 to 36500; 0 = env or 7. */
 	int log_retention_days;
-	/** Local provider capacity (concurrent jobs); 0 = env or CPUs. */
+	/** Local provider capacity (concurrent jobs), 0 to 4096; 0 = env or CPUs. */
 	unsigned int local_workers;
 	/** Grace between SIGTERM and SIGKILL on cancel/timeout; 0 = 5000 ms. */
 	int64_t kill_grace_ms;

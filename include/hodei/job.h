@@ -105,6 +105,12 @@ typedef struct hodei_job_id {
  * A snapshot of a job, allocated by the library and freed with
  * hodei_job_free().  Read-only for callers; fields only grow at the end.
  * Times are milliseconds since the Unix epoch, 0 when not (yet) reached.
+ *
+ * The run's fields (started_at, finished_at, exit_code, term_signal,
+ * cpu_time_us, max_rss_kb, worker_id, provider, progress) are those of the
+ * current attempt: when a job is queued again (a retry, or a lost worker)
+ * they start empty again (0, -1 or NULL), and hodei_job_history() keeps
+ * what happened to the earlier attempts.
  */
 typedef struct hodei_job {
 	unsigned int version;
@@ -134,16 +140,16 @@ typedef struct hodei_job {
 	int progress;       /**< 0-100, -1 if never reported */
 	int64_t created_at;
 	int64_t queued_at;   /**< last time it entered QUEUED */
-	int64_t started_at;  /**< last time it entered RUNNING */
-	int64_t finished_at; /**< last time it reached a final state */
-	int64_t cpu_time_us; /**< user+system CPU of the last attempt */
-	/** Peak resident memory (KiB) of the last attempt's process tree, as the
+	int64_t started_at;  /**< when this attempt entered RUNNING */
+	int64_t finished_at; /**< when this attempt reached a final state */
+	int64_t cpu_time_us; /**< user+system CPU of this attempt */
+	/** Peak resident memory (KiB) of this attempt's process tree, as the
 	 *  kernel reports it when the process is reaped.  Linux keeps the
 	 *  high-water mark of the process that started the job across exec, so a
 	 *  job that uses less memory than its starter (the embedding program, or
 	 *  hodeid, or hodei-worker) reports the starter's peak at spawn time. */
 	int64_t max_rss_kb;
-	char *worker_id;     /**< worker of the last attempt; NULL if none */
+	char *worker_id;     /**< worker of this attempt; NULL if none */
 	char *provider;      /**< provider of that worker; NULL if none */
 	int64_t log_lines;   /**< log lines stored so far */
 	int64_t seq;         /**< store row number (stable, increasing) */
@@ -169,6 +175,28 @@ HODEI_EXTERN int hodei_priority_parse(const char *name, int *priority);
  * '1X'", ...), HODEI_EVERSION.
  */
 HODEI_EXTERN int hodei_job_spec_validate(const hodei_job_spec *spec);
+
+/**
+ * Check the key of a map entry that the caller joins into one "KEY=value"
+ * entry of a spec's env or labels, as bindings and servers that take a map
+ * (a Python dict, a protobuf map) do.  The joined entry cannot say where the
+ * key ended: {"A=B": "C"} would become the variable A with the value "B=C",
+ * and a key could set PATH.  So the key is checked before it is joined.
+ *
+ * `len` is the key's length in bytes, so that a NUL inside it is seen
+ * rather than cutting it short.  `field` names the entry in the message
+ * (for example "env[2]"); NULL means "env" or "labels".
+ *
+ * An environment variable name is [A-Za-z_][A-Za-z0-9_]*; a label key is not
+ * empty and has neither '=' nor NUL.
+ *
+ * Errors: HODEI_EINVAL, for example "env[2]: invalid variable name 'A=B'
+ * (letters, digits and '_', not starting with a digit)".
+ */
+HODEI_EXTERN int hodei_job_spec_env_name_validate(const char *field, const char *name,
+                                                  size_t len);
+HODEI_EXTERN int hodei_job_spec_label_key_validate(const char *field, const char *key,
+                                                   size_t len);
 
 /**
  * Queue a job.  When it returns 0 the job is durably stored.  id (may be

@@ -28,8 +28,12 @@
 #include "dk.h"
 #include "dk_module.h"
 
-#define WORKER_IN_IMAGE "/usr/local/bin/hodei-worker"
-#define LIBDIR_IN_IMAGE "/usr/lib/hodei"
+/* Paths in the image. Tar entries are relative, so each path is spelled
+ * once without its leading '/' (the tar name) and once with it. */
+#define WORKER_IN_TAR "usr/local/bin/hodei-worker"
+#define LIBDIR_IN_TAR "usr/lib/hodei"
+#define WORKER_IN_IMAGE "/" WORKER_IN_TAR
+#define LIBDIR_IN_IMAGE "/" LIBDIR_IN_TAR
 
 /* A tar being written into memory, with the directories already in it. */
 typedef struct tarw {
@@ -194,7 +198,7 @@ static int add_worker(tarw *t, const char *worker)
 	size_t ndeps = 0;
 	int rc = hodei__dk_deps(worker, &deps, &ndeps);
 	if (rc == 0)
-		rc = tar_copy(t, WORKER_IN_IMAGE + 1, worker, 0755);
+		rc = tar_copy(t, WORKER_IN_TAR, worker, 0755);
 	for (size_t i = 0; rc == 0 && i < ndeps; i++) {
 		char dest[PATH_MAX];
 		const char *base = strrchr(deps[i].name, '/');
@@ -202,7 +206,7 @@ static int add_worker(tarw *t, const char *worker)
 		if (deps[i].is_loader)
 			snprintf(dest, sizeof(dest), "%s", deps[i].name + 1);
 		else
-			snprintf(dest, sizeof(dest), "%s/%s", LIBDIR_IN_IMAGE + 1, base);
+			snprintf(dest, sizeof(dest), "%s/%s", LIBDIR_IN_TAR, base);
 		rc = tar_copy(t, dest, deps[i].path, 0755);
 	}
 	hodei__dk_deps_free(deps, ndeps);

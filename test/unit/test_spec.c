@@ -236,6 +236,42 @@ static void count_and_range_limits(void **state)
 	expect_invalid(&s, "provider");
 }
 
+/* A map key checked before it is joined into "KEY=value" (the gRPC map and
+ * the Python dict): "A=B" would otherwise become A with the value "B=C". */
+static void expect_key_invalid(int rc, const char *needle)
+{
+	assert_int_equal(rc, HODEI_EINVAL);
+	if (!strstr(hodei_error_last(), needle))
+		fail_msg("message '%s' does not mention '%s'", hodei_error_last(), needle);
+}
+
+static void map_keys_checked_before_joining(void **state)
+{
+	static const char nul_name[] = "PA\0TH";
+
+	(void)state;
+	assert_int_equal(hodei_job_spec_env_name_validate("env[0]", "PATH", 4), 0);
+	assert_int_equal(hodei_job_spec_env_name_validate(NULL, "_x9", 3), 0);
+	expect_key_invalid(hodei_job_spec_env_name_validate("env[3]", "A=B", 3),
+	                   "env[3]: invalid variable name 'A=B'");
+	expect_key_invalid(hodei_job_spec_env_name_validate(NULL, "", 0), "env: invalid variable");
+	expect_key_invalid(hodei_job_spec_env_name_validate("env", nul_name, sizeof nul_name - 1),
+	                   "env: variable name 'PA' contains a NUL byte");
+	expect_key_invalid(hodei_job_spec_env_name_validate("env", "1X", 2), "env: invalid");
+	expect_key_invalid(hodei_job_spec_env_name_validate("env", NULL, 0), "env: NULL");
+
+	assert_int_equal(hodei_job_spec_label_key_validate("labels[0]", "team.a/b c", 10), 0);
+	expect_key_invalid(hodei_job_spec_label_key_validate(NULL, "a=b", 3),
+	                   "labels: key 'a=b' contains '='");
+	expect_key_invalid(hodei_job_spec_label_key_validate("labels[1]", "", 0),
+	                   "labels[1]: empty key");
+	expect_key_invalid(hodei_job_spec_label_key_validate("labels", nul_name, 5),
+	                   "labels: key 'PA' contains a NUL byte");
+	/* a success clears the message of an earlier failure */
+	assert_int_equal(hodei_job_spec_label_key_validate(NULL, "k", 1), 0);
+	assert_string_equal(hodei_error_last(), "");
+}
+
 static void generated_ids_are_unique_and_valid(void **state)
 {
 	hodei_job_id a, b;
@@ -254,6 +290,7 @@ int main(void)
 		cmocka_unit_test(bad_fields),
 		cmocka_unit_test(length_limits),
 		cmocka_unit_test(count_and_range_limits),
+		cmocka_unit_test(map_keys_checked_before_joining),
 		cmocka_unit_test(generated_ids_are_unique_and_valid),
 	};
 

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "hodeid.h"
+#include "internal.h" /* hodei__parse_int() and the settings' ranges (lib/config.c) */
 
 #ifndef HODEID_WEB_DIR
 #define HODEID_WEB_DIR "/usr/local/share/hodei/web"
@@ -44,7 +45,8 @@ static const char usage[] =
 	"                             required when listening beyond loopback\n"
 	"      --join-token-file FILE read the worker join token from FILE (or\n"
 	"                             HODEI_JOIN_TOKEN); without one, static pools are closed\n"
-	"      --local-workers N      local provider capacity (HODEI_LOCAL_WORKERS; CPUs)\n"
+	"      --local-workers N      local provider capacity, 0-4096 (HODEI_LOCAL_WORKERS;\n"
+	"                             0: CPUs)\n"
 	"      --no-local-provider    run jobs on remote workers only\n"
 	"      --heartbeat SECONDS    agent heartbeat interval (HODEI_HEARTBEAT_INTERVAL; 5)\n"
 	"      --worker-timeout SECONDS  silence before an agent is lost\n"
@@ -64,6 +66,17 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+/* A copy of a secret; out of memory stops hodeid rather than run without it. */
+static char *secret_dup(const char *s)
+{
+	char *copy = strdup(s);
+	if (!copy) {
+		fprintf(stderr, "hodeid: out of memory\n");
+		exit(1);
+	}
+	return copy;
+}
+
 /* A secret from a file (first line) or the environment; never logged. */
 static char *read_secret(const char *file, const char *env)
 {
@@ -76,21 +89,29 @@ static char *read_secret(const char *file, const char *env)
 		}
 		fclose(f);
 		buf[strcspn(buf, "\r\n")] = '\0';
-		return buf[0] ? strdup(buf) : NULL;
+		return buf[0] ? secret_dup(buf) : NULL;
 	}
 	const char *v = getenv(env);
-	return v && *v ? strdup(v) : NULL;
+	return v && *v ? secret_dup(v) : NULL;
 }
 
-static int parse_seconds(const char *text, const char *what)
+/*
+ * A numeric flag or variable, by the library's parser (lib/config.c): a flag
+ * and its HODEI_* variable take the same text and give the same message.
+ */
+static int64_t parse_number(const char *name, const char *text, int64_t min, int64_t max)
 {
-	char *end;
-	long v = strtol(text, &end, 10);
-	if (*end || v < 1 || v > 3600) {
-		fprintf(stderr, "hodeid: %s: expected 1-3600 seconds, got '%s'\n", what, text);
+	int64_t v;
+	if (hodei__parse_int(name, text, min, max, &v) != 0) {
+		fprintf(stderr, "hodeid: %s\n", hodei_error_last());
 		exit(2);
 	}
-	return (int)v;
+	return v;
+}
+
+static int64_t parse_seconds_ms(const char *name, const char *text)
+{
+	return 1000 * parse_number(name, text, 1, 3600);
 }
 
 static int parse_level(const char *text)
@@ -143,10 +164,10 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->grpc_listen = env_or("HODEI_GRPC_LISTEN", "127.0.0.1:50051");
 	cfg->http_listen = env_or("HODEI_HTTP_LISTEN", "127.0.0.1:8080");
 	cfg->web_dir = env_or("HODEI_WEB_DIR", NULL);
-	cfg->heartbeat_ms = 1000LL * parse_seconds(env_or("HODEI_HEARTBEAT_INTERVAL", "5"),
-	                                           "HODEI_HEARTBEAT_INTERVAL");
-	cfg->worker_timeout_ms = 1000LL * parse_seconds(env_or("HODEI_WORKER_TIMEOUT", "15"),
-	                                                "HODEI_WORKER_TIMEOUT");
+	cfg->heartbeat_ms = parse_seconds_ms("HODEI_HEARTBEAT_INTERVAL",
+	                                     env_or("HODEI_HEARTBEAT_INTERVAL", "5"));
+	cfg->worker_timeout_ms = parse_seconds_ms("HODEI_WORKER_TIMEOUT",
+	                                          env_or("HODEI_WORKER_TIMEOUT", "15"));
 	cfg->log_level = parse_level(env_or("HODEI_LOG_LEVEL", "info"));
 	cfg->shutdown_grace_ms = 10000;
 	int c;
@@ -158,10 +179,13 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case 'w': cfg->web_dir = optarg; break;
 		case O_API: api_file = optarg; break;
 		case O_JOIN: join_file = optarg; break;
-		case O_LOCAL: cfg->local_workers = (unsigned)strtoul(optarg, NULL, 10); break;
+		case O_LOCAL:
+			cfg->local_workers = (unsigned)parse_number("--local-workers", optarg, 0,
+			                                            HODEI__LOCAL_WORKERS_MAX);
+			break;
 		case O_NOLOCAL: cfg->no_local = 1; break;
-		case O_HB: cfg->heartbeat_ms = 1000LL * parse_seconds(optarg, "--heartbeat"); break;
-		case O_WT: cfg->worker_timeout_ms = 1000LL * parse_seconds(optarg, "--worker-timeout"); break;
+		case O_HB: cfg->heartbeat_ms = parse_seconds_ms("--heartbeat", optarg); break;
+		case O_WT: cfg->worker_timeout_ms = parse_seconds_ms("--worker-timeout", optarg); break;
 		case O_PORTS: cfg->port_file = optarg; break;
 		case O_LEVEL: cfg->log_level = parse_level(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);

@@ -38,9 +38,29 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* The maps' keys, checked by the library before they are joined into
+ * "KEY=value": {"A=B": "C"} must not become A with the value "B=C". */
+static int check_map_keys(rpc_req *r, const Hodei__JobDefinition *def)
+{
+	for (size_t i = 0; i < def->n_environment; i++) {
+		const char *k = def->environment[i]->key ? def->environment[i]->key : "";
+		if (hodei_job_spec_env_name_validate("env", k, strlen(k)) != 0)
+			return rpc_fail_lib(r, HODEI_EINVAL, job_fields);
+	}
+	for (size_t i = 0; i < def->n_labels; i++) {
+		const char *k = def->labels[i]->key ? def->labels[i]->key : "";
+		if (hodei_job_spec_label_key_validate("labels", k, strlen(k)) != 0)
+			return rpc_fail_lib(r, HODEI_EINVAL, job_fields);
+	}
+	return 0;
+}
+
 /* A JobDefinition as a hodei_job_spec whose strings borrow from def/r->a. */
 static int spec_from_pb(rpc_req *r, const Hodei__JobDefinition *def, hodei_job_spec *spec)
 {
+	int status = check_map_keys(r, def);
+	if (status)
+		return status;
 	if (def->job_id)
 		spec->id = nonempty(def->job_id->value);
 	spec->name = nonempty(def->name);

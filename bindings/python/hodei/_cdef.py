@@ -140,6 +140,10 @@ typedef struct hodei_job {
  int hodei_job_state_parse(const char *name, int *state);
  int hodei_priority_parse(const char *name, int *priority);
  int hodei_job_spec_validate(const hodei_job_spec *spec);
+ int hodei_job_spec_env_name_validate(const char *field, const char *name,
+                                                  size_t len);
+ int hodei_job_spec_label_key_validate(const char *field, const char *key,
+                                                   size_t len);
  int hodei_job_submit(hodei_ctx *ctx, const hodei_job_spec *spec,
                                   hodei_job_id *id);
  int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs,

@@ -6,7 +6,7 @@ import logging
 import threading
 import weakref
 
-from . import errors, types
+from . import _args, errors, types
 from ._native import C, Arena, check, error_from, ffi, lib, text
 from .events import Subscription, _make_destructor
 from .job import Job
@@ -46,9 +46,12 @@ def _on_diag(level, message, userdata):
 def _seconds_ms(value, field):
     if value is None:
         return 0
-    if value <= 0:
-        raise errors.InvalidArgument("%s: must be positive" % field, C.HODEI_EINVAL)
-    return max(1, int(value * 1000))
+    return _args.seconds_ms(value, field, positive=True)
+
+
+def _option(value, field, bounds):
+    """An integer option; None means 0, the library's default."""
+    return 0 if value is None else _args.integer(value, field, bounds)
 
 
 class Context:
@@ -79,7 +82,8 @@ class Context:
         check(lib.hodei_ctx_options_init(opts, C.HODEI_CTX_OPTIONS_VERSION))
         opts.db_path = arena.string(path, "db_path")
         keepalive = []
-        threshold = _diag_level(diagnostics)
+        threshold = _diag_level(None if diagnostics is None
+                                else _args.integer(diagnostics, "diagnostics"))
         if threshold is not None:
             diag = ffi.callback("hodei_diag_fn", _on_diag)
             keepalive.append(diag)
@@ -88,9 +92,9 @@ class Context:
         opts.flags = ((0 if local_provider else C.HODEI_CTX_NO_LOCAL_PROVIDER)
                       | (0 if read_env else C.HODEI_CTX_IGNORE_ENV)
                       | (0 if recovery else C.HODEI_CTX_NO_RECOVERY))
-        opts.max_queue_size = max_queue_size or 0
-        opts.log_retention_days = log_retention_days or 0
-        opts.local_workers = local_workers or 0
+        opts.max_queue_size = _option(max_queue_size, "max_queue_size", _args.INT64)
+        opts.log_retention_days = _option(log_retention_days, "log_retention_days", _args.INT)
+        opts.local_workers = _option(local_workers, "local_workers", _args.UINT)
         opts.kill_grace_ms = _seconds_ms(kill_grace, "kill_grace")
         opts.worker_idle_ms = _seconds_ms(worker_idle, "worker_idle")
         opts.retry_backoff_ms = _seconds_ms(retry_backoff, "retry_backoff")
@@ -149,8 +153,8 @@ class Context:
     def _parse(self, parse, value, enum_cls, field):
         if isinstance(value, enum_cls):
             return value.code
-        if isinstance(value, int):
-            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _args.integer(value, field)  # the library says if it is known
         out = ffi.new("int *")
         check(parse(Arena().string(value, field), out))
         return out[0]
@@ -166,30 +170,33 @@ class Context:
 
     # -- jobs ------------------------------------------------------------
 
-    def _fill_spec(self, spec, arena, command, *, args=(), env=None, name=None, id=None,
-                   priority=None, timeout=None, labels=None, max_retries=0, workdir=None,
-                   queued_by=None, shell=False, cpu_millis=0, memory_bytes=0,
-                   provider=None):
+    def _fill_spec(self, spec, arena, command, fields):
+        """Fill a hodei_job_spec from submit()'s fields; a field that is not
+        one of them, or a value of the wrong type or range, is an
+        InvalidArgument naming it."""
+        unknown = sorted(set(fields) - _SPEC_FIELDS)
+        if unknown:
+            raise _args.invalid("%s: not a job field (%s)"
+                                % (unknown[0], ", ".join(sorted(_SPEC_FIELDS))))
+        get = fields.get
         spec.version = C.HODEI_JOB_SPEC_VERSION
-        spec.id = arena.string(id, "id")
-        spec.name = arena.string(name, "name")
+        spec.id = arena.string(get("id"), "id")
+        spec.name = arena.string(get("name"), "name")
         spec.command = arena.string(command, "command")
-        if isinstance(args, (str, bytes)):
-            raise errors.InvalidArgument("args: expected a list of strings", C.HODEI_EINVAL)
-        spec.args, spec.nargs = arena.string_array(args or (), "args")
-        spec.env, spec.nenv = arena.string_array(_assignments(env), "env")
-        spec.labels, spec.nlabels = arena.string_array(_assignments(labels), "labels")
+        spec.args, spec.nargs = arena.string_array(_args.strings(get("args"), "args"), "args")
+        spec.env, spec.nenv = arena.string_array(_args.env(get("env")), "env")
+        spec.labels, spec.nlabels = arena.string_array(_args.labels(get("labels")), "labels")
+        priority = get("priority")
         spec.priority = 0 if priority is None else self._parse_priority(priority)
-        spec.timeout_ms = 0 if timeout is None else int(timeout * 1000)
-        if timeout is not None and timeout > 0 and spec.timeout_ms == 0:
-            spec.timeout_ms = 1
-        spec.max_retries = max_retries
-        spec.workdir = arena.string(workdir, "workdir")
-        spec.queued_by = arena.string(queued_by, "queued_by")
-        spec.flags = C.HODEI_JOB_SHELL if shell else 0
-        spec.cpu_millis = cpu_millis
-        spec.memory_bytes = memory_bytes
-        spec.provider = arena.string(provider, "provider")
+        timeout = get("timeout")
+        spec.timeout_ms = 0 if timeout is None else _args.seconds_ms(timeout, "timeout")
+        spec.max_retries = _args.integer(get("max_retries", 0), "max_retries")
+        spec.workdir = arena.string(get("workdir"), "workdir")
+        spec.queued_by = arena.string(get("queued_by"), "queued_by")
+        spec.flags = C.HODEI_JOB_SHELL if get("shell") else 0
+        spec.cpu_millis = _args.integer(get("cpu_millis", 0), "cpu_millis", _args.UINT)
+        spec.memory_bytes = _args.integer(get("memory_bytes", 0), "memory_bytes", _args.UINT64)
+        spec.provider = arena.string(get("provider"), "provider")
 
     def submit(self, command=None, args=(), **fields):
         """Queue a job and return its Job.  Fields: command (required),
@@ -199,7 +206,7 @@ class Context:
         cpu_millis, memory_bytes, provider."""
         arena = Arena()
         spec = ffi.new("hodei_job_spec *")
-        self._fill_spec(spec, arena, command, args=args, **fields)
+        self._fill_spec(spec, arena, command, dict(fields, args=args))
         job_id = ffi.new("hodei_job_id *")
         check(lib.hodei_job_submit(self._ptr(), spec, job_id))
         return Job(self, ffi.string(job_id.str).decode("utf-8", "surrogateescape"))
@@ -208,14 +215,27 @@ class Context:
         """Queue several jobs in one transaction (all or none); `specs` are
         dicts of submit()'s fields.  On InvalidArgument or AlreadyExists the
         exception's `index` names the offending spec."""
-        specs = list(specs)
+        if isinstance(specs, (str, bytes, dict)):
+            raise _args.invalid("specs: expected a list of dicts, not %s" % type(specs).__name__)
+        try:
+            specs = list(specs)
+        except TypeError:
+            raise _args.invalid("specs: expected a list of dicts, not %s"
+                                % type(specs).__name__) from None
         if not specs:
             return []
         arena = Arena()
         c_specs = ffi.new("hodei_job_spec[]", len(specs))
         for i, fields in enumerate(specs):
+            if not isinstance(fields, dict):
+                raise _args.invalid("specs[%d]: expected a dict, not %s"
+                                    % (i, type(fields).__name__))
             fields = dict(fields)
-            self._fill_spec(c_specs[i], arena, fields.pop("command", None), **fields)
+            try:
+                self._fill_spec(c_specs[i], arena, fields.pop("command", None), fields)
+            except errors.InvalidArgument as e:
+                e.index = i
+                raise
         ids = ffi.new("hodei_job_id[]", len(specs))
         bad = ffi.new("size_t *", len(specs))
         rc = lib.hodei_job_submit_batch(self._ptr(), c_specs, len(specs), ids, bad)
@@ -231,12 +251,12 @@ class Context:
         """Check a job spec without queueing it (InvalidArgument if bad)."""
         arena = Arena()
         spec = ffi.new("hodei_job_spec *")
-        self._fill_spec(spec, arena, command, args=args, **fields)
+        self._fill_spec(spec, arena, command, dict(fields, args=args))
         check(lib.hodei_job_spec_validate(spec))
 
     def job(self, job_id):
         """The Job with this id, with a fresh snapshot (NotFound if none)."""
-        job = Job(self, job_id)
+        job = Job(self, _args.job_id(job_id))
         job.refresh()
         return job
 
@@ -244,9 +264,13 @@ class Context:
         flt = ffi.new("hodei_job_filter *")
         flt.version = C.HODEI_JOB_FILTER_VERSION
         if state is not None:
-            states = [state] if isinstance(state, (str, bytes, int)) else list(state)
+            states = [state] if isinstance(state, (str, bytes, int)) else _args.sequence(
+                state, "state")
             for s in states:
-                flt.state_mask |= 1 << self._parse_state(s)
+                code = self._parse_state(s)
+                if not 0 <= code < 32:
+                    raise _args.invalid("state: unknown state %d" % code)
+                flt.state_mask |= 1 << code
         flt.search = arena.string(search, "search")
         if order in ("newest", None):
             flt.order = C.HODEI_ORDER_NEWEST
@@ -263,6 +287,8 @@ class Context:
         name; limit: at most this many (None: all); order: newest/oldest."""
         arena = Arena()
         flt = self._filter(arena, state, search, order)
+        if limit is not None:
+            limit = _args.integer(limit, "limit", _args.INT64, minimum=0)
         jobs = []
         out = ffi.new("hodei_job_page **")
         while limit is None or len(jobs) < limit:
@@ -350,16 +376,9 @@ class Context:
         return n[0]
 
 
-def _assignments(value):
-    """A dict or a list of "NAME=value" as a list of "NAME=value"."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return ["%s=%s" % (k, v) for k, v in value.items()]
-    if isinstance(value, (str, bytes)):
-        raise errors.InvalidArgument("expected a dict or a list of NAME=value, not a string",
-                                     C.HODEI_EINVAL)
-    return list(value)
+_SPEC_FIELDS = frozenset((
+    "args", "env", "name", "id", "priority", "timeout", "labels", "max_retries", "workdir",
+    "queued_by", "shell", "cpu_millis", "memory_bytes", "provider"))
 
 
 def _provider_status_name(code):

@@ -9,7 +9,7 @@ at once, so nothing is held across a raise.
 import asyncio
 import logging
 
-from . import types
+from . import _args, types
 from ._native import C, Arena, check, ffi, lib
 
 log = logging.getLogger("hodei")
@@ -46,9 +46,10 @@ class Subscription:
         arena = Arena()
         opts = ffi.new("hodei_sub_options *")
         opts.version = C.HODEI_SUB_OPTIONS_VERSION
-        opts.mask = int(types_mask)
-        opts.job_id = arena.string(job_id, "job_id")
-        opts.max_queued = max_queued
+        opts.mask = _args.integer(types_mask, "types", _args.UINT)
+        opts.job_id = arena.string(None if job_id is None else _args.job_id(job_id), "job_id")
+        opts.max_queued = _args.integer(max_queued, "max_queued", _args.SIZE)
+        _args.callback(callback, "callback")
         keepalive = [ctx._handle_ref()]
         if callback is not None:
             c_callback = ffi.callback("hodei_event_fn", self._trampoline(callback))
@@ -118,7 +119,7 @@ class Subscription:
 
     def wait(self, timeout=None):
         """Block until an event is queued.  False if `timeout` (seconds) passed."""
-        remaining = None if timeout is None else int(timeout * 1000)
+        remaining = None if timeout is None else _args.seconds_ms(timeout, "timeout")
         while True:
             ms = WAIT_SLICE_MS if remaining is None else min(remaining, WAIT_SLICE_MS)
             rc = lib.hodei_sub_wait(self._ptr(), ms)

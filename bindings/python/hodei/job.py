@@ -2,7 +2,7 @@
 without gaps or duplicates, as include/hodei/event.h describes)."""
 import asyncio
 
-from . import types
+from . import _args, types
 from ._native import C, Arena, check, ffi, lib
 from .events import WAIT_SLICE_MS, Subscription
 from .types import EventType
@@ -20,7 +20,7 @@ class Job:
 
     def __init__(self, ctx, job_id, info=None):
         self.ctx = ctx
-        self.id = job_id
+        self.id = _args.job_id(job_id)
         self.info = info
 
     def __repr__(self):
@@ -72,7 +72,7 @@ class Job:
         """Block until the job is final (and not about to be retried);
         returns its JobInfo.  Raises Timeout after `timeout` seconds."""
         if timeout is not None:
-            info = self._wait_ms(max(0, int(timeout * 1000)))
+            info = self._wait_ms(_args.seconds_ms(timeout, "timeout"))
             if info is None:
                 raise _timeout(self.id, timeout)
             return info
@@ -83,6 +83,8 @@ class Job:
 
     async def wait_async(self, timeout=None):
         """asyncio version of wait(), driven by a subscription's fd."""
+        if timeout is not None:
+            _args.seconds_ms(timeout, "timeout")
         with Subscription(self.ctx, job_id=self.id, types_mask=EventType.JOB_STATE) as sub:
             async def until_done():
                 while True:
@@ -143,8 +145,8 @@ class _LogReader:
 
     def __init__(self, job, after, level, contains, max_queued=0):
         self.job = job
-        self.max_queued = max_queued
-        self.last = int(after)
+        self.max_queued = _args.integer(max_queued, "max_queued", _args.SIZE)
+        self.last = _args.integer(after, "after", _args.INT64, minimum=0)
         self.min_level = 0 if level is None else job.ctx._parse_level(level)
         self.contains = contains
 

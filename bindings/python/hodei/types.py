@@ -222,7 +222,7 @@ class JobInfo:
 
     @property
     def duration(self):
-        """Run time in seconds of the last attempt, or None."""
+        """Run time in seconds of this attempt, or None until it has finished."""
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()

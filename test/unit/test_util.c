@@ -1,0 +1,158 @@
+/* The allocation policy of util.c under a failing allocator: every
+ * allocation is checked, and a function either succeeds whole or fails
+ * with nothing left behind (the ASan run reports a leak otherwise).  The
+ * test is linked with -Wl,--wrap for malloc, calloc, realloc and strdup, so
+ * the Nth allocation can be made to fail (nghttp2's failmalloc tests). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+
+static int countdown = -1; /* allocations left before one fails; -1: never */
+static int failed;
+
+static int fail_now(void)
+{
+	if (countdown < 0)
+		return 0;
+	if (countdown-- == 0) {
+		failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return fail_now() ? NULL : __real_strdup(s);
+}
+
+static void arm(int n)
+{
+	countdown = n;
+	failed = 0;
+}
+
+static void disarm(void)
+{
+	countdown = -1;
+}
+
+static const char *const words[] = { "alpha", "", "gamma=δ", "last" };
+#define NWORDS (sizeof words / sizeof words[0])
+
+static void check_vec(char **v, size_t n)
+{
+	assert_non_null(v);
+	assert_int_equal(n, NWORDS);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(v[i]); /* no holes */
+		assert_string_equal(v[i], words[i]);
+	}
+	assert_null(v[n]);
+}
+
+static void vec_dup_is_all_or_nothing(void **state)
+{
+	(void)state;
+	for (int n = 0;; n++) {
+		arm(n);
+		char **v = hodei__vec_dup(words, NWORDS);
+		int injected = failed;
+		disarm();
+		if (injected) {
+			assert_null(v);
+			continue;
+		}
+		check_vec(v, NWORDS);
+		hodei__vec_free(v, NWORDS);
+		assert_true(n > (int)NWORDS); /* every allocation was made to fail once */
+		break;
+	}
+}
+
+static void vec_unpack_is_all_or_nothing(void **state)
+{
+	size_t len = 0, n = 99;
+	void *blob = hodei__vec_pack(words, NWORDS, &len);
+
+	(void)state;
+	assert_non_null(blob);
+	for (int k = 0;; k++) {
+		arm(k);
+		char **v = hodei__vec_unpack(blob, len, &n);
+		int injected = failed;
+		disarm();
+		if (injected) {
+			assert_null(v);
+			assert_int_equal(n, 0);
+			continue;
+		}
+		check_vec(v, n);
+		hodei__vec_free(v, n);
+		assert_true(k > (int)NWORDS);
+		break;
+	}
+	free(blob);
+}
+
+static void buf_keeps_its_text_when_growing_fails(void **state)
+{
+	hodei__buf b = { 0 };
+	char big[1000];
+
+	(void)state;
+	memset(big, 'x', sizeof big);
+	assert_int_equal(hodei__buf_add(&b, "kept", 4), 0);
+	arm(0);
+	assert_int_equal(hodei__buf_add(&b, big, sizeof big), HODEI_ENOMEM);
+	disarm();
+	assert_string_equal(b.data, "kept"); /* the old buffer, not lost */
+	assert_int_equal(b.len, 4);
+	assert_int_equal(hodei__buf_add(&b, big, sizeof big), 0);
+	assert_int_equal(b.len, 4 + sizeof big);
+	assert_int_equal(hodei__buf_add(&b, big, SIZE_MAX - 2), HODEI_ENOMEM); /* no overflow */
+	assert_int_equal(b.len, 4 + sizeof big);
+	hodei__buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vec_dup_is_all_or_nothing),
+		cmocka_unit_test(vec_unpack_is_all_or_nothing),
+		cmocka_unit_test(buf_keeps_its_text_when_growing_fails),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
