@@ -125,14 +125,23 @@ HODEI_EXTERN int hodei_client_health(hodei_client *client, const char *service,
 HODEI_EXTERN int hodei_client_job_queue(hodei_client *client, const hodei_job_spec *spec,
                                         hodei_job_id *id);
 
-/** A snapshot of job `id`.  Errors: HODEI_ENOTFOUND, HODEI_EUNAVAIL. */
+/**
+ * A snapshot of job `id`, with its whole definition (unless it alone would
+ * not fit in a 4 MiB message: HODEI_JOB_TRUNCATED is then set in flags).
+ * Errors: HODEI_ENOTFOUND, HODEI_EUNAVAIL.
+ */
 HODEI_EXTERN int hodei_client_job_get(hodei_job **out, hodei_client *client,
                                       const char *id);
 
 /**
  * One page of jobs, filtered and paginated on the server (filter may be
  * NULL: newest first, 50 per page).  Pass the page's next_cursor in
- * filter->cursor for the next one.  Errors: HODEI_EINVAL, HODEI_EUNAVAIL.
+ * filter->cursor for the next one, until it is NULL: a page is also bounded
+ * by bytes (one message), so it may hold fewer than filter->limit jobs, even
+ * none, and still have a next_cursor.  Each job is a summary: flags has
+ * HODEI_JOB_TRUNCATED when arguments or environment were left out or cut
+ * (hodei_client_job_get() has them all).  Errors: HODEI_EINVAL,
+ * HODEI_EUNAVAIL.
  */
 HODEI_EXTERN int hodei_client_job_list(hodei_job_page **out, hodei_client *client,
                                        const hodei_job_filter *filter);
@@ -177,7 +186,9 @@ HODEI_EXTERN void hodei_log_stream_free(hodei_log_stream *stream);
 
 /**
  * Stored log lines of a job (LogStreamService/GetLogs); query->job_id is
- * required.  Free with hodei_log_page_free().  Errors: HODEI_ENOTFOUND,
+ * required.  A page holds at most query->limit lines and no more than fit
+ * in one message: while page->more is set, read on with query->after_seq =
+ * page->next_seq.  Free with hodei_log_page_free().  Errors: HODEI_ENOTFOUND,
  * HODEI_EINVAL, HODEI_EUNAVAIL.
  */
 HODEI_EXTERN int hodei_client_log_read(hodei_log_page **out, hodei_client *client,

@@ -59,6 +59,11 @@ typedef enum hodei_job_state {
 
 /** Flags for hodei_job_spec.flags. */
 #define HODEI_JOB_SHELL 0x1u /**< run `command` with /bin/sh -c */
+/** In hodei_job.flags only, never in a spec: the snapshot came from a
+ *  server's list (hodei_client_job_list()) as a summary, so some arguments
+ *  or environment variables are missing or cut short; hodei_client_job_get()
+ *  has them all. */
+#define HODEI_JOB_TRUNCATED 0x100u
 
 #define HODEI_JOB_SPEC_VERSION 1
 

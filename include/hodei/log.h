@@ -84,7 +84,8 @@ typedef struct hodei_log_page {
 	hodei_log_line *lines;
 	/** Pass as after_seq to continue. */
 	int64_t next_seq;
-	/** Non-zero when more lines matched than limit. */
+	/** Non-zero when more lines matched than limit (or, from a server,
+	 *  than fit in one message): read on from next_seq. */
 	int more;
 } hodei_log_page;
 

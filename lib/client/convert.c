@@ -140,7 +140,8 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 	}
 	j->max_retries = (int)d->max_retries;
 	j->workdir = hodei__pb_strdup_or_null(d->working_directory);
-	j->flags = d->shell ? HODEI_JOB_SHELL : 0;
+	j->flags = (d->shell ? HODEI_JOB_SHELL : 0) |
+	           (pb->definition_truncated ? HODEI_JOB_TRUNCATED : 0);
 	j->provider_pin = hodei__pb_strdup_or_null(d->provider);
 	return bad ? -1 : 0;
 }

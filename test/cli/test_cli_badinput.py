@@ -10,6 +10,9 @@ import subprocess
 import sys
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import free_port  # noqa: E402
+
 CLI = os.path.abspath(sys.argv[1])
 failures = []
 
@@ -31,14 +34,6 @@ def expect(name, args, code, stderr_has=(), stdout_empty=True):
     ok = rc == code and all(s in err for s in stderr_has) and (out == '' or not stdout_empty)
     check(name, ok, detail)
     return rc, out, err
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---- usage errors: exit 2, message and usage on stderr, nothing on stdout ----

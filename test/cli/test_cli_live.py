@@ -9,39 +9,24 @@ usage: test_cli_live.py PATH-TO-hodei-jobs-cli PATH-TO-hodeid
 """
 import json
 import os
-import pty
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402
+from clitest import check, failures, free_port  # noqa: E402
+
 CLI, HODEID = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = []
 TMP = tempfile.mkdtemp(prefix='hodei-cli-live-')
 WORK = os.path.join(TMP, 'work')   # hodeid's (and so the local jobs') directory
 DATA = os.path.join(TMP, 'data')
 os.makedirs(WORK)
 os.makedirs(DATA)
-
-
-def check(name, cond, detail=''):
-    print(('ok   ' if cond else 'FAIL ') + name + ('' if cond else ': ' + str(detail)[:2000]),
-          flush=True)
-    if not cond:
-        failures.append(name)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 PORT = free_port()
@@ -318,20 +303,7 @@ wait_done(job)
 
 
 def on_tty(args, env):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(CLI, [CLI, *args], env)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    return b''.join(chunks).decode(errors='replace')
+    return clitest.on_tty(CLI, args, env)
 
 
 tty_out = on_tty(['logs', job], ENV)

@@ -113,6 +113,47 @@ static void test_arena_and_maps(void **state)
 	arena_free(a);
 }
 
+/* Lists send summaries: few, short arguments and variables, cut on a
+ * character boundary, flagged only when something was left out. */
+static void test_job_summary(void **state)
+{
+	arena *a = arena_new();
+	char *args[20], *env[20];
+	char big[300], euro[300];
+	memset(big, 'x', 299);
+	big[299] = '\0';
+	/* 85 three-byte characters: 255 bytes, then one more that must not be split. */
+	for (int i = 0; i < 86; i++)
+		memcpy(euro + 3 * i, "\xe2\x82\xac", 3);
+	euro[258] = '\0';
+	for (int i = 0; i < 20; i++) {
+		args[i] = i == 1 ? euro : big;
+		env[i] = arena_printf(a, "V%d=%s", i, big);
+	}
+	char *one[] = {"short"};
+	hodei_job small = {.id = "j", .command = "echo", .args = one, .nargs = 1};
+	Hodei__Job *p = pb_job(a, &small);
+	assert_int_equal(pb_job_summarize(a, p), 0);
+	assert_false(p->definition_truncated);
+	assert_string_equal(p->definition->arguments[0], "short");
+
+	hodei_job j = {.id = "j", .command = "echo", .args = args, .nargs = 20, .env = env,
+	               .nenv = 20};
+	p = pb_job(a, &j);
+	Hodei__JobDefinition__EnvironmentEntry *first = p->definition->environment[0];
+	assert_int_equal(pb_job_summarize(a, p), 1);
+	assert_true(p->definition_truncated);
+	assert_int_equal(p->definition->n_arguments, PB_SUMMARY_ITEMS);
+	assert_int_equal(p->definition->n_environment, PB_SUMMARY_ITEMS);
+	assert_int_equal(strlen(p->definition->arguments[0]), PB_SUMMARY_TEXT);
+	assert_int_equal(strlen(p->definition->arguments[1]), 255); /* whole characters */
+	assert_int_equal(strlen(p->definition->environment[0]->value), PB_SUMMARY_TEXT);
+	assert_string_equal(p->definition->environment[0]->key, "V0");
+	assert_int_equal(strlen(first->value), 299); /* the original entry is untouched */
+	assert_true(pb_repeated_size(&p->base) < 16 * 1024);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_arena_and_maps),
+		cmocka_unit_test(test_job_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

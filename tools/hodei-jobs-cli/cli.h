@@ -34,6 +34,7 @@ typedef struct cli {
 	const char *server;  /* --server, else HODEI_SERVER, else the default */
 	int output;          /* enum cli_output */
 	int color;           /* colour log lines by level */
+	int escape;          /* show control characters in log lines as \xHH */
 	int64_t timeout_ms;  /* --connect-timeout */
 	const struct cli_command *command;
 	hodei_client *client; /* opened on demand by cli_connect() */
@@ -117,6 +118,15 @@ int cli_check_label(const char *text);
 char *cli_shell_quote(const char *word);
 
 /* ---- output.c ---- */
+/**
+ * s with the control characters a terminal would act on shown as \xHH (C1
+ * as \u00HH; tabs kept), malloc'd; NULL on ENOMEM.
+ */
+char *cli_escape_text(const char *s, size_t len);
+/** Write s as it is, or through cli_escape_text() when `escape`. */
+void cli_write_text(FILE *out, const char *s, size_t len, int escape);
+/** out is a terminal: tables and job details escape what they show there. */
+int cli_is_terminal(FILE *out);
 /** Write s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void cli_json_str(FILE *out, const char *s, size_t len);
 void cli_json_key(FILE *out, int *first, const char *key);
@@ -139,14 +149,18 @@ typedef struct cli_table {
 void cli_table_init(cli_table *t, size_t ncols, const char *const *headers);
 /** Add a row of ncols cells (copied; NULL prints as "-"). */
 void cli_table_add(cli_table *t, const char *const *row);
+/** Print the rows with aligned columns; on a terminal, control characters
+ *  in cells are escaped (cli_escape_text()). */
 void cli_table_print(const cli_table *t, FILE *out);
 void cli_table_free(cli_table *t);
 
-/** Print one log line: raw text, coloured by level when cli->color. */
+/** Print one log line: raw text, or escaped when cli->escape (a terminal,
+ *  unless --raw), coloured by level when cli->color. */
 void cli_print_log_line(const cli_ctx *cli, const hodei_log_line *line, FILE *out);
 
 /* ---- render.c: jobs, workers, providers as tables or JSON ---- */
 void cli_print_job_json(FILE *out, const hodei_job *job);
+/** The detail view; on a terminal, control characters are escaped. */
 void cli_print_job_details(FILE *out, const hodei_job *job);
 void cli_table_init_jobs(cli_table *t);
 void cli_table_add_job(cli_table *t, const hodei_job *job);

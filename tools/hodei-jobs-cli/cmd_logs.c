@@ -4,13 +4,14 @@
  */
 #include "cli.h"
 
-enum { OPT_LEVEL = 256, OPT_GREP, OPT_RECONNECT };
+enum { OPT_LEVEL = 256, OPT_GREP, OPT_RECONNECT, OPT_RAW };
 
 static const struct option options[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "grep", required_argument, NULL, OPT_GREP },
 	{ "reconnect", required_argument, NULL, OPT_RECONNECT },
+	{ "raw", no_argument, NULL, OPT_RAW },
 	{ 0, 0, 0, 0 },
 };
 
@@ -39,12 +40,16 @@ static int on_option(cli_ctx *cli, int id, const char *arg, void *state)
 		if (cli_parse_duration_ms(arg, &o->follow.reconnect_ms) != 0)
 			return cli_usage_error(cli, "--reconnect: expected seconds, not '%s'", arg);
 		return 0;
+	case OPT_RAW:
+		cli->escape = 0; /* the job's bytes, even on a terminal */
+		return 0;
 	default:
 		return cli_usage_error(cli, "unknown option");
 	}
 }
 
-/* Stored lines, page by page. */
+/* Stored lines, page by page: a page ends at a line count or at what fits
+ * in one message, so read on while the server says there is more. */
 static int print_stored(cli_ctx *cli, const cli_follow *f)
 {
 	hodei_log_query q = HODEI_LOG_QUERY_INIT;

@@ -50,7 +50,7 @@ _hodei_jobs_cli()
                 list) opts="--status --search --limit --oldest" ;;
                 queue) opts="--name --command --args --arg --env --timeout --priority --label --cpu --memory --id --retries --workdir --shell --provider --wait --follow" ;;
             esac ;;
-        logs) opts="--follow --level --grep --reconnect" ;;
+        logs) opts="--follow --level --grep --reconnect --raw" ;;
         workers) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "list" -- "$cur")); return; } ;;
         queue) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "status" -- "$cur")); return; } ;;
         providers) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "list get" -- "$cur")); return; } ;;

@@ -51,7 +51,9 @@ static const cli_command commands[] = {
 	  "                       warn, error)\n"
 	  "  --grep TEXT          only lines containing TEXT\n"
 	  "  --reconnect SECS     with --follow, how long to retry a lost connection\n"
-	  "                       (default 30)\n" },
+	  "                       (default 30)\n"
+	  "  --raw                print control characters as the job wrote them, even\n"
+	  "                       on a terminal (there they are shown as \\xHH)\n" },
 	{ "workers", "list", cmd_workers_list, "", "list the workers that exist now", "" },
 	{ "queue", "status", cmd_queue_status, "", "show the scheduler's queue", "" },
 	{ "providers", "list", cmd_providers_list, "", "list providers", "" },
@@ -157,6 +159,7 @@ static void init_cli(cli_ctx *cli)
 	cli->prog = CLI_PROG;
 	cli->output = CLI_OUTPUT_TABLE;
 	cli->color = isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+	cli->escape = isatty(STDOUT_FILENO);
 }
 
 int main(int argc, char **argv)

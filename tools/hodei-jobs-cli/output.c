@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -37,6 +38,63 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+/* ---- text for a terminal ----------------------------------------------- */
+
+/*
+ * A terminal acts on control characters: a job's output could move the
+ * cursor, retitle the window or rewrite what was printed before.  On one,
+ * they are shown as \xHH (C1 controls as \u00HH), as journalctl does; tabs
+ * stay.  Text the server sent is valid UTF-8; a stray byte is shown as \xHH.
+ */
+char *cli_escape_text(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = malloc(len * 6 + 1), *o = out;
+	size_t i = 0, n;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		if (p[i] < 0x80) {
+			if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+				o += sprintf(o, "\\x%02x", p[i]);
+			else
+				*o++ = (char)p[i];
+			i++;
+			continue;
+		}
+		n = utf8_len(p + i, len - i);
+		if (n == 0) {
+			o += sprintf(o, "\\x%02x", p[i++]);
+		} else if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			o += sprintf(o, "\\u%04x", p[i + 1]);
+			i += 2;
+		} else {
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void cli_write_text(FILE *out, const char *s, size_t len, int escape)
+{
+	char *e = escape ? cli_escape_text(s, len) : NULL;
+
+	if (e)
+		fputs(e, out);
+	else
+		fwrite(s, 1, len, out);
+	free(e);
+}
+
+int cli_is_terminal(FILE *out)
+{
+	return isatty(fileno(out));
 }
 
 void cli_json_str(FILE *out, const char *s, size_t len)
@@ -191,30 +249,37 @@ static size_t text_width(const char *s)
 
 void cli_table_print(const cli_table *t, FILE *out)
 {
+	size_t ncells = t->nrows * t->ncols;
 	size_t *width = calloc(t->ncols, sizeof(size_t));
-	size_t r, c;
+	char **shown = calloc(ncells + 1, sizeof(char *));
+	int escape = cli_is_terminal(out);
+	size_t r, c, i;
 
-	if (!width)
-		return;
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			const char *cell = t->cells[r * t->ncols + c];
-			size_t w = cell ? text_width(cell) : 0;
+	if (!width || !shown)
+		goto done;
+	for (i = 0; i < ncells; i++) {
+		const char *cell = t->cells[i] ? t->cells[i] : "";
 
-			if (w > width[c])
-				width[c] = w;
-		}
+		shown[i] = escape ? cli_escape_text(cell, strlen(cell)) : strdup(cell);
+		if (!shown[i])
+			goto done;
+		if (text_width(shown[i]) > width[i % t->ncols])
+			width[i % t->ncols] = text_width(shown[i]);
+	}
 	for (r = 0; r < t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
-			const char *cell = t->cells[r * t->ncols + c];
+			const char *cell = shown[r * t->ncols + c];
 
-			cell = cell ? cell : "";
 			fputs(cell, out);
 			if (c + 1 < t->ncols)
 				fprintf(out, "%*s", (int)(width[c] - text_width(cell) + 2), "");
 		}
 		fputc('\n', out);
 	}
+done:
+	for (i = 0; shown && i < ncells; i++)
+		free(shown[i]);
+	free(shown);
 	free(width);
 }
 
@@ -281,7 +346,7 @@ void cli_print_log_line(const cli_ctx *cli, const hodei_log_line *line, FILE *ou
 			fputs(level_color(line->level), out);
 		if (line->stream == HODEI_STREAM_SYSTEM)
 			fputs("[hodei] ", out);
-		fwrite(line->text, 1, line->len, out);
+		cli_write_text(out, line->text, line->len, cli->escape);
 		if (cli->color)
 			fputs("\033[0m", out);
 		if (!(line->flags & HODEI_LOG_PARTIAL))

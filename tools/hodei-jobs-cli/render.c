@@ -36,6 +36,9 @@ void cli_print_job_json(FILE *out, const hodei_job *job)
 	cli_json_key(out, &first, "shell");
 	fputs(job->flags & HODEI_JOB_SHELL ? "true" : "false", out);
 	cli_json_kv_str(out, &first, "provider_pin", job->provider_pin);
+	/* From a list, args and env are a summary; `jobs get` has them all. */
+	cli_json_key(out, &first, "definition_truncated");
+	fputs(job->flags & HODEI_JOB_TRUNCATED ? "true" : "false", out);
 	cli_json_kv_str(out, &first, "queued_by", job->queued_by);
 	cli_json_kv_int(out, &first, "attempt", job->attempt);
 	cli_json_key(out, &first, "exit_code");
@@ -59,6 +62,12 @@ void cli_print_job_json(FILE *out, const hodei_job *job)
 	fputs("}\n", out);
 }
 
+/* A value as shown: escaped on a terminal (cli_escape_text()). */
+static void put_value(FILE *out, const char *value)
+{
+	cli_write_text(out, value, strlen(value), cli_is_terminal(out));
+}
+
 /* Words joined with spaces, each quoted for a shell when it needs it. */
 static void print_quoted(FILE *out, char *const *words, size_t n)
 {
@@ -67,14 +76,17 @@ static void print_quoted(FILE *out, char *const *words, size_t n)
 	for (i = 0; i < n; i++) {
 		char *q = cli_shell_quote(words[i]);
 
-		fprintf(out, "%s%s", i ? " " : "", q ? q : words[i]);
+		fputs(i ? " " : "", out);
+		put_value(out, q ? q : words[i]);
 		free(q);
 	}
 }
 
 static void print_field(FILE *out, const char *name, const char *value)
 {
-	fprintf(out, "%-12s %s\n", name, value && value[0] ? value : "-");
+	fprintf(out, "%-12s ", name);
+	put_value(out, value && value[0] ? value : "-");
+	fputc('\n', out);
 }
 
 static void print_list_field(FILE *out, const char *name, char *const *v, size_t n)
@@ -84,7 +96,7 @@ static void print_list_field(FILE *out, const char *name, char *const *v, size_t
 	if (n == 0)
 		print_field(out, name, NULL);
 	for (i = 0; i < n; i++)
-		fprintf(out, "%-12s %s\n", i ? "" : name, v[i]);
+		print_field(out, i ? "" : name, v[i]);
 }
 
 void cli_print_job_details(FILE *out, const hodei_job *job)

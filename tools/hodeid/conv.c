@@ -170,6 +170,63 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	return p;
 }
 
+/* s cut to at most max bytes, on a UTF-8 character boundary; 1 if cut. */
+static int cut_text(arena *a, char **s, size_t max)
+{
+	size_t len = strlen(*s);
+	if (len <= max)
+		return 0;
+	len = max;
+	while (len > 0 && ((unsigned char)(*s)[len] & 0xc0) == 0x80)
+		len--; /* (*s)[len] continues a character: cut before it */
+	char *out = arena_alloc(a, len + 1);
+	memcpy(out, *s, len);
+	out[len] = '\0';
+	*s = out;
+	return 1;
+}
+
+int pb_job_summarize(arena *a, Hodei__Job *job)
+{
+	Hodei__JobDefinition *def = job->definition;
+	int cut = 0;
+	if (!def)
+		return 0;
+	if (def->n_arguments > PB_SUMMARY_ITEMS) {
+		def->n_arguments = PB_SUMMARY_ITEMS;
+		cut = 1;
+	}
+	for (size_t i = 0; i < def->n_arguments; i++)
+		cut |= cut_text(a, &def->arguments[i], PB_SUMMARY_TEXT);
+	if (def->n_environment > PB_SUMMARY_ITEMS) {
+		def->n_environment = PB_SUMMARY_ITEMS;
+		cut = 1;
+	}
+	for (size_t i = 0; i < def->n_environment; i++) {
+		/* Entries may be shared with another message: cut a copy. */
+		Hodei__JobDefinition__EnvironmentEntry *e = def->environment[i];
+		if (strlen(e->value) <= PB_SUMMARY_TEXT)
+			continue;
+		Hodei__JobDefinition__EnvironmentEntry *c =
+			PB_NEW(a, hodei__job_definition__environment_entry);
+		c->key = e->key;
+		c->value = e->value;
+		cut |= cut_text(a, &c->value, PB_SUMMARY_TEXT);
+		def->environment[i] = c;
+	}
+	job->definition_truncated = job->definition_truncated || cut;
+	return cut;
+}
+
+size_t pb_repeated_size(const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	size_t varint = 1;
+	for (size_t v = n; v >= 0x80; v >>= 7)
+		varint++;
+	return 1 + varint + n; /* tag, length, message (field numbers below 16) */
+}
+
 Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *l)
 {
 	Hodei__LogEntry *e = PB_NEW(a, hodei__log_entry);

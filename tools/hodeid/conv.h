@@ -11,6 +11,7 @@
 #include "hodei_provider.pb-c.h"
 #include "hodei_scheduler.pb-c.h"
 #include "hodei_worker_agent.pb-c.h"
+#include "grpc.h"
 #include "hodeid.h"
 
 /** A message of type d, initialised, in arena a. */
@@ -34,6 +35,32 @@ Google__Protobuf__Duration *pb_duration_ms(arena *a, int64_t ms);
 int64_t pb_duration_to_ms(const Google__Protobuf__Duration *d);
 
 Hodei__Job *pb_job(arena *a, const hodei_job *job);
+/*
+ * Lists and watches send a summary of each job, so that a page is small
+ * whatever its jobs carry: at most PB_SUMMARY_ITEMS arguments and
+ * environment variables, each value cut to PB_SUMMARY_TEXT bytes (on a
+ * character boundary).  GetJob sends the whole definition.
+ */
+#define PB_SUMMARY_ITEMS 16
+#define PB_SUMMARY_TEXT 256
+/**
+ * Make job's definition a summary, in place (new text in a; the arrays
+ * shrink, entries that must change are copied).  Sets
+ * definition_truncated when something was left out; returns 1 then.
+ */
+int pb_job_summarize(arena *a, Hodei__Job *job);
+
+/** What m adds to a message as an element of a repeated field numbered
+ *  below 16: its tag, its length and itself. */
+size_t pb_repeated_size(const ProtobufCMessage *m);
+
+/**
+ * Every answer must fit in one message (HODEI_GRPC_MAX_MESSAGE): a page
+ * stops before the element that would take it past PB_PAGE_BYTES, leaving
+ * room for the rest of the message (a token, counts).
+ */
+#define PB_PAGE_BYTES (HODEI_GRPC_MAX_MESSAGE - 64u * 1024)
+
 Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *line);
 Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *p);
 Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w);

@@ -7,6 +7,9 @@
 
 /** A job snapshot as a message in r->a; NULL with *status set if it failed. */
 Hodei__Job *svc_job_snapshot(rpc_req *r, const char *id, int *status);
+/** job itself, made a summary (pb_job_summarize) if it alone would not fit
+ *  in a message. */
+Hodei__Job *svc_job_fit(arena *a, Hodei__Job *job);
 
 /**
  * The worker of a registered agent, by worker id, if session_token is the

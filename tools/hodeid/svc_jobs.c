@@ -122,7 +122,7 @@ static Hodei__Job *queued_job(rpc_req *r, const hodei_job_spec *spec, const char
 	Hodei__Job *p = pb_job(r->a, &j);
 	p->id = arena_strdup(r->a, id);
 	p->definition->job_id->value = p->id;
-	return p;
+	return svc_job_fit(r->a, p);
 }
 
 /*
@@ -296,7 +296,14 @@ Hodei__Job *svc_job_snapshot(rpc_req *r, const char *id, int *status)
 	}
 	ARENA_DEFER(r->a, hodei_job_free, job);
 	*status = 0;
-	return pb_job(r->a, job);
+	return svc_job_fit(r->a, pb_job(r->a, job));
+}
+
+Hodei__Job *svc_job_fit(arena *a, Hodei__Job *job)
+{
+	if (protobuf_c_message_get_packed_size(&job->base) > PB_PAGE_BYTES)
+		pb_job_summarize(a, job);
+	return job;
 }
 
 static int require_job_id(rpc_req *r, const char *id)
@@ -418,8 +425,49 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 		t->reason = pb_str(r->a, h->items[i].reason);
 		resp->history[i] = t;
 	}
+	/* The whole definition, unless it and the history cannot share a
+	 * message: a summary then, flagged, rather than no answer. */
+	if (protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES)
+		pb_job_summarize(r->a, resp->job);
 	*out = &resp->base;
 	return 0;
+}
+
+/*
+ * The library's pages are read in chunks of at most LIST_CHUNK jobs, so that
+ * jobs carrying megabytes of arguments are not all loaded at once; the page
+ * ends at page_size jobs, at PB_PAGE_BYTES of summaries, or when the library
+ * has no more (or a broad search has looked at as many jobs as it may).
+ */
+#define LIST_CHUNK 64
+
+typedef struct list_page {
+	Hodei__Job **jobs;
+	size_t count, want, bytes;
+	int64_t last_seq; /* store row of the last job taken */
+	char *next;       /* the page token to answer with, NULL on the last page */
+} list_page;
+
+/* Add a library chunk's jobs while they fit; 1 when the page is complete. */
+static int list_take(rpc_req *r, list_page *lp, const hodei_job_page *chunk)
+{
+	for (size_t i = 0; i < chunk->count; i++) {
+		Hodei__Job *job = pb_job(r->a, chunk->jobs[i]);
+		pb_job_summarize(r->a, job);
+		size_t n = pb_repeated_size(&job->base);
+		if (lp->count > 0 && lp->bytes + n > PB_PAGE_BYTES) {
+			/* The library's cursor is the store row of the last job of a
+			 * page (lib/search.c): the next page starts after the last
+			 * job sent. */
+			lp->next = arena_printf(r->a, "%lld", (long long)lp->last_seq);
+			return 1;
+		}
+		lp->jobs[lp->count++] = job;
+		lp->bytes += n;
+		lp->last_seq = chunk->jobs[i]->seq;
+	}
+	lp->next = chunk->next_cursor ? arena_strdup(r->a, chunk->next_cursor) : NULL;
+	return lp->count >= lp->want || !lp->next;
 }
 
 static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -440,22 +488,30 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "page_size: at most 1000");
 	f.search = nonempty(q->search);
 	f.cursor = nonempty(q->page_token);
-	f.limit = q->page_size;
 	f.order = q->oldest_first ? HODEI_ORDER_OLDEST : HODEI_ORDER_NEWEST;
-	hodei_job_page *page;
-	int rc = hodei_job_list(&page, r->d->ctx, &f);
+	list_page lp = {0};
+	lp.want = q->page_size ? q->page_size : 50;
+	lp.jobs = arena_alloc(r->a, (lp.want + 1) * sizeof *lp.jobs);
+	for (int done = 0; !done;) {
+		hodei_job_page *chunk;
+		size_t left = lp.want - lp.count;
+		f.limit = left < LIST_CHUNK ? left : LIST_CHUNK;
+		int rc = hodei_job_list(&chunk, r->d->ctx, &f);
+		if (rc)
+			return rpc_fail_lib(r, rc, list_fields);
+		ARENA_DEFER(r->a, hodei_job_page_free, chunk);
+		/* A short chunk with a cursor is a search that looked far enough. */
+		done = list_take(r, &lp, chunk) || chunk->count < f.limit;
+		f.cursor = lp.next;
+	}
+	int64_t total = 0;
+	int rc = hodei_job_count(r->d->ctx, &f, &total);
 	if (rc)
 		return rpc_fail_lib(r, rc, list_fields);
-	ARENA_DEFER(r->a, hodei_job_page_free, page);
-	int64_t total = 0;
-	if ((rc = hodei_job_count(r->d->ctx, &f, &total)) != 0)
-		return rpc_fail_lib(r, rc, list_fields);
 	Hodei__ListJobsResponse *resp = PB_NEW(r->a, hodei__list_jobs_response);
-	resp->n_jobs = page->count;
-	resp->jobs = arena_alloc(r->a, (page->count + 1) * sizeof *resp->jobs);
-	for (size_t i = 0; i < page->count; i++)
-		resp->jobs[i] = pb_job(r->a, page->jobs[i]);
-	resp->next_page_token = pb_str(r->a, page->next_cursor);
+	resp->n_jobs = lp.count;
+	resp->jobs = lp.jobs;
+	resp->next_page_token = lp.next ? lp.next : (char *)"";
 	resp->total_count = total;
 	*out = &resp->base;
 	return 0;
@@ -504,8 +560,10 @@ static void watch_event(const hodei_event *ev, void *userdata)
 		m->previous_state = (Hodei__JobState)ev->old_state;
 		m->reason = pb_str(r.a, ev->reason);
 		m->job = svc_job_snapshot(&r, ev->job_id, &status);
-		if (m->job) /* the event's own view wins over a later snapshot */
+		if (m->job) { /* the event's own view wins over a later snapshot */
 			m->job->state = m->state;
+			pb_job_summarize(r.a, m->job); /* every watcher gets it */
+		}
 	} else {
 		m->kind = HODEI__JOB_EVENT_KIND__JOB_EVENT_KIND_PROGRESS;
 		m->progress = ev->progress;

@@ -221,12 +221,23 @@ static int get_logs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **o
 		return rpc_fail_lib(r, rc, log_fields);
 	ARENA_DEFER(r->a, hodei_log_page_free, page);
 	Hodei__GetLogsResponse *resp = PB_NEW(r->a, hodei__get_logs_response);
-	resp->n_entries = page->count;
 	resp->entries = arena_alloc(r->a, (page->count + 1) * sizeof *resp->entries);
-	for (size_t i = 0; i < page->count; i++)
-		resp->entries[i] = pb_log_entry(r->a, q->job_id, &page->lines[i]);
 	resp->next_sequence = page->next_seq;
 	resp->more = page->more != 0;
+	/* At most what fits in one message (a line is at most 64 KiB, so one
+	 * always does); the client reads on from the last line sent. */
+	size_t bytes = 0;
+	for (size_t i = 0; i < page->count; i++) {
+		Hodei__LogEntry *e = pb_log_entry(r->a, q->job_id, &page->lines[i]);
+		size_t n = pb_repeated_size(&e->base);
+		if (i > 0 && bytes + n > PB_PAGE_BYTES) {
+			resp->next_sequence = page->lines[i - 1].seq;
+			resp->more = 1;
+			break;
+		}
+		resp->entries[resp->n_entries++] = e;
+		bytes += n;
+	}
 	*out = &resp->base;
 	return 0;
 }

@@ -504,6 +504,7 @@ typedef struct hodei_process_callbacks {
 #define HODEI_JOB_ID_MAX 128
 #define HODEI_JOB_SHELL 1
 #define HODEI_JOB_SPEC_VERSION 1
+#define HODEI_JOB_TRUNCATED 256
 #define HODEI_JOB_VERSION 1
 #define HODEI_LABELS_MAX 64
 #define HODEI_LABEL_MAX 256
