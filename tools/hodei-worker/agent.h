@@ -16,9 +16,14 @@ typedef struct agent_config {
 	const char *join_token; /* join token of static pools, or NULL */
 	const char *name;       /* worker name; default: the host name */
 	const char *pool;       /* static pool to join */
+	int64_t heartbeat_ms;   /* own heartbeat interval; 0: the server's */
+	int64_t timeout_ms;     /* own lease; 0: the server's */
 	int once;               /* exit after the first disconnect (tests) */
 	int verbose;
 } agent_config;
+
+/* The worker timeout spans at least this many heartbeat intervals. */
+#define AGENT_TIMEOUT_MIN_HEARTBEATS 3
 
 /** Run until released (0), or until it cannot go on (non-zero). */
 int agent_run(struct event_base *base, const agent_config *cfg);

@@ -26,6 +26,11 @@ static const char usage[] =
 	"                           and registers again whenever the server is back\n"
 	"  -n, --name NAME          worker name (HODEI_WORKER_NAME; the host name)\n"
 	"  -p, --pool NAME          static pool to join (HODEI_WORKER_POOL; pool)\n"
+	"      --heartbeat SECONDS  heartbeat at least this often (HODEI_HEARTBEAT_INTERVAL;\n"
+	"                           the server's interval if that is shorter)\n"
+	"      --worker-timeout SECONDS  kill the job and reconnect after this long\n"
+	"                           without word from the server (HODEI_WORKER_TIMEOUT;\n"
+	"                           the server's lease if that is shorter)\n"
 	"      --once               exit at the first disconnect instead of reconnecting\n"
 	"  -v, --verbose            log each job\n"
 	"  -h, --help               this help\n"
@@ -58,6 +63,33 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+static int64_t seconds_ms(const char *text, const char *what)
+{
+	char *end;
+	long v = text ? strtol(text, &end, 10) : 0;
+	if (!text)
+		return 0;
+	if (*end || v < 1 || v > 3600) {
+		fprintf(stderr, "hodei-worker: %s: expected 1-3600 seconds, got '%s'\n", what, text);
+		exit(2);
+	}
+	return v * 1000LL;
+}
+
+/* Refuse a timeout that healthy heartbeats could miss (as hodeid does). */
+static void check_timing(const agent_config *cfg)
+{
+	int64_t hb = cfg->heartbeat_ms ? cfg->heartbeat_ms : 5000;
+	if (cfg->timeout_ms && cfg->timeout_ms < AGENT_TIMEOUT_MIN_HEARTBEATS * hb) {
+		fprintf(stderr, "hodei-worker: the worker timeout (--worker-timeout, "
+		                "HODEI_WORKER_TIMEOUT: %lld s) must be at least %d times the heartbeat "
+		                "interval (--heartbeat, HODEI_HEARTBEAT_INTERVAL: %lld s)\n",
+		        (long long)(cfg->timeout_ms / 1000), AGENT_TIMEOUT_MIN_HEARTBEATS,
+		        (long long)(hb / 1000));
+		exit(2);
+	}
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	agent_log("info", "stopping on signal %d", (int)sig);
@@ -66,7 +98,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_JOIN, O_ONCE };
+	enum { O_TOKEN = 256, O_JOIN, O_ONCE, O_HB, O_WT };
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"token-file", required_argument, NULL, O_TOKEN},
@@ -74,6 +106,8 @@ int main(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"pool", required_argument, NULL, 'p'},
 		{"once", no_argument, NULL, O_ONCE},
+		{"heartbeat", required_argument, NULL, O_HB},
+		{"worker-timeout", required_argument, NULL, O_WT},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -84,6 +118,9 @@ int main(int argc, char **argv)
 	cfg.server = env_or("HODEI_SERVER", "localhost:50051");
 	cfg.name = env_or("HODEI_WORKER_NAME", NULL);
 	cfg.pool = env_or("HODEI_WORKER_POOL", NULL);
+	cfg.heartbeat_ms = seconds_ms(env_or("HODEI_HEARTBEAT_INTERVAL", NULL),
+	                              "HODEI_HEARTBEAT_INTERVAL");
+	cfg.timeout_ms = seconds_ms(env_or("HODEI_WORKER_TIMEOUT", NULL), "HODEI_WORKER_TIMEOUT");
 	int c;
 	while ((c = getopt_long(argc, argv, "s:n:p:vhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -93,6 +130,8 @@ int main(int argc, char **argv)
 		case 'n': cfg.name = optarg; break;
 		case 'p': cfg.pool = optarg; break;
 		case O_ONCE: cfg.once = 1; break;
+		case O_HB: cfg.heartbeat_ms = seconds_ms(optarg, "--heartbeat"); break;
+		case O_WT: cfg.timeout_ms = seconds_ms(optarg, "--worker-timeout"); break;
 		case 'v': cfg.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("hodei-worker %s\n", hodei_version()); return 0;
@@ -103,6 +142,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hodei-worker: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
+	check_timing(&cfg);
 	cfg.token = read_secret(token_file, "HODEI_WORKER_TOKEN");
 	cfg.join_token = read_secret(join_file, "HODEI_JOIN_TOKEN");
 	if (!cfg.token && !cfg.join_token) {

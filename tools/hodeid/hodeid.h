@@ -164,6 +164,8 @@ int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web
 void http_close(hodeid *d);
 
 /* ---- workers (svc_workers.c) ---- */
+/* The worker timeout spans at least this many heartbeat intervals. */
+#define WORKER_TIMEOUT_MIN_HEARTBEATS 3
 void agents_shutdown(hodeid *d);
 
 /* ---- reflection index (reflection.c) ---- */

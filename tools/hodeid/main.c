@@ -173,6 +173,14 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		fprintf(stderr, "hodeid: unexpected argument '%s'\n%s", argv[optind], usage);
 		exit(2);
 	}
+	if (cfg->worker_timeout_ms < WORKER_TIMEOUT_MIN_HEARTBEATS * cfg->heartbeat_ms) {
+		fprintf(stderr, "hodeid: the worker timeout (--worker-timeout, HODEI_WORKER_TIMEOUT: "
+		                "%lld s) must be at least %d times the heartbeat interval (--heartbeat, "
+		                "HODEI_HEARTBEAT_INTERVAL: %lld s), or healthy agents are declared lost\n",
+		        (long long)(cfg->worker_timeout_ms / 1000), WORKER_TIMEOUT_MIN_HEARTBEATS,
+		        (long long)(cfg->heartbeat_ms / 1000));
+		exit(2);
+	}
 	cfg->api_token = read_secret(api_file, "HODEI_API_TOKEN");
 	cfg->join_token = read_secret(join_file, "HODEI_JOIN_TOKEN");
 	if (!cfg->web_dir)

@@ -6,9 +6,19 @@
  * the agent to that worker (hodei_worker_bind_agent): from then on the
  * library's run/cancel/detach go down the stream as AssignJob,
  * CancelAssignedJob and ShutdownWorker, and the agent's reports come back
- * as hodei_worker_job_*() calls, which the library fences by attempt.  A
- * broken stream or missed heartbeats make the worker lost
- * (hodei_worker_lost): its job is retried or failed, exactly once.
+ * as hodei_worker_job_*() calls, which the library fences by attempt.
+ *
+ * Leases.  The server acknowledges every heartbeat; an agent that has had
+ * no acknowledgement for agent_timeout (heartbeat_timeout minus one
+ * heartbeat_interval, counted from the sending of its last acknowledged
+ * heartbeat) kills its job.  The server counts heartbeat_timeout from the
+ * receipt of that heartbeat or a later message, so the agent's deadline
+ * always passes first: a partitioned agent has stopped its job before the
+ * job is requeued (hodei_worker_lost).  For the same reason a stream that
+ * breaks while the agent holds a job does not free the job at once: only
+ * the lease's end, or the agent closing its stream or registering again
+ * (both after it killed the job), does.  An idle agent's broken stream
+ * frees the worker at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +41,8 @@ struct hodeid_agent {
 	int64_t last_seen;
 	char job_id[HODEI_JOB_ID_MAX + 1]; /* the job last assigned */
 	int attempt;
+	int busy;    /* assigned a job whose result has not come back */
+	int broken;  /* the stream broke while busy: waiting for the lease's end */
 	int in_lost; /* inside hodei_worker_lost(): detach must not free */
 };
 
@@ -120,6 +132,7 @@ static int agent_run(void *agent, hodei_worker *worker, const hodei_run_request 
 	msg.assign = &job;
 	snprintf(ag->job_id, sizeof ag->job_id, "%s", req->job_id);
 	ag->attempt = req->attempt;
+	ag->busy = 1;
 	LOG_DEBUG("assign job=%s attempt=%d worker=%s", req->job_id, req->attempt, ag->worker_id);
 	return stream_send(ag->stream, &msg.base) < 0 ? -1 : 0;
 }
@@ -168,7 +181,9 @@ static void agent_tick(evutil_socket_t fd, short what, void *arg)
 	hodeid *d = ag->d;
 	if (d->shutting_down || now_ms() - ag->last_seen <= d->cfg.worker_timeout_ms)
 		return;
-	if (ag->stream) {
+	if (ag->broken) {
+		agent_drop(ag, "the agent's stream broke");
+	} else if (ag->stream) {
 		stream_finish(ag->stream, HODEI_GRPC_UNAVAILABLE, "heartbeats missed");
 		agent_drop(ag, "heartbeats missed");
 	} else {
@@ -232,6 +247,7 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	resp->session_token = arena_strdup(r->a, ag->session);
 	resp->heartbeat_interval = pb_duration_ms(r->a, d->cfg.heartbeat_ms);
 	resp->heartbeat_timeout = pb_duration_ms(r->a, d->cfg.worker_timeout_ms);
+	resp->agent_timeout = pb_duration_ms(r->a, d->cfg.worker_timeout_ms - d->cfg.heartbeat_ms);
 	*out = &resp->base;
 	return 0;
 }
@@ -268,6 +284,19 @@ static void handle_result(hodeid_agent *ag, const Hodei__JobResult *res)
 	if (hodei_worker_job_finished(ag->worker, res->job_id, res->attempt, &rr) != 0)
 		LOG_INFO("stale result ignored job=%s attempt=%d worker=%s", res->job_id,
 		         res->attempt, ag->worker_id);
+	else
+		ag->busy = 0;
+}
+
+/* Renew the agent's lease: it counts from when it sent this heartbeat. */
+static void ack_heartbeat(hodeid_agent *ag, const Hodei__Heartbeat *hb)
+{
+	Hodei__ConnectResponse msg = HODEI__CONNECT_RESPONSE__INIT;
+	Hodei__HeartbeatAck ack = HODEI__HEARTBEAT_ACK__INIT;
+	ack.sequence = hb->sequence;
+	msg.message_case = HODEI__CONNECT_RESPONSE__MESSAGE_HEARTBEAT_ACK;
+	msg.heartbeat_ack = &ack;
+	stream_send(ag->stream, &msg.base);
 }
 
 static void agent_message(hodeid_stream *s, const ProtobufCMessage *in)
@@ -294,7 +323,10 @@ static void agent_message(hodeid_stream *s, const ProtobufCMessage *in)
 	case HODEI__CONNECT_REQUEST__MESSAGE_RESULT:
 		handle_result(ag, m->result);
 		break;
-	default: /* hello again, accepted, heartbeat: being alive is enough */
+	case HODEI__CONNECT_REQUEST__MESSAGE_HEARTBEAT:
+		ack_heartbeat(ag, m->heartbeat);
+		break;
+	default: /* hello again, accepted: being alive is enough */
 		break;
 	}
 }
@@ -313,6 +345,13 @@ static void agent_stream_closed(hodeid_stream *s)
 	if (!ag)
 		return;
 	ag->stream = NULL;
+	if (ag->worker && ag->busy && !ag->d->shutting_down) {
+		/* It may not know yet: its job is its own until the lease ends. */
+		LOG_INFO("worker stream broke worker=%s job=%s: lost when its lease ends",
+		         ag->worker_id, ag->job_id);
+		ag->broken = 1;
+		return;
+	}
 	agent_lost(ag, "the agent's stream broke");
 	if (!ag->worker && !ag->d->shutting_down)
 		agent_unlink_free(ag);

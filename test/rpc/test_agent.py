@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Faults and attacks on hodei-worker and the worker protocol, with real
+processes (issues 13 and 14): a network partition (network namespaces and
+iptables), the agent and its reaper killed together, a job looking for the
+join token, and joining workers that try to take what is not theirs.
+
+usage: test_agent.py GROUP   (lease | reaper | secrets | join)
+HODEID and HODEI_WORKER_BIN name the binaries under test.  The lease group
+needs root, ip(8) and iptables(8); without them it is skipped (77).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+from harness import WORKER, Tests, buf_curl, call, ensure_buf, wait_for
+
+FINAL = ('JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_TIMED_OUT')
+TOKEN = 'join-secret-for-agent-tests'
+API = 'api-secret-for-agent-tests'
+AUTH = ('authorization: Bearer ' + API,)
+# Short, valid timing: a heartbeat a second, lost after three (the agent's
+# own lease is two).
+FAST = ['--heartbeat', '1', '--worker-timeout', '3']
+
+
+def api(h, method, data=None, auth=()):
+    return call(h.addr, method, data or {}, auth)
+
+
+def queue(h, job_id, script, auth=(), **more):
+    definition = {'job_id': {'value': job_id}, 'command': 'sh', 'arguments': ['-c', script]}
+    definition.update(more)
+    return api(h, 'hodei.JobExecutionService/QueueJob',
+               {'job_definition': definition, 'queued_by': 'test'}, auth)
+
+
+def get_job(h, job_id, auth=()):
+    return api(h, 'hodei.JobExecutionService/GetJob', {'job_id': job_id}, auth)
+
+
+def wait_state(h, job_id, states, auth=(), timeout=60):
+    def reached():
+        state = get_job(h, job_id, auth)['job']['state']
+        return state if state in states else None
+    return wait_for(reached, timeout, '%s to reach %s' % (job_id, states))
+
+
+def workers(h, auth=()):
+    return api(h, 'hodei.WorkerAgentService/ListWorkers', {}, auth).get('workers', [])
+
+
+def have_netns():
+    if os.geteuid() != 0 or not shutil.which('ip') or not shutil.which('iptables'):
+        return False
+    probe = 'hodei-probe-%d' % os.getpid()
+    ok = subprocess.run(['ip', 'netns', 'add', probe], capture_output=True).returncode == 0
+    if ok:
+        ok = subprocess.run(['ip', 'netns', 'exec', probe, 'iptables', '-L', '-n'],
+                            capture_output=True).returncode == 0
+        subprocess.run(['ip', 'netns', 'del', probe], capture_output=True)
+    return ok
+
+
+def sh(*cmd):
+    subprocess.run(list(cmd), check=True, capture_output=True)
+
+
+class Netns:
+    """A namespace joined to this one by a veth pair: HOST_IP here, NS_IP there."""
+
+    def __init__(self):
+        n = os.getpid() % 250 + 1
+        self.name = 'hodei-agent-%d' % os.getpid()
+        self.host_if, self.ns_if = 'hva%d' % os.getpid(), 'hvb%d' % os.getpid()
+        self.host_ip, self.ns_ip = '10.231.%d.1' % n, '10.231.%d.2' % n
+        sh('ip', 'netns', 'add', self.name)
+        sh('ip', 'link', 'add', self.host_if, 'type', 'veth', 'peer', 'name', self.ns_if)
+        sh('ip', 'link', 'set', self.ns_if, 'netns', self.name)
+        sh('ip', 'addr', 'add', self.host_ip + '/30', 'dev', self.host_if)
+        sh('ip', 'link', 'set', self.host_if, 'up')
+        self.run('ip', 'addr', 'add', self.ns_ip + '/30', 'dev', self.ns_if)
+        self.run('ip', 'link', 'set', self.ns_if, 'up')
+        self.run('ip', 'link', 'set', 'lo', 'up')
+
+    def run(self, *cmd):
+        sh('ip', 'netns', 'exec', self.name, *cmd)
+
+    def prefix(self):
+        return ['ip', 'netns', 'exec', self.name]
+
+    def partition(self):
+        """Every packet in or out of the namespace is dropped, silently."""
+        self.run('iptables', '-I', 'INPUT', '-j', 'DROP')
+        self.run('iptables', '-I', 'OUTPUT', '-j', 'DROP')
+
+    def delete(self):
+        subprocess.run(['ip', 'netns', 'del', self.name], capture_output=True)
+        subprocess.run(['ip', 'link', 'del', self.host_if], capture_output=True)
+
+
+class AgentTests(Tests):
+
+    def agent(self, d, name, server, token=TOKEN, extra=(), prefix=(), env=None,
+              session=False):
+        """hodei-worker with the join token in its environment (unless env says otherwise)."""
+        e = dict(os.environ)
+        e.pop('HODEI_WORKER_TOKEN', None)
+        e['HODEI_JOIN_TOKEN'] = token
+        e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
+        log = open(os.path.join(d, 'worker-%s.log' % name), 'ab')
+        p = subprocess.Popen(list(prefix) + [WORKER, '--server', server, '--name', name, '-v']
+                             + list(extra), env=e, stdout=log, stderr=log,
+                             start_new_session=session)
+        p.logpath = log.name
+
+        def stop():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.cleanup.append(stop)
+        return p
+
+    # ---- issue 13.2: the agent's lease ends before the server's ----
+
+    def test_partitioned_agent_stops_first(self, d):
+        """A partitioned agent kills its job before the server starts the retry.
+
+        Each attempt takes a lock on a file that it holds while it runs: attempt
+        2 finds the lock free only if attempt 1 is dead by then.  The ordering
+        is the evidence, not the time anything took."""
+        if not have_netns():
+            print('skipped: needs root, ip and iptables (network namespaces)')
+            return
+        ns = Netns()
+        self.cleanup.append(ns.delete)
+        h = self.hodeid(d, args=['--no-local-provider', '--grpc-listen', '0.0.0.0:0'] + FAST,
+                        env={'HODEI_JOIN_TOKEN': TOKEN, 'HODEI_API_TOKEN': API})
+        victim = self.agent(d, 'victim', '%s:%d' % (ns.host_ip, h.grpc_port),
+                            prefix=ns.prefix())
+        wait_for(lambda: workers(h, AUTH), what='the partitioned agent to register')
+        lock, marks = os.path.join(d, 'lock'), os.path.join(d, 'marks')
+        script = ('exec 9>>%s; if flock -n 9; then echo "start $HODEI_JOB_ATTEMPT alone" >> %s; '
+                  'else echo "start $HODEI_JOB_ATTEMPT twice at once" >> %s; exit 1; fi; '
+                  'if [ "$HODEI_JOB_ATTEMPT" = 1 ]; then exec sleep 600; fi' % (lock, marks, marks))
+        queue(h, 'split', script, AUTH, max_retries=0)
+        wait_state(h, 'split', ('JOB_STATE_RUNNING',), AUTH)
+        wait_for(lambda: os.path.exists(marks), what='attempt 1 to take the lock')
+        # A healthy agent on the server's side of the cut takes the retry.
+        self.agent(d, 'rescuer', h.addr)
+        wait_for(lambda: len(workers(h, AUTH)) == 2, what='the rescuer to register')
+        ns.partition()
+        state = wait_state(h, 'split', FINAL, AUTH)
+        lines = open(marks).read().splitlines()
+        assert lines == ['start 1 alone', 'start 2 alone'], lines
+        job = get_job(h, 'split', AUTH)
+        assert state == 'JOB_STATE_SUCCEEDED' and job['job']['workerId'] == 'rescuer', job
+        assert any('heartbeats missed' in t.get('reason', '') for t in job['history']), job
+        log = open(victim.logpath, errors='replace').read()
+        assert 'the lease ended' in log and 'killing job=split attempt=1' in log, log
+        # The rescuer, idle all along, heard the server and kept its session.
+        rescuer_log = open(os.path.join(d, 'worker-rescuer.log'), errors='replace').read()
+        assert 'lease ended' not in rescuer_log and 'disconnected' not in rescuer_log, rescuer_log
+        assert [w['id'] for w in workers(h, AUTH)] == ['rescuer'], workers(h, AUTH)
+
+    # ---- issue 13.5: a timeout that heartbeats could miss is refused ----
+
+    def test_timeout_below_heartbeats_refused(self, d):
+        from harness import HODEID
+        for args, env in ((['--heartbeat', '2', '--worker-timeout', '5'], {}),
+                          ([], {'HODEI_HEARTBEAT_INTERVAL': '5', 'HODEI_WORKER_TIMEOUT': '5'})):
+            e = dict(os.environ)
+            e.update(env)
+            p = subprocess.run([HODEID, '--data-dir', os.path.join(d, 'data'),
+                                '--grpc-listen', '127.0.0.1:0', '--http-listen', 'off'] + args,
+                               env=e, capture_output=True, text=True, timeout=30)
+            assert p.returncode == 2, (args, env, p.returncode, p.stderr)
+            for word in ('--worker-timeout', 'HODEI_WORKER_TIMEOUT', '--heartbeat',
+                         'HODEI_HEARTBEAT_INTERVAL'):
+                assert word in p.stderr, (word, p.stderr)
+        # Three heartbeats to a timeout is enough.
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        # The agent's own settings are checked the same way.
+        p = subprocess.run([WORKER, '--server', h.addr, '--heartbeat', '2', '--worker-timeout', '5'],
+                           env=dict(os.environ, HODEI_JOIN_TOKEN=TOKEN), capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        for word in ('--worker-timeout', 'HODEI_WORKER_TIMEOUT', '--heartbeat',
+                     'HODEI_HEARTBEAT_INTERVAL'):
+            assert word in p.stderr, (word, p.stderr)
+        ok = self.agent(d, 'ok', h.addr, extra=['--heartbeat', '1', '--worker-timeout', '3'])
+        wait_for(lambda: workers(h), what='an agent with valid timing to register')
+        assert ok.poll() is None
+
+
+GROUPS = {
+    'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
+}
+
+if __name__ == '__main__':
+    ensure_buf()
+    names = []
+    for g in sys.argv[1:] or GROUPS:
+        names += GROUPS.get(g, [g])
+    sys.exit(AgentTests().run(names))
