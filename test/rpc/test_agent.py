@@ -194,9 +194,73 @@ class AgentTests(Tests):
         wait_for(lambda: workers(h), what='an agent with valid timing to register')
         assert ok.poll() is None
 
+    # ---- issue 13.6: jobs die with the agent, even when its reaper does too ----
+
+    def test_agent_and_reaper_killed_together(self, d):
+        """kill -9 of the agent's group and of its reaper: no process of the job
+        survives, not even one that left the job's group with setsid."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        a = self.agent(d, 'doomed', h.addr, session=True)
+        wait_for(lambda: workers(h), what='the agent to register')
+        pids = os.path.join(d, 'pids')
+        queue(h, 'orphan', 'sleep 1000 & echo $! >> %s; setsid sleep 1000 & echo $! >> %s; '
+                           'echo $$ >> %s; wait' % (pids, pids, pids), max_retries=0)
+        wait_state(h, 'orphan', ('JOB_STATE_RUNNING',))
+        wait_for(lambda: os.path.exists(pids) and len(open(pids).read().split()) == 3,
+                 what='the job to write its pids')
+        job_pids = [int(x) for x in open(pids).read().split()]
+        job_group = os.getpgid(job_pids[2])
+        helpers = [p for p in children(a.pid) if os.getpgid(p) != job_group]
+        assert helpers, 'no reaper found'
+        for p in helpers:            # the reaper first, so it cannot act ...
+            os.kill(p, signal.SIGKILL)
+        os.killpg(a.pid, signal.SIGKILL)  # ... then the agent's whole group
+        a.wait()
+        for pid in job_pids:
+            wait_for(lambda: process_gone(pid), what='job process %d to die' % pid)
+
+    def test_guarded_jobs_report_as_before(self, d):
+        """The guard between the agent and the job changes nothing the server sees."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        self.agent(d, 'plain', h.addr)
+        queue(h, 'three', 'exit 3', max_retries=0)
+        queue(h, 'killed', 'kill -9 $$', max_retries=0)
+        api(h, 'hodei.JobExecutionService/QueueJob',
+            {'job_definition': {'job_id': {'value': 'nosuch'}, 'command': 'no-such-program'},
+             'queued_by': 'test'})
+        queue(h, 'cancelled', 'echo up; exec sleep 1000', max_retries=0)
+        assert wait_state(h, 'three', FINAL) == 'JOB_STATE_FAILED'
+        assert get_job(h, 'three')['job'].get('exitCode') == 3, get_job(h, 'three')
+        assert wait_state(h, 'killed', FINAL) == 'JOB_STATE_FAILED'
+        assert get_job(h, 'killed')['job'].get('termSignal') == 9, get_job(h, 'killed')
+        assert wait_state(h, 'nosuch', FINAL) == 'JOB_STATE_FAILED'
+        job = get_job(h, 'nosuch')['job']
+        assert 'no-such-program' in job.get('reason', '') + job.get('error', ''), job
+        wait_state(h, 'cancelled', ('JOB_STATE_RUNNING',))
+        api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': 'cancelled'})
+        assert wait_state(h, 'cancelled', FINAL) == 'JOB_STATE_CANCELLED'
+
+
+def children(pid):
+    out = []
+    for tid in os.listdir('/proc/%d/task' % pid):
+        with open('/proc/%d/task/%s/children' % (pid, tid)) as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def process_gone(pid):
+    """Gone, or a zombie waiting for its new parent to reap it."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
 
 GROUPS = {
     'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
+    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
 }
 
 if __name__ == '__main__':

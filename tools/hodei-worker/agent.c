@@ -268,26 +268,47 @@ static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
 	send_request(a, &req);
 }
 
-/* Spawn what the server assigned; argv and envp are NULL-terminated copies. */
-static int spawn(agent *a, const Hodei__AssignJob *job)
+#define GUARD_ARGS 5 /* /proc/self/exe --job-guard AGENT_PID PATH -- */
+
+/*
+ * Spawn what the server assigned, under the job guard (guard.c): argv and
+ * envp are NULL-terminated copies.  A program that is not found is refused
+ * here, with the local provider's message, so the job is not started.
+ */
+static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen)
 {
-	const char **argv = calloc(job->n_argv + 1, sizeof *argv);
+	char path[4096], agent_pid[16];
+	const char **argv = calloc(job->n_argv + GUARD_ARGS + 1, sizeof *argv);
 	const char **envp = calloc(job->n_env + 1, sizeof *envp);
-	if (!argv || !envp) {
+	if (!argv || !envp || job->n_argv == 0) {
 		free(argv);
 		free(envp);
-		return HODEI_ENOMEM;
+		snprintf(err, errlen, "%s", job->n_argv ? "out of memory" : "argv: empty");
+		return -1;
 	}
-	for (size_t i = 0; i < job->n_argv; i++)
-		argv[i] = job->argv[i];
 	for (size_t i = 0; i < job->n_env; i++)
 		envp[i] = job->env[i];
+	if (guard_find_program(job->argv[0], envp, path, sizeof path) != 0) {
+		snprintf(err, errlen, "command: '%s' not found in PATH or not executable",
+		         job->argv[0]);
+		free(argv);
+		free(envp);
+		return -1;
+	}
+	snprintf(agent_pid, sizeof agent_pid, "%d", (int)getpid());
+	argv[0] = "/proc/self/exe";
+	argv[1] = "--job-guard";
+	argv[2] = agent_pid;
+	argv[3] = path;
+	argv[4] = "--";
+	for (size_t i = 0; i < job->n_argv; i++)
+		argv[GUARD_ARGS + i] = job->argv[i];
 	hodei_run_request run = {0};
 	run.version = HODEI_RUN_REQUEST_VERSION;
 	run.job_id = job->job_id;
 	run.attempt = job->attempt;
 	run.argv = argv;
-	run.argc = job->n_argv;
+	run.argc = job->n_argv + GUARD_ARGS;
 	run.envp = envp;
 	run.nenv = job->n_env;
 	run.workdir = job->working_directory && *job->working_directory ? job->working_directory : NULL;
@@ -296,6 +317,8 @@ static int spawn(agent *a, const Hodei__AssignJob *job)
 	run.cpu_millis = job->cpu_millis;
 	run.memory_bytes = job->memory_bytes;
 	int rc = hodei_process_spawn(&a->proc, a->base, &run, &process_cbs, a);
+	if (rc)
+		snprintf(err, errlen, "%s", hodei_error_last());
 	free(argv);
 	free(envp);
 	return rc;
@@ -311,9 +334,10 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 	}
 	snprintf(a->job_id, sizeof a->job_id, "%s", job->job_id);
 	a->attempt = job->attempt;
+	char err[512];
 	send_accepted(a, job);
-	if (spawn(a, job) != 0) {
-		fail.error = hodei_error_last();
+	if (spawn(a, job, err, sizeof err) != 0) {
+		fail.error = err;
 		send_result(a, job->job_id, job->attempt, &fail);
 		a->proc = NULL;
 		a->job_id[0] = '\0';

@@ -39,6 +39,15 @@ int reaper_start(void);
 void reaper_add(int pgid);
 void reaper_remove(int pgid);
 
+/*
+ * The job guard (guard.c): every job's first process, so that jobs die with
+ * the agent even when its reaper is killed too.  guard_main() runs when the
+ * binary is started as `hodei-worker --job-guard ...`.
+ */
+int guard_main(int argc, char **argv);
+/** Look prog up in the PATH of envp; 0 and the path in out, or -1. */
+int guard_find_program(const char *prog, const char *const *envp, char *out, size_t outlen);
+
 void agent_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

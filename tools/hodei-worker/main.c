@@ -113,6 +113,8 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	if (argc > 1 && strcmp(argv[1], "--job-guard") == 0)
+		return guard_main(argc, argv); /* before anything else: this is a job */
 	agent_config cfg = {0};
 	const char *token_file = NULL, *join_file = NULL;
 	cfg.server = env_or("HODEI_SERVER", "localhost:50051");
