@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 
-from harness import WORKER, Tests, buf_curl, call, ensure_buf, wait_for
+from harness import WORKER, Tests, call, ensure_buf, wait_for
+from test_integration import process_gone
 
 FINAL = ('JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_TIMED_OUT')
 TOKEN = 'join-secret-for-agent-tests'
@@ -240,6 +241,71 @@ class AgentTests(Tests):
         api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': 'cancelled'})
         assert wait_state(h, 'cancelled', FINAL) == 'JOB_STATE_CANCELLED'
 
+    # ---- issue 14.4: no token readable by a job ----
+
+    def test_job_cannot_read_the_join_token(self, d):
+        """A job walks up its ancestors (the guard, the agent) reading their
+        environ, cmdline and memory: the join token is in none of them.  The
+        agent runs as nobody, as its jobs do (so they are the same user)."""
+        token = 'join-token-a-job-must-not-see-%d' % os.getpid()
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': token})
+        shared = os.path.join(d, 'shared')
+        os.makedirs(shared)
+        for path in (self.tmp, d):
+            os.chmod(path, 0o755)
+        os.chmod(shared, 0o777)
+        prefix = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']
+        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix)
+        wait_for(lambda: workers(h), what='the agent to register')
+        report = os.path.join(shared, 'report')
+        script = (
+            'import os\n'
+            'tok = os.environ["NEEDLE"][::-1].encode()\n'
+            'def look(pid):\n'
+            '    out = []\n'
+            '    for what in ("environ", "cmdline"):\n'
+            '        try:\n'
+            '            out.append("%s:%s" % (what, tok in open("/proc/%d/%s" % (pid, what), "rb").read()))\n'
+            '        except OSError:\n'
+            '            out.append(what + ":denied")\n'
+            '    try:\n'
+            '        mem, hit = open("/proc/%d/mem" % pid, "rb", 0), False\n'
+            '        for line in open("/proc/%d/maps" % pid):\n'
+            '            span, perms = line.split()[:2]\n'
+            '            a, b = (int(x, 16) for x in span.split("-"))\n'
+            '            try:\n'
+            '                if "r" in perms:\n'
+            '                    mem.seek(a)\n'
+            '                    hit = hit or tok in mem.read(b - a)\n'
+            '            except (OSError, OverflowError, ValueError):\n'
+            '                pass\n'
+            '        out.append("mem:%s" % hit)\n'
+            '    except OSError:\n'
+            '        out.append("mem:denied")\n'
+            '    return out\n'
+            'lines, pid = [], os.getppid()\n'
+            'while pid > 1:\n'
+            '    comm = open("/proc/%d/comm" % pid).read().strip()\n'
+            '    if not comm.startswith("hodei"):\n'
+            '        break\n'
+            '    lines.append(" ".join([comm] + look(pid)))\n'
+            '    pid = int([l for l in open("/proc/%d/status" % pid) if l.startswith("PPid:")][0].split()[1])\n'
+            'open(REPORT, "w").write("\\n".join(lines) + "\\n")\n').replace('REPORT', repr(report))
+        api(h, 'hodei.JobExecutionService/QueueJob',
+            {'job_definition': {'job_id': {'value': 'snoop'}, 'command': 'python3',
+                                'arguments': ['-c', script],
+                                'environment': {'NEEDLE': token[::-1]}},
+             'queued_by': 'test'})
+        assert wait_state(h, "snoop", FINAL) == "JOB_STATE_SUCCEEDED", \
+            api(h, "hodei.LogStreamService/GetLogs", {"job_id": "snoop"})
+        lines = open(report).read().split('\n')
+        comms = [x.split()[0] for x in lines if x]
+        assert comms == ['hodei-job-guard', 'hodei-worker'], lines
+        for line in lines:
+            assert 'True' not in line, lines
+        # The agent's environ and memory are closed to its jobs.
+        assert lines[1].split()[1:] == ['environ:denied', 'cmdline:False', 'mem:denied'], lines
+
 
 def children(pid):
     out = []
@@ -249,18 +315,10 @@ def children(pid):
     return out
 
 
-def process_gone(pid):
-    """Gone, or a zombie waiting for its new parent to reap it."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
-    except OSError:
-        return True
-
-
 GROUPS = {
     'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
     'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
+    'secrets': ['job_cannot_read_the_join_token'],
 }
 
 if __name__ == '__main__':

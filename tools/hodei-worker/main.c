@@ -1,10 +1,13 @@
 /* hodei-worker: flags, environment and signals around the agent. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -57,6 +60,64 @@ static char *read_secret(const char *file, const char *env)
 	return v && *v ? strdup(v) : NULL;
 }
 
+/*
+ * unsetenv() does not change /proc/PID/environ, which a job running as the
+ * same user could read.  So an agent started with a token in its
+ * environment starts again without it, and reads the tokens from a pipe
+ * (--secrets-fd, for its own use): lines "W<worker token>" and "J<join token>".
+ */
+static void reexec_without_tokens(char **argv)
+{
+	const char *w = getenv("HODEI_WORKER_TOKEN"), *j = getenv("HODEI_JOIN_TOKEN");
+	int fds[2];
+	char fdarg[16];
+	if ((!w || !*w) && (!j || !*j))
+		return;
+	if (pipe(fds) != 0)
+		goto fail;
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	dprintf(fds[1], "W%s\nJ%s\n", w ? w : "", j ? j : "");
+	close(fds[1]);
+	unsetenv("HODEI_WORKER_TOKEN");
+	unsetenv("HODEI_JOIN_TOKEN");
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **args = calloc(n + 3, sizeof *args);
+	if (!args)
+		goto fail;
+	snprintf(fdarg, sizeof fdarg, "%d", fds[0]);
+	args[0] = argv[0];
+	args[1] = "--secrets-fd";
+	args[2] = fdarg;
+	for (size_t i = 1; i < n; i++)
+		args[i + 2] = argv[i];
+	execv("/proc/self/exe", args);
+fail:
+	fprintf(stderr, "hodei-worker: cannot start again without the tokens in the environment: "
+	                "%s\n", strerror(errno));
+	exit(1);
+}
+
+/* The tokens that reexec_without_tokens() passed on. */
+static void read_secrets_fd(const char *arg, char **worker, char **join)
+{
+	char buf[2 * 4096 + 8];
+	int fd = (int)strtol(arg, NULL, 10);
+	size_t len = 0;
+	ssize_t got;
+	while (len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char **to = line[0] == 'W' ? worker : line[0] == 'J' ? join : NULL;
+		if (to && line[1] && !*to)
+			*to = strdup(line + 1);
+	}
+	explicit_bzero(buf, sizeof buf);
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *v = getenv(name);
@@ -98,7 +159,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_JOIN, O_ONCE, O_HB, O_WT };
+	enum { O_TOKEN = 256, O_JOIN, O_ONCE, O_HB, O_WT, O_SECRETS };
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"token-file", required_argument, NULL, O_TOKEN},
@@ -106,6 +167,7 @@ int main(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"pool", required_argument, NULL, 'p'},
 		{"once", no_argument, NULL, O_ONCE},
+		{"secrets-fd", required_argument, NULL, O_SECRETS},
 		{"heartbeat", required_argument, NULL, O_HB},
 		{"worker-timeout", required_argument, NULL, O_WT},
 		{"verbose", no_argument, NULL, 'v'},
@@ -115,8 +177,14 @@ int main(int argc, char **argv)
 	};
 	if (argc > 1 && strcmp(argv[1], "--job-guard") == 0)
 		return guard_main(argc, argv); /* before anything else: this is a job */
+	reexec_without_tokens(argv);
+	/* Jobs run as our user: they must not read our memory (the tokens) through
+	 * /proc/PID/mem or ptrace; this also makes /proc/PID/environ root's. */
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_NAME, "hodei-worker"); /* not "exe", after reexec_without_tokens() */
 	agent_config cfg = {0};
 	const char *token_file = NULL, *join_file = NULL;
+	char *fd_token = NULL, *fd_join = NULL;
 	cfg.server = env_or("HODEI_SERVER", "localhost:50051");
 	cfg.name = env_or("HODEI_WORKER_NAME", NULL);
 	cfg.pool = env_or("HODEI_WORKER_POOL", NULL);
@@ -132,6 +200,7 @@ int main(int argc, char **argv)
 		case 'n': cfg.name = optarg; break;
 		case 'p': cfg.pool = optarg; break;
 		case O_ONCE: cfg.once = 1; break;
+		case O_SECRETS: read_secrets_fd(optarg, &fd_token, &fd_join); break;
 		case O_HB: cfg.heartbeat_ms = seconds_ms(optarg, "--heartbeat"); break;
 		case O_WT: cfg.timeout_ms = seconds_ms(optarg, "--worker-timeout"); break;
 		case 'v': cfg.verbose = 1; break;
@@ -145,16 +214,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	check_timing(&cfg);
-	cfg.token = read_secret(token_file, "HODEI_WORKER_TOKEN");
-	cfg.join_token = read_secret(join_file, "HODEI_JOIN_TOKEN");
+	cfg.token = token_file || !fd_token ? read_secret(token_file, "HODEI_WORKER_TOKEN") : fd_token;
+	cfg.join_token = join_file || !fd_join ? read_secret(join_file, "HODEI_JOIN_TOKEN") : fd_join;
 	if (!cfg.token && !cfg.join_token) {
 		fprintf(stderr, "hodei-worker: a token is needed: HODEI_WORKER_TOKEN or "
 		                "HODEI_JOIN_TOKEN (or --token-file / --join-token-file)\n");
 		return 2;
 	}
-	/* Tokens are for this process only: jobs must not inherit them. */
-	unsetenv("HODEI_WORKER_TOKEN");
-	unsetenv("HODEI_JOIN_TOKEN");
+	if (cfg.token != fd_token)
+		free(fd_token);
+	if (cfg.join_token != fd_join)
+		free(fd_join);
 	signal(SIGPIPE, SIG_IGN);
 	if (reaper_start() != 0)
 		agent_log("warn", "no reaper: jobs may outlive a killed agent");
