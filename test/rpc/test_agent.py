@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 
-from harness import WORKER, Tests, call, ensure_buf, wait_for
+from harness import WORKER, Tests, buf_curl, call, ensure_buf, wait_for
 from test_integration import process_gone
 
 FINAL = ('JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_TIMED_OUT')
@@ -306,6 +306,87 @@ class AgentTests(Tests):
         # The agent's environ and memory are closed to its jobs.
         assert lines[1].split()[1:] == ['environ:denied', 'cmdline:False', 'mem:denied'], lines
 
+    # ---- issue 14.3: a joining worker takes nothing that is not its own ----
+
+    def test_live_name_not_taken_over(self, d):
+        """Register under a live worker's name, with the join token: refused, and
+        the job (with its secrets) stays where it was."""
+        h = self.hodeid(d, args=FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        self.agent(d, 'victim', h.addr)
+        wait_for(lambda: any(w['id'] == 'victim' for w in workers(h)), what='victim to join')
+        queue(h, 'precious', 'echo started; exec sleep 1000', max_retries=0,
+              environment={'SECRET': 's3cret'}, provider='pool')
+        queue(h, 'on-local', 'exec sleep 1000', max_retries=0, provider='local')
+        wait_state(h, 'precious', ('JOB_STATE_RUNNING',))
+        wait_state(h, 'on-local', ('JOB_STATE_RUNNING',))
+        local = get_job(h, 'on-local')['job']['workerId']
+        names = ['victim', local]  # an agent's name, and a local worker's id
+        for name in names:
+            rc, _, err = register(h, name=name)
+            assert rc != 0 and 'already_exists' in err and 'worker_name' in err, (name, err)
+        for job_id, worker in (('precious', 'victim'), ('on-local', local)):
+            job = get_job(h, job_id)['job']
+            assert job['state'] == 'JOB_STATE_RUNNING' and job['workerId'] == worker, job
+            assert job['attempt'] == 1, job
+        # Only the holder of the name's session may register under it again.
+        rc, msgs, err = register(h, name='mine')
+        assert rc == 0, err
+        rc, _, err = register(h, name='mine')
+        assert rc != 0 and 'already_exists' in err, err
+        rc, _, err = register(h, name='mine', previous_session=msgs[0]['sessionToken'])
+        assert rc == 0, err
+
+    def test_builtin_provider_not_joined(self, d):
+        h = self.hodeid(d, args=FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        before = workers(h)
+        rc, _, err = register(h, name='intruder', pool='local')
+        assert rc != 0 and 'permission_denied' in err and "'local'" in err, err
+        assert workers(h) == before, workers(h)
+        # The agent takes the refusal as final (exit status 3).
+        p = self.agent(d, 'intruder', h.addr, extra=['--pool', 'local'])
+        assert p.wait(30) == 3
+
+    def test_join_tokens_scoped_rotated_revoked(self, d):
+        """Tokens from a file, each for one pool; SIGHUP rotates and revokes them."""
+        tokens = os.path.join(d, 'join-tokens')
+        with open(tokens, 'w') as f:
+            f.write('# pool token\nci ci-token-one\ngpu gpu-token\n')
+        os.chmod(tokens, 0o600)
+        h = self.hodeid(d, args=['--no-local-provider', '--join-tokens-file', tokens] + FAST)
+        rc, _, err = register(h, 'ci-token-one', name='x', pool='gpu')
+        assert rc != 0 and 'permission_denied' in err and "'ci'" in err, err
+        rc, _, err = register(h, 'ci-token-one', name='y', pool='ci')
+        assert rc == 0, err
+        old = self.agent(d, 'ci-1', h.addr, token='ci-token-one', extra=['--pool', 'ci'])
+        wait_for(lambda: any(w['id'] == 'ci-1' for w in workers(h)), what='ci-1 to join')
+        # Rotate: the new token works at once, the old one is revoked.
+        with open(tokens, 'w') as f:
+            f.write('ci ci-token-two\ngpu gpu-token\n')
+        loads = h.logtext().count('join tokens loaded')
+        h.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: h.logtext().count('join tokens loaded') > loads, what='the reload')
+        rc, _, err = register(h, 'ci-token-one', name='z', pool='ci')
+        assert rc != 0 and 'unauthenticated' in err, err
+        rc, _, err = register(h, 'ci-token-two', name='z', pool='ci')
+        assert rc == 0, err
+        # The agent that joined with the revoked token is cut off and cannot come back.
+        assert old.wait(30) == 3
+        assert not any(w['id'] == 'ci-1' for w in workers(h)), workers(h)
+        # A file that does not parse keeps the tokens as they were.
+        with open(tokens, 'w') as f:
+            f.write('just-one-word\n')
+        h.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: 'join-tokens:1: expected POOL TOKEN' in h.logtext(), what='the error')
+        rc, _, err = register(h, 'ci-token-two', name='w', pool='ci')
+        assert rc == 0, err
+
+
+def register(h, token=TOKEN, **fields):
+    body = {'token': token}
+    body.update({('workerName' if k == 'name' else 'previousSession' if k == 'previous_session'
+                  else k): v for k, v in fields.items()})
+    return buf_curl(h.addr, 'hodei.WorkerAgentService/Register', body)
+
 
 def children(pid):
     out = []
@@ -319,6 +400,8 @@ GROUPS = {
     'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
     'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
     'secrets': ['job_cannot_read_the_join_token'],
+    'join': ['live_name_not_taken_over', 'builtin_provider_not_joined',
+             'join_tokens_scoped_rotated_revoked'],
 }
 
 if __name__ == '__main__':

@@ -541,6 +541,9 @@ static int do_register(agent *a)
 	req.worker_name = (char *)(a->cfg->name ? a->cfg->name : host);
 	req.pool = (char *)(a->cfg->pool ? a->cfg->pool : "");
 	req.version = (char *)hodei_version();
+	/* Our name may still be held by our last session (its lease): we prove
+	 * that it was ours, and that its job is dead (killed before this). */
+	req.previous_session = a->session;
 	req.cpu_millis = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
 	req.memory_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	void *resp;
@@ -630,7 +633,8 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 	if (rc == 0)
 		rc = do_connect(a);
 	if (rc != 0) {
-		agent_log("warn", "cannot reach %s: %s; retrying", a->cfg->server, hodei_error_last());
+		agent_log("warn", "cannot register with %s: %s; retrying", a->cfg->server,
+		          hodei_error_last());
 		close_connection(a);
 		if (a->cfg->once) {
 			a->result = 1;

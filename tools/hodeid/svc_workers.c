@@ -41,6 +41,8 @@ struct hodeid_agent {
 	int64_t last_seen;
 	char job_id[HODEI_JOB_ID_MAX + 1]; /* the job last assigned */
 	int attempt;
+	char *join_token; /* the join token it registered with (revocation); NULL: one-time */
+	char pool[64];
 	int busy;    /* assigned a job whose result has not come back */
 	int broken;  /* the stream broke while busy: waiting for the lease's end */
 	int in_lost; /* inside hodei_worker_lost(): detach must not free */
@@ -57,6 +59,10 @@ static void agent_unlink_free(hodeid_agent *ag)
 		ag->next->prev = ag->prev;
 	if (ag->timer)
 		event_free(ag->timer);
+	if (ag->join_token) {
+		explicit_bzero(ag->join_token, strlen(ag->join_token));
+		free(ag->join_token);
+	}
 	free(ag);
 }
 
@@ -206,6 +212,50 @@ static void random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 }
 
+/* The token covers this pool: its own, or any static pool ("*"). */
+static int scope_covers(const char *scope, const char *pool)
+{
+	return scope && (strcmp(scope, "*") == 0 || strcmp(scope, pool) == 0);
+}
+
+/*
+ * Join a static pool.  A name that a live worker holds is never taken over:
+ * only the agent that holds it may register again under it, proving so
+ * with its previous session (it has killed its job by then).
+ */
+static int join_pool(rpc_req *r, const Hodei__RegisterRequest *q, const char *scope,
+                     hodei_worker **w)
+{
+	hodeid *d = r->d;
+	const char *pool = q->pool && *q->pool ? q->pool : "pool";
+	if (!scope_covers(scope, pool)) {
+		LOG_WARN("worker registration refused name=%s pool=%s: token for pool %s",
+		         q->worker_name ? q->worker_name : "", pool, scope);
+		return rpc_fail(r, HODEI_GRPC_PERMISSION_DENIED,
+		                "pool: this join token is for pool '%s', not '%s'", scope, pool);
+	}
+	hodeid_agent *old = q->worker_name && *q->worker_name ? agent_find(d, q->worker_name) : NULL;
+	if (old) {
+		if (!q->previous_session || !secret_equal(q->previous_session, old->session)) {
+			LOG_WARN("worker registration refused name=%s: a live worker has that name",
+			         q->worker_name);
+			return rpc_fail(r, HODEI_GRPC_ALREADY_EXISTS,
+			                "worker_name: '%s' is a live worker's name; it is free again "
+			                "once that worker is lost", q->worker_name);
+		}
+		agent_drop(old, "the worker registered again");
+	}
+	int rc = hodei_worker_attach(w, d->ctx, pool, q->worker_name);
+	if (rc == HODEI_EAUTH) {
+		LOG_WARN("worker registration refused name=%s pool=%s: %s",
+		         q->worker_name ? q->worker_name : "", pool, hodei_error_last());
+		return rpc_fail(r, HODEI_GRPC_PERMISSION_DENIED, "%s", hodei_error_last());
+	}
+	if (rc)
+		return rpc_fail_lib(r, rc, (const field_map[]){{"name", "pool"}, {NULL, NULL}});
+	return 0;
+}
+
 static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__RegisterRequest *q = (const void *)in;
@@ -213,15 +263,11 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	hodei_worker *w = NULL;
 	if (!q->token || !*q->token)
 		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "token: required");
-	if (d->cfg.join_token && secret_equal(q->token, d->cfg.join_token)) {
-		const char *pool = q->pool && *q->pool ? q->pool : "pool";
-		/* The same name again: the old connection is dead, replace it. */
-		hodeid_agent *old = agent_find(d, q->worker_name);
-		if (old)
-			agent_drop(old, "the worker registered again");
-		int rc = hodei_worker_attach(&w, d->ctx, pool, q->worker_name);
-		if (rc)
-			return rpc_fail_lib(r, rc, (const field_map[]){{"name", "pool"}, {NULL, NULL}});
+	const char *scope = join_token_scope(d, q->token);
+	if (scope) {
+		int status = join_pool(r, q, scope, &w);
+		if (status)
+			return status;
 	} else if (hodei_worker_claim(&w, d->ctx, q->token) != 0) {
 		LOG_WARN("worker registration refused name=%s", q->worker_name ? q->worker_name : "");
 		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "token: unknown or already used");
@@ -229,6 +275,10 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	hodeid_agent *ag = calloc(1, sizeof *ag);
 	ag->d = d;
 	ag->worker = w;
+	if (scope) {
+		ag->join_token = strdup(q->token);
+		snprintf(ag->pool, sizeof ag->pool, "%s", q->pool && *q->pool ? q->pool : "pool");
+	}
 	snprintf(ag->worker_id, sizeof ag->worker_id, "%s", hodei_worker_id(w));
 	random_hex(ag->session, 32);
 	ag->last_seen = now_ms();
@@ -420,6 +470,22 @@ void agents_shutdown(hodeid *d)
 	for (hodeid_agent *ag = d->agents; ag; ag = ag->next)
 		if (ag->timer)
 			event_del(ag->timer);
+}
+
+void agents_revoke(hodeid *d)
+{
+	hodeid_agent *next;
+	for (hodeid_agent *ag = d->agents; ag; ag = next) {
+		next = ag->next;
+		if (!ag->worker || !ag->join_token ||
+		    scope_covers(join_token_scope(d, ag->join_token), ag->pool))
+			continue;
+		LOG_WARN("join token revoked: disconnecting worker=%s", ag->worker_id);
+		if (ag->stream) /* lost when the stream closes, or when its lease ends if busy */
+			stream_finish(ag->stream, HODEI_GRPC_UNAUTHENTICATED, "the join token was revoked");
+		else if (!ag->broken)
+			agent_drop(ag, "its join token was revoked");
+	}
 }
 
 void agents_free(hodeid *d);
