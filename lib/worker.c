@@ -274,16 +274,34 @@ int hodei_worker_claim(hodei_worker **out, hodei_ctx *ctx, const char *token)
 	return rc;
 }
 
+/* Another worker than self has this id. */
+static bool id_taken(hodei_ctx *ctx, const char *id, const hodei_worker *self)
+{
+	for (hodei_worker *w = ctx->workers; w; w = w->next)
+		if (w != self && strcmp(w->id, id) == 0)
+			return true;
+	return false;
+}
+
+/* Who may join p: only a static pool, never a built-in or a provisioning provider. */
+static int check_joinable(hodei__provider_node *p)
+{
+	if (strcmp(p->cfg.type, "pool") != 0)
+		return hodei__err(HODEI_EAUTH, "pool: '%s' is a provider of type %s, not a static "
+		                  "pool: agents cannot join it", p->cfg.name, p->cfg.type);
+	return 0;
+}
+
 int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider_name,
                         const char *worker_name)
 {
 	hodei__provider_node *p;
 	hodei_worker *w = NULL;
+	bool named = worker_name && *worker_name;
 	int rc = 0;
 
 	*out = NULL;
-	if (worker_name && *worker_name &&
-	    (rc = hodei__id_check("worker_name", worker_name, sizeof(w->id) - 1)))
+	if (named && (rc = hodei__id_check("worker_name", worker_name, sizeof(w->id) - 1)))
 		return rc;
 	hodei__lock(ctx);
 	p = hodei__provider_find(ctx, provider_name);
@@ -295,10 +313,19 @@ int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider
 		rc = hodei_provider_add(ctx, &cfg);
 		p = hodei__provider_find(ctx, provider_name);
 	}
-	if (!rc && p && (rc = hodei__worker_new(ctx, p, &w)) == 0 && worker_name && *worker_name)
-		snprintf(w->id, sizeof(w->id), "%s", worker_name);
-	if (w)
+	if (!rc && p)
+		rc = check_joinable(p);
+	if (!rc && named && id_taken(ctx, worker_name, NULL))
+		rc = hodei__err(HODEI_EEXISTS, "worker_name: '%s' is the id of a live worker",
+		                worker_name);
+	if (!rc && p && (rc = hodei__worker_new(ctx, p, &w)) == 0) {
+		if (named)
+			snprintf(w->id, sizeof(w->id), "%s", worker_name);
+		while (!named && id_taken(ctx, w->id, w)) /* a joined name took it */
+			snprintf(w->id, sizeof(w->id), "%.40s-%llu", p->cfg.name,
+			         (unsigned long long)++ctx->worker_serial);
 		w->token_used = true;
+	}
 	*out = w;
 	hodei__unlock(ctx);
 	return rc;

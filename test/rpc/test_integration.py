@@ -441,7 +441,9 @@ class Integration(Tests):
         assert bad.proc.wait(30) == 3
 
     def test_worker_kill9_mid_job(self, d):
-        h = self.hodeid(d, args=['--no-local-provider'], env={'HODEI_JOIN_TOKEN': TOKEN})
+        # Short timing: a busy agent's broken stream frees its job when the lease ends.
+        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '3'],
+                        env={'HODEI_JOIN_TOKEN': TOKEN})
         w = self.worker(h, 'victim', TOKEN, d)
         pidfile = os.path.join(d, 'job.pid')
         queue(h.addr, 'k9', 'sh', ['-c', 'echo $$ > %s; exec sleep 300' % pidfile],
@@ -466,7 +468,7 @@ class Integration(Tests):
         assert wait_state(h.addr, 'after', FINAL) == 'JOB_STATE_SUCCEEDED'
 
     def test_heartbeat_loss_and_fencing(self, d):
-        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '2'],
+        h = self.hodeid(d, args=['--no-local-provider', '--heartbeat', '1', '--worker-timeout', '3'],
                         env={'HODEI_JOIN_TOKEN': TOKEN})
         w = self.worker(h, 'sleepy', TOKEN, d)
         queue(h.addr, 'hb', 'sh', ['-c', 'sleep 4; echo finished'], max_retries=0)

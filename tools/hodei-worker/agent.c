@@ -7,6 +7,13 @@
  * When the stream breaks the running job is killed (hodeid has declared
  * this worker lost and retries the job elsewhere), and the agent registers
  * again with backoff when it holds the join token.
+ *
+ * The lease: hodeid acknowledges each heartbeat.  When no heartbeat sent in
+ * the last agent_timeout has been acknowledged (a partition, a server that
+ * hangs), the agent kills its job and reconnects.  It counts from the
+ * sending of the acknowledged heartbeat and the server from its receipt,
+ * with a longer timeout: the agent always stops first, so the job never
+ * runs here and on its retry at once.
  */
 #include "agent.h"
 
@@ -30,6 +37,7 @@
 #define BATCH_DELAY_US 20000
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
+#define SENT_RING 16 /* heartbeats in flight whose send time is kept */
 
 typedef struct agent {
 	struct event_base *base;
@@ -42,6 +50,11 @@ typedef struct agent {
 	char worker_id[128];
 	char session[128];
 	int64_t heartbeat_ms;
+	int64_t lease_ms;        /* 0: the server does not acknowledge heartbeats */
+	struct event *lease;     /* fires when the lease ends */
+	int64_t lease_from;      /* monotonic ms the current lease counts from */
+	uint64_t hb_seq;
+	int64_t hb_sent[SENT_RING]; /* send time of heartbeat seq, at seq % SENT_RING */
 	hodei_process *proc;
 	char job_id[HODEI_JOB_ID_MAX + 1];
 	int attempt;
@@ -73,6 +86,13 @@ void agent_log(const char *level, const char *fmt, ...)
 }
 
 static void disconnected(agent *a, const char *why);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- moving bytes: the client's socket on our loop ---- */
 
@@ -248,26 +268,47 @@ static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
 	send_request(a, &req);
 }
 
-/* Spawn what the server assigned; argv and envp are NULL-terminated copies. */
-static int spawn(agent *a, const Hodei__AssignJob *job)
+#define GUARD_ARGS 5 /* /proc/self/exe --job-guard AGENT_PID PATH -- */
+
+/*
+ * Spawn what the server assigned, under the job guard (guard.c): argv and
+ * envp are NULL-terminated copies.  A program that is not found is refused
+ * here, with the local provider's message, so the job is not started.
+ */
+static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen)
 {
-	const char **argv = calloc(job->n_argv + 1, sizeof *argv);
+	char path[4096], agent_pid[16];
+	const char **argv = calloc(job->n_argv + GUARD_ARGS + 1, sizeof *argv);
 	const char **envp = calloc(job->n_env + 1, sizeof *envp);
-	if (!argv || !envp) {
+	if (!argv || !envp || job->n_argv == 0) {
 		free(argv);
 		free(envp);
-		return HODEI_ENOMEM;
+		snprintf(err, errlen, "%s", job->n_argv ? "out of memory" : "argv: empty");
+		return -1;
 	}
-	for (size_t i = 0; i < job->n_argv; i++)
-		argv[i] = job->argv[i];
 	for (size_t i = 0; i < job->n_env; i++)
 		envp[i] = job->env[i];
+	if (guard_find_program(job->argv[0], envp, path, sizeof path) != 0) {
+		snprintf(err, errlen, "command: '%s' not found in PATH or not executable",
+		         job->argv[0]);
+		free(argv);
+		free(envp);
+		return -1;
+	}
+	snprintf(agent_pid, sizeof agent_pid, "%d", (int)getpid());
+	argv[0] = "/proc/self/exe";
+	argv[1] = "--job-guard";
+	argv[2] = agent_pid;
+	argv[3] = path;
+	argv[4] = "--";
+	for (size_t i = 0; i < job->n_argv; i++)
+		argv[GUARD_ARGS + i] = job->argv[i];
 	hodei_run_request run = {0};
 	run.version = HODEI_RUN_REQUEST_VERSION;
 	run.job_id = job->job_id;
 	run.attempt = job->attempt;
 	run.argv = argv;
-	run.argc = job->n_argv;
+	run.argc = job->n_argv + GUARD_ARGS;
 	run.envp = envp;
 	run.nenv = job->n_env;
 	run.workdir = job->working_directory && *job->working_directory ? job->working_directory : NULL;
@@ -276,6 +317,8 @@ static int spawn(agent *a, const Hodei__AssignJob *job)
 	run.cpu_millis = job->cpu_millis;
 	run.memory_bytes = job->memory_bytes;
 	int rc = hodei_process_spawn(&a->proc, a->base, &run, &process_cbs, a);
+	if (rc)
+		snprintf(err, errlen, "%s", hodei_error_last());
 	free(argv);
 	free(envp);
 	return rc;
@@ -291,9 +334,10 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 	}
 	snprintf(a->job_id, sizeof a->job_id, "%s", job->job_id);
 	a->attempt = job->attempt;
+	char err[512];
 	send_accepted(a, job);
-	if (spawn(a, job) != 0) {
-		fail.error = hodei_error_last();
+	if (spawn(a, job, err, sizeof err) != 0) {
+		fail.error = err;
 		send_result(a, job->job_id, job->attempt, &fail);
 		a->proc = NULL;
 		a->job_id[0] = '\0';
@@ -320,6 +364,37 @@ static void kill_job(agent *a)
 	a->job_id[0] = '\0';
 }
 
+/* ---- the lease ---- */
+
+static void on_lease_end(evutil_socket_t fd, short what, void *arg)
+{
+	agent *a = arg;
+	char why[160];
+	snprintf(why, sizeof why, "no heartbeat acknowledged for %lld ms: the lease ended",
+	         (long long)a->lease_ms);
+	disconnected(a, why);
+}
+
+/* The server heard something sent at `from`: the lease runs lease_ms from there. */
+static void renew_lease(agent *a, int64_t from)
+{
+	if (!a->lease_ms || from < a->lease_from)
+		return;
+	a->lease_from = from;
+	int64_t left = from + a->lease_ms - mono_ms();
+	if (left < 0)
+		left = 0;
+	struct timeval tv = {left / 1000, (left % 1000) * 1000};
+	evtimer_add(a->lease, &tv);
+}
+
+static void heartbeat_acked(agent *a, uint64_t seq)
+{
+	if (seq == 0 || seq > a->hb_seq || a->hb_seq - seq >= SENT_RING)
+		return; /* not one of ours, or too old to matter */
+	renew_lease(a, a->hb_sent[seq % SENT_RING]);
+}
+
 /* ---- the stream ---- */
 
 static void handle(agent *a, const uint8_t *data, size_t len)
@@ -341,6 +416,9 @@ static void handle(agent *a, const uint8_t *data, size_t len)
 		if (a->proc && strcmp(a->job_id, m->cancel->job_id) == 0 &&
 		    a->attempt == m->cancel->attempt)
 			hodei_process_cancel(a->proc);
+		break;
+	case HODEI__CONNECT_RESPONSE__MESSAGE_HEARTBEAT_ACK:
+		heartbeat_acked(a, m->heartbeat_ack->sequence);
 		break;
 	case HODEI__CONNECT_RESPONSE__MESSAGE_SHUTDOWN:
 		agent_log("info", "released by the server: %s", m->shutdown->reason);
@@ -389,6 +467,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	Hodei__Heartbeat hb = HODEI__HEARTBEAT__INIT;
 	hb.job_id = a->job_id;
 	hb.attempt = a->proc ? a->attempt : 0;
+	hb.sequence = ++a->hb_seq;
+	a->hb_sent[hb.sequence % SENT_RING] = mono_ms();
 	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_HEARTBEAT;
 	req.heartbeat = &hb;
 	send_request(a, &req);
@@ -423,6 +503,35 @@ static int call_unary(agent *a, const char *method, const ProtobufCMessage *req,
 	return rc;
 }
 
+#define E_TIMING 1000 /* the server's timing is unsafe: a configuration error */
+
+/*
+ * The heartbeat interval and the lease: the server's, or this agent's own
+ * when they are shorter (sending more often and stopping sooner are safe).
+ */
+static int agent_timing(agent *a, int64_t hb_ms, int64_t timeout_ms, int64_t lease_ms)
+{
+	const agent_config *cfg = a->cfg;
+	if (hb_ms > 0 && timeout_ms > 0 && timeout_ms < AGENT_TIMEOUT_MIN_HEARTBEATS * hb_ms) {
+		agent_log("error", "the server's worker timeout (HODEI_WORKER_TIMEOUT: %lld ms) is "
+		          "less than %d times its heartbeat interval (HODEI_HEARTBEAT_INTERVAL: %lld "
+		          "ms): healthy agents would be declared lost; fix hodeid's settings",
+		          (long long)timeout_ms, AGENT_TIMEOUT_MIN_HEARTBEATS, (long long)hb_ms);
+		return E_TIMING;
+	}
+	a->heartbeat_ms = hb_ms > 0 ? hb_ms : 5000;
+	if (cfg->heartbeat_ms > 0 && cfg->heartbeat_ms < a->heartbeat_ms)
+		a->heartbeat_ms = cfg->heartbeat_ms;
+	a->lease_ms = lease_ms;
+	if (lease_ms <= 0) {
+		agent_log("warn", "the server does not acknowledge heartbeats: no lease, so a "
+		          "partition is noticed only when the connection breaks");
+	} else if (cfg->timeout_ms > 0 && cfg->timeout_ms < lease_ms) {
+		a->lease_ms = cfg->timeout_ms;
+	}
+	return 0;
+}
+
 static int do_register(agent *a)
 {
 	Hodei__RegisterRequest req = HODEI__REGISTER_REQUEST__INIT;
@@ -432,6 +541,9 @@ static int do_register(agent *a)
 	req.worker_name = (char *)(a->cfg->name ? a->cfg->name : host);
 	req.pool = (char *)(a->cfg->pool ? a->cfg->pool : "");
 	req.version = (char *)hodei_version();
+	/* Our name may still be held by our last session (its lease): we prove
+	 * that it was ours, and that its job is dead (killed before this). */
+	req.previous_session = a->session;
 	req.cpu_millis = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
 	req.memory_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	void *resp;
@@ -445,11 +557,10 @@ static int do_register(agent *a)
 		return HODEI_ERROR;
 	snprintf(a->worker_id, sizeof a->worker_id, "%s", r->worker_id);
 	snprintf(a->session, sizeof a->session, "%s", r->session_token);
-	a->heartbeat_ms = duration_ms(r->heartbeat_interval);
-	if (a->heartbeat_ms <= 0)
-		a->heartbeat_ms = 5000;
+	rc = agent_timing(a, duration_ms(r->heartbeat_interval), duration_ms(r->heartbeat_timeout),
+	                  duration_ms(r->agent_timeout));
 	hodei__register_response__free_unpacked(r, NULL);
-	return 0;
+	return rc;
 }
 
 static int do_connect(agent *a)
@@ -465,6 +576,8 @@ static int do_connect(agent *a)
 	req.hello = &hello;
 	if (send_request(a, &req) != 0)
 		return HODEI_EUNAVAIL;
+	a->lease_from = 0;
+	renew_lease(a, mono_ms()); /* the welcome answers the hello */
 	struct timeval tv = {a->heartbeat_ms / 1000, (a->heartbeat_ms % 1000) * 1000};
 	a->heartbeat = event_new(a->base, -1, EV_PERSIST, on_heartbeat, a);
 	event_add(a->heartbeat, &tv);
@@ -488,6 +601,7 @@ static void close_connection(agent *a)
 	if (a->io)
 		event_free(a->io);
 	a->io = NULL;
+	evtimer_del(a->lease);
 	hodei_call_free(a->call);
 	a->call = NULL;
 	hodei_client_close(a->client);
@@ -502,6 +616,12 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 	int rc = hodei_client_open(&a->client, a->cfg->server, &o);
 	if (rc == 0)
 		rc = do_register(a);
+	if (rc == E_TIMING) {
+		a->result = 2;
+		close_connection(a);
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
 	if (rc == HODEI_EAUTH) {
 		agent_log("error", "registration refused by %s: %s", a->cfg->server,
 		          hodei_error_last());
@@ -513,7 +633,8 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 	if (rc == 0)
 		rc = do_connect(a);
 	if (rc != 0) {
-		agent_log("warn", "cannot reach %s: %s; retrying", a->cfg->server, hodei_error_last());
+		agent_log("warn", "cannot register with %s: %s; retrying", a->cfg->server,
+		          hodei_error_last());
 		close_connection(a);
 		if (a->cfg->once) {
 			a->result = 1;
@@ -526,8 +647,10 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 
 static void disconnected(agent *a, const char *why)
 {
-	close_connection(a);
 	kill_job(a);
+	if (a->stopping && a->call && hodei_call_close_send(a->call) == 0)
+		hodei_client_process(a->client, 0); /* the job is dead: the server may requeue it now */
+	close_connection(a);
 	if (a->released || a->stopping) {
 		event_base_loopexit(a->base, NULL);
 		return;
@@ -560,6 +683,7 @@ int agent_run(struct event_base *base, const agent_config *cfg)
 	a.flush = evtimer_new(base, on_flush, &a);
 	a.retry = evtimer_new(base, try_connect, &a);
 	a.kick = event_new(base, -1, 0, on_io, &a);
+	a.lease = evtimer_new(base, on_lease_end, &a);
 	the_agent = &a;
 	try_connect(-1, 0, &a);
 	if (!a.result && (a.client || evtimer_pending(a.retry, NULL)))
@@ -569,6 +693,7 @@ int agent_run(struct event_base *base, const agent_config *cfg)
 	event_free(a.flush);
 	event_free(a.retry);
 	event_free(a.kick);
+	event_free(a.lease);
 	the_agent = NULL;
 	return a.result;
 }

@@ -16,9 +16,14 @@ typedef struct agent_config {
 	const char *join_token; /* join token of static pools, or NULL */
 	const char *name;       /* worker name; default: the host name */
 	const char *pool;       /* static pool to join */
+	int64_t heartbeat_ms;   /* own heartbeat interval; 0: the server's */
+	int64_t timeout_ms;     /* own lease; 0: the server's */
 	int once;               /* exit after the first disconnect (tests) */
 	int verbose;
 } agent_config;
+
+/* The worker timeout spans at least this many heartbeat intervals. */
+#define AGENT_TIMEOUT_MIN_HEARTBEATS 3
 
 /** Run until released (0), or until it cannot go on (non-zero). */
 int agent_run(struct event_base *base, const agent_config *cfg);
@@ -33,6 +38,15 @@ void agent_stop(void);
 int reaper_start(void);
 void reaper_add(int pgid);
 void reaper_remove(int pgid);
+
+/*
+ * The job guard (guard.c): every job's first process, so that jobs die with
+ * the agent even when its reaper is killed too.  guard_main() runs when the
+ * binary is started as `hodei-worker --job-guard ...`.
+ */
+int guard_main(int argc, char **argv);
+/** Look prog up in the PATH of envp; 0 and the path in out, or -1. */
+int guard_find_program(const char *prog, const char *const *envp, char *out, size_t outlen);
 
 void agent_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -68,6 +69,10 @@ int reaper_start(void)
 		for (int fd = 3; fd < max; fd++)
 			if (fd != fds[0])
 				close(fd);
+		/* Not the agent's group nor its name: `kill -9 -PGID` or pkill of the
+		 * agent leaves it to do its work (and the job guard covers the rest). */
+		setsid();
+		prctl(PR_SET_NAME, "hodei-reaper");
 		signal(SIGINT, SIG_IGN);  /* a terminal's ^C is the agent's to handle */
 		signal(SIGTERM, SIG_IGN); /* ... and so is a service manager's TERM */
 		reaper_loop(fds[0]);

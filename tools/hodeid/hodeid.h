@@ -24,7 +24,8 @@ typedef struct hodeid_config {
 	const char *grpc_listen; /* host:port */
 	const char *http_listen; /* host:port, or "" / "off" */
 	const char *api_token;   /* NULL: none */
-	const char *join_token;  /* NULL: static pools closed */
+	const char *join_token;  /* NULL: static pools closed (unless the file has some) */
+	const char *join_tokens_file; /* "POOL TOKEN" lines, read again on SIGHUP */
 	const char *web_dir;
 	const char *port_file;   /* write the bound ports here (tests) */
 	int64_t heartbeat_ms;    /* agents heartbeat this often */
@@ -51,6 +52,7 @@ typedef struct hodeid {
 	hodeid_conn *conns;
 	hodeid_stream *streams;
 	hodeid_agent *agents;
+	struct join_tokens *join_tokens; /* join_tokens.c */
 	struct event *shutdown_timer;
 	uint64_t calls_total;
 	uint64_t calls_failed;
@@ -164,7 +166,20 @@ int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web
 void http_close(hodeid *d);
 
 /* ---- workers (svc_workers.c) ---- */
+/* The worker timeout spans at least this many heartbeat intervals. */
+#define WORKER_TIMEOUT_MIN_HEARTBEATS 3
 void agents_shutdown(hodeid *d);
+/** Disconnect the agents whose join token is no longer valid (after a reload). */
+void agents_revoke(hodeid *d);
+
+/* ---- join tokens (join_tokens.c): each scoped to a pool, or "*" ---- */
+/** (Re)read the join tokens; on error, log it and keep the old ones (-1). */
+int join_tokens_load(hodeid *d);
+void join_tokens_free(hodeid *d);
+/** The pool a join token is for ("*": any static pool), or NULL if it is none. */
+const char *join_token_scope(hodeid *d, const char *token);
+/** Any join token at all (static pools are open). */
+int join_tokens_any(hodeid *d);
 
 /* ---- reflection index (reflection.c) ---- */
 int reflection_init(void);

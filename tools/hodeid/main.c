@@ -44,7 +44,10 @@ static const char usage[] =
 	"      --api-token-file FILE  read the API token from FILE (or HODEI_API_TOKEN);\n"
 	"                             required when listening beyond loopback\n"
 	"      --join-token-file FILE read the worker join token from FILE (or\n"
-	"                             HODEI_JOIN_TOKEN); without one, static pools are closed\n"
+	"                             HODEI_JOIN_TOKEN), good for any static pool; without\n"
+	"                             join tokens, static pools are closed\n"
+	"      --join-tokens-file FILE  join tokens scoped to pools, one 'POOL TOKEN' a\n"
+	"                             line (HODEI_JOIN_TOKENS_FILE); read again on SIGHUP\n"
 	"      --local-workers N      local provider capacity, 0-4096 (HODEI_LOCAL_WORKERS;\n"
 	"                             0: CPUs)\n"
 	"      --no-local-provider    run jobs on remote workers only\n"
@@ -141,7 +144,7 @@ static const char *default_web_dir(void)
 
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
-	enum { O_API = 256, O_JOIN, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL };
+	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -149,6 +152,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"web-dir", required_argument, NULL, 'w'},
 		{"api-token-file", required_argument, NULL, O_API},
 		{"join-token-file", required_argument, NULL, O_JOIN},
+		{"join-tokens-file", required_argument, NULL, O_JOINS},
 		{"local-workers", required_argument, NULL, O_LOCAL},
 		{"no-local-provider", no_argument, NULL, O_NOLOCAL},
 		{"heartbeat", required_argument, NULL, O_HB},
@@ -164,6 +168,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->grpc_listen = env_or("HODEI_GRPC_LISTEN", "127.0.0.1:50051");
 	cfg->http_listen = env_or("HODEI_HTTP_LISTEN", "127.0.0.1:8080");
 	cfg->web_dir = env_or("HODEI_WEB_DIR", NULL);
+	cfg->join_tokens_file = env_or("HODEI_JOIN_TOKENS_FILE", NULL);
 	cfg->heartbeat_ms = parse_seconds_ms("HODEI_HEARTBEAT_INTERVAL",
 	                                     env_or("HODEI_HEARTBEAT_INTERVAL", "5"));
 	cfg->worker_timeout_ms = parse_seconds_ms("HODEI_WORKER_TIMEOUT",
@@ -179,6 +184,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case 'w': cfg->web_dir = optarg; break;
 		case O_API: api_file = optarg; break;
 		case O_JOIN: join_file = optarg; break;
+		case O_JOINS: cfg->join_tokens_file = optarg; break;
 		case O_LOCAL:
 			cfg->local_workers = (unsigned)parse_number("--local-workers", optarg, 0,
 			                                            HODEI__LOCAL_WORKERS_MAX);
@@ -195,6 +201,14 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "hodeid: unexpected argument '%s'\n%s", argv[optind], usage);
+		exit(2);
+	}
+	if (cfg->worker_timeout_ms < WORKER_TIMEOUT_MIN_HEARTBEATS * cfg->heartbeat_ms) {
+		fprintf(stderr, "hodeid: the worker timeout (--worker-timeout, HODEI_WORKER_TIMEOUT: "
+		                "%lld s) must be at least %d times the heartbeat interval (--heartbeat, "
+		                "HODEI_HEARTBEAT_INTERVAL: %lld s), or healthy agents are declared lost\n",
+		        (long long)(cfg->worker_timeout_ms / 1000), WORKER_TIMEOUT_MIN_HEARTBEATS,
+		        (long long)(cfg->heartbeat_ms / 1000));
 		exit(2);
 	}
 	cfg->api_token = read_secret(api_file, "HODEI_API_TOKEN");
@@ -246,6 +260,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv = {0, 50000};
 	d->shutdown_timer = event_new(d->base, -1, EV_PERSIST, stop_check, d);
 	event_add(d->shutdown_timer, &tv);
+}
+
+static void on_hangup(evutil_socket_t sig, short what, void *arg)
+{
+	hodeid *d = arg;
+	LOG_INFO("reloading join tokens on SIGHUP");
+	if (join_tokens_load(d) == 0)
+		agents_revoke(d);
 }
 
 static void write_port_file(hodeid *d)
@@ -301,6 +323,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d->base = event_base_new();
+	if (join_tokens_load(d) != 0)
+		return 1;
 	if (!d->base || open_context(d) != 0)
 		return 1;
 	if (grpc_listen(d) != 0 || http_listen(d) != 0) {
@@ -314,12 +338,14 @@ int main(int argc, char **argv)
 	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
+	struct event *sighup = evsignal_new(d->base, SIGHUP, on_hangup, d);
+	event_add(sighup, NULL);
 	d->started_ms = now_ms();
 	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
 	         "web_dir=%s api_token=%s join_token=%s",
 	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
 	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
-	         d->cfg.api_token ? "set" : "none", d->cfg.join_token ? "set" : "none");
+	         d->cfg.api_token ? "set" : "none", join_tokens_any(d) ? "set" : "none");
 
 	event_base_dispatch(d->base);
 
@@ -333,6 +359,8 @@ int main(int argc, char **argv)
 		event_free(d->shutdown_timer);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sighup);
+	join_tokens_free(d);
 	event_base_free(d->base);
 	LOG_INFO("stopped");
 	return 0;

@@ -6,9 +6,19 @@
  * the agent to that worker (hodei_worker_bind_agent): from then on the
  * library's run/cancel/detach go down the stream as AssignJob,
  * CancelAssignedJob and ShutdownWorker, and the agent's reports come back
- * as hodei_worker_job_*() calls, which the library fences by attempt.  A
- * broken stream or missed heartbeats make the worker lost
- * (hodei_worker_lost): its job is retried or failed, exactly once.
+ * as hodei_worker_job_*() calls, which the library fences by attempt.
+ *
+ * Leases.  The server acknowledges every heartbeat; an agent that has had
+ * no acknowledgement for agent_timeout (heartbeat_timeout minus one
+ * heartbeat_interval, counted from the sending of its last acknowledged
+ * heartbeat) kills its job.  The server counts heartbeat_timeout from the
+ * receipt of that heartbeat or a later message, so the agent's deadline
+ * always passes first: a partitioned agent has stopped its job before the
+ * job is requeued (hodei_worker_lost).  For the same reason a stream that
+ * breaks while the agent holds a job does not free the job at once: only
+ * the lease's end, or the agent closing its stream or registering again
+ * (both after it killed the job), does.  An idle agent's broken stream
+ * frees the worker at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +41,10 @@ struct hodeid_agent {
 	int64_t last_seen;
 	char job_id[HODEI_JOB_ID_MAX + 1]; /* the job last assigned */
 	int attempt;
+	char *join_token; /* the join token it registered with (revocation); NULL: one-time */
+	char pool[64];
+	int busy;    /* assigned a job whose result has not come back */
+	int broken;  /* the stream broke while busy: waiting for the lease's end */
 	int in_lost; /* inside hodei_worker_lost(): detach must not free */
 };
 
@@ -45,6 +59,10 @@ static void agent_unlink_free(hodeid_agent *ag)
 		ag->next->prev = ag->prev;
 	if (ag->timer)
 		event_free(ag->timer);
+	if (ag->join_token) {
+		explicit_bzero(ag->join_token, strlen(ag->join_token));
+		free(ag->join_token);
+	}
 	free(ag);
 }
 
@@ -120,6 +138,7 @@ static int agent_run(void *agent, hodei_worker *worker, const hodei_run_request 
 	msg.assign = &job;
 	snprintf(ag->job_id, sizeof ag->job_id, "%s", req->job_id);
 	ag->attempt = req->attempt;
+	ag->busy = 1;
 	LOG_DEBUG("assign job=%s attempt=%d worker=%s", req->job_id, req->attempt, ag->worker_id);
 	return stream_send(ag->stream, &msg.base) < 0 ? -1 : 0;
 }
@@ -168,7 +187,9 @@ static void agent_tick(evutil_socket_t fd, short what, void *arg)
 	hodeid *d = ag->d;
 	if (d->shutting_down || now_ms() - ag->last_seen <= d->cfg.worker_timeout_ms)
 		return;
-	if (ag->stream) {
+	if (ag->broken) {
+		agent_drop(ag, "the agent's stream broke");
+	} else if (ag->stream) {
 		stream_finish(ag->stream, HODEI_GRPC_UNAVAILABLE, "heartbeats missed");
 		agent_drop(ag, "heartbeats missed");
 	} else {
@@ -191,6 +212,50 @@ static void random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 }
 
+/* The token covers this pool: its own, or any static pool ("*"). */
+static int scope_covers(const char *scope, const char *pool)
+{
+	return scope && (strcmp(scope, "*") == 0 || strcmp(scope, pool) == 0);
+}
+
+/*
+ * Join a static pool.  A name that a live worker holds is never taken over:
+ * only the agent that holds it may register again under it, proving so
+ * with its previous session (it has killed its job by then).
+ */
+static int join_pool(rpc_req *r, const Hodei__RegisterRequest *q, const char *scope,
+                     hodei_worker **w)
+{
+	hodeid *d = r->d;
+	const char *pool = q->pool && *q->pool ? q->pool : "pool";
+	if (!scope_covers(scope, pool)) {
+		LOG_WARN("worker registration refused name=%s pool=%s: token for pool %s",
+		         q->worker_name ? q->worker_name : "", pool, scope);
+		return rpc_fail(r, HODEI_GRPC_PERMISSION_DENIED,
+		                "pool: this join token is for pool '%s', not '%s'", scope, pool);
+	}
+	hodeid_agent *old = q->worker_name && *q->worker_name ? agent_find(d, q->worker_name) : NULL;
+	if (old) {
+		if (!q->previous_session || !secret_equal(q->previous_session, old->session)) {
+			LOG_WARN("worker registration refused name=%s: a live worker has that name",
+			         q->worker_name);
+			return rpc_fail(r, HODEI_GRPC_ALREADY_EXISTS,
+			                "worker_name: '%s' is a live worker's name; it is free again "
+			                "once that worker is lost", q->worker_name);
+		}
+		agent_drop(old, "the worker registered again");
+	}
+	int rc = hodei_worker_attach(w, d->ctx, pool, q->worker_name);
+	if (rc == HODEI_EAUTH) {
+		LOG_WARN("worker registration refused name=%s pool=%s: %s",
+		         q->worker_name ? q->worker_name : "", pool, hodei_error_last());
+		return rpc_fail(r, HODEI_GRPC_PERMISSION_DENIED, "%s", hodei_error_last());
+	}
+	if (rc)
+		return rpc_fail_lib(r, rc, (const field_map[]){{"name", "pool"}, {NULL, NULL}});
+	return 0;
+}
+
 static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__RegisterRequest *q = (const void *)in;
@@ -198,15 +263,11 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	hodei_worker *w = NULL;
 	if (!q->token || !*q->token)
 		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "token: required");
-	if (d->cfg.join_token && secret_equal(q->token, d->cfg.join_token)) {
-		const char *pool = q->pool && *q->pool ? q->pool : "pool";
-		/* The same name again: the old connection is dead, replace it. */
-		hodeid_agent *old = agent_find(d, q->worker_name);
-		if (old)
-			agent_drop(old, "the worker registered again");
-		int rc = hodei_worker_attach(&w, d->ctx, pool, q->worker_name);
-		if (rc)
-			return rpc_fail_lib(r, rc, (const field_map[]){{"name", "pool"}, {NULL, NULL}});
+	const char *scope = join_token_scope(d, q->token);
+	if (scope) {
+		int status = join_pool(r, q, scope, &w);
+		if (status)
+			return status;
 	} else if (hodei_worker_claim(&w, d->ctx, q->token) != 0) {
 		LOG_WARN("worker registration refused name=%s", q->worker_name ? q->worker_name : "");
 		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "token: unknown or already used");
@@ -214,6 +275,10 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	hodeid_agent *ag = calloc(1, sizeof *ag);
 	ag->d = d;
 	ag->worker = w;
+	if (scope) {
+		ag->join_token = strdup(q->token);
+		snprintf(ag->pool, sizeof ag->pool, "%s", q->pool && *q->pool ? q->pool : "pool");
+	}
 	snprintf(ag->worker_id, sizeof ag->worker_id, "%s", hodei_worker_id(w));
 	random_hex(ag->session, 32);
 	ag->last_seen = now_ms();
@@ -232,6 +297,7 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	resp->session_token = arena_strdup(r->a, ag->session);
 	resp->heartbeat_interval = pb_duration_ms(r->a, d->cfg.heartbeat_ms);
 	resp->heartbeat_timeout = pb_duration_ms(r->a, d->cfg.worker_timeout_ms);
+	resp->agent_timeout = pb_duration_ms(r->a, d->cfg.worker_timeout_ms - d->cfg.heartbeat_ms);
 	*out = &resp->base;
 	return 0;
 }
@@ -268,6 +334,19 @@ static void handle_result(hodeid_agent *ag, const Hodei__JobResult *res)
 	if (hodei_worker_job_finished(ag->worker, res->job_id, res->attempt, &rr) != 0)
 		LOG_INFO("stale result ignored job=%s attempt=%d worker=%s", res->job_id,
 		         res->attempt, ag->worker_id);
+	else
+		ag->busy = 0;
+}
+
+/* Renew the agent's lease: it counts from when it sent this heartbeat. */
+static void ack_heartbeat(hodeid_agent *ag, const Hodei__Heartbeat *hb)
+{
+	Hodei__ConnectResponse msg = HODEI__CONNECT_RESPONSE__INIT;
+	Hodei__HeartbeatAck ack = HODEI__HEARTBEAT_ACK__INIT;
+	ack.sequence = hb->sequence;
+	msg.message_case = HODEI__CONNECT_RESPONSE__MESSAGE_HEARTBEAT_ACK;
+	msg.heartbeat_ack = &ack;
+	stream_send(ag->stream, &msg.base);
 }
 
 static void agent_message(hodeid_stream *s, const ProtobufCMessage *in)
@@ -294,7 +373,10 @@ static void agent_message(hodeid_stream *s, const ProtobufCMessage *in)
 	case HODEI__CONNECT_REQUEST__MESSAGE_RESULT:
 		handle_result(ag, m->result);
 		break;
-	default: /* hello again, accepted, heartbeat: being alive is enough */
+	case HODEI__CONNECT_REQUEST__MESSAGE_HEARTBEAT:
+		ack_heartbeat(ag, m->heartbeat);
+		break;
+	default: /* hello again, accepted: being alive is enough */
 		break;
 	}
 }
@@ -313,6 +395,13 @@ static void agent_stream_closed(hodeid_stream *s)
 	if (!ag)
 		return;
 	ag->stream = NULL;
+	if (ag->worker && ag->busy && !ag->d->shutting_down) {
+		/* It may not know yet: its job is its own until the lease ends. */
+		LOG_INFO("worker stream broke worker=%s job=%s: lost when its lease ends",
+		         ag->worker_id, ag->job_id);
+		ag->broken = 1;
+		return;
+	}
 	agent_lost(ag, "the agent's stream broke");
 	if (!ag->worker && !ag->d->shutting_down)
 		agent_unlink_free(ag);
@@ -381,6 +470,22 @@ void agents_shutdown(hodeid *d)
 	for (hodeid_agent *ag = d->agents; ag; ag = ag->next)
 		if (ag->timer)
 			event_del(ag->timer);
+}
+
+void agents_revoke(hodeid *d)
+{
+	hodeid_agent *next;
+	for (hodeid_agent *ag = d->agents; ag; ag = next) {
+		next = ag->next;
+		if (!ag->worker || !ag->join_token ||
+		    scope_covers(join_token_scope(d, ag->join_token), ag->pool))
+			continue;
+		LOG_WARN("join token revoked: disconnecting worker=%s", ag->worker_id);
+		if (ag->stream) /* lost when the stream closes, or when its lease ends if busy */
+			stream_finish(ag->stream, HODEI_GRPC_UNAUTHENTICATED, "the join token was revoked");
+		else if (!ag->broken)
+			agent_drop(ag, "its join token was revoked");
+	}
 }
 
 void agents_free(hodeid *d);

@@ -137,6 +137,9 @@ HODEI_EXTERN int hodei_worker_claim(hodei_worker **out, hodei_ctx *ctx, const ch
  * The worker is ready once an agent is bound.  `worker_name` (NULL or empty:
  * a generated id) becomes the worker's id: 1 to 63 characters of
  * [A-Za-z0-9._:-], else HODEI_EINVAL naming "worker_name".
+ * Errors: HODEI_EEXISTS (a worker with that id exists: a live name is never
+ * taken over), HODEI_EAUTH (the provider is not of type "pool": built-in and
+ * provisioning providers cannot be joined).
  */
 HODEI_EXTERN int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx,
                                      const char *provider_name, const char *worker_name);

@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Faults and attacks on hodei-worker and the worker protocol, with real
+processes (issues 13 and 14): a network partition (network namespaces and
+iptables), the agent and its reaper killed together, a job looking for the
+join token, and joining workers that try to take what is not theirs.
+
+usage: test_agent.py GROUP   (lease | reaper | secrets | join)
+HODEID and HODEI_WORKER_BIN name the binaries under test.  The lease group
+needs root, ip(8) and iptables(8); without them it is skipped (77).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+from harness import WORKER, Tests, buf_curl, call, ensure_buf, wait_for
+from test_integration import process_gone
+
+FINAL = ('JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_TIMED_OUT')
+TOKEN = 'join-secret-for-agent-tests'
+API = 'api-secret-for-agent-tests'
+AUTH = ('authorization: Bearer ' + API,)
+# Short, valid timing: a heartbeat a second, lost after three (the agent's
+# own lease is two).
+FAST = ['--heartbeat', '1', '--worker-timeout', '3']
+
+
+def api(h, method, data=None, auth=()):
+    return call(h.addr, method, data or {}, auth)
+
+
+def queue(h, job_id, script, auth=(), **more):
+    definition = {'job_id': {'value': job_id}, 'command': 'sh', 'arguments': ['-c', script]}
+    definition.update(more)
+    return api(h, 'hodei.JobExecutionService/QueueJob',
+               {'job_definition': definition, 'queued_by': 'test'}, auth)
+
+
+def get_job(h, job_id, auth=()):
+    return api(h, 'hodei.JobExecutionService/GetJob', {'job_id': job_id}, auth)
+
+
+def wait_state(h, job_id, states, auth=(), timeout=60):
+    def reached():
+        state = get_job(h, job_id, auth)['job']['state']
+        return state if state in states else None
+    return wait_for(reached, timeout, '%s to reach %s' % (job_id, states))
+
+
+def workers(h, auth=()):
+    return api(h, 'hodei.WorkerAgentService/ListWorkers', {}, auth).get('workers', [])
+
+
+def have_netns():
+    if os.geteuid() != 0 or not shutil.which('ip') or not shutil.which('iptables'):
+        return False
+    probe = 'hodei-probe-%d' % os.getpid()
+    ok = subprocess.run(['ip', 'netns', 'add', probe], capture_output=True).returncode == 0
+    if ok:
+        ok = subprocess.run(['ip', 'netns', 'exec', probe, 'iptables', '-L', '-n'],
+                            capture_output=True).returncode == 0
+        subprocess.run(['ip', 'netns', 'del', probe], capture_output=True)
+    return ok
+
+
+def sh(*cmd):
+    subprocess.run(list(cmd), check=True, capture_output=True)
+
+
+class Netns:
+    """A namespace joined to this one by a veth pair: HOST_IP here, NS_IP there."""
+
+    def __init__(self):
+        n = os.getpid() % 250 + 1
+        self.name = 'hodei-agent-%d' % os.getpid()
+        self.host_if, self.ns_if = 'hva%d' % os.getpid(), 'hvb%d' % os.getpid()
+        self.host_ip, self.ns_ip = '10.231.%d.1' % n, '10.231.%d.2' % n
+        sh('ip', 'netns', 'add', self.name)
+        sh('ip', 'link', 'add', self.host_if, 'type', 'veth', 'peer', 'name', self.ns_if)
+        sh('ip', 'link', 'set', self.ns_if, 'netns', self.name)
+        sh('ip', 'addr', 'add', self.host_ip + '/30', 'dev', self.host_if)
+        sh('ip', 'link', 'set', self.host_if, 'up')
+        self.run('ip', 'addr', 'add', self.ns_ip + '/30', 'dev', self.ns_if)
+        self.run('ip', 'link', 'set', self.ns_if, 'up')
+        self.run('ip', 'link', 'set', 'lo', 'up')
+
+    def run(self, *cmd):
+        sh('ip', 'netns', 'exec', self.name, *cmd)
+
+    def prefix(self):
+        return ['ip', 'netns', 'exec', self.name]
+
+    def partition(self):
+        """Every packet in or out of the namespace is dropped, silently."""
+        self.run('iptables', '-I', 'INPUT', '-j', 'DROP')
+        self.run('iptables', '-I', 'OUTPUT', '-j', 'DROP')
+
+    def delete(self):
+        subprocess.run(['ip', 'netns', 'del', self.name], capture_output=True)
+        subprocess.run(['ip', 'link', 'del', self.host_if], capture_output=True)
+
+
+class AgentTests(Tests):
+
+    def agent(self, d, name, server, token=TOKEN, extra=(), prefix=(), env=None,
+              session=False):
+        """hodei-worker with the join token in its environment (unless env says otherwise)."""
+        e = dict(os.environ)
+        e.pop('HODEI_WORKER_TOKEN', None)
+        e['HODEI_JOIN_TOKEN'] = token
+        e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
+        log = open(os.path.join(d, 'worker-%s.log' % name), 'ab')
+        p = subprocess.Popen(list(prefix) + [WORKER, '--server', server, '--name', name, '-v']
+                             + list(extra), env=e, stdout=log, stderr=log,
+                             start_new_session=session)
+        p.logpath = log.name
+
+        def stop():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.cleanup.append(stop)
+        return p
+
+    # ---- issue 13.2: the agent's lease ends before the server's ----
+
+    def test_partitioned_agent_stops_first(self, d):
+        """A partitioned agent kills its job before the server starts the retry.
+
+        Each attempt takes a lock on a file that it holds while it runs: attempt
+        2 finds the lock free only if attempt 1 is dead by then.  The ordering
+        is the evidence, not the time anything took."""
+        if not have_netns():
+            print('skipped: needs root, ip and iptables (network namespaces)')
+            return
+        ns = Netns()
+        self.cleanup.append(ns.delete)
+        h = self.hodeid(d, args=['--no-local-provider', '--grpc-listen', '0.0.0.0:0'] + FAST,
+                        env={'HODEI_JOIN_TOKEN': TOKEN, 'HODEI_API_TOKEN': API})
+        victim = self.agent(d, 'victim', '%s:%d' % (ns.host_ip, h.grpc_port),
+                            prefix=ns.prefix())
+        wait_for(lambda: workers(h, AUTH), what='the partitioned agent to register')
+        lock, marks = os.path.join(d, 'lock'), os.path.join(d, 'marks')
+        script = ('exec 9>>%s; if flock -n 9; then echo "start $HODEI_JOB_ATTEMPT alone" >> %s; '
+                  'else echo "start $HODEI_JOB_ATTEMPT twice at once" >> %s; exit 1; fi; '
+                  'if [ "$HODEI_JOB_ATTEMPT" = 1 ]; then exec sleep 600; fi' % (lock, marks, marks))
+        queue(h, 'split', script, AUTH, max_retries=0)
+        wait_state(h, 'split', ('JOB_STATE_RUNNING',), AUTH)
+        wait_for(lambda: os.path.exists(marks), what='attempt 1 to take the lock')
+        # A healthy agent on the server's side of the cut takes the retry.
+        self.agent(d, 'rescuer', h.addr)
+        wait_for(lambda: len(workers(h, AUTH)) == 2, what='the rescuer to register')
+        ns.partition()
+        state = wait_state(h, 'split', FINAL, AUTH)
+        lines = open(marks).read().splitlines()
+        assert lines == ['start 1 alone', 'start 2 alone'], lines
+        job = get_job(h, 'split', AUTH)
+        assert state == 'JOB_STATE_SUCCEEDED' and job['job']['workerId'] == 'rescuer', job
+        assert any('heartbeats missed' in t.get('reason', '') for t in job['history']), job
+        log = open(victim.logpath, errors='replace').read()
+        assert 'the lease ended' in log and 'killing job=split attempt=1' in log, log
+        # The rescuer, idle all along, heard the server and kept its session.
+        rescuer_log = open(os.path.join(d, 'worker-rescuer.log'), errors='replace').read()
+        assert 'lease ended' not in rescuer_log and 'disconnected' not in rescuer_log, rescuer_log
+        assert [w['id'] for w in workers(h, AUTH)] == ['rescuer'], workers(h, AUTH)
+
+    # ---- issue 13.5: a timeout that heartbeats could miss is refused ----
+
+    def test_timeout_below_heartbeats_refused(self, d):
+        from harness import HODEID
+        for args, env in ((['--heartbeat', '2', '--worker-timeout', '5'], {}),
+                          ([], {'HODEI_HEARTBEAT_INTERVAL': '5', 'HODEI_WORKER_TIMEOUT': '5'})):
+            e = dict(os.environ)
+            e.update(env)
+            p = subprocess.run([HODEID, '--data-dir', os.path.join(d, 'data'),
+                                '--grpc-listen', '127.0.0.1:0', '--http-listen', 'off'] + args,
+                               env=e, capture_output=True, text=True, timeout=30)
+            assert p.returncode == 2, (args, env, p.returncode, p.stderr)
+            for word in ('--worker-timeout', 'HODEI_WORKER_TIMEOUT', '--heartbeat',
+                         'HODEI_HEARTBEAT_INTERVAL'):
+                assert word in p.stderr, (word, p.stderr)
+        # Three heartbeats to a timeout is enough.
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        # The agent's own settings are checked the same way.
+        p = subprocess.run([WORKER, '--server', h.addr, '--heartbeat', '2', '--worker-timeout', '5'],
+                           env=dict(os.environ, HODEI_JOIN_TOKEN=TOKEN), capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        for word in ('--worker-timeout', 'HODEI_WORKER_TIMEOUT', '--heartbeat',
+                     'HODEI_HEARTBEAT_INTERVAL'):
+            assert word in p.stderr, (word, p.stderr)
+        ok = self.agent(d, 'ok', h.addr, extra=['--heartbeat', '1', '--worker-timeout', '3'])
+        wait_for(lambda: workers(h), what='an agent with valid timing to register')
+        assert ok.poll() is None
+
+    # ---- issue 13.6: jobs die with the agent, even when its reaper does too ----
+
+    def test_agent_and_reaper_killed_together(self, d):
+        """kill -9 of the agent's group and of its reaper: no process of the job
+        survives, not even one that left the job's group with setsid."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        a = self.agent(d, 'doomed', h.addr, session=True)
+        wait_for(lambda: workers(h), what='the agent to register')
+        pids = os.path.join(d, 'pids')
+        queue(h, 'orphan', 'sleep 1000 & echo $! >> %s; setsid sleep 1000 & echo $! >> %s; '
+                           'echo $$ >> %s; wait' % (pids, pids, pids), max_retries=0)
+        wait_state(h, 'orphan', ('JOB_STATE_RUNNING',))
+        wait_for(lambda: os.path.exists(pids) and len(open(pids).read().split()) == 3,
+                 what='the job to write its pids')
+        job_pids = [int(x) for x in open(pids).read().split()]
+        job_group = os.getpgid(job_pids[2])
+        helpers = [p for p in children(a.pid) if os.getpgid(p) != job_group]
+        assert helpers, 'no reaper found'
+        for p in helpers:            # the reaper first, so it cannot act ...
+            os.kill(p, signal.SIGKILL)
+        os.killpg(a.pid, signal.SIGKILL)  # ... then the agent's whole group
+        a.wait()
+        for pid in job_pids:
+            wait_for(lambda: process_gone(pid), what='job process %d to die' % pid)
+
+    def test_guarded_jobs_report_as_before(self, d):
+        """The guard between the agent and the job changes nothing the server sees."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        self.agent(d, 'plain', h.addr)
+        queue(h, 'three', 'exit 3', max_retries=0)
+        queue(h, 'killed', 'kill -9 $$', max_retries=0)
+        api(h, 'hodei.JobExecutionService/QueueJob',
+            {'job_definition': {'job_id': {'value': 'nosuch'}, 'command': 'no-such-program'},
+             'queued_by': 'test'})
+        queue(h, 'cancelled', 'echo up; exec sleep 1000', max_retries=0)
+        assert wait_state(h, 'three', FINAL) == 'JOB_STATE_FAILED'
+        assert get_job(h, 'three')['job'].get('exitCode') == 3, get_job(h, 'three')
+        assert wait_state(h, 'killed', FINAL) == 'JOB_STATE_FAILED'
+        assert get_job(h, 'killed')['job'].get('termSignal') == 9, get_job(h, 'killed')
+        assert wait_state(h, 'nosuch', FINAL) == 'JOB_STATE_FAILED'
+        job = get_job(h, 'nosuch')['job']
+        assert 'no-such-program' in job.get('reason', '') + job.get('error', ''), job
+        wait_state(h, 'cancelled', ('JOB_STATE_RUNNING',))
+        api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': 'cancelled'})
+        assert wait_state(h, 'cancelled', FINAL) == 'JOB_STATE_CANCELLED'
+
+    # ---- issue 14.4: no token readable by a job ----
+
+    def test_job_cannot_read_the_join_token(self, d):
+        """A job walks up its ancestors (the guard, the agent) reading their
+        environ, cmdline and memory: the join token is in none of them.  The
+        agent runs as nobody, as its jobs do (so they are the same user)."""
+        token = 'join-token-a-job-must-not-see-%d' % os.getpid()
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': token})
+        shared = os.path.join(d, 'shared')
+        os.makedirs(shared)
+        for path in (self.tmp, d):
+            os.chmod(path, 0o755)
+        os.chmod(shared, 0o777)
+        prefix = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']
+        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix)
+        wait_for(lambda: workers(h), what='the agent to register')
+        report = os.path.join(shared, 'report')
+        script = (
+            'import os\n'
+            'tok = os.environ["NEEDLE"][::-1].encode()\n'
+            'def look(pid):\n'
+            '    out = []\n'
+            '    for what in ("environ", "cmdline"):\n'
+            '        try:\n'
+            '            out.append("%s:%s" % (what, tok in open("/proc/%d/%s" % (pid, what), "rb").read()))\n'
+            '        except OSError:\n'
+            '            out.append(what + ":denied")\n'
+            '    try:\n'
+            '        mem, hit = open("/proc/%d/mem" % pid, "rb", 0), False\n'
+            '        for line in open("/proc/%d/maps" % pid):\n'
+            '            span, perms = line.split()[:2]\n'
+            '            a, b = (int(x, 16) for x in span.split("-"))\n'
+            '            try:\n'
+            '                if "r" in perms:\n'
+            '                    mem.seek(a)\n'
+            '                    hit = hit or tok in mem.read(b - a)\n'
+            '            except (OSError, OverflowError, ValueError):\n'
+            '                pass\n'
+            '        out.append("mem:%s" % hit)\n'
+            '    except OSError:\n'
+            '        out.append("mem:denied")\n'
+            '    return out\n'
+            'lines, pid = [], os.getppid()\n'
+            'while pid > 1:\n'
+            '    comm = open("/proc/%d/comm" % pid).read().strip()\n'
+            '    if not comm.startswith("hodei"):\n'
+            '        break\n'
+            '    lines.append(" ".join([comm] + look(pid)))\n'
+            '    pid = int([l for l in open("/proc/%d/status" % pid) if l.startswith("PPid:")][0].split()[1])\n'
+            'open(REPORT, "w").write("\\n".join(lines) + "\\n")\n').replace('REPORT', repr(report))
+        api(h, 'hodei.JobExecutionService/QueueJob',
+            {'job_definition': {'job_id': {'value': 'snoop'}, 'command': 'python3',
+                                'arguments': ['-c', script],
+                                'environment': {'NEEDLE': token[::-1]}},
+             'queued_by': 'test'})
+        assert wait_state(h, "snoop", FINAL) == "JOB_STATE_SUCCEEDED", \
+            api(h, "hodei.LogStreamService/GetLogs", {"job_id": "snoop"})
+        lines = open(report).read().split('\n')
+        comms = [x.split()[0] for x in lines if x]
+        assert comms == ['hodei-job-guard', 'hodei-worker'], lines
+        for line in lines:
+            assert 'True' not in line, lines
+        # The agent's environ and memory are closed to its jobs.
+        assert lines[1].split()[1:] == ['environ:denied', 'cmdline:False', 'mem:denied'], lines
+
+    # ---- issue 14.3: a joining worker takes nothing that is not its own ----
+
+    def test_live_name_not_taken_over(self, d):
+        """Register under a live worker's name, with the join token: refused, and
+        the job (with its secrets) stays where it was."""
+        h = self.hodeid(d, args=FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        self.agent(d, 'victim', h.addr)
+        wait_for(lambda: any(w['id'] == 'victim' for w in workers(h)), what='victim to join')
+        queue(h, 'precious', 'echo started; exec sleep 1000', max_retries=0,
+              environment={'SECRET': 's3cret'}, provider='pool')
+        queue(h, 'on-local', 'exec sleep 1000', max_retries=0, provider='local')
+        wait_state(h, 'precious', ('JOB_STATE_RUNNING',))
+        wait_state(h, 'on-local', ('JOB_STATE_RUNNING',))
+        local = get_job(h, 'on-local')['job']['workerId']
+        names = ['victim', local]  # an agent's name, and a local worker's id
+        for name in names:
+            rc, _, err = register(h, name=name)
+            assert rc != 0 and 'already_exists' in err and 'worker_name' in err, (name, err)
+        for job_id, worker in (('precious', 'victim'), ('on-local', local)):
+            job = get_job(h, job_id)['job']
+            assert job['state'] == 'JOB_STATE_RUNNING' and job['workerId'] == worker, job
+            assert job['attempt'] == 1, job
+        # Only the holder of the name's session may register under it again.
+        rc, msgs, err = register(h, name='mine')
+        assert rc == 0, err
+        rc, _, err = register(h, name='mine')
+        assert rc != 0 and 'already_exists' in err, err
+        rc, _, err = register(h, name='mine', previous_session=msgs[0]['sessionToken'])
+        assert rc == 0, err
+
+    def test_builtin_provider_not_joined(self, d):
+        h = self.hodeid(d, args=FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        before = workers(h)
+        rc, _, err = register(h, name='intruder', pool='local')
+        assert rc != 0 and 'permission_denied' in err and "'local'" in err, err
+        assert workers(h) == before, workers(h)
+        # The agent takes the refusal as final (exit status 3).
+        p = self.agent(d, 'intruder', h.addr, extra=['--pool', 'local'])
+        assert p.wait(30) == 3
+
+    def test_join_tokens_scoped_rotated_revoked(self, d):
+        """Tokens from a file, each for one pool; SIGHUP rotates and revokes them."""
+        tokens = os.path.join(d, 'join-tokens')
+        with open(tokens, 'w') as f:
+            f.write('# pool token\nci ci-token-one\ngpu gpu-token\n')
+        os.chmod(tokens, 0o600)
+        h = self.hodeid(d, args=['--no-local-provider', '--join-tokens-file', tokens] + FAST)
+        rc, _, err = register(h, 'ci-token-one', name='x', pool='gpu')
+        assert rc != 0 and 'permission_denied' in err and "'ci'" in err, err
+        rc, _, err = register(h, 'ci-token-one', name='y', pool='ci')
+        assert rc == 0, err
+        old = self.agent(d, 'ci-1', h.addr, token='ci-token-one', extra=['--pool', 'ci'])
+        wait_for(lambda: any(w['id'] == 'ci-1' for w in workers(h)), what='ci-1 to join')
+        # Rotate: the new token works at once, the old one is revoked.
+        with open(tokens, 'w') as f:
+            f.write('ci ci-token-two\ngpu gpu-token\n')
+        loads = h.logtext().count('join tokens loaded')
+        h.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: h.logtext().count('join tokens loaded') > loads, what='the reload')
+        rc, _, err = register(h, 'ci-token-one', name='z', pool='ci')
+        assert rc != 0 and 'unauthenticated' in err, err
+        rc, _, err = register(h, 'ci-token-two', name='z', pool='ci')
+        assert rc == 0, err
+        # The agent that joined with the revoked token is cut off and cannot come back.
+        assert old.wait(30) == 3
+        assert not any(w['id'] == 'ci-1' for w in workers(h)), workers(h)
+        # A file that does not parse keeps the tokens as they were.
+        with open(tokens, 'w') as f:
+            f.write('just-one-word\n')
+        h.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: 'join-tokens:1: expected POOL TOKEN' in h.logtext(), what='the error')
+        rc, _, err = register(h, 'ci-token-two', name='w', pool='ci')
+        assert rc == 0, err
+
+
+def register(h, token=TOKEN, **fields):
+    body = {'token': token}
+    body.update({('workerName' if k == 'name' else 'previousSession' if k == 'previous_session'
+                  else k): v for k, v in fields.items()})
+    return buf_curl(h.addr, 'hodei.WorkerAgentService/Register', body)
+
+
+def children(pid):
+    out = []
+    for tid in os.listdir('/proc/%d/task' % pid):
+        with open('/proc/%d/task/%s/children' % (pid, tid)) as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+GROUPS = {
+    'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
+    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
+    'secrets': ['job_cannot_read_the_join_token'],
+    'join': ['live_name_not_taken_over', 'builtin_provider_not_joined',
+             'join_tokens_scoped_rotated_revoked'],
+}
+
+if __name__ == '__main__':
+    ensure_buf()
+    names = []
+    for g in sys.argv[1:] or GROUPS:
+        names += GROUPS.get(g, [g])
+    sys.exit(AgentTests().run(names))
