@@ -184,6 +184,8 @@ int hodei__grpc_reader_feed(hodei_grpc_reader *r, const uint8_t *data, size_t le
 			size_t n = r->need - r->have;
 			if (n > len)
 				n = len;
+			if (n == 0)
+				break; /* the prefix ended the chunk: wait for the data */
 			if (reader_reserve(r, r->have + n) < 0)
 				return r->failed = HODEI_GRPC_ETOOBIG;
 			memcpy(r->buf + r->have, data, n);
