@@ -26,31 +26,23 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
 	-levent_core -levent_extra -o "$work/fuzz_http"
 
-mkdir "$work/corpus"
-cp "$src"/test/fuzz/corpus/* "$work/corpus/"
-cd "$work"
-if ! ./fuzz_h2server -max_total_time="$seconds" -max_len=65536 -timeout=10 \
-	-rss_limit_mb=2048 -print_final_stats=1 corpus >log 2>&1; then
-	tail -n 60 log
-	mkdir -p "$build/fuzz-findings"
-	cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
-	echo "fuzz_h2server: FAILED; inputs copied to $build/fuzz-findings"
-	exit 1
-fi
-tail -n 6 log
-echo "fuzz_h2server: ${seconds}s without a crash"
+# fuzz TARGET CORPUS SECONDS MAX_LEN
+fuzz() {
+	mkdir "$work/$2"
+	cp "$src/test/fuzz/$2"/* "$work/$2/"
+	if ! ./"$1" -max_total_time="$3" -max_len="$4" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$2" >"log_$1" 2>&1; then
+		tail -n 60 "log_$1"
+		mkdir -p "$build/fuzz-findings"
+		cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
+		echo "$1: FAILED; inputs copied to $build/fuzz-findings"
+		exit 1
+	fi
+	tail -n 6 "log_$1"
+	echo "$1: $3s without a crash"
+}
 
+cd "$work"
+fuzz fuzz_h2server corpus "$seconds" 65536
 # The HTTP port's checks: a third of the time again.
-http_seconds=$(( (seconds + 2) / 3 ))
-mkdir "$work/corpus_http"
-cp "$src"/test/fuzz/corpus_http/* "$work/corpus_http/"
-if ! ./fuzz_http -max_total_time="$http_seconds" -max_len=4096 -timeout=10 \
-	-rss_limit_mb=2048 -print_final_stats=1 corpus_http >log_http 2>&1; then
-	tail -n 60 log_http
-	mkdir -p "$build/fuzz-findings"
-	cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
-	echo "fuzz_http: FAILED; inputs copied to $build/fuzz-findings"
-	exit 1
-fi
-tail -n 6 log_http
-echo "fuzz_http: ${http_seconds}s without a crash"
+fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096
