@@ -181,8 +181,8 @@ static int h_call(void *ud, hodei_rpc_call *call, const char **message)
 {
 	hodeid_conn *c = ud;
 	int rc = dispatch_call(c->d, call, message);
-	if (rc == HODEI_GRPC_OK && c->d->cfg.api_token && !dispatch_is_public(c->d, call->path))
-		c->authed = 1; /* it holds the token: the longer idle timeout */
+	if (rc == HODEI_GRPC_OK && !dispatch_is_public(c->d, call->path))
+		c->authed = 1; /* an API client (with the token, if one is set): the longer idle timeout */
 	return rc;
 }
 
