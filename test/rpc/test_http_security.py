@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from harness import (BUF, DATA, GOAWAY, HEADERS, SETTINGS, RawH2, Tests, buf_curl, call, ensure_buf,
-                     frame, grpc_headers, grpc_message, make_web_dir, pb_string)
+                     frame, grpc_headers, grpc_message, make_web_dir, pb_string, wait_for)
 
 TOKEN = 'api-token-for-tests-0123456789'
 STATUS = '/hodei.SchedulerService/GetQueueStatus'
@@ -299,6 +299,27 @@ class Security(Tests):
             s.close()
         assert 'refused port=grpc' in h.logtext()
 
+    def test_http_connections_per_address(self, d):
+        h = self.hodeid(d)
+        p = h.http_port
+        idle = []
+        for _ in range(64):
+            s = socket.socket()
+            s.bind(('127.0.0.2', 0))
+            s.connect(('127.0.0.1', p))
+            idle.append(s)
+        # Each one counted before the next is taken: a request on the last one answers.
+        idle[-1].sendall(b'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n' % p)
+        assert idle[-1].recv(100).startswith(b'HTTP/1.1 200'), 'the 64th was not served'
+        status, _, body = http(p, 'GET', '/healthz', source='127.0.0.2')
+        assert status == 503 and b'too many connections from 127.0.0.2' in body, (status, body)
+        assert http(p, 'GET', '/healthz')[0] == 200  # another address is served
+        for s in idle:
+            s.close()
+        wait_for(lambda: http(p, 'GET', '/healthz', source='127.0.0.2')[0] == 200,
+                 what='the address to be served again once its connections closed')
+        assert 'refused port=http' in h.logtext()
+
     def test_huge_header(self, d):
         h = self.hodeid(d)
         status, _, _ = http(h.http_port, 'GET', '/healthz', ['X-Big: ' + 'a' * (2 << 20)])
@@ -344,7 +365,8 @@ def vm_data_kb(h):
 GROUPS = {
     'web': ['rebound_host', 'cross_origin', 'security_headers', 'session_cookie',
             'protect_metrics', 'paths_and_symlinks', 'request_smuggling'],
-    'floods': ['connections_per_address', 'huge_header', 'declared_length_costs_nothing'],
+    'floods': ['connections_per_address', 'http_connections_per_address', 'huge_header',
+               'declared_length_costs_nothing'],
 }
 
 if __name__ == '__main__':

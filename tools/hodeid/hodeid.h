@@ -167,6 +167,14 @@ extern const hodeid_method hodeid_reflection_methods[];
 int grpc_listen(hodeid *d);              /* net.c */
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
+/** Connections taken from one address (IPv6: one /64), on each port. */
+#define MAX_PER_PEER 64
+/** A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
+typedef struct peer_key {
+	uint8_t bytes[9];
+} peer_key;
+struct sockaddr;
+peer_key peer_key_of(const struct sockaddr *sa);
 /** A refused connection or request, logged at most once a second (net.c). */
 void hodeid_log_refusal(const char *port, const char *peer, const char *why);
 int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web, web */
@@ -193,6 +201,12 @@ int http_host_allowed(const hodeid *d, const char *host);
 int http_origin_allowed(const hodeid *d, const char *origin, const char *host);
 /** Why the request's framing is ambiguous (two Content-Lengths...), or NULL. */
 const char *http_smuggling(const struct evkeyvalq *headers);
+
+/* ---- connections per address on the HTTP port (http_peers.c) ---- */
+struct bufferevent;
+/** evhttp's bufferevent callback: checks each new connection's address. */
+struct bufferevent *http_peer_bev(struct event_base *base, void *arg);
+void http_peers_free(void);
 
 /* ---- the dashboard's files (webfile.c) ---- */
 /**

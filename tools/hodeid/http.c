@@ -538,6 +538,7 @@ int http_listen(hodeid *d)
 	struct evhttp *http = evhttp_new(d->base);
 	evhttp_set_max_body_size(http, HODEI_GRPC_MAX_MESSAGE + 1024);
 	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	evhttp_set_bevcb(http, http_peer_bev, d);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	                                     EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(http, on_request, d);
@@ -558,4 +559,5 @@ void http_close(hodeid *d)
 		evhttp_free(d->http);
 		d->http = NULL;
 	}
+	http_peers_free();
 }

@@ -26,7 +26,6 @@
 
 #define OUT_HIGH (256u * 1024) /* stop pulling from the session above this */
 #define MAX_CONNECTIONS 1024
-#define MAX_PER_PEER 64            /* from one address (IPv6: one /64) */
 #define MAX_LINGERING 256          /* refused connections being told why */
 #define PREFACE_TIMEOUT_MS 10000   /* a connection must speak within this */
 #define IDLE_TIMEOUT_MS 300000     /* ... and, with no call open, keep speaking */
@@ -34,10 +33,6 @@
 #define MAX_INBOUND_TOTAL (256u << 20) /* partial requests held by all connections */
 #define HOUSEKEEPING_S 5
 
-/* A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
-typedef struct peer_key {
-	uint8_t bytes[9];
-} peer_key;
 
 struct hodeid_conn {
 	hodeid *d;
@@ -252,7 +247,7 @@ void hodeid_log_refusal(const char *port, const char *peer, const char *why)
 	left_out = 0;
 }
 
-static peer_key make_key(const struct sockaddr *sa)
+peer_key peer_key_of(const struct sockaddr *sa)
 {
 	peer_key k;
 	memset(&k, 0, sizeof k);
@@ -325,7 +320,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       int socklen, void *arg)
 {
 	hodeid *d = arg;
-	peer_key key = make_key(sa);
+	peer_key key = peer_key_of(sa);
 	char host[INET6_ADDRSTRLEN], peer[64], why[128];
 	format_peer(sa, host, sizeof host, peer, sizeof peer);
 	if (d->shutting_down) {
