@@ -298,6 +298,16 @@ class Security(Tests):
         for s in crowd:
             s.close()
         assert 'refused port=grpc' in h.logtext()
+        # The limit is an option (agents in host networking all come from 127.0.0.1).
+        h.stop()
+        h = self.hodeid(d, args=['--max-connections-per-address', '2'], name='two')
+        pair = [socket.create_connection(('127.0.0.1', h.grpc_port)) for _ in range(2)]
+        c = RawH2(h.grpc_port)
+        _, goaway = c.frames_until(lambda f: f[0] == GOAWAY)
+        assert goaway and b'too many connections from 127.0.0.1 (2)' in goaway[3], goaway
+        c.close()
+        for s in pair:
+            s.close()
 
     def test_http_connections_per_address(self, d):
         h = self.hodeid(d)

@@ -36,6 +36,7 @@ typedef struct hodeid_config {
 	const char *public_hosts; /* more Host names the HTTP port answers to, comma-separated */
 	const char *dev_origin;  /* an origin allowed cross-origin (Vite's dev server), or NULL */
 	int protect_metrics;     /* /metrics and reflection need the API token */
+	unsigned int max_per_peer; /* connections from one IP address (IPv6: /64) */
 	unsigned int local_workers;
 } hodeid_config;
 
@@ -167,8 +168,6 @@ extern const hodeid_method hodeid_reflection_methods[];
 int grpc_listen(hodeid *d);              /* net.c */
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
-/** Connections taken from one address (IPv6: one /64), on each port. */
-#define MAX_PER_PEER 64
 /** A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
 typedef struct peer_key {
 	uint8_t bytes[9];

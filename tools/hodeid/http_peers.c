@@ -6,7 +6,7 @@
  * holding a reference so the bufferevent outlives evhttp's use of it, reads
  * its socket's peer.  Connections are remembered by descriptor and socket
  * cookie (SO_COOKIE, unique per socket), so one that closed, or whose
- * descriptor was reused, no longer counts.  One over MAX_PER_PEER is
+ * descriptor was reused, no longer counts.  One over the limit is
  * answered 503 and shut down; evhttp then frees it.
  */
 #include <stdint.h>
@@ -28,6 +28,7 @@ typedef struct http_peer {
 } http_peer;
 
 static http_peer *peers;
+static const hodeid *pending_server; /* the one hodeid (check_peer has one argument) */
 static size_t npeers, cap;
 
 static uint64_t socket_cookie(int fd)
@@ -67,10 +68,10 @@ static int remember(int fd, uint64_t cookie, const peer_key *key)
 	return 0;
 }
 
-static void refuse_connection(int fd, const char *host)
+static void refuse_connection(int fd, const char *host, unsigned int limit)
 {
 	char why[128], reply[256];
-	snprintf(why, sizeof why, "too many connections from %s (%d)", host, MAX_PER_PEER);
+	snprintf(why, sizeof why, "too many connections from %s (%u)", host, limit);
 	int n = snprintf(reply, sizeof reply,
 	                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
 	                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
@@ -85,6 +86,7 @@ static void refuse_connection(int fd, const char *host)
 static void check_peer(evutil_socket_t unused, short what, void *arg)
 {
 	struct bufferevent *bev = arg;
+	const hodeid *d = pending_server;
 	int fd = bufferevent_getfd(bev);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
@@ -97,8 +99,8 @@ static void check_peer(evutil_socket_t unused, short what, void *arg)
 		                     ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
 		                     : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
 		                 host, sizeof host);
-		if (live_from(&key) >= MAX_PER_PEER || remember(fd, cookie, &key) != 0)
-			refuse_connection(fd, host);
+		if (live_from(&key) >= d->cfg.max_per_peer || remember(fd, cookie, &key) != 0)
+			refuse_connection(fd, host, d->cfg.max_per_peer);
 	}
 	bufferevent_decref(bev);
 }
@@ -107,6 +109,7 @@ struct bufferevent *http_peer_bev(struct event_base *base, void *arg)
 {
 	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	struct timeval now = {0, 0};
+	pending_server = arg;
 	if (!bev)
 		return NULL;
 	bufferevent_incref(bev); /* ours until check_peer has looked */

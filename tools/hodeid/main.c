@@ -54,6 +54,7 @@ static const char usage[] =
 	"      --dev-origin ORIGIN    allow this origin cross-origin, e.g. Vite's\n"
 	"                             http://localhost:5173 (HODEI_DEV_ORIGIN; none)\n"
 	"      --protect-metrics      /metrics and reflection need the API token too\n"
+	"      --max-connections-per-address N  on each port (HODEI_MAX_CONNS_PER_ADDRESS; 64)\n"
 	"      --port-file FILE       write the bound ports there (grpc=N, http=N)\n"
 	"      --log-level LEVEL      debug, info, warn or error (HODEI_LOG_LEVEL; info)\n"
 	"  -h, --help                 this help\n"
@@ -98,6 +99,17 @@ static int parse_seconds(const char *text, const char *what)
 	return (int)v;
 }
 
+static unsigned int parse_count(const char *text, const char *what)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (*end || v < 1 || v > 65536) {
+		fprintf(stderr, "hodeid: %s: expected 1-65536, got '%s'\n", what, text);
+		exit(2);
+	}
+	return (unsigned int)v;
+}
+
 static int parse_level(const char *text)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -126,7 +138,7 @@ static const char *default_web_dir(void)
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
 	enum { O_API = 256, O_JOIN, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
-	       O_DEV, O_PROTECT };
+	       O_DEV, O_PROTECT, O_PERPEER };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -143,6 +155,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"public-host", required_argument, NULL, O_HOSTS},
 		{"dev-origin", required_argument, NULL, O_DEV},
 		{"protect-metrics", no_argument, NULL, O_PROTECT},
+		{"max-connections-per-address", required_argument, NULL, O_PERPEER},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -161,6 +174,8 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
 	cfg->dev_origin = env_or("HODEI_DEV_ORIGIN", NULL);
 	cfg->protect_metrics = strcmp(env_or("HODEI_PROTECT_METRICS", "0"), "0") != 0;
+	cfg->max_per_peer = parse_count(env_or("HODEI_MAX_CONNS_PER_ADDRESS", "64"),
+	                                "HODEI_MAX_CONNS_PER_ADDRESS");
 	int c;
 	while ((c = getopt_long(argc, argv, "d:g:H:w:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -179,6 +194,9 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case O_HOSTS: cfg->public_hosts = optarg; break;
 		case O_DEV: cfg->dev_origin = optarg; break;
 		case O_PROTECT: cfg->protect_metrics = 1; break;
+		case O_PERPEER:
+			cfg->max_per_peer = parse_count(optarg, "--max-connections-per-address");
+			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
 		default: fputs(usage, stderr); exit(2);

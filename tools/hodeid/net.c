@@ -327,12 +327,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	if (nconns >= MAX_CONNECTIONS || peer_connections(d, &key) >= MAX_PER_PEER) {
+	if (nconns >= MAX_CONNECTIONS ||
+	    (key.bytes[0] && peer_connections(d, &key) >= d->cfg.max_per_peer)) {
 		if (nconns >= MAX_CONNECTIONS)
 			snprintf(why, sizeof why, "too many connections to this server (%d)",
 			         MAX_CONNECTIONS);
 		else
-			snprintf(why, sizeof why, "too many connections from %s (%d)", host, MAX_PER_PEER);
+			snprintf(why, sizeof why, "too many connections from %s (%u)", host,
+			         d->cfg.max_per_peer);
 		hodeid_log_refusal("grpc", peer, why);
 		refuse(d, fd, why);
 		return;
