@@ -131,8 +131,16 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 
 	if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK))
 		c->got_settings = 1;
-	else if (frame->hd.type == NGHTTP2_GOAWAY)
+	else if (frame->hd.type == NGHTTP2_GOAWAY) {
 		c->goaway = 1;
+		/* Refused before any call (hodeid: too many connections): say so. */
+		if (frame->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
+		    frame->goaway.last_stream_id == 0)
+			set_broken(c, "%s refused the connection: %.*s", c->address,
+			           (int)(frame->goaway.opaque_data_len < 200
+			                 ? frame->goaway.opaque_data_len : 200),
+			           (const char *)frame->goaway.opaque_data);
+	}
 	return 0;
 }
 
@@ -421,6 +429,8 @@ static int handshake(hodei_client *c, int64_t deadline)
 	}
 	if (!c->got_settings)
 		return fail_not_http2(c);
+	if (c->broken)
+		return hodei__err(HODEI_EUNAVAIL, "%s", c->broken_msg);
 	return 0;
 }
 

@@ -29,6 +29,11 @@ struct hodei_rpc_call {
 	int finished;              /**< finish() was called */
 	int closed;                /**< the transport is done with it */
 	void *app;                 /**< the application's state */
+	/**
+	 * Who the transport itself authenticated (a dashboard session: the name
+	 * of the token it signed in with), or NULL: then `authorization` decides.
+	 */
+	const char *principal;
 };
 
 /** Queue a message; returns -1 if the call is finished or closed. */

@@ -118,6 +118,28 @@ static int reader_start_message(hodei_grpc_reader *r)
 	return 0;
 }
 
+/*
+ * Room for `want` bytes of the current message.  The buffer grows with the
+ * bytes that arrived (doubling, capped at the declared length), so a prefix
+ * that declares 4 MiB costs nothing until the data comes.
+ */
+static int reader_reserve(hodei_grpc_reader *r, size_t want)
+{
+	if (want <= r->cap)
+		return 0;
+	size_t cap = r->cap ? r->cap : 256;
+	while (cap < want)
+		cap *= 2;
+	if (cap > r->need)
+		cap = r->need;
+	uint8_t *buf = realloc(r->buf, cap);
+	if (!buf)
+		return -1;
+	r->buf = buf;
+	r->cap = cap;
+	return 0;
+}
+
 /* Deliver the current message and get ready for the next prefix. */
 static int reader_deliver(hodei_grpc_reader *r, const uint8_t *msg,
                           hodei_grpc_message_fn fn, void *userdata)
@@ -161,14 +183,13 @@ int hodei__grpc_reader_feed(hodei_grpc_reader *r, const uint8_t *data, size_t le
 			}
 		}
 		if (r->need > 0) {
-			if (!r->buf) {
-				r->buf = malloc(r->need);
-				if (!r->buf)
-					return r->failed = HODEI_GRPC_ETOOBIG;
-			}
 			size_t n = r->need - r->have;
 			if (n > len)
 				n = len;
+			if (n == 0)
+				break; /* the prefix ended the chunk: wait for the data */
+			if (reader_reserve(r, r->have + n) < 0)
+				return r->failed = HODEI_GRPC_ETOOBIG;
 			memcpy(r->buf + r->have, data, n);
 			r->have += n;
 			data += n;
@@ -178,6 +199,7 @@ int hodei__grpc_reader_feed(hodei_grpc_reader *r, const uint8_t *data, size_t le
 		}
 		uint8_t *msg = r->buf;
 		r->buf = NULL;
+		r->cap = 0;
 		int rc = reader_deliver(r, msg ? msg : (const uint8_t *)"", fn, userdata);
 		free(msg);
 		if (rc)

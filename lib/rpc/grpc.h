@@ -58,7 +58,8 @@ typedef int (*hodei_grpc_message_fn)(void *userdata, const uint8_t *msg, size_t 
 
 /**
  * Reassembles messages from a byte stream split arbitrarily (HTTP/2 DATA
- * frames).  Never holds more than one message of at most `max` bytes.
+ * frames).  Never holds more than one message of at most `max` bytes, and
+ * allocates for the bytes received, not for the length a prefix declares.
  */
 typedef struct hodei_grpc_reader {
 	uint8_t prefix[HODEI_GRPC_PREFIX];
@@ -66,6 +67,7 @@ typedef struct hodei_grpc_reader {
 	uint8_t *buf;
 	size_t need; /* length of the current message */
 	size_t have; /* bytes of it received */
+	size_t cap;  /* bytes allocated at buf: grows with have, never past need */
 	size_t max;
 	int failed; /* a previous error: every later feed fails the same way */
 } hodei_grpc_reader;
@@ -80,7 +82,7 @@ int hodei__grpc_reader_feed(hodei_grpc_reader *r, const uint8_t *data, size_t le
                             hodei_grpc_message_fn fn, void *userdata);
 /** Non-zero while a message is partly received (truncated at end of stream). */
 int hodei__grpc_reader_partial(const hodei_grpc_reader *r);
-/** Bytes currently held. */
+/** Bytes received and held (the allocation is at most twice that, or 256). */
 size_t hodei__grpc_reader_buffered(const hodei_grpc_reader *r);
 
 /**

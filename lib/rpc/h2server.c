@@ -64,6 +64,24 @@ static const struct hodei_rpc_call_ops h2_call_ops;
 	{ (uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, strlen(value),   \
 	  NGHTTP2_NV_FLAG_NONE }
 
+/* Account for a change in what c's reader holds (connection and shared). */
+static void inbound_update(h2_call *c, size_t before)
+{
+	hodei_h2s *s = c->s;
+	size_t after = hodei__grpc_reader_buffered(&c->reader);
+	s->inbound = s->inbound - before + after;
+	if (s->opts.shared_inbound)
+		*s->opts.shared_inbound = *s->opts.shared_inbound - before + after;
+}
+
+/* Drop c's partial message. */
+static void inbound_release(h2_call *c)
+{
+	size_t before = hodei__grpc_reader_buffered(&c->reader);
+	hodei__grpc_reader_reset(&c->reader);
+	inbound_update(c, before);
+}
+
 static void call_free(h2_call *c)
 {
 	struct chunk *k = c->head;
@@ -72,8 +90,7 @@ static void call_free(h2_call *c)
 		free(k);
 		k = next;
 	}
-	c->s->inbound -= hodei__grpc_reader_buffered(&c->reader);
-	hodei__grpc_reader_reset(&c->reader);
+	inbound_release(c);
 	free(c->method);
 	free(c->path);
 	free(c->content_type);
@@ -436,8 +453,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
 		return 0;
 	size_t before = hodei__grpc_reader_buffered(&c->reader);
 	int rc = hodei__grpc_reader_feed(&c->reader, data, len, deliver_message, c);
-	size_t after = hodei__grpc_reader_buffered(&c->reader);
-	s->inbound = s->inbound - before + after;
+	inbound_update(c, before);
 	if (rc == HODEI_GRPC_ETOOBIG)
 		h2_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		          "message larger than the 4 MiB limit");
@@ -448,10 +464,11 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
 	else if (s->inbound > s->opts.max_buffered)
 		h2_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		          "too much request data buffered on this connection");
-	if (c->base.finished) {
-		s->inbound -= hodei__grpc_reader_buffered(&c->reader);
-		hodei__grpc_reader_reset(&c->reader);
-	}
+	else if (s->opts.shared_inbound && *s->opts.shared_inbound > s->opts.max_shared_inbound)
+		h2_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
+		          "too much request data buffered on this server");
+	if (c->base.finished)
+		inbound_release(c);
 	return 0;
 }
 
@@ -506,7 +523,7 @@ int hodei__h2s_new(hodei_h2s **out, const hodei_h2s_handlers *handlers, void *us
 	if (!s->opts.max_message)
 		s->opts.max_message = HODEI_GRPC_MAX_MESSAGE;
 	if (!s->opts.max_buffered)
-		s->opts.max_buffered = 32u << 20;
+		s->opts.max_buffered = 2 * s->opts.max_message;
 	if (!s->opts.low_water)
 		s->opts.low_water = 64u << 10;
 	if (!s->opts.max_resets)

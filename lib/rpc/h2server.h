@@ -55,9 +55,16 @@ typedef struct hodei_h2s_handlers {
 typedef struct hodei_h2s_options {
 	uint32_t max_concurrent_streams; /**< 0 = 100 */
 	size_t max_message;              /**< request message limit; 0 = 4 MiB */
-	size_t max_buffered;             /**< inbound bytes held per connection; 0 = 32 MiB */
+	size_t max_buffered;             /**< inbound bytes held per connection; 0 = 2 messages */
 	size_t low_water;                /**< on_writable threshold; 0 = 64 KiB */
 	uint32_t max_resets;             /**< peer resets tolerated; 0 = 1000 */
+	/**
+	 * A counter shared by several sessions (all of a server's connections),
+	 * or NULL: the inbound bytes they hold together.  A call that takes it
+	 * past max_shared_inbound fails with RESOURCE_EXHAUSTED.
+	 */
+	size_t *shared_inbound;
+	size_t max_shared_inbound;
 } hodei_h2s_options;
 
 /** Returns 0, or -1 on ENOMEM. */

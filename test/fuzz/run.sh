@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fuzz the gRPC server's request path with libFuzzer for FUZZ_SECONDS
-# (default 60).  usage: test/fuzz/run.sh BUILD_DIR
+# (default 60), then the HTTP port's request checks for a third of that.
+# usage: test/fuzz/run.sh BUILD_DIR
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev) and a
 # configured meson build dir (for the generated protobuf-c sources).
 set -eu
@@ -19,16 +20,29 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	"$build"/lib/rpc/*.pb-c.c "$build/lib/rpc/hodei_descriptor_set.c" \
 	-lprotobuf-c -lnghttp2 -o "$work/fuzz_h2server"
 
-mkdir "$work/corpus"
-cp "$src"/test/fuzz/corpus/* "$work/corpus/"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" -I"$src/tools/hodeid" \
+	"$src/test/fuzz/fuzz_http.c" "$src/tools/hodeid/http_guard.c" "$src/tools/hodeid/session.c" \
+	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
+	-levent_core -levent_extra -o "$work/fuzz_http"
+
+# fuzz TARGET CORPUS SECONDS MAX_LEN
+fuzz() {
+	mkdir "$work/$2"
+	cp "$src/test/fuzz/$2"/* "$work/$2/"
+	if ! ./"$1" -max_total_time="$3" -max_len="$4" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$2" >"log_$1" 2>&1; then
+		tail -n 60 "log_$1"
+		mkdir -p "$build/fuzz-findings"
+		cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
+		echo "$1: FAILED; inputs copied to $build/fuzz-findings"
+		exit 1
+	fi
+	tail -n 6 "log_$1"
+	echo "$1: $3s without a crash"
+}
+
 cd "$work"
-if ! ./fuzz_h2server -max_total_time="$seconds" -max_len=65536 -timeout=10 \
-	-rss_limit_mb=2048 -print_final_stats=1 corpus >log 2>&1; then
-	tail -n 60 log
-	mkdir -p "$build/fuzz-findings"
-	cp crash-* leak-* timeout-* oom-* "$build/fuzz-findings/" 2>/dev/null || true
-	echo "fuzz_h2server: FAILED; inputs copied to $build/fuzz-findings"
-	exit 1
-fi
-tail -n 6 log
-echo "fuzz_h2server: ${seconds}s without a crash"
+fuzz fuzz_h2server corpus "$seconds" 65536
+# The HTTP port's checks: a third of the time again.
+fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096

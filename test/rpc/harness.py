@@ -279,6 +279,17 @@ class RawH2:
         self.s.close()
 
 
+def make_web_dir(workdir):
+    """A stand-in dashboard: index.html and assets/app.js."""
+    web = os.path.join(workdir, 'web')
+    os.makedirs(os.path.join(web, 'assets'))
+    with open(os.path.join(web, 'index.html'), 'w') as f:
+        f.write('<html>hodei dashboard</html>')
+    with open(os.path.join(web, 'assets', 'app.js'), 'w') as f:
+        f.write('console.log(1)')
+    return web
+
+
 class Tests:
     """Each test_* method is one test; prints 'N passed, N failed'."""
 

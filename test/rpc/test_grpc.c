@@ -110,6 +110,36 @@ static void test_reader_limits(void **state)
 	hodei__grpc_reader_reset(&r);
 }
 
+/* A prefix that declares 4 MiB allocates for the bytes that came, not 4 MiB. */
+static void test_reader_commits_as_data_arrives(void **state)
+{
+	static uint8_t data[HODEI_GRPC_MAX_MESSAGE];
+	uint8_t p[5];
+	hodei_grpc_reader r;
+	struct collected c = {0};
+	hodei__grpc_reader_init(&r, 0);
+	hodei__grpc_prefix(p, HODEI_GRPC_MAX_MESSAGE, 0);
+	assert_int_equal(hodei__grpc_reader_feed(&r, p, 5, collect, &c), 0);
+	assert_null(r.buf);
+	assert_int_equal(r.cap, 0);
+	assert_int_equal(hodei__grpc_reader_feed(&r, data, 10, collect, &c), 0);
+	assert_true(r.cap >= 10 && r.cap <= 256);
+	memset(data, 'x', sizeof data);
+	size_t fed = 10;
+	while (fed < sizeof data) {
+		size_t n = sizeof data - fed < 1000 ? sizeof data - fed : 1000;
+		assert_int_equal(hodei__grpc_reader_feed(&r, data + fed, n, collect, &c), 0);
+		fed += n;
+		if (fed < sizeof data)
+			assert_true(r.cap <= 2 * fed && r.cap >= fed);
+	}
+	assert_int_equal(c.count, 1);
+	assert_int_equal(c.lens[0], HODEI_GRPC_MAX_MESSAGE);
+	assert_int_equal(c.bytes[0][20], 'x');
+	assert_null(r.buf);
+	hodei__grpc_reader_reset(&r);
+}
+
 static void test_timeout_parse(void **state)
 {
 	static const struct {
@@ -188,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_reader_partial),
 		cmocka_unit_test(test_reader_limits),
 		cmocka_unit_test(test_timeout_parse),
+		cmocka_unit_test(test_reader_commits_as_data_arrives),
 		cmocka_unit_test(test_timeout_format),
 		cmocka_unit_test(test_message_encoding),
 		cmocka_unit_test(test_status_mapping),

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from harness import (DATA, GOAWAY, HEADERS, RST_STREAM, SETTINGS, WINDOW_UPDATE, RawH2, Tests, buf_curl,
-                     call, ensure_buf, frame, grpc_headers, grpc_message, job_state, pb_bool,
+                     call, ensure_buf, frame, grpc_headers, grpc_message, job_state, make_web_dir, pb_bool,
                      pb_string, wait_for)
 
 # The manual's three grpcurl examples, with their request bodies verbatim.
@@ -258,7 +258,7 @@ class Integration(Tests):
         assert p.returncode == 2 and 'API token' in p.stderr, p.stderr
 
     def test_http_port(self, d):
-        h = self.hodeid(d)
+        h = self.hodeid(d, args=['--dev-origin', 'http://localhost:5173'])
         base = 'http://127.0.0.1:%d' % h.http_port
         assert urllib.request.urlopen(base + '/healthz', timeout=10).read() == b'ok\n'
         queue(h.addr, 'm-1', 'true')
@@ -287,12 +287,7 @@ class Integration(Tests):
         assert 'POST' in resp.headers['Access-Control-Allow-Methods']
 
     def test_web_files(self, d):
-        web = os.path.join(d, 'web')
-        os.makedirs(os.path.join(web, 'assets'))
-        with open(os.path.join(web, 'index.html'), 'w') as f:
-            f.write('<html>hodei dashboard</html>')
-        with open(os.path.join(web, 'assets', 'app.js'), 'w') as f:
-            f.write('console.log(1)')
+        web = make_web_dir(d)
         h = self.hodeid(d, args=['--web-dir', web])
         base = 'http://127.0.0.1:%d' % h.http_port
         for path in ('/', '/jobs/job-001', '/providers'):

@@ -29,6 +29,21 @@ const hodeid_method *hodeid_method_find(const char *path)
 	return NULL;
 }
 
+/* Reflection is public unless --protect-metrics puts it behind the token. */
+static int method_public(const hodeid *d, const hodeid_method *m)
+{
+	static const char reflection[] = "/grpc.reflection.";
+	if (!(m->flags & M_PUBLIC))
+		return 0;
+	return !d->cfg.protect_metrics || strncmp(m->path, reflection, sizeof reflection - 1) != 0;
+}
+
+int dispatch_is_public(const hodeid *d, const char *path)
+{
+	const hodeid_method *m = hodeid_method_find(path);
+	return m && method_public(d, m);
+}
+
 int rpc_fail(rpc_req *r, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -103,7 +118,7 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 		*why = "unknown service or method";
 		return HODEI_GRPC_UNIMPLEMENTED;
 	}
-	if (!(m->flags & M_PUBLIC) && !bearer_ok(d, call->authorization)) {
+	if (!method_public(d, m) && !call->principal && !bearer_ok(d, call->authorization)) {
 		*why = "missing or wrong API token (authorization: Bearer)";
 		return HODEI_GRPC_UNAUTHENTICATED;
 	}

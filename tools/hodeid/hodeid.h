@@ -18,6 +18,7 @@
 
 struct event_base;
 struct event;
+struct stat;
 
 typedef struct hodeid_config {
 	const char *data_dir;
@@ -33,6 +34,10 @@ typedef struct hodeid_config {
 	int64_t shutdown_grace_ms;
 	int log_level;           /* HODEI_DIAG_* */
 	int no_local;            /* no local provider */
+	const char *public_hosts; /* more Host names the HTTP port answers to, comma-separated */
+	const char *dev_origin;  /* an origin allowed cross-origin (Vite's dev server), or NULL */
+	int protect_metrics;     /* /metrics and reflection need the API token */
+	unsigned int max_per_peer; /* connections from one IP address (IPv6: /64) */
 	unsigned int local_workers;
 } hodeid_config;
 
@@ -54,6 +59,7 @@ typedef struct hodeid {
 	hodeid_agent *agents;
 	struct join_tokens *join_tokens; /* join_tokens.c */
 	struct event *shutdown_timer;
+	struct hodeid_sessions *sessions; /* dashboard sign-ins (session.c) */
 	uint64_t calls_total;
 	uint64_t calls_failed;
 } hodeid;
@@ -146,6 +152,8 @@ void dispatch_message(hodeid *d, hodei_rpc_call *call, const uint8_t *msg, size_
 void dispatch_half_close(hodeid *d, hodei_rpc_call *call);
 void dispatch_writable(hodeid *d, hodei_rpc_call *call);
 void dispatch_close(hodeid *d, hodei_rpc_call *call);
+/** Whether a method needs no API token (health, workers, maybe reflection). */
+int dispatch_is_public(const hodeid *d, const char *path);
 /** Stop every stream (shutdown): on_shutdown, else UNAVAILABLE. */
 void dispatch_shutdown_streams(hodeid *d);
 
@@ -162,8 +170,51 @@ extern const hodeid_method hodeid_reflection_methods[];
 int grpc_listen(hodeid *d);              /* net.c */
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
+/** A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
+typedef struct peer_key {
+	uint8_t bytes[9];
+} peer_key;
+struct sockaddr;
+peer_key peer_key_of(const struct sockaddr *sa);
+/** A refused connection or request, logged at most once a second (net.c). */
+void hodeid_log_refusal(const char *port, const char *peer, const char *why);
 int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web, web */
 void http_close(hodeid *d);
+
+/* ---- dashboard sessions (session.c) ---- */
+#define SESSION_COOKIE "hodei_session"
+/** The name of an API token ("api"), or NULL if it is not one. */
+const char *token_name_of(const hodeid *d, const char *token);
+/** The token name of the live session in a Cookie header, or NULL. */
+const char *session_principal(hodeid *d, const char *cookie_header);
+/** Open a session; writes its Set-Cookie value.  -1 if no randomness. */
+int session_create(hodeid *d, const char *token_name, char *cookie, size_t cookielen);
+void session_delete(hodeid *d, const char *cookie_header);
+void sessions_free(hodeid *d);
+
+/* ---- the HTTP port's checks (http_guard.c) ---- */
+struct evkeyvalq;
+/** CSP, X-Frame-Options, nosniff, Referrer-Policy... for every answer. */
+void http_security_headers(struct evkeyvalq *out);
+/** Whether a Host header names this server (not a rebound name). */
+int http_host_allowed(const hodeid *d, const char *host);
+/** Whether an Origin is this server's own (host: the checked Host) or --dev-origin. */
+int http_origin_allowed(const hodeid *d, const char *origin, const char *host);
+/** Why the request's framing is ambiguous (two Content-Lengths...), or NULL. */
+const char *http_smuggling(const struct evkeyvalq *headers);
+
+/* ---- connections per address on the HTTP port (http_peers.c) ---- */
+struct bufferevent;
+/** evhttp's bufferevent callback: checks each new connection's address. */
+struct bufferevent *http_peer_bev(struct event_base *base, void *arg);
+void http_peers_free(void);
+
+/* ---- the dashboard's files (webfile.c) ---- */
+/**
+ * Open the regular file `path` ("/assets/x.js") below dir without following
+ * any symbolic link; -1 with errno (EINVAL for a path that is not clean).
+ */
+int web_open(const char *dir, const char *path, struct stat *st);
 
 /* ---- workers (svc_workers.c) ---- */
 /* The worker timeout spans at least this many heartbeat intervals. */

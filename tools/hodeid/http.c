@@ -1,14 +1,23 @@
 /*
  * The HTTP port (evhttp): /metrics, /healthz, gRPC-Web for the dashboard
- * (binary, application/grpc-web+proto, server streaming included, CORS for
- * the dev server on :5173) and the dashboard's files with an index.html
- * fallback for client-side routes.
+ * (binary, application/grpc-web+proto, server streaming included), the
+ * dashboard's sign-in (/api/session, /api/logout) and its files, with an
+ * index.html fallback for client-side routes.
+ *
+ * Every request is checked before it is routed (SECURITY.md): its Host must
+ * name this server (DNS rebinding), an Origin must be this server's own or
+ * the configured dev-server origin, a call authenticated by the session
+ * cookie must also carry x-hodei-csrf, and request smuggling shapes
+ * (two Content-Lengths) are refused.  Every answer carries CSP,
+ * frame-ancestors, nosniff and Referrer-Policy headers.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +29,8 @@
 
 #include "grpc.h"
 #include "hodeid.h"
+
+#define HTTP_MAX_HEADERS (64 * 1024) /* request line and headers, in bytes */
 
 /* ---- gRPC-Web calls ---- */
 
@@ -79,6 +90,7 @@ static void add_cors(struct evhttp_request *req, const char *origin)
 		return;
 	evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
 	evhttp_add_header(h, "Vary", "Origin");
+	evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
 	evhttp_add_header(h, "Access-Control-Expose-Headers", "grpc-status, grpc-message");
 }
 
@@ -163,14 +175,57 @@ static int deliver(void *userdata, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-static int origin_allowed(const char *origin)
+static int is_dev_origin(const hodeid *d, const char *origin)
 {
-	static const char *const allowed[] = {
-		"http://localhost:5173", "http://127.0.0.1:5173", "http://[::1]:5173",
-	};
-	for (size_t i = 0; origin && i < sizeof allowed / sizeof allowed[0]; i++)
-		if (strcmp(origin, allowed[i]) == 0)
-			return 1;
+	return origin && d->cfg.dev_origin && strcmp(origin, d->cfg.dev_origin) == 0;
+}
+
+static void send_text(struct evhttp_request *req, int code, const char *reason,
+                      const char *type, const char *text, size_t len);
+
+/* Refuse with a one-line reason, logged (rate-limited) with the peer. */
+static void refuse(struct evhttp_request *req, int code, const char *reason, const char *why)
+{
+	char peer[80], line[320];
+	char *host = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (conn)
+		evhttp_connection_get_peer(conn, &host, &port);
+	snprintf(peer, sizeof peer, "%s:%u", host ? host : "?", (unsigned)port);
+	hodeid_log_refusal("http", peer, why);
+	int n = snprintf(line, sizeof line, "%s\n", why);
+	if (code == 400) /* the framing is in doubt: do not read another request */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+	send_text(req, code, reason, "text/plain; charset=utf-8", line,
+	          n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static int csrf_header(struct evkeyvalq *in)
+{
+	const char *v = evhttp_find_header(in, "x-hodei-csrf");
+	return v && strcmp(v, "1") == 0;
+}
+
+/*
+ * Who a gRPC-Web call runs as when it carries no bearer token: the session
+ * of its cookie, if the call also proves it was made by the dashboard's
+ * own scripts (Origin checked before, and a header forms cannot send).
+ * Returns -1 after refusing the request.
+ */
+static int web_principal(hodeid *d, struct evhttp_request *req, const char **principal)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *cookie = evhttp_find_header(in, "Cookie");
+	*principal = NULL;
+	if (!d->cfg.api_token || evhttp_find_header(in, "authorization") || !cookie)
+		return 0;
+	*principal = session_principal(d, cookie);
+	if (*principal && (!evhttp_find_header(in, "Origin") || !csrf_header(in))) {
+		refuse(req, 403, "Forbidden",
+		       "a call signed in by cookie needs the Origin and x-hodei-csrf: 1 headers");
+		return -1;
+	}
 	return 0;
 }
 
@@ -178,19 +233,27 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *origin = evhttp_find_header(in, "Origin");
+	const char *principal;
+	if (web_principal(d, req, &principal) < 0)
+		return;
 	web_call *c = calloc(1, sizeof *c);
+	if (!c) {
+		send_text(req, 503, "Service Unavailable", "text/plain", "out of memory\n", 14);
+		return;
+	}
 	c->base.ops = &web_ops;
 	c->base.timeout_ms = -1;
 	c->d = d;
 	c->req = req;
 	c->conn = evhttp_request_get_connection(req);
-	if (origin_allowed(origin))
+	if (is_dev_origin(d, origin))
 		snprintf(c->origin, sizeof c->origin, "%s", origin);
 	c->path = strdup(path);
 	const char *auth = evhttp_find_header(in, "authorization");
 	c->auth = auth ? strdup(auth) : NULL;
 	c->base.path = c->path;
 	c->base.authorization = c->auth;
+	c->base.principal = principal;
 	evhttp_connection_set_closecb(c->conn, web_conn_closed, c);
 
 	const char *timeout = evhttp_find_header(in, "grpc-timeout");
@@ -225,16 +288,18 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 	hodei__grpc_reader_reset(&r);
 }
 
-static void cors_preflight(struct evhttp_request *req)
+/* CORS is granted to the configured dev-server origin only. */
+static void cors_preflight(hodeid *d, struct evhttp_request *req)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *origin = evhttp_find_header(in, "Origin");
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	if (origin_allowed(origin)) {
+	if (is_dev_origin(d, origin)) {
 		add_cors(req, origin);
 		evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
 		evhttp_add_header(h, "Access-Control-Allow-Headers",
-		                  "content-type, x-grpc-web, x-user-agent, grpc-timeout, authorization");
+		                  "content-type, x-grpc-web, x-user-agent, grpc-timeout, authorization, "
+		                  "x-hodei-csrf");
 		evhttp_add_header(h, "Access-Control-Max-Age", "86400");
 	}
 	evhttp_send_reply(req, 204, "No Content", NULL);
@@ -270,36 +335,24 @@ static const char *mime_type(const char *path)
 	return "application/octet-stream";
 }
 
-static int open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void static_file(hodeid *d, struct evhttp_request *req, const char *path)
 {
-	char file[4096];
 	struct stat st;
 	const char *dir = d->cfg.web_dir ? d->cfg.web_dir : "";
-	if (!path) /* never; said for gcc's sanitizer-build analysis */
-		path = "/";
-	if (!*dir || strstr(path, "..") || strlen(path) > 1024) {
+	if (!*dir) {
 		send_text(req, 404, "Not Found", "text/plain", "not found\n", 10);
 		return;
 	}
-	snprintf(file, sizeof file, "%s%s", dir, path);
-	int fd = strcmp(path, "/") == 0 ? -1 : open_regular(file, &st);
+	int fd = strcmp(path, "/") == 0 ? -1 : web_open(dir, path, &st);
+	if (fd < 0 && errno == EINVAL) {
+		refuse(req, 404, "Not Found", "not found: the path is not a clean absolute path");
+		return;
+	}
 	const char *last = strrchr(path, '/');
 	if (fd < 0 && (!last || !strchr(last, '.'))) {
 		/* A client-side route: the app's index.html handles it. */
-		snprintf(file, sizeof file, "%s/index.html", dir);
-		fd = open_regular(file, &st);
+		path = "/index.html";
+		fd = web_open(dir, path, &st);
 	}
 	if (fd < 0) {
 		send_text(req, 404, "Not Found", "text/plain", "not found\n", 10);
@@ -307,7 +360,7 @@ static void static_file(hodeid *d, struct evhttp_request *req, const char *path)
 	}
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add_file(b, fd, 0, st.st_size); /* takes the fd */
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", mime_type(file));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", mime_type(path));
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
@@ -318,40 +371,144 @@ static int is_grpc_web(struct evhttp_request *req)
 	return ct && strncmp(ct, "application/grpc-web", 20) == 0;
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+/* ---- the dashboard's sign-in ---- */
+
+static void send_json(struct evhttp_request *req, int code, const char *reason, const char *json)
 {
-	hodeid *d = arg;
-	const char *uri = evhttp_request_get_uri(req);
-	struct evhttp_uri *parsed = evhttp_uri_parse(uri);
-	const char *path = parsed ? evhttp_uri_get_path(parsed) : NULL;
-	char *decoded = path ? evhttp_uridecode(path, 0, NULL) : NULL;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	send_text(req, code, reason, "application/json", json, strlen(json));
+}
+
+/*
+ * GET /api/session: {"token_required":..,"signed_in":..}.
+ * POST /api/session with "authorization: Bearer TOKEN": a session cookie.
+ * POST /api/logout: the session ends.  Both POSTs need x-hodei-csrf: 1.
+ */
+static void session_endpoint(hodeid *d, struct evhttp_request *req, const char *path)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *cookie = evhttp_find_header(in, "Cookie");
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	if (!decoded) {
-		send_text(req, 400, "Bad Request", "text/plain", "bad request\n", 12);
-	} else if (cmd == EVHTTP_REQ_OPTIONS) {
-		cors_preflight(req);
+	char json[96], set_cookie[256];
+	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/api/session") == 0) {
+		int in_session = !d->cfg.api_token || (cookie && session_principal(d, cookie));
+		snprintf(json, sizeof json, "{\"token_required\":%s,\"signed_in\":%s}\n",
+		         d->cfg.api_token ? "true" : "false", in_session ? "true" : "false");
+		send_json(req, 200, "OK", json);
+	} else if (cmd != EVHTTP_REQ_POST) {
+		send_text(req, 405, "Method Not Allowed", "text/plain", "method not allowed\n", 19);
+	} else if (!csrf_header(in)) {
+		refuse(req, 403, "Forbidden", "sign-in and sign-out need the x-hodei-csrf: 1 header");
+	} else if (strcmp(path, "/api/logout") == 0) {
+		session_delete(d, cookie);
+		snprintf(set_cookie, sizeof set_cookie,
+		         "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
+		evhttp_add_header(out, "Set-Cookie", set_cookie);
+		send_json(req, 200, "OK", "{\"signed_in\":false}\n");
+	} else if (!d->cfg.api_token) {
+		send_json(req, 200, "OK", "{\"signed_in\":true}\n"); /* nothing to sign in to */
+	} else {
+		const char *auth = evhttp_find_header(in, "authorization");
+		const char *name = auth && strncasecmp(auth, "Bearer ", 7) == 0
+		                       ? token_name_of(d, auth + 7) : NULL;
+		if (!name) {
+			refuse(req, 401, "Unauthorized", "sign-in: wrong API token");
+		} else if (session_create(d, name, set_cookie, sizeof set_cookie) != 0) {
+			send_json(req, 503, "Service Unavailable", "{\"error\":\"no randomness\"}\n");
+		} else {
+			evhttp_add_header(out, "Set-Cookie", set_cookie);
+			send_json(req, 200, "OK", "{\"signed_in\":true}\n");
+		}
+	}
+}
+
+/* /metrics with --protect-metrics: the bearer token or a session. */
+static int metrics_allowed(hodeid *d, struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *cookie = evhttp_find_header(in, "Cookie");
+	if (!d->cfg.protect_metrics || !d->cfg.api_token)
+		return 1;
+	return bearer_ok(d, evhttp_find_header(in, "authorization")) ||
+	       (cookie && session_principal(d, cookie));
+}
+
+/* ---- routing ---- */
+
+/* Host, Origin and framing: refuses and returns -1, or 0 to go on. */
+static int check_request(hodeid *d, struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *host = evhttp_find_header(in, "Host");
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *smuggling = http_smuggling(in);
+	const char *uri = evhttp_request_get_uri(req);
+	if (smuggling)
+		refuse(req, 400, "Bad Request", smuggling);
+	else if (!host)
+		refuse(req, 400, "Bad Request", "the Host header is missing");
+	else if (!http_host_allowed(d, host))
+		refuse(req, 421, "Misdirected Request",
+		       "this server does not answer to that Host (see --public-host)");
+	else if (origin && !http_origin_allowed(d, origin, host))
+		refuse(req, 403, "Forbidden", "cross-origin request refused (see --dev-origin)");
+	else if (!uri || uri[0] != '/')
+		refuse(req, 400, "Bad Request", "the request target must start with /");
+	else
+		return 0;
+	return -1;
+}
+
+static void route(hodeid *d, struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd == EVHTTP_REQ_OPTIONS) {
+		cors_preflight(d, req);
 	} else if (cmd == EVHTTP_REQ_POST && is_grpc_web(req)) {
 		const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 		if (strncmp(ct, "application/grpc-web-text", 25) == 0)
 			send_text(req, 415, "Unsupported Media Type", "text/plain",
 			          "grpc-web-text is not supported; use application/grpc-web+proto\n", 63);
 		else
-			grpc_web(d, req, decoded);
-	} else if (strcmp(decoded, "/healthz") == 0) {
+			grpc_web(d, req, path);
+	} else if (strcmp(path, "/api/session") == 0 || strcmp(path, "/api/logout") == 0) {
+		session_endpoint(d, req, path);
+	} else if (strcmp(path, "/healthz") == 0) {
 		if (d->shutting_down)
 			send_text(req, 503, "Service Unavailable", "text/plain", "shutting down\n", 14);
 		else
 			send_text(req, 200, "OK", "text/plain", "ok\n", 3);
-	} else if (strcmp(decoded, "/metrics") == 0) {
+	} else if (strcmp(path, "/metrics") == 0) {
+		if (!metrics_allowed(d, req)) {
+			refuse(req, 401, "Unauthorized", "/metrics needs the API token (--protect-metrics)");
+			return;
+		}
 		size_t len = 0;
 		char *text = metrics_prometheus(d, &len);
 		send_text(req, 200, "OK", "text/plain; version=0.0.4", text ? text : "", len);
 		free(text);
 	} else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
-		static_file(d, req, decoded);
+		static_file(d, req, path);
 	} else {
 		send_text(req, 405, "Method Not Allowed", "text/plain", "method not allowed\n", 19);
 	}
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	hodeid *d = arg;
+	http_security_headers(evhttp_request_get_output_headers(req));
+	if (check_request(d, req) < 0)
+		return;
+	struct evhttp_uri *parsed = evhttp_uri_parse(evhttp_request_get_uri(req));
+	const char *path = parsed ? evhttp_uri_get_path(parsed) : NULL;
+	size_t len = 0;
+	char *decoded = path ? evhttp_uridecode(path, 0, &len) : NULL;
+	if (!decoded || len != strlen(decoded) || decoded[0] != '/')
+		refuse(req, 400, "Bad Request", "malformed request path");
+	else
+		route(d, req, decoded);
 	free(decoded);
 	if (parsed)
 		evhttp_uri_free(parsed);
@@ -380,6 +537,8 @@ int http_listen(hodeid *d)
 	}
 	struct evhttp *http = evhttp_new(d->base);
 	evhttp_set_max_body_size(http, HODEI_GRPC_MAX_MESSAGE + 1024);
+	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	evhttp_set_bevcb(http, http_peer_bev, d);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	                                     EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(http, on_request, d);
@@ -400,4 +559,5 @@ void http_close(hodeid *d)
 		evhttp_free(d->http);
 		d->http = NULL;
 	}
+	http_peers_free();
 }

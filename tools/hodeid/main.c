@@ -54,6 +54,12 @@ static const char usage[] =
 	"      --heartbeat SECONDS    agent heartbeat interval (HODEI_HEARTBEAT_INTERVAL; 5)\n"
 	"      --worker-timeout SECONDS  silence before an agent is lost\n"
 	"                             (HODEI_WORKER_TIMEOUT; 15)\n"
+	"      --public-host NAMES    more Host names the HTTP port answers to, comma-\n"
+	"                             separated, NAME or NAME:PORT (HODEI_HTTP_HOSTS)\n"
+	"      --dev-origin ORIGIN    allow this origin cross-origin, e.g. Vite's\n"
+	"                             http://localhost:5173 (HODEI_DEV_ORIGIN; none)\n"
+	"      --protect-metrics      /metrics and reflection need the API token too\n"
+	"      --max-connections-per-address N  on each port (HODEI_MAX_CONNS_PER_ADDRESS; 64)\n"
 	"      --port-file FILE       write the bound ports there (grpc=N, http=N)\n"
 	"      --log-level LEVEL      debug, info, warn or error (HODEI_LOG_LEVEL; info)\n"
 	"  -h, --help                 this help\n"
@@ -117,6 +123,11 @@ static int64_t parse_seconds_ms(const char *name, const char *text)
 	return 1000 * parse_number(name, text, 1, 3600);
 }
 
+static unsigned int parse_count(const char *text, const char *what)
+{
+	return (unsigned int)parse_number(what, text, 1, 65536);
+}
+
 static int parse_level(const char *text)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -144,7 +155,8 @@ static const char *default_web_dir(void)
 
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
-	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL };
+	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
+	       O_DEV, O_PROTECT, O_PERPEER };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -159,6 +171,10 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"worker-timeout", required_argument, NULL, O_WT},
 		{"port-file", required_argument, NULL, O_PORTS},
 		{"log-level", required_argument, NULL, O_LEVEL},
+		{"public-host", required_argument, NULL, O_HOSTS},
+		{"dev-origin", required_argument, NULL, O_DEV},
+		{"protect-metrics", no_argument, NULL, O_PROTECT},
+		{"max-connections-per-address", required_argument, NULL, O_PERPEER},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -175,6 +191,11 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	                                          env_or("HODEI_WORKER_TIMEOUT", "15"));
 	cfg->log_level = parse_level(env_or("HODEI_LOG_LEVEL", "info"));
 	cfg->shutdown_grace_ms = 10000;
+	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
+	cfg->dev_origin = env_or("HODEI_DEV_ORIGIN", NULL);
+	cfg->protect_metrics = strcmp(env_or("HODEI_PROTECT_METRICS", "0"), "0") != 0;
+	cfg->max_per_peer = parse_count(env_or("HODEI_MAX_CONNS_PER_ADDRESS", "64"),
+	                                "HODEI_MAX_CONNS_PER_ADDRESS");
 	int c;
 	while ((c = getopt_long(argc, argv, "d:g:H:w:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -194,6 +215,12 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case O_WT: cfg->worker_timeout_ms = parse_seconds_ms("--worker-timeout", optarg); break;
 		case O_PORTS: cfg->port_file = optarg; break;
 		case O_LEVEL: cfg->log_level = parse_level(optarg); break;
+		case O_HOSTS: cfg->public_hosts = optarg; break;
+		case O_DEV: cfg->dev_origin = optarg; break;
+		case O_PROTECT: cfg->protect_metrics = 1; break;
+		case O_PERPEER:
+			cfg->max_per_peer = parse_count(optarg, "--max-connections-per-address");
+			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -353,6 +380,7 @@ int main(int argc, char **argv)
 	d->shutting_down = 1;
 	grpc_close_all(d);
 	http_close(d);
+	sessions_free(d);
 	hodei_ctx_close(d->ctx);
 	agents_free(d);
 	if (d->shutdown_timer)

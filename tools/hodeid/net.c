@@ -20,14 +20,19 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "grpc.h"
 #include "h2server.h"
 #include "hodeid.h"
 
 #define OUT_HIGH (256u * 1024) /* stop pulling from the session above this */
 #define MAX_CONNECTIONS 1024
+#define MAX_LINGERING 256          /* refused connections being told why */
 #define PREFACE_TIMEOUT_MS 10000   /* a connection must speak within this */
 #define IDLE_TIMEOUT_MS 300000     /* ... and, with no call open, keep speaking */
+#define IDLE_UNAUTH_MS 30000       /* ... or this, before any authenticated call */
+#define MAX_INBOUND_TOTAL (256u << 20) /* partial requests held by all connections */
 #define HOUSEKEEPING_S 5
+
 
 struct hodeid_conn {
 	hodeid *d;
@@ -38,11 +43,15 @@ struct hodeid_conn {
 	int heard; /* it sent at least one byte */
 	struct evbuffer *out;
 	int read_closed; /* EOF or error from the peer */
+	int authed;      /* it made a call that needed the API token */
+	peer_key key;
 	char peer[64];
 	hodeid_conn *prev, *next;
 };
 
 static size_t nconns;
+static size_t nlingering;
+static size_t inbound_total; /* shared by every session: h2server's budget */
 
 static void conn_free(hodeid_conn *c)
 {
@@ -153,7 +162,8 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (hodei__h2s_ncalls(c->h2) == 0 && now - c->last_read_ms > IDLE_TIMEOUT_MS) {
+	int64_t idle = c->authed ? IDLE_TIMEOUT_MS : IDLE_UNAUTH_MS;
+	if (hodei__h2s_ncalls(c->h2) == 0 && now - c->last_read_ms > idle) {
 		hodei__h2s_shutdown(c->h2);
 		c->read_closed = 1; /* no more requests: GOAWAY, then close */
 		conn_settle(c);
@@ -165,7 +175,10 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 static int h_call(void *ud, hodei_rpc_call *call, const char **message)
 {
 	hodeid_conn *c = ud;
-	return dispatch_call(c->d, call, message);
+	int rc = dispatch_call(c->d, call, message);
+	if (rc == HODEI_GRPC_OK && !dispatch_is_public(c->d, call->path))
+		c->authed = 1; /* an API client (with the token, if one is set): the longer idle timeout */
+	return rc;
 }
 
 static void h_message(void *ud, hodei_rpc_call *call, const uint8_t *msg, size_t len)
@@ -198,32 +211,139 @@ static const hodei_h2s_handlers handlers = {
 	h_call, h_message, h_half_close, h_writable, h_close, h_output,
 };
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t len)
+/* The peer's address ("127.0.0.1", "::1") and "address:port" for logs. */
+static void format_peer(const struct sockaddr *sa, char *host, size_t hostlen, char *out,
+                        size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
+	snprintf(host, hostlen, "?");
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, hostlen);
 		port = ntohs(in->sin_port);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, hostlen);
 		port = ntohs(in6->sin6_port);
 	}
-	snprintf(out, len, "%s:%d", host, port);
+	snprintf(out, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+void hodeid_log_refusal(const char *port, const char *peer, const char *why)
+{
+	static int64_t last_s = -1;
+	static unsigned long left_out;
+	int64_t now_s = now_ms() / 1000;
+	if (now_s == last_s) {
+		left_out++;
+		return;
+	}
+	if (left_out)
+		LOG_WARN("refused port=%s peer=%s reason=\"%s\" refusals_not_logged=%lu", port, peer,
+		         why, left_out);
+	else
+		LOG_WARN("refused port=%s peer=%s reason=\"%s\"", port, peer, why);
+	last_s = now_s;
+	left_out = 0;
+}
+
+peer_key peer_key_of(const struct sockaddr *sa)
+{
+	peer_key k;
+	memset(&k, 0, sizeof k);
+	if (sa->sa_family == AF_INET) {
+		k.bytes[0] = 4;
+		memcpy(k.bytes + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (memcmp(a, v4mapped, 12) == 0) {
+			k.bytes[0] = 4;
+			memcpy(k.bytes + 1, a + 12, 4);
+		} else {
+			k.bytes[0] = 6;
+			memcpy(k.bytes + 1, a, 8);
+		}
+	}
+	return k;
+}
+
+static size_t peer_connections(hodeid *d, const peer_key *k)
+{
+	size_t n = 0;
+	for (hodeid_conn *c = d->conns; c; c = c->next)
+		n += memcmp(&c->key, k, sizeof *k) == 0;
+	return n;
+}
+
+/* A refused connection is told why, then closed when the peer hangs up. */
+static void linger_done(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[512];
+	if ((what & EV_READ) && recv(fd, buf, sizeof buf, 0) > 0) {
+		struct timeval tv = {2, 0};
+		event_base_once(arg, fd, EV_READ, linger_done, arg, &tv);
+		return;
+	}
+	evutil_closesocket(fd);
+	nlingering--;
+}
+
+/*
+ * Answer a refused connection with SETTINGS and GOAWAY(ENHANCE_YOUR_CALM,
+ * "why"), so that a client can say what happened, instead of a bare close.
+ */
+static void refuse(hodeid *d, evutil_socket_t fd, const char *why)
+{
+	uint8_t out[9 + 9 + 8 + 128];
+	size_t n = strlen(why) > 128 ? 128 : strlen(why);
+	static const uint8_t settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+	memcpy(out, settings, 9);
+	uint8_t *g = out + 9;
+	size_t plen = 8 + n;
+	uint8_t head[17] = {0, (uint8_t)(plen >> 8), (uint8_t)plen, 7, 0, 0, 0, 0, 0,
+	                    0, 0, 0, 0, 0, 0, 0, 11 /* ENHANCE_YOUR_CALM */};
+	memcpy(g, head, sizeof head);
+	memcpy(g + sizeof head, why, n);
+	if (nlingering >= MAX_LINGERING ||
+	    send(fd, out, 9 + sizeof head + n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		evutil_closesocket(fd);
+		return;
+	}
+	shutdown(fd, SHUT_WR);
+	nlingering++;
+	struct timeval tv = {2, 0};
+	event_base_once(d->base, fd, EV_READ, linger_done, d->base, &tv);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                       int socklen, void *arg)
 {
 	hodeid *d = arg;
-	if (nconns >= MAX_CONNECTIONS || d->shutting_down) {
+	peer_key key = peer_key_of(sa);
+	char host[INET6_ADDRSTRLEN], peer[64], why[128];
+	format_peer(sa, host, sizeof host, peer, sizeof peer);
+	if (d->shutting_down) {
 		evutil_closesocket(fd);
 		return;
 	}
+	if (nconns >= MAX_CONNECTIONS ||
+	    (key.bytes[0] && peer_connections(d, &key) >= d->cfg.max_per_peer)) {
+		if (nconns >= MAX_CONNECTIONS)
+			snprintf(why, sizeof why, "too many connections to this server (%d)",
+			         MAX_CONNECTIONS);
+		else
+			snprintf(why, sizeof why, "too many connections from %s (%u)", host,
+			         d->cfg.max_per_peer);
+		hodeid_log_refusal("grpc", peer, why);
+		refuse(d, fd, why);
+		return;
+	}
 	hodeid_conn *c = calloc(1, sizeof *c);
-	if (!c || hodei__h2s_new(&c->h2, &handlers, c, NULL) != 0) {
+	hodei_h2s_options opts = {0};
+	opts.shared_inbound = &inbound_total;
+	opts.max_shared_inbound = MAX_INBOUND_TOTAL;
+	if (!c || hodei__h2s_new(&c->h2, &handlers, c, &opts) != 0) {
 		free(c);
 		evutil_closesocket(fd);
 		return;
@@ -240,7 +360,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->accepted_ms = c->last_read_ms = now_ms();
 	struct timeval tick = {HOUSEKEEPING_S, 0};
 	event_add(c->timer, &tick);
-	format_peer(sa, c->peer, sizeof c->peer);
+	memcpy(c->peer, peer, sizeof c->peer);
+	c->key = key;
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;

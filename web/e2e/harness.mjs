@@ -98,12 +98,12 @@ export class Hodeid {
   }
 }
 
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   const profile = mkdtempSync(path.join(os.tmpdir(), "hodei-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
-    args: ["--headless", ...CHROMIUM_ARGS],
+    args: ["--headless", ...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1280, height: 860 },
   });
   return {

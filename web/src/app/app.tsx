@@ -1,5 +1,6 @@
 import { useEffect } from "react";
 import { RouterProvider } from "react-router-dom";
+import { AuthGate } from "@/features/auth/components/auth-gate";
 import { AppProviders } from "./providers";
 import { prefetchPages, router } from "./router";
 
@@ -10,7 +11,9 @@ export function App() {
   }, []);
   return (
     <AppProviders>
-      <RouterProvider router={router} />
+      <AuthGate>
+        <RouterProvider router={router} />
+      </AuthGate>
     </AppProviders>
   );
 }

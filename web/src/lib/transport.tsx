@@ -2,8 +2,25 @@ import { createContext, useContext, useMemo, type ReactNode } from "react";
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { auth, CSRF_HEADER } from "./auth-state";
 import { connection } from "./connection";
 import { isUnreachable } from "./errors";
+
+/**
+ * Marks every call as the dashboard's own (hodeid refuses cookie-signed calls
+ * without it: a cross-site form cannot add a header), and sends the browser
+ * back to the sign-in form when its session is gone.
+ */
+const signedInCalls: Interceptor = (next) => async (req) => {
+  req.header.set(CSRF_HEADER, "1");
+  try {
+    return await next(req);
+  } catch (err) {
+    if (err instanceof ConnectError && err.code === Code.Unauthenticated) auth.reportUnauthenticated();
+    throw err;
+  }
+};
 
 /** Reports every unary call's outcome to the connection store. */
 const reportConnection: Interceptor = (next) => async (req) => {
@@ -27,7 +44,10 @@ export function createHodeiTransport(baseUrl?: string): Transport {
   return createGrpcWebTransport({
     baseUrl: baseUrl ?? import.meta.env.VITE_HODEI_URL ?? window.location.origin,
     useBinaryFormat: true,
-    interceptors: [reportConnection],
+    interceptors: [signedInCalls, reportConnection],
+    // The session cookie also goes to a hodeid on another origin (VITE_HODEI_URL
+    // with hodeid's --dev-origin); same-origin calls send it anyway.
+    fetch: (input, init) => globalThis.fetch(input, { ...init, credentials: "include" }),
   });
 }
 
