@@ -27,6 +27,7 @@ typedef struct hodeid_config {
 	const char *join_token;  /* NULL: static pools closed */
 	const char *web_dir;
 	const char *port_file;   /* write the bound ports here (tests) */
+	const char *job_user;    /* local jobs' user; NULL: nobody as root, else ours */
 	int64_t heartbeat_ms;    /* agents heartbeat this often */
 	int64_t worker_timeout_ms; /* lost after this much silence */
 	int64_t shutdown_grace_ms;
@@ -47,6 +48,8 @@ typedef struct hodeid {
 	int shutting_down;
 	int grpc_port, http_port;
 	void *grpc_listener;
+	void *worker_listener;   /* worker_listener.c */
+	char *worker_socket;     /* its path */
 	void *http;
 	hodeid_conn *conns;
 	hodeid_stream *streams;
@@ -158,10 +161,19 @@ extern const hodeid_method hodeid_reflection_methods[];
 
 /* ---- transports ---- */
 int grpc_listen(hodeid *d);              /* net.c */
+/** Serve gRPC on a bound, listening socket; the listener, or NULL. */
+void *grpc_listen_socket(hodeid *d, int fd);
+/* worker_listener.c: the worker-only unix socket agents in containers use */
+int worker_listener_open(hodeid *d);     /* <data-dir>/agent/agent.sock */
+void worker_listener_close(hodeid *d);
+int worker_listener_allows(const char *path); /* the worker protocol and health */
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
 int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web, web */
 void http_close(hodeid *d);
+
+/* ---- harden.c: tokens out of the environment, data dir 0700, the job policy ---- */
+int hodeid_harden(hodeid *d);
 
 /* ---- workers (svc_workers.c) ---- */
 void agents_shutdown(hodeid *d);

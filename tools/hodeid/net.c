@@ -20,6 +20,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "grpc.h"
 #include "h2server.h"
 #include "hodeid.h"
 
@@ -38,6 +39,7 @@ struct hodeid_conn {
 	int heard; /* it sent at least one byte */
 	struct evbuffer *out;
 	int read_closed; /* EOF or error from the peer */
+	int worker_only; /* came in on the worker socket (worker_listener.c) */
 	char peer[64];
 	hodeid_conn *prev, *next;
 };
@@ -165,6 +167,10 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 static int h_call(void *ud, hodei_rpc_call *call, const char **message)
 {
 	hodeid_conn *c = ud;
+	if (c->worker_only && !worker_listener_allows(call->path)) {
+		*message = "this socket serves only the worker protocol";
+		return HODEI_GRPC_PERMISSION_DENIED;
+	}
 	return dispatch_call(c->d, call, message);
 }
 
@@ -210,6 +216,9 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t len)
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
 		port = ntohs(in6->sin6_port);
+	} else if (sa->sa_family == AF_UNIX) {
+		snprintf(out, len, "worker-socket");
+		return;
 	}
 	snprintf(out, len, "%s:%d", host, port);
 }
@@ -232,6 +241,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->d = d;
 	c->fd = fd;
+	c->worker_only = sa->sa_family == AF_UNIX;
 	c->out = evbuffer_new();
 	c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wev = event_new(d->base, fd, EV_WRITE, on_write, c);
@@ -319,6 +329,15 @@ int grpc_listen(hodeid *d)
 	d->grpc_listener = l;
 	d->grpc_port = hodeid_bound_port(evconnlistener_get_fd(l));
 	return 0;
+}
+
+void *grpc_listen_socket(hodeid *d, evutil_socket_t fd)
+{
+	struct evconnlistener *l = evconnlistener_new(
+		d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64, fd);
+	if (l)
+		evconnlistener_set_error_cb(l, on_accept_error);
+	return l;
 }
 
 void grpc_shutdown(hodeid *d)
