@@ -148,9 +148,33 @@ class Isolation(Tests):
         h = self.daemon_dies_with_job(d, {'HODEI_JOB_CONTAINMENT': 'subreaper'})
         assert 'containment=subreaper' in h.logtext(), h.logtext()
 
+    def test_worker_socket_serves_only_workers(self, d):
+        """Item 2: the socket mounted into containers serves no API call."""
+        h = self.hodeid(d)
+        sock = os.path.join(d, 'data', 'agent', 'agent.sock')
+        assert stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        env = dict(os.environ)
+        env.pop('HODEI_API_TOKEN', None)
+
+        def cli(*args):
+            p = subprocess.run([CLI, '--server', 'unix:' + sock] + list(args), env=env,
+                               capture_output=True, text=True, timeout=60)
+            return p.returncode, p.stdout + p.stderr
+        rc, out = cli('health')
+        assert rc == 0 and 'SERVING' in out, out
+        for args in (['jobs', 'queue', '--command', 'true'], ['jobs', 'list'],
+                     ['workers', 'list'], ['providers', 'list']):
+            rc, out = cli(*args)
+            assert rc != 0 and 'only the worker protocol' in out, (args, out)
+        # the same calls work on the API port (no token on loopback)
+        p = subprocess.run([CLI, '--server', h.addr, 'jobs', 'list'], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+
 
 GROUPS = {
-    'local': ['job_reads_no_secrets', 'job_sees_no_inherited_fd',
+    'local': ['job_reads_no_secrets', 'job_sees_no_inherited_fd', 'worker_socket_serves_only_workers',
               'setsid_daemon_ends_with_job', 'setsid_daemon_ends_with_job_subreaper'],
 }
 
