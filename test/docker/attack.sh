@@ -27,6 +27,7 @@ fail() { echo "FAIL: $*"; [ -f "$dir/hodeid.log" ] && tail -20 "$dir/hodeid.log"
 
 mkdir -p "$dir/data"
 "$SEED" "$dir/data/hodei.db" attack '{"ephemeral": true}' 2 || fail "cannot register the provider"
+"$SEED" "$dir/data/hodei.db" warm '{}' 1 || fail "cannot register the provider"
 "$HODEID" --data-dir "$dir/data" -g 127.0.0.1:0 -H 127.0.0.1:0 --port-file "$dir/ports" \
 	--no-local-provider >>"$dir/hodeid.log" 2>&1 &
 pid=$!
@@ -70,4 +71,18 @@ fi
 echo "$out" | grep -q '^socket dir: .*Permission denied' || fail "the job listed the socket dir"
 echo "$out" | grep -q '^grpc unix: .*Permission denied' || fail "the job connected to the socket"
 grep -q 'worker registered' "$dir/hodeid.log" || fail "the agent did not register"
+
+# Item 5 in a container: daemons a job leaves (setsid, double fork) are gone
+# before the next job on the same (warm) container starts.
+daemon='while :; do sleep 1; done'
+out=$(timeout 300 "$CLI" --server "127.0.0.1:$grpc" jobs queue --provider warm --shell --follow \
+	--command "setsid sh -c 'echo \$\$ > /dev/shm/a.pid; $daemon' & (setsid sh -c 'echo \$\$ > /dev/shm/b.pid; $daemon' &);
+	  while [ ! -s /dev/shm/a.pid ] || [ ! -s /dev/shm/b.pid ]; do sleep 0.1; done; echo started" 2>&1) ||
+	fail "the daemon job failed: $out"
+echo "$out" | grep -q started || fail "the daemons did not start: $out"
+out=$(timeout 300 "$CLI" --server "127.0.0.1:$grpc" jobs queue --provider warm --shell --follow \
+	--command 'for f in a b; do p=$(cat /dev/shm/$f.pid); echo "daemon $f: $([ -d /proc/$p ] && echo alive || echo gone)"; done' 2>&1) ||
+	fail "the checking job failed: $out"
+echo "$out"
+[ "$(echo "$out" | grep -c '^daemon .: gone$')" = 2 ] || fail "a daemon outlived its job"
 echo "ok"

@@ -120,13 +120,18 @@ class Isolation(Tests):
         assert fds and set(fds) <= {'0', '1', '2'}, out
         assert secret not in out, out
 
-    def daemon_dies_with_job(self, d, env):
+    def daemon_dies_with_job(self, d, env, agent=False):
         """Item 5: a setsid daemon and a double-forked one end with their job."""
         open_to_all(d)
         spot = os.path.join(d, 'spot')
         os.makedirs(spot)
         os.chmod(spot, 0o777)
-        h = self.hodeid(d, env=env)
+        if agent:
+            h = self.hodeid(d, args=['--no-local-provider'],
+                            env=dict(env, HODEI_JOIN_TOKEN=JOIN_TOKEN))
+            self.worker(h, 'pool-agent', JOIN_TOKEN, d)
+        else:
+            h = self.hodeid(d, env=env)
         loop = 'echo $$ > %s/$1.pid; while :; do echo x >> %s/$1.out; sleep 0.05; done' % (
             spot, spot)
         script = ("setsid sh -c '%s' sh a & (setsid sh -c '%s' sh b &) ; "
@@ -143,6 +148,9 @@ class Isolation(Tests):
         h = self.daemon_dies_with_job(d, {})
         print('  containment: %s' % ('cgroup' if 'containment=cgroup' in h.logtext()
                                      else 'subreaper'))
+
+    def test_setsid_daemon_ends_with_agent_job(self, d):
+        self.daemon_dies_with_job(d, {}, agent=True)
 
     def test_setsid_daemon_ends_with_job_subreaper(self, d):
         h = self.daemon_dies_with_job(d, {'HODEI_JOB_CONTAINMENT': 'subreaper'})
@@ -175,7 +183,8 @@ class Isolation(Tests):
 
 GROUPS = {
     'local': ['job_reads_no_secrets', 'job_sees_no_inherited_fd', 'worker_socket_serves_only_workers',
-              'setsid_daemon_ends_with_job', 'setsid_daemon_ends_with_job_subreaper'],
+              'setsid_daemon_ends_with_job', 'setsid_daemon_ends_with_job_subreaper',
+              'setsid_daemon_ends_with_agent_job'],
 }
 
 if __name__ == '__main__':
