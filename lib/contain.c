@@ -169,6 +169,8 @@ static bool cgroup_usable(const char *dir)
 	return ok;
 }
 
+static void cgroup_end(const char *dir);
+
 /* ---- children ---- */
 
 static pid_t ppid_of(const char *pid, int64_t *start)
@@ -262,6 +264,28 @@ static void sweep_leftovers(void)
 	} while (n > 0 && hodei__mono_ms() < deadline);
 }
 
+/* Job cgroups of a spawner that died (kill -9, a crash): what ran in them
+ * dies now.  Only those whose spawner pid is gone: others belong to
+ * another live hodeid or agent. */
+static void remove_stale(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	char path[1024];
+	int pid;
+
+	while (d && (e = readdir(d))) {
+		if (sscanf(e->d_name, "hodei-%d-", &pid) != 1 || pid <= 0 || pid == getpid())
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue; /* its spawner lives */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, e->d_name) < sizeof(path))
+			cgroup_end(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* ---- the policy ---- */
 
 int hodei_process_policy_set(const hodei_process_policy *policy)
@@ -282,6 +306,7 @@ int hodei_process_policy_set(const hodei_process_policy *policy)
 		    cgroup_usable(dir)) {
 			snprintf(pol.cgroot, sizeof(pol.cgroot), "%s", dir);
 			pol.mode = HODEI_CONTAIN_CGROUP;
+			remove_stale(dir);
 		} else if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0) {
 			list_leftovers(NULL, 256, true); /* children from before: not ours to kill */
 			pol.mode = HODEI_CONTAIN_SUBREAPER;

@@ -149,6 +149,30 @@ class Isolation(Tests):
         print('  containment: %s' % ('cgroup' if 'containment=cgroup' in h.logtext()
                                      else 'subreaper'))
 
+    def test_daemon_of_killed_hodeid_ends_at_restart(self, d):
+        """Item 5: kill -9 of hodeid mid-job; its job's setsid daemon dies at the restart."""
+        open_to_all(d)
+        spot = os.path.join(d, 'spot')
+        os.makedirs(spot)
+        os.chmod(spot, 0o777)
+        h = self.hodeid(d)
+        if 'containment=cgroup' not in h.logtext():
+            print('  (no cgroup v2 here: a killed hodeid leaves the daemon to init)')
+            return
+        env = dict(os.environ)
+        env.pop('HODEI_API_TOKEN', None)
+        subprocess.run([CLI, '--server', h.addr, 'jobs', 'queue', '--shell', '--command',
+                        "setsid sh -c 'echo $$ > %s/d.pid; while :; do sleep 1; done' & sleep 300"
+                        % spot], env=env, check=True, capture_output=True, timeout=60)
+        pidfile = os.path.join(spot, 'd.pid')
+        wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 30,
+                 'the daemon to start')
+        pid = int(open(pidfile).read())
+        h.kill9()
+        assert not process_gone(pid), 'the daemon died with hodeid: nothing to test'
+        self.hodeid(d)
+        wait_for(lambda: process_gone(pid), 10, 'the daemon (pid %d) to be gone' % pid)
+
     def test_setsid_daemon_ends_with_agent_job(self, d):
         self.daemon_dies_with_job(d, {}, agent=True)
 
@@ -184,7 +208,7 @@ class Isolation(Tests):
 GROUPS = {
     'local': ['job_reads_no_secrets', 'job_sees_no_inherited_fd', 'worker_socket_serves_only_workers',
               'setsid_daemon_ends_with_job', 'setsid_daemon_ends_with_job_subreaper',
-              'setsid_daemon_ends_with_agent_job'],
+              'setsid_daemon_ends_with_agent_job', 'daemon_of_killed_hodeid_ends_at_restart'],
 }
 
 if __name__ == '__main__':
