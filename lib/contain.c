@@ -40,7 +40,8 @@ typedef struct known_pid {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-	bool set_ids, no_new_privs;
+	bool set_ids, no_new_privs, set_umask;
+	mode_t umask; /* the caller's when the policy was set: jobs get it */
 	uid_t uid;
 	gid_t gid;
 	int mode;
@@ -299,6 +300,9 @@ int hodei_process_policy_set(const hodei_process_policy *policy)
 	if (policy->version < 1 || policy->version > HODEI_PROCESS_POLICY_VERSION)
 		return hodei__err(HODEI_EINVAL, "policy: unknown version %u", policy->version);
 	pthread_mutex_lock(&lock);
+	pol.umask = umask(022);
+	umask(pol.umask);
+	pol.set_umask = true;
 	rc = set_user(policy->user);
 	pol.no_new_privs = (policy->flags & HODEI_PROCESS_NO_NEW_PRIVS) != 0;
 	if (rc == 0 && (policy->flags & HODEI_PROCESS_CONTAIN) && pol.mode == HODEI_CONTAIN_NONE) {
@@ -340,6 +344,8 @@ int hodei__contain_prepare(hodei__contain *box, hodei__spawn_plan *plan)
 	plan->gid = pol.gid;
 	plan->no_new_privs = pol.no_new_privs;
 	plan->subreaper = pol.mode == HODEI_CONTAIN_SUBREAPER;
+	plan->set_umask = pol.set_umask;
+	plan->umask = pol.umask;
 	if (pol.mode != HODEI_CONTAIN_CGROUP)
 		return 0;
 	pthread_mutex_lock(&lock);

@@ -58,7 +58,8 @@ typedef struct hodei__spawn_plan {
 	const char *workdir;  /* entered as the job's user; NULL: stay */
 	int out_fd, err_fd;   /* become 1 and 2; 0 is /dev/null; all above 2 closed */
 	int cgroup_fd;        /* the job cgroup's cgroup.procs, or -1 */
-	bool set_ids, no_new_privs, subreaper;
+	bool set_ids, no_new_privs, subreaper, set_umask;
+	mode_t umask;
 	uid_t uid;
 	gid_t gid;
 	volatile int err;     /* set by a child that failed ... */

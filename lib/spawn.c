@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,8 @@ static int child_main(void *arg)
 	if ((in = open("/dev/null", O_RDONLY)) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(err, 2) < 0)
 		return child_fail(c, "stdio");
+	if (c->set_umask)
+		umask(c->umask);
 	if (c->cgroup_fd >= 0 && write(c->cgroup_fd, "0", 1) != 1)
 		return child_fail(c, "joining the job's cgroup");
 	if (c->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)

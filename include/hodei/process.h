@@ -95,6 +95,8 @@ typedef struct hodei_process_policy {
  * Set the policy of every hodei_process_spawn() that follows, in this
  * process (the user and containment are process-wide properties).  Without
  * a call, jobs run as the caller, uncontained beyond their process group.
+ * Jobs get the umask this process had when the policy was set, whatever it
+ * sets later for its own files.
  * Call it at start-up, before contexts are opened and before other threads
  * start children.  hodeid and hodei-worker call it; an embedder may.
  *

@@ -119,6 +119,11 @@ class Isolation(Tests):
         fds = [line.split(' -> ')[0].split()[-1] for line in out.splitlines() if ' -> ' in line]
         assert fds and set(fds) <= {'0', '1', '2'}, out
         assert secret not in out, out
+        # hodeid creates its files 0600 (umask 077); jobs keep the umask it was given
+        mask = os.umask(0o022)
+        os.umask(mask)
+        rc, out = run_job(h, 'umask')
+        assert rc == 0 and '%04o' % mask in out.split(), (mask, out)
 
     def daemon_dies_with_job(self, d, env, agent=False):
         """Item 5: a setsid daemon and a double-forked one end with their job."""

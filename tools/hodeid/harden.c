@@ -73,9 +73,6 @@ int hodeid_harden(hodeid *d)
 	scrub_env("HODEI_JOIN_TOKEN");
 	/* same-user jobs cannot read our memory or /proc/PID/environ */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	umask(077); /* the database, its WAL and anything else we create */
-	if (secure_data_dir(d->cfg.data_dir) != 0)
-		return -1;
 	hodei_process_policy pol = HODEI_PROCESS_POLICY_INIT;
 	const char *mode = getenv("HODEI_JOB_CONTAINMENT");
 	pol.flags = HODEI_PROCESS_NO_NEW_PRIVS | HODEI_PROCESS_CONTAIN;
@@ -86,5 +83,7 @@ int hodeid_harden(hodeid *d)
 		LOG_ERROR("--job-user: %s", hodei_error_last());
 		return -1;
 	}
-	return 0;
+	/* after the policy, which keeps the umask jobs get (the one we were given) */
+	umask(077); /* the database, its WAL and anything else we create */
+	return secure_data_dir(d->cfg.data_dir);
 }
