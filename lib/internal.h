@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 
 #include "hodei/hodei.h"
@@ -24,6 +25,13 @@ void hodei__err_clear(void);
 /* ---- util.c ---- */
 int64_t hodei__now_ms(void);
 int64_t hodei__now_us(void);
+/* len random bytes from getrandom(); HODEI_EIO (and a zeroed buffer) when
+ * the kernel gives none: a secret is never made from anything weaker. */
+int hodei__random(void *out, size_t len);
+/* 2*nbytes hex digits and a NUL into out; nbytes <= 64.  As hodei__random. */
+int hodei__random_hex(char *out, size_t nbytes);
+/* Constant-time comparison of a secret (the length leaks, the content does not). */
+bool hodei__secret_equal(const char *offered, const char *expected);
 int64_t hodei__mono_ms(void);
 char *hodei__strdup(const char *s);       /* NULL-safe */
 char *hodei__strndup(const char *s, size_t n);
@@ -44,6 +52,37 @@ int hodei__buf_add(hodei__buf *b, const void *data, size_t len);
 int hodei__buf_addf(hodei__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int hodei__buf_json_str(hodei__buf *b, const char *s);
 void hodei__buf_free(hodei__buf *b);
+
+/* ---- spawn.c: clone(CLONE_VM | CLONE_VFORK), then exec ---- */
+typedef struct hodei__spawn_plan {
+	const char *path;
+	char *const *argv, *const *envp;
+	const char *workdir;  /* entered as the job's user; NULL: stay */
+	int out_fd, err_fd;   /* become 1 and 2; 0 is /dev/null; all above 2 closed */
+	int cgroup_fd;        /* the job cgroup's cgroup.procs, or -1 */
+	bool set_ids, no_new_privs, subreaper, set_umask;
+	mode_t umask;
+	uid_t uid;
+	gid_t gid;
+	volatile int err;     /* set by a child that failed ... */
+	const char *volatile step; /* ... at this step */
+} hodei__spawn_plan;
+/* Errors: HODEI_ENOTFOUND (exec: ENOENT), HODEI_EIO (the step and errno). */
+int hodei__spawn(pid_t *pid, hodei__spawn_plan *plan);
+
+/* ---- contain.c: the process policy, containment of a job's processes ---- */
+enum { HODEI_CONTAIN_NONE, HODEI_CONTAIN_CGROUP, HODEI_CONTAIN_SUBREAPER };
+typedef struct hodei__contain {
+	char *cgroup; /* the job's cgroup directory, or NULL */
+} hodei__contain;
+/* Fill the plan's identity and containment; create the job's cgroup. */
+int hodei__contain_prepare(hodei__contain *box, hodei__spawn_plan *plan);
+/* Around clone + started: a job being started is never taken for a leftover. */
+void hodei__contain_lock(void);
+void hodei__contain_unlock(void);
+void hodei__contain_started(hodei__spawn_plan *plan, pid_t pid);
+/* The job's first process is gone (reaped): kill and wait for the rest. */
+void hodei__contain_end(hodei__contain *box, pid_t pid);
 
 /* ---- config.c: every HODEI_* environment variable is read here ---- */
 typedef struct hodei__config {

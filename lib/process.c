@@ -1,12 +1,12 @@
 /*
- * One job process: posix_spawn into its own process group, stdout/stderr
- * on pipes split into lines, exit noticed through a pidfd, timeout and
- * cancel by SIGTERM then SIGKILL to the whole group.  See process.h.
+ * One job process: started by spawn.c into its own process group,
+ * stdout/stderr on pipes split into lines, exit noticed through a pidfd,
+ * timeout and cancel by SIGTERM then SIGKILL to the whole group, and the
+ * rest of what it started killed by contain.c.  See process.h.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +42,7 @@ struct hodei_process {
 	struct event *kill_ev;
 	struct event *drain_ev;
 	pipe_state out, err;
+	hodei__contain box;
 	int64_t kill_grace_ms;
 	bool exited, timed_out, cancelled, finished, freed;
 	int wait_errno; /* wait4 failed (ECHILD: someone else reaped it): status unknown */
@@ -235,6 +236,7 @@ static void on_exit_ready(evutil_socket_t fd, short what, void *arg)
 	event_del(p->exit_ev);
 	/* the job is its group: whatever it left behind goes with it */
 	kill(-p->pid, SIGKILL);
+	hodei__contain_end(&p->box, p->pid);
 	if (p->out.fd >= 0 || p->err.fd >= 0)
 		event_add(p->drain_ev, &tv);
 	p->busy++;
@@ -282,6 +284,7 @@ static void really_free(hodei_process *p)
 		kill(-p->pid, SIGKILL);
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, NULL, 0);
+		hodei__contain_end(&p->box, p->pid);
 	}
 	for (pipe_state *ps = &p->out; ps; ps = ps == &p->out ? &p->err : NULL) {
 		if (ps->ev)
@@ -317,27 +320,6 @@ void hodei_process_free(hodei_process *p)
 	maybe_free(p);
 }
 
-static int setup_actions(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr,
-                         const hodei_run_request *req, int out_w, int err_w)
-{
-	sigset_t all, none;
-
-	posix_spawn_file_actions_init(fa);
-	posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(fa, out_w, 1);
-	posix_spawn_file_actions_adddup2(fa, err_w, 2);
-	if (req->workdir && *req->workdir)
-		posix_spawn_file_actions_addchdir_np(fa, req->workdir);
-	posix_spawnattr_init(attr);
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setsigdefault(attr, &all);
-	posix_spawnattr_setsigmask(attr, &none);
-	posix_spawnattr_setpgroup(attr, 0);
-	return posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	                                          POSIX_SPAWN_SETSIGMASK);
-}
-
 static int check_workdir(const hodei_run_request *req)
 {
 	struct stat sb;
@@ -352,24 +334,31 @@ static int check_workdir(const hodei_run_request *req)
 static int spawn(hodei_process *p, const hodei_run_request *req, const char *path, int out[2],
                  int err[2])
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
+	hodei__spawn_plan plan = { 0 };
 	int rc;
 
-	setup_actions(&fa, &attr, req, out[1], err[1]);
-	rc = posix_spawn(&p->pid, path, &fa, &attr, (char *const *)req->argv,
-	                 (char *const *)req->envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	plan.path = path;
+	plan.argv = (char *const *)req->argv;
+	plan.envp = (char *const *)req->envp;
+	plan.workdir = req->workdir;
+	plan.out_fd = out[1];
+	plan.err_fd = err[1];
+	rc = hodei__contain_prepare(&p->box, &plan);
+	if (rc == 0) {
+		hodei__contain_lock();
+		rc = hodei__spawn(&p->pid, &plan);
+		hodei__contain_started(&plan, rc == 0 ? p->pid : -1);
+		hodei__contain_unlock();
+		if (rc != 0)
+			hodei__contain_end(&p->box, -1);
+	}
 	close(out[1]);
 	close(err[1]);
 	if (rc != 0) {
 		close(out[0]);
 		close(err[0]);
-		return hodei__err(rc == ENOENT ? HODEI_ENOTFOUND : HODEI_EIO,
-		                  "command: cannot start '%s': %s", req->argv[0], strerror(rc));
 	}
-	return 0;
+	return rc;
 }
 
 static void init_pipe(hodei_process *p, pipe_state *ps, int fd, int stream)

@@ -1,7 +1,9 @@
-/* Small helpers: clocks, strings, string vectors, a growable buffer. */
+/* Small helpers: clocks, randomness, secrets, strings, string vectors, a growable buffer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "internal.h"
@@ -25,6 +27,56 @@ int64_t hodei__mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hodei__random(void *out, size_t len)
+{
+	unsigned char *p = out;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* never hand out a guessable (say, all-zero) secret */
+			memset(out, 0, (size_t)(p - (unsigned char *)out));
+			return hodei__err(HODEI_EIO, "getrandom: %s",
+			                  n < 0 ? strerror(errno) : "no bytes");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int hodei__random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[64];
+	int rc;
+
+	if (nbytes > sizeof(buf))
+		return hodei__err(HODEI_EINVAL, "random_hex: at most %zu bytes", sizeof(buf));
+	if ((rc = hodei__random(buf, nbytes)) != 0)
+		return rc;
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}
+
+bool hodei__secret_equal(const char *offered, const char *expected)
+{
+	size_t lo = strlen(offered), le = strlen(expected);
+	unsigned char diff = (unsigned char)(lo != le);
+
+	/* walk the expected secret's length whatever was offered */
+	for (size_t i = 0; i < le; i++)
+		diff |= (unsigned char)(expected[i] ^ (i < lo ? offered[i] : 0));
+	return diff == 0;
 }
 
 char *hodei__strdup(const char *s)

@@ -5,37 +5,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <event2/event.h>
 
 #include "internal.h"
 
-static void make_token(char *out, size_t len)
-{
-	unsigned char rnd[20];
-	static const char hex[] = "0123456789abcdef";
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	for (size_t i = 0; i < sizeof(rnd) && 2 * i + 2 < len; i++) {
-		out[2 * i] = hex[rnd[i] >> 4];
-		out[2 * i + 1] = hex[rnd[i] & 15];
-		out[2 * i + 2] = '\0';
-	}
-}
-
 int hodei__worker_new(hodei_ctx *ctx, hodei__provider_node *p, hodei_worker **out)
 {
 	hodei_worker *w = calloc(1, sizeof(*w));
+	int rc;
 
 	if (!w)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
+	/* 20 random bytes; a failing getrandom() fails the provisioning */
+	if ((rc = hodei__random_hex(w->token, 20)) != 0) {
+		free(w);
+		return rc;
+	}
 	w->ctx = ctx;
 	w->prov = p;
 	snprintf(w->id, sizeof(w->id), "%.40s-%llu", p->cfg.name,
 	         (unsigned long long)++ctx->worker_serial);
-	make_token(w->token, sizeof(w->token));
 	w->state = HODEI_WORKER_STARTING;
 	w->started_at = w->last_seen = hodei__now_ms();
 	hodei__linebuf_init(&w->lb[0], HODEI_LOG_LINE_MAX);
@@ -264,7 +254,7 @@ int hodei_worker_claim(hodei_worker **out, hodei_ctx *ctx, const char *token)
 	*out = NULL;
 	hodei__lock(ctx);
 	for (hodei_worker *w = ctx->workers; token && w; w = w->next)
-		if (!w->token_used && strcmp(w->token, token) == 0) {
+		if (!w->token_used && hodei__secret_equal(token, w->token)) {
 			w->token_used = true;
 			*out = w;
 			rc = 0;

@@ -138,7 +138,7 @@ static int submit(hodei_call *call, int64_t timeout_ms)
 	char timeout[12];
 	nghttp2_nv nva[9] = {
 		NV(":method", "POST"), NV(":scheme", "http"), NV(":path", call->method),
-		NV(":authority", c->address), NV("content-type", "application/grpc+proto"),
+		NV(":authority", c->unix_path ? "localhost" : c->address), NV("content-type", "application/grpc+proto"),
 		NV("te", "trailers"), NV("user-agent", c->user_agent),
 	};
 	size_t nnv = 7;

@@ -18,6 +18,8 @@ static int parse_address(hodei_client *c, const char *address)
 	const char *host = address, *colon, *end;
 	size_t hostlen;
 
+	if (strncmp(address, "unix:", 5) == 0)
+		return hodei__client_parse_unix(c, address);
 	if (strncmp(host, "https://", 8) == 0)
 		return hodei__err(HODEI_EINVAL, "server address '%s': TLS is not "
 		                          "supported; use host:port (plain HTTP/2)", address);
@@ -124,6 +126,7 @@ void hodei_client_close(hodei_client *c)
 	free(c->host);
 	free(c->port);
 	free(c->address);
+	free(c->unix_path);
 	free(c->auth_header);
 	free(c->user_agent);
 	free(c);

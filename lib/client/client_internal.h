@@ -37,7 +37,8 @@ static inline size_t hodei__bytes_avail(const hodei__bytes *buf)
 struct hodei_client {
 	char *host;
 	char *port;
-	char *address; /* "host:port", for messages and :authority */
+	char *address; /* "host:port" (or "unix:PATH"), for messages and :authority */
+	char *unix_path; /* a unix: endpoint's socket, or NULL */
 	char *auth_header; /* "Bearer ...", or NULL */
 	char *user_agent;
 	int64_t connect_timeout_ms;
@@ -85,6 +86,8 @@ struct hodei_call {
 };
 
 
+/** "unix:/path" or "unix:///path" into c->unix_path and c->address (transport.c). */
+int hodei__client_parse_unix(hodei_client *c, const char *address);
 /** Connect (TCP and HTTP/2 handshake) and disconnect the transport. */
 int hodei__client_connect(hodei_client *client);
 void hodei__client_disconnect(hodei_client *client);

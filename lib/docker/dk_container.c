@@ -295,6 +295,27 @@ static json_t *string_array(char *const *v)
 	return a;
 }
 
+/*
+ * What confines a worker (SECURITY.md, "Jobs and containers"): its own
+ * network, no new privileges, and only the capabilities the agent needs to
+ * run jobs as another user (SETUID, SETGID), to kill them (KILL) and to
+ * reach the worker socket whatever user owns it (DAC_OVERRIDE).  Jobs drop
+ * all of them when the agent switches to the job user.
+ */
+static json_t *host_config(dk_prov *p)
+{
+	json_t *host = json_pack("{s:s, s:[s], s:[s], s:[s,s,s,s]}", "NetworkMode", p->network,
+	                         "SecurityOpt", "no-new-privileges", "CapDrop", "ALL", "CapAdd",
+	                         "SETUID", "SETGID", "KILL", "DAC_OVERRIDE");
+	if (host && p->use_socket) {
+		char bind[1024];
+		size_t dir = (size_t)(strrchr(p->agent_socket, '/') - p->agent_socket);
+		snprintf(bind, sizeof(bind), "%.*s:" DK_SOCKET_DIR ":ro", (int)dir, p->agent_socket);
+		json_object_set_new(host, "Binds", json_pack("[s]", bind));
+	}
+	return host;
+}
+
 static char *create_body(dk_worker *dw)
 {
 	dk_prov *p = dw->p;
@@ -308,7 +329,7 @@ static char *create_body(dk_worker *dw)
 	json_array_append_new(env, json_string(wid));
 	if (p->ephemeral)
 		json_array_append_new(env, json_string("HODEI_WORKER_EPHEMERAL=1"));
-	json_t *host = json_pack("{s:s}", "NetworkMode", p->network);
+	json_t *host = host_config(p);
 	if (dw->memory > 0)
 		json_object_set_new(host, "Memory", json_integer(dw->memory));
 	if (dw->nano_cpus > 0)

@@ -130,6 +130,57 @@ static void start_sweep(dk_prov *p)
 	p->setup_req = hodei__dk_send(p->http, "GET", path, NULL, 0, 0, 30000, on_listed, p);
 }
 
+/* ---- setup: the workers' network ---- */
+
+static void on_network(void *ud, const hodei__dk_response *resp)
+{
+	dk_prov *p = ud;
+	p->setup_req = NULL;
+	if (resp->error) {
+		hodei__dk_unreachable(p, resp->error);
+		return;
+	}
+	/* 200: it exists; 201: created; 409: someone created it meanwhile */
+	if (resp->status == 200 || resp->status == 201 || resp->status == 409) {
+		p->network_ready = true;
+		setup_step(p);
+		return;
+	}
+	char *msg = hodei__dk_error_message(resp), why[1024];
+	snprintf(why, sizeof(why), "docker provider %s: cannot create network %s: %s", p->name,
+	         p->network, msg ? msg : "no reason given");
+	free(msg);
+	setup_failed(p, 20, why);
+}
+
+static void on_network_lookup(void *ud, const hodei__dk_response *resp)
+{
+	dk_prov *p = ud;
+	if (resp->error || resp->status != 404) {
+		on_network(ud, resp);
+		return;
+	}
+	/* A bridge of its own: containers reach neither the host's loopback (where
+	 * the API listens by default) nor each other (no inter-container traffic). */
+	json_t *body = json_pack("{s:s, s:s, s:b, s:{s:s}, s:{s:s}}", "Name", p->network, "Driver",
+	                         "bridge", "CheckDuplicate", 1, "Labels", "io.hodei.managed", "true",
+	                         "Options", "com.docker.network.bridge.enable_icc", "false");
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	p->setup_req = text ? hodei__dk_send(p->http, "POST", "/networks/create", text,
+	                                     strlen(text), 1, 30000, on_network, p)
+	                    : NULL;
+	if (!p->setup_req)
+		setup_failed(p, 20, "docker provider: out of memory");
+}
+
+static void ensure_network(dk_prov *p)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/networks/%s", p->network);
+	p->setup_req = hodei__dk_send(p->http, "GET", path, NULL, 0, 0, 30000, on_network_lookup, p);
+}
+
 /* ---- setup: the image ---- */
 
 static void image_missing(dk_prov *p, const char *why)
@@ -219,6 +270,8 @@ static void setup_step(dk_prov *p)
 		return;
 	if (!p->swept) {
 		start_sweep(p);
+	} else if (!p->network_ready) {
+		ensure_network(p);
 	} else if (p->image_state == DK_IMAGE_UNKNOWN) {
 		char path[600];
 		p->image_state = DK_IMAGE_CHECKING;
@@ -354,7 +407,8 @@ static int opt_bool(json_t *o, const char *key, bool def, bool *out)
 
 static const char *const known_options[] = { "image", "network", "server", "ephemeral",
 	                                     "build_image", "worker_binary", "command", "env",
-	                                     "register_timeout_ms", "stop_timeout_s", NULL };
+	                                     "register_timeout_ms", "stop_timeout_s",
+	                                     "agent_socket", NULL };
 
 static int parse_options(dk_prov *p, const char *text)
 {
@@ -376,10 +430,21 @@ static int parse_options(dk_prov *p, const char *text)
 	const char *def_image = hodei__dk_default_image();
 	if (rc == 0)
 		rc = opt_string(o, "image", def_image, &p->image);
+	const char *env_socket = getenv("HODEI_AGENT_SOCKET");
 	if (rc == 0)
-		rc = opt_string(o, "network", "host", &p->network);
+		rc = opt_string(o, "network", DK_NETWORK, &p->network);
 	if (rc == 0)
-		rc = opt_string(o, "server", env_server && *env_server ? env_server : "127.0.0.1:50051",
+		rc = opt_string(o, "agent_socket", env_socket ? env_socket : "", &p->agent_socket);
+	/* The worker socket when there is one and no server was named: agents
+	 * then need no network path to hodeid at all. */
+	p->use_socket = rc == 0 && p->agent_socket[0] == '/' && !json_object_get(o, "server");
+	char in_container[600];
+	snprintf(in_container, sizeof(in_container), "unix:" DK_SOCKET_DIR "/%s",
+	         p->use_socket ? strrchr(p->agent_socket, '/') + 1 : "");
+	if (rc == 0)
+		rc = opt_string(o, "server",
+		                p->use_socket ? in_container
+		                : env_server && *env_server ? env_server : "127.0.0.1:50051",
 		                &p->server);
 	if (rc == 0)
 		rc = opt_string(o, "worker_binary", "", &p->worker_binary);
@@ -431,6 +496,8 @@ static int dk_create(hodei_provider *provider, void **state)
 	p->max_memory = cfg->max_memory_bytes;
 	p->max_vcpus = cfg->max_vcpus;
 	int rc = parse_options(p, cfg->options_json);
+	/* only the network Hodei names is Hodei's to create */
+	p->network_ready = rc == 0 && strcmp(p->network, DK_NETWORK) != 0;
 	if (rc == 0)
 		rc = hodei__dk_http_new(&p->http, p->base, cfg->endpoint);
 	if (rc == 0) {
@@ -464,6 +531,7 @@ static void dk_destroy(void *state)
 	free(p->image);
 	free(p->network);
 	free(p->server);
+	free(p->agent_socket);
 	free(p->worker_binary);
 	free(p->image_error);
 	free(p->last_failure);

@@ -13,6 +13,12 @@
 struct event;
 typedef struct dk_prov dk_prov;
 
+/* The default network, a bridge the provider creates (options.network). */
+#define DK_NETWORK "hodei-workers"
+/* Where the worker socket's directory is mounted in containers. */
+#define DK_SOCKET_DIR "/run/hodei"
+
+
 /* One worker's container.  Outlives the hodei_worker while it is removed. */
 typedef struct dk_worker {
 	dk_prov *p;
@@ -44,6 +50,8 @@ struct dk_prov {
 	char *image;
 	char *network;
 	char *server;
+	char *agent_socket;  /* hodeid's worker socket on the host, or "" */
+	bool use_socket;     /* mount its directory at DK_SOCKET_DIR for the agents */
 	char *worker_binary;
 	char **cmd;  /* NULL-terminated, or NULL: the image's entrypoint */
 	char **env;  /* extra "K=V", NULL-terminated */
@@ -55,6 +63,7 @@ struct dk_prov {
 	uint32_t max_vcpus;
 	/* state */
 	bool swept;          /* orphans removed */
+	bool network_ready;  /* DK_NETWORK exists (or another network was named) */
 	int image_state;     /* enum dk_image_state */
 	char *image_error;   /* why the image is unusable */
 	hodei__dk_req *setup_req; /* sweep / image check / load */

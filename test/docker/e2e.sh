@@ -11,11 +11,8 @@ set -eu
 [ "${HODEI_E2E_TRACE:-0}" = 1 ] && set -x
 HODEID=$1 CLI=$2 SEED=$3 ENSURE=$4
 unset HODEI_SERVER # hodeid sets it for its containers from the port it binds
-if ! "$ENSURE"; then
-	echo "SKIP: dockerd is not running and could not be started"
-	[ "${HODEI_DOCKER_REQUIRED:-0}" = 1 ] && exit 1
-	exit 77
-fi
+. "$(dirname "$0")/common.sh"
+need_dockerd "$ENSURE"
 dir=$(mktemp -d /tmp/hodei-dk-e2e.XXXXXX)
 pid=
 cleanup() {
@@ -29,11 +26,6 @@ dock() { curl -sf --max-time 30 --unix-socket /var/run/docker.sock "http://local
 containers() { # ids of the provider's containers
 	dock "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.hodei.provider%3De2e%22%5D%7D" |
 		grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4
-}
-until_true() { # seconds command...: poll a condition, bounded
-	n=$(($1 * 5)); shift
-	while [ $n -gt 0 ]; do "$@" && return 0; n=$((n - 1)); sleep 0.2; done
-	return 1
 }
 no_containers() { [ -z "$(containers)" ]; }
 

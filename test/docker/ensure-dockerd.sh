@@ -6,8 +6,9 @@
 # In this sandbox (no systemd) a plain `dockerd` works: overlay2, cgroup v1
 # with memory and cpu controllers, iptables available.  If it does not start,
 # a second try drops what sandboxes usually lack: --iptables=false
-# --ip-masq=false (the provider's default network mode is "host", which
-# needs no bridge NAT).  Logs: ${HODEI_DOCKERD_LOG:-/tmp/hodei-dockerd.log}.
+# --ip-masq=false (containers on the provider's bridge network, hodei-workers,
+# then have no NAT to the internet and no inter-container isolation; the
+# tests need neither).  Logs: ${HODEI_DOCKERD_LOG:-/tmp/hodei-dockerd.log}.
 #
 # exit 0: dockerd answers; exit 1: it could not be started (reason printed).
 set -u

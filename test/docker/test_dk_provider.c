@@ -19,13 +19,15 @@
 
 static const char *fake_agent;
 
+/* Host networking: the fake agent reaches the harness on loopback over TCP (the
+ * default network, hodei-workers, has no path there: SECURITY.md). */
 static int add_provider(harness *h, const char *name, const char *endpoint,
                         const char *extra_options, uint64_t max_memory)
 {
 	char opts[1024];
 	snprintf(opts, sizeof(opts),
 	         "{\"image\":\"" AGENT_IMAGE "\",\"build_image\":true,\"worker_binary\":\"%s\","
-	         "\"server\":\"%s\",\"register_timeout_ms\":20000%s}",
+	         "\"server\":\"%s\",\"network\":\"host\",\"register_timeout_ms\":20000%s}",
 	         fake_agent, h->server, extra_options ? extra_options : "");
 	hodei_provider_config c = HODEI_PROVIDER_CONFIG_INIT;
 	c.name = name;
@@ -315,7 +317,8 @@ static void t_kill9_no_orphans(void)
 	/* The stored provider still names the dead process's address: point it here. */
 	char opts[512];
 	snprintf(opts, sizeof(opts),
-	         "{\"image\":\"" AGENT_IMAGE "\",\"worker_binary\":\"%s\",\"server\":\"%s\"}",
+	         "{\"image\":\"" AGENT_IMAGE "\",\"worker_binary\":\"%s\",\"server\":\"%s\","
+	         "\"network\":\"host\"}",
 	         fake_agent, h.server);
 	hodei_provider_config cfg = HODEI_PROVIDER_CONFIG_INIT;
 	cfg.name = "dkkill";

@@ -121,6 +121,8 @@ class Worker:
         env = dict(os.environ)
         env['HODEI_JOIN_TOKEN'] = token
         env.pop('HODEI_WORKER_TOKEN', None)
+        if os.geteuid() == 0:  # jobs write pid files into the test's private dir
+            env.setdefault('HODEI_JOB_USER', 'root')
         self.log = open(os.path.join(workdir, 'worker-%s.log' % name), 'ab')
         self.path = os.path.join(workdir, 'worker-%s.log' % name)
         self.proc = subprocess.Popen([WORKER, '--server', hodeid.addr, '--name', name, '-v']

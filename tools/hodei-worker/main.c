@@ -228,6 +228,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (reaper_start() != 0)
 		agent_log("warn", "no reaper: jobs may outlive a killed agent");
+	/* Jobs: another user when we are root ('nobody' unless HODEI_JOB_USER), no new
+	 * privileges, and nothing of theirs left running (after the reaper: not ours to kill). */
+	hodei_process_policy pol = HODEI_PROCESS_POLICY_INIT;
+	pol.flags = HODEI_PROCESS_NO_NEW_PRIVS | HODEI_PROCESS_CONTAIN;
+	pol.user = env_or("HODEI_JOB_USER", NULL);
+	if (hodei_process_policy_set(&pol) != 0) {
+		fprintf(stderr, "hodei-worker: HODEI_JOB_USER: %s\n", hodei_error_last());
+		return 2;
+	}
 	struct event_base *base = event_base_new();
 	struct event *term = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *intr = evsignal_new(base, SIGINT, on_signal, NULL);

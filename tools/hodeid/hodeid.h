@@ -29,6 +29,7 @@ typedef struct hodeid_config {
 	const char *join_tokens_file; /* "POOL TOKEN" lines, read again on SIGHUP */
 	const char *web_dir;
 	const char *port_file;   /* write the bound ports here (tests) */
+	const char *job_user;    /* local jobs' user; NULL: nobody as root, else ours */
 	int64_t heartbeat_ms;    /* agents heartbeat this often */
 	int64_t worker_timeout_ms; /* lost after this much silence */
 	int64_t shutdown_grace_ms;
@@ -53,6 +54,8 @@ typedef struct hodeid {
 	int shutting_down;
 	int grpc_port, http_port;
 	void *grpc_listener;
+	void *worker_listener;   /* worker_listener.c */
+	char *worker_socket;     /* its path */
 	void *http;
 	hodeid_conn *conns;
 	hodeid_stream *streams;
@@ -168,6 +171,12 @@ extern const hodeid_method hodeid_reflection_methods[];
 
 /* ---- transports ---- */
 int grpc_listen(hodeid *d);              /* net.c */
+/** Serve gRPC on a bound, listening socket; the listener, or NULL. */
+void *grpc_listen_socket(hodeid *d, int fd);
+/* worker_listener.c: the worker-only unix socket agents in containers use */
+int worker_listener_open(hodeid *d);     /* <data-dir>/agent/agent.sock */
+void worker_listener_close(hodeid *d);
+int worker_listener_allows(const char *path); /* the worker protocol and health */
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
 /** A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
@@ -215,6 +224,8 @@ void http_peers_free(void);
  * any symbolic link; -1 with errno (EINVAL for a path that is not clean).
  */
 int web_open(const char *dir, const char *path, struct stat *st);
+/* ---- harden.c: tokens out of the environment, data dir 0700, the job policy ---- */
+int hodeid_harden(hodeid *d);
 
 /* ---- workers (svc_workers.c) ---- */
 /* The worker timeout spans at least this many heartbeat intervals. */

@@ -50,6 +50,8 @@ static const char usage[] =
 	"                             line (HODEI_JOIN_TOKENS_FILE); read again on SIGHUP\n"
 	"      --local-workers N      local provider capacity, 0-4096 (HODEI_LOCAL_WORKERS;\n"
 	"                             0: CPUs)\n"
+	"      --job-user USER        run local jobs as USER or uid[:gid] (HODEI_JOB_USER;\n"
+	"                             'nobody' when hodeid runs as root, else hodeid's user)\n"
 	"      --no-local-provider    run jobs on remote workers only\n"
 	"      --heartbeat SECONDS    agent heartbeat interval (HODEI_HEARTBEAT_INTERVAL; 5)\n"
 	"      --worker-timeout SECONDS  silence before an agent is lost\n"
@@ -66,7 +68,8 @@ static const char usage[] =
 	"  -V, --version              print the version\n"
 	"\n"
 	"Also read from the environment: HODEI_MAX_QUEUE_SIZE (unlimited),\n"
-	"HODEI_LOG_RETENTION_DAYS (7), HODEI_SYNC (normal|full), HODEI_WORKER_IMAGE.\n"
+	"HODEI_LOG_RETENTION_DAYS (7), HODEI_SYNC (normal|full), HODEI_WORKER_IMAGE,\n"
+	"HODEI_JOB_CONTAINMENT (auto|subreaper).\n"
 	"Logs go to stderr, one logfmt line per event.  See hodeid(8).\n";
 
 static const char *env_or(const char *name, const char *fallback)
@@ -96,6 +99,10 @@ static char *read_secret(const char *file, const char *env)
 			fprintf(stderr, "hodeid: cannot read %s: %s\n", file, strerror(errno));
 			exit(2);
 		}
+		struct stat st;
+		if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+			fprintf(stderr, "hodeid: warning: %s is readable by others (mode %04o): "
+			                "chmod 600 it\n", file, (unsigned)(st.st_mode & 0777));
 		fclose(f);
 		buf[strcspn(buf, "\r\n")] = '\0';
 		return buf[0] ? secret_dup(buf) : NULL;
@@ -156,7 +163,7 @@ static const char *default_web_dir(void)
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
 	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
-	       O_DEV, O_PROTECT, O_PERPEER };
+	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -167,6 +174,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"join-tokens-file", required_argument, NULL, O_JOINS},
 		{"local-workers", required_argument, NULL, O_LOCAL},
 		{"no-local-provider", no_argument, NULL, O_NOLOCAL},
+		{"job-user", required_argument, NULL, O_JOBUSER},
 		{"heartbeat", required_argument, NULL, O_HB},
 		{"worker-timeout", required_argument, NULL, O_WT},
 		{"port-file", required_argument, NULL, O_PORTS},
@@ -189,6 +197,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	                                     env_or("HODEI_HEARTBEAT_INTERVAL", "5"));
 	cfg->worker_timeout_ms = parse_seconds_ms("HODEI_WORKER_TIMEOUT",
 	                                          env_or("HODEI_WORKER_TIMEOUT", "15"));
+	cfg->job_user = env_or("HODEI_JOB_USER", NULL);
 	cfg->log_level = parse_level(env_or("HODEI_LOG_LEVEL", "info"));
 	cfg->shutdown_grace_ms = 10000;
 	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
@@ -211,6 +220,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 			                                            HODEI__LOCAL_WORKERS_MAX);
 			break;
 		case O_NOLOCAL: cfg->no_local = 1; break;
+		case O_JOBUSER: cfg->job_user = optarg; break;
 		case O_HB: cfg->heartbeat_ms = parse_seconds_ms("--heartbeat", optarg); break;
 		case O_WT: cfg->worker_timeout_ms = parse_seconds_ms("--worker-timeout", optarg); break;
 		case O_PORTS: cfg->port_file = optarg; break;
@@ -314,10 +324,8 @@ static void write_port_file(hodeid *d)
 static int open_context(hodeid *d)
 {
 	char db[4096];
-	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
-		LOG_ERROR("cannot create data directory %s: %s", d->cfg.data_dir, strerror(errno));
+	if (hodeid_harden(d) != 0) /* data directory 0700, tokens out of reach of jobs */
 		return -1;
-	}
 	snprintf(db, sizeof db, "%s/hodei.db", d->cfg.data_dir);
 	hodei_ctx_options o = HODEI_CTX_OPTIONS_INIT;
 	hodei_ctx_options_init(&o, HODEI_CTX_OPTIONS_VERSION);
@@ -358,6 +366,8 @@ int main(int argc, char **argv)
 		hodei_ctx_close(d->ctx);
 		return 1;
 	}
+	if (worker_listener_open(d) != 0)
+		LOG_WARN("no worker socket: docker workers need the provider's 'server' option");
 	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port) != 0)
 		LOG_WARN("docker provider type: %s", hodei_error_last());
 	write_port_file(d);
@@ -369,16 +379,18 @@ int main(int argc, char **argv)
 	event_add(sighup, NULL);
 	d->started_ms = now_ms();
 	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
-	         "web_dir=%s api_token=%s join_token=%s",
+	         "web_dir=%s api_token=%s join_token=%s containment=%s",
 	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
 	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
-	         d->cfg.api_token ? "set" : "none", join_tokens_any(d) ? "set" : "none");
+	         d->cfg.api_token ? "set" : "none", join_tokens_any(d) ? "set" : "none",
+	         hodei_process_containment());
 
 	event_base_dispatch(d->base);
 
 	LOG_INFO("closing connections=%zu", grpc_connections(d));
 	d->shutting_down = 1;
 	grpc_close_all(d);
+	worker_listener_close(d);
 	http_close(d);
 	sessions_free(d);
 	hodei_ctx_close(d->ctx);

@@ -45,6 +45,7 @@ struct hodeid_conn {
 	int read_closed; /* EOF or error from the peer */
 	int authed;      /* it made a call that needed the API token */
 	peer_key key;
+	int worker_only; /* came in on the worker socket (worker_listener.c) */
 	char peer[64];
 	hodeid_conn *prev, *next;
 };
@@ -175,6 +176,10 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 static int h_call(void *ud, hodei_rpc_call *call, const char **message)
 {
 	hodeid_conn *c = ud;
+	if (c->worker_only && !worker_listener_allows(call->path)) {
+		*message = "this socket serves only the worker protocol";
+		return HODEI_GRPC_PERMISSION_DENIED;
+	}
 	int rc = dispatch_call(c->d, call, message);
 	if (rc == HODEI_GRPC_OK && !dispatch_is_public(c->d, call->path))
 		c->authed = 1; /* an API client (with the token, if one is set): the longer idle timeout */
@@ -225,6 +230,9 @@ static void format_peer(const struct sockaddr *sa, char *host, size_t hostlen, c
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, hostlen);
 		port = ntohs(in6->sin6_port);
+	} else if (sa->sa_family == AF_UNIX) {
+		snprintf(out, len, "worker-socket");
+		return;
 	}
 	snprintf(out, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 }
@@ -352,6 +360,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->d = d;
 	c->fd = fd;
+	c->worker_only = sa->sa_family == AF_UNIX;
 	c->out = evbuffer_new();
 	c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wev = event_new(d->base, fd, EV_WRITE, on_write, c);
@@ -440,6 +449,15 @@ int grpc_listen(hodeid *d)
 	d->grpc_listener = l;
 	d->grpc_port = hodeid_bound_port(evconnlistener_get_fd(l));
 	return 0;
+}
+
+void *grpc_listen_socket(hodeid *d, evutil_socket_t fd)
+{
+	struct evconnlistener *l = evconnlistener_new(
+		d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64, fd);
+	if (l)
+		evconnlistener_set_error_cb(l, on_accept_error);
+	return l;
 }
 
 void grpc_shutdown(hodeid *d)

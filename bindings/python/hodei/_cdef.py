@@ -487,6 +487,13 @@ typedef struct hodei_process_callbacks {
  void hodei_process_cancel(hodei_process *proc);
  int hodei_process_pid(hodei_process *proc);
  void hodei_process_free(hodei_process *proc);
+typedef struct hodei_process_policy {
+ unsigned int version;
+ unsigned int flags;
+ const char *user;
+} hodei_process_policy;
+ int hodei_process_policy_set(const hodei_process_policy *policy);
+ const char *hodei_process_containment(void);
 
 #define HODEI_AGENT_OPS_VERSION 1
 #define HODEI_ARGS_MAX 1024
@@ -517,6 +524,10 @@ typedef struct hodei_process_callbacks {
 #define HODEI_ORDER_OLDEST 1
 #define HODEI_PATH_MAX 4096
 #define HODEI_PROCESS_CALLBACKS_VERSION 1
+#define HODEI_PROCESS_CONTAIN 2
+#define HODEI_PROCESS_NO_CGROUP 4
+#define HODEI_PROCESS_NO_NEW_PRIVS 1
+#define HODEI_PROCESS_POLICY_VERSION 1
 #define HODEI_PROVIDER_CONFIG_VERSION 1
 #define HODEI_PROVIDER_OPS_VERSION 1
 #define HODEI_RETRIES_MAX 100
