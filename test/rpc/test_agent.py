@@ -223,7 +223,15 @@ class AgentTests(Tests):
     def test_guarded_jobs_report_as_before(self, d):
         """The guard between the agent and the job changes nothing the server sees."""
         h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
-        self.agent(d, 'plain', h.addr)
+        # The guard starts with the agent's LD_LIBRARY_PATH (the Docker image
+        # needs it), the job with its own.
+        self.agent(d, 'plain', h.addr, env={'LD_LIBRARY_PATH': '/agent-libs'})
+        queue(h, 'ld-own', 'echo "ld=$LD_LIBRARY_PATH"', environment={'LD_LIBRARY_PATH': '/job'})
+        queue(h, 'ld-none', 'echo "ld=${LD_LIBRARY_PATH-unset}"')
+        for job_id, line in (('ld-own', 'ld=/job'), ('ld-none', 'ld=unset')):
+            assert wait_state(h, job_id, FINAL) == 'JOB_STATE_SUCCEEDED'
+            logs = api(h, 'hodei.LogStreamService/GetLogs', {'job_id': job_id})
+            assert [e['line'] for e in logs['entries']] == [line], logs
         queue(h, 'three', 'exit 3', max_retries=0)
         queue(h, 'killed', 'kill -9 $$', max_retries=0)
         api(h, 'hodei.JobExecutionService/QueueJob',

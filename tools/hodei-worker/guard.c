@@ -4,8 +4,10 @@
  * together (kill -9 of their group, pkill by name).
  *
  * The agent spawns its own binary as `hodei-worker --job-guard AGENT_PID
- * PATH -- ARGV...` (posix_spawn cannot set a parent-death signal; the
- * guard, being the child, can).  The guard, the leader of the job's process
+ * PATH LDSPEC -- ARGV...` (posix_spawn cannot set a parent-death signal;
+ * the guard, being the child, can).  LDSPEC restores the job's own
+ * LD_LIBRARY_PATH ("-": as is, "+VALUE", "!": none), since the guard starts
+ * with the agent's.  The guard, the leader of the job's process
  * group:
  *   - asks for GUARD_SIGNAL when the agent dies (PR_SET_PDEATHSIG), and
  *     checks that the agent had not died before it asked;
@@ -88,11 +90,16 @@ static void exit_like(int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
-static void run_job(pid_t guard, const sigset_t *old, const char *path, char **argv)
+static void run_job(pid_t guard, const sigset_t *old, const char *path, const char *ldspec,
+                    char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != guard)
 		_exit(127); /* the guard is gone already */
+	if (ldspec[0] == '+')
+		setenv("LD_LIBRARY_PATH", ldspec + 1, 1);
+	else if (ldspec[0] == '!')
+		unsetenv("LD_LIBRARY_PATH");
 	sigprocmask(SIG_SETMASK, old, NULL);
 	execv(path, argv);
 	fprintf(stderr, "hodei-worker: command: cannot start '%s': %s\n", path, strerror(errno));
@@ -101,7 +108,7 @@ static void run_job(pid_t guard, const sigset_t *old, const char *path, char **a
 
 int guard_main(int argc, char **argv)
 {
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+	if (argc < 7 || strcmp(argv[5], "--") != 0) {
 		fprintf(stderr, "hodei-worker: --job-guard is for the agent's own use\n");
 		return 2;
 	}
@@ -124,7 +131,7 @@ int guard_main(int argc, char **argv)
 		return 127;
 	}
 	if (job == 0)
-		run_job(getppid(), &old, argv[3], argv + 5);
+		run_job(getppid(), &old, argv[3], argv[4], argv + 6);
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
 		if (sig == GUARD_SIGNAL) {
