@@ -378,6 +378,7 @@ static void kill_job(agent *a)
 		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
 		          a->job_id, a->attempt);
 		int pgid = hodei_process_pid(a->proc);
+		guard_stop(pgid);            /* every descendant, setsid ones too */
 		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
 		reaper_remove(pgid);
 		a->proc = NULL;

@@ -31,10 +31,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define GUARD_SIGNAL (SIGRTMIN + 1)
 #define KILL_ROUNDS 64
+#define STOP_POLL_NS 5000000L /* guard_stop() looks every 5 ms ... */
+#define STOP_POLLS 400        /* ... for at most 2 s */
 
 /* Send sig to the children of pid (all its threads'), and to theirs. */
 static int signal_tree(pid_t pid, int sig, int depth)
@@ -148,6 +150,20 @@ int guard_main(int argc, char **argv)
 				exit_like(status);
 			}
 		}
+	}
+}
+
+void guard_stop(int pid)
+{
+	struct timespec pause = {0, STOP_POLL_NS};
+	if (pid <= 0 || kill(pid, GUARD_SIGNAL) != 0)
+		return;
+	for (int i = 0; i < STOP_POLLS; i++) {
+		siginfo_t info = {0};
+		/* WNOWAIT: hodei_process reaps it, so its pid cannot be reused before. */
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG) != 0 || info.si_pid)
+			return;
+		nanosleep(&pause, NULL);
 	}
 }
 
