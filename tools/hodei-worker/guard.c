@@ -13,7 +13,7 @@
  *     checks that the agent had not died before it asked;
  *   - becomes a subreaper, so that descendants that leave the job's group
  *     (setsid, double fork) are re-parented to it, not to init;
- *   - forks the job, which asks for SIGKILL when the guard dies, and execs it.
+ * *   - starts the job (vfork), which asks for SIGKILL when the guard dies, and execs it.
  * When the agent dies, or the job's first process ends, the guard kills
  * every descendant and exits with the job's status (a signal that killed
  * the job kills the guard), so the agent sees the job's own exit status.
@@ -92,19 +92,27 @@ static void exit_like(int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
-static void run_job(pid_t guard, const sigset_t *old, const char *path, const char *ldspec,
-                    char **argv)
+/* The job's environment: ours, with its own LD_LIBRARY_PATH back (LDSPEC). */
+static void job_environ(const char *ldspec)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != guard)
-		_exit(127); /* the guard is gone already */
 	if (ldspec[0] == '+')
 		setenv("LD_LIBRARY_PATH", ldspec + 1, 1);
 	else if (ldspec[0] == '!')
 		unsetenv("LD_LIBRARY_PATH");
+}
+
+/* In the vfork child: system calls only, it shares our memory until execve. */
+static __attribute__((noinline)) void run_job(pid_t guard, const sigset_t *old,
+                                               const char *path, char **argv,
+                                               const char *fail, size_t fail_len)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != guard)
+		_exit(127); /* the guard is gone already */
 	sigprocmask(SIG_SETMASK, old, NULL);
-	execv(path, argv);
-	fprintf(stderr, "hodei-worker: command: cannot start '%s': %s\n", path, strerror(errno));
+	execve(path, argv, environ);
+	if (write(2, fail, fail_len) < 0)
+		_exit(127);
 	_exit(127);
 }
 
@@ -127,13 +135,20 @@ int guard_main(int argc, char **argv)
 	if (prctl(PR_SET_PDEATHSIG, GUARD_SIGNAL) != 0 || getppid() != agent)
 		return 127; /* the agent died before we could watch it */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid_t job = fork();
+	job_environ(argv[4]);
+	pid_t guard = getpid();
+	char fail[4200];
+	int fail_len = snprintf(fail, sizeof fail, "hodei-worker: command: cannot start '%s'\n",
+	                        argv[3]);
+	/* vfork: no copy of our address space for a child that only execs. */
+	pid_t job = vfork();
 	if (job < 0) {
 		fprintf(stderr, "hodei-worker: fork: %s\n", strerror(errno));
 		return 127;
 	}
 	if (job == 0)
-		run_job(getppid(), &old, argv[3], argv[4], argv + 6);
+		run_job(guard, &old, argv[3], argv + 6, fail,
+		        fail_len < (int)sizeof fail ? (size_t)fail_len : sizeof fail - 1);
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
 		if (sig == GUARD_SIGNAL) {
