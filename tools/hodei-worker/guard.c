@@ -13,7 +13,8 @@
  *     checks that the agent had not died before it asked;
  *   - becomes a subreaper, so that descendants that leave the job's group
  *     (setsid, double fork) are re-parented to it, not to init;
- * *   - starts the job (vfork), which asks for SIGKILL when the guard dies, and execs it.
+ *   - starts the job (vfork), which asks for SIGKILL when the guard dies,
+ *     and execs it.
  * When the agent dies, or the job's first process ends, the guard kills
  * every descendant and exits with the job's status (a signal that killed
  * the job kills the guard), so the agent sees the job's own exit status.
