@@ -129,8 +129,9 @@ class AgentTests(Tests):
     def test_partitioned_agent_stops_first(self, d):
         """A partitioned agent kills its job before the server starts the retry.
 
-        Each attempt takes a lock on a file that it holds while it runs: attempt
-        2 finds the lock free only if attempt 1 is dead by then.  The ordering
+        Each attempt takes a lock on a file that it holds while it runs (it and
+        every process it leaves): attempt 2 finds the lock free only if attempt 1
+        is dead by then.  The ordering
         is the evidence, not the time anything took."""
         if not have_netns():
             print('skipped: needs root, ip and iptables (network namespaces)')
@@ -143,12 +144,17 @@ class AgentTests(Tests):
                             prefix=ns.prefix())
         wait_for(lambda: workers(h, AUTH), what='the partitioned agent to register')
         lock, marks = os.path.join(d, 'lock'), os.path.join(d, 'marks')
+        # Attempt 1 also leaves a daemon of its own session holding the lock:
+        # the agent must end every descendant of the job, not just its group.
+        escapee = os.path.join(d, 'escapee')
+        self.cleanup.append(lambda: os.kill(int(open(escapee).read()), signal.SIGKILL))
         script = ('exec 9>>%s; if flock -n 9; then echo "start $HODEI_JOB_ATTEMPT alone" >> %s; '
                   'else echo "start $HODEI_JOB_ATTEMPT twice at once" >> %s; exit 1; fi; '
-                  'if [ "$HODEI_JOB_ATTEMPT" = 1 ]; then exec sleep 600; fi' % (lock, marks, marks))
+                  'if [ "$HODEI_JOB_ATTEMPT" = 1 ]; then setsid sleep 600 & echo $! > %s; '
+                  'exec sleep 600; fi' % (lock, marks, marks, escapee))
         queue(h, 'split', script, AUTH, max_retries=0)
         wait_state(h, 'split', ('JOB_STATE_RUNNING',), AUTH)
-        wait_for(lambda: os.path.exists(marks), what='attempt 1 to take the lock')
+        wait_for(lambda: os.path.exists(escapee), what='attempt 1 to take the lock')
         # A healthy agent on the server's side of the cut takes the retry.
         self.agent(d, 'rescuer', h.addr)
         wait_for(lambda: len(workers(h, AUTH)) == 2, what='the rescuer to register')
@@ -223,7 +229,15 @@ class AgentTests(Tests):
     def test_guarded_jobs_report_as_before(self, d):
         """The guard between the agent and the job changes nothing the server sees."""
         h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
-        self.agent(d, 'plain', h.addr)
+        # The guard starts with the agent's LD_LIBRARY_PATH (the Docker image
+        # needs it), the job with its own.
+        self.agent(d, 'plain', h.addr, env={'LD_LIBRARY_PATH': '/agent-libs'})
+        queue(h, 'ld-own', 'echo "ld=$LD_LIBRARY_PATH"', environment={'LD_LIBRARY_PATH': '/job'})
+        queue(h, 'ld-none', 'echo "ld=${LD_LIBRARY_PATH-unset}"')
+        for job_id, line in (('ld-own', 'ld=/job'), ('ld-none', 'ld=unset')):
+            assert wait_state(h, job_id, FINAL) == 'JOB_STATE_SUCCEEDED'
+            logs = api(h, 'hodei.LogStreamService/GetLogs', {'job_id': job_id})
+            assert [e['line'] for e in logs['entries']] == [line], logs
         queue(h, 'three', 'exit 3', max_retries=0)
         queue(h, 'killed', 'kill -9 $$', max_retries=0)
         api(h, 'hodei.JobExecutionService/QueueJob',

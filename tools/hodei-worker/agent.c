@@ -268,7 +268,28 @@ static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
 	send_request(a, &req);
 }
 
-#define GUARD_ARGS 5 /* /proc/self/exe --job-guard AGENT_PID PATH -- */
+#define GUARD_ARGS 6 /* /proc/self/exe --job-guard AGENT_PID PATH LDSPEC -- */
+#define LD_VAR "LD_LIBRARY_PATH="
+
+/*
+ * The guard is this binary, so it needs our LD_LIBRARY_PATH to start (the
+ * Docker image sets one), and the job needs its own: the guard gets ours,
+ * and LDSPEC tells it what to give the job ("-" as is, "+VALUE", "!" none).
+ */
+static const char *guard_env(const char **envp, size_t n, char *ours, size_t ourslen,
+                             char *spec, size_t speclen)
+{
+	const char *agent_ld = getenv("LD_LIBRARY_PATH");
+	size_t i;
+	if (!agent_ld || !*agent_ld)
+		return "-";
+	for (i = 0; i < n && strncmp(envp[i], LD_VAR, strlen(LD_VAR)) != 0; i++)
+		;
+	snprintf(spec, speclen, "%s%s", i < n ? "+" : "!", i < n ? envp[i] + strlen(LD_VAR) : "");
+	snprintf(ours, ourslen, LD_VAR "%s", agent_ld);
+	envp[i] = ours; /* envp has room for one more */
+	return spec;
+}
 
 /*
  * Spawn what the server assigned, under the job guard (guard.c): argv and
@@ -277,9 +298,9 @@ static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
  */
 static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen)
 {
-	char path[4096], agent_pid[16];
+	char path[4096], agent_pid[16], ld_ours[4096], ld_spec[4096];
 	const char **argv = calloc(job->n_argv + GUARD_ARGS + 1, sizeof *argv);
-	const char **envp = calloc(job->n_env + 1, sizeof *envp);
+	const char **envp = calloc(job->n_env + 2, sizeof *envp);
 	if (!argv || !envp || job->n_argv == 0) {
 		free(argv);
 		free(envp);
@@ -300,7 +321,8 @@ static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen
 	argv[1] = "--job-guard";
 	argv[2] = agent_pid;
 	argv[3] = path;
-	argv[4] = "--";
+	argv[4] = guard_env(envp, job->n_env, ld_ours, sizeof ld_ours, ld_spec, sizeof ld_spec);
+	argv[5] = "--";
 	for (size_t i = 0; i < job->n_argv; i++)
 		argv[GUARD_ARGS + i] = job->argv[i];
 	hodei_run_request run = {0};
@@ -310,7 +332,7 @@ static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen
 	run.argv = argv;
 	run.argc = job->n_argv + GUARD_ARGS;
 	run.envp = envp;
-	run.nenv = job->n_env;
+	run.nenv = job->n_env + (envp[job->n_env] != NULL);
 	run.workdir = job->working_directory && *job->working_directory ? job->working_directory : NULL;
 	run.timeout_ms = duration_ms(job->timeout);
 	run.kill_grace_ms = duration_ms(job->kill_grace);
@@ -356,6 +378,7 @@ static void kill_job(agent *a)
 		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
 		          a->job_id, a->attempt);
 		int pgid = hodei_process_pid(a->proc);
+		guard_stop(pgid);            /* every descendant, setsid ones too */
 		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
 		reaper_remove(pgid);
 		a->proc = NULL;

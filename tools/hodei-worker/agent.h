@@ -5,6 +5,7 @@
 #ifndef HODEI_WORKER_AGENT_H
 #define HODEI_WORKER_AGENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,14 @@ void reaper_remove(int pgid);
  * binary is started as `hodei-worker --job-guard ...`.
  */
 int guard_main(int argc, char **argv);
+/* The agent asks a guard to end its job with this signal (also its death signal). */
+#define GUARD_SIGNAL (SIGRTMIN + 1)
+/**
+ * End the job under the guard pid: the guard kills every descendant, those
+ * that left the job's process group included, and exits.  Waits for that (2 s
+ * at most) without reaping the guard.
+ */
+void guard_stop(int pid);
 /** Look prog up in the PATH of envp; 0 and the path in out, or -1. */
 int guard_find_program(const char *prog, const char *const *envp, char *out, size_t outlen);
 

@@ -4,14 +4,17 @@
  * together (kill -9 of their group, pkill by name).
  *
  * The agent spawns its own binary as `hodei-worker --job-guard AGENT_PID
- * PATH -- ARGV...` (posix_spawn cannot set a parent-death signal; the
- * guard, being the child, can).  The guard, the leader of the job's process
+ * PATH LDSPEC -- ARGV...` (posix_spawn cannot set a parent-death signal;
+ * the guard, being the child, can).  LDSPEC restores the job's own
+ * LD_LIBRARY_PATH ("-": as is, "+VALUE", "!": none), since the guard starts
+ * with the agent's.  The guard, the leader of the job's process
  * group:
  *   - asks for GUARD_SIGNAL when the agent dies (PR_SET_PDEATHSIG), and
  *     checks that the agent had not died before it asked;
  *   - becomes a subreaper, so that descendants that leave the job's group
  *     (setsid, double fork) are re-parented to it, not to init;
- *   - forks the job, which asks for SIGKILL when the guard dies, and execs it.
+ *   - starts the job (vfork), which asks for SIGKILL when the guard dies,
+ *     and execs it.
  * When the agent dies, or the job's first process ends, the guard kills
  * every descendant and exits with the job's status (a signal that killed
  * the job kills the guard), so the agent sees the job's own exit status.
@@ -29,10 +32,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define GUARD_SIGNAL (SIGRTMIN + 1)
 #define KILL_ROUNDS 64
+#define STOP_POLL_NS 5000000L /* guard_stop() looks every 5 ms ... */
+#define STOP_POLLS 400        /* ... for at most 2 s */
 
 /* Send sig to the children of pid (all its threads'), and to theirs. */
 static int signal_tree(pid_t pid, int sig, int depth)
@@ -88,20 +93,33 @@ static void exit_like(int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
-static void run_job(pid_t guard, const sigset_t *old, const char *path, char **argv)
+/* The job's environment: ours, with its own LD_LIBRARY_PATH back (LDSPEC). */
+static void job_environ(const char *ldspec)
+{
+	if (ldspec[0] == '+')
+		setenv("LD_LIBRARY_PATH", ldspec + 1, 1);
+	else if (ldspec[0] == '!')
+		unsetenv("LD_LIBRARY_PATH");
+}
+
+/* In the vfork child: system calls only, it shares our memory until execve. */
+static __attribute__((noinline)) void run_job(pid_t guard, const sigset_t *old,
+                                               const char *path, char **argv,
+                                               const char *fail, size_t fail_len)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != guard)
 		_exit(127); /* the guard is gone already */
 	sigprocmask(SIG_SETMASK, old, NULL);
-	execv(path, argv);
-	fprintf(stderr, "hodei-worker: command: cannot start '%s': %s\n", path, strerror(errno));
+	execve(path, argv, environ);
+	if (write(2, fail, fail_len) < 0)
+		_exit(127);
 	_exit(127);
 }
 
 int guard_main(int argc, char **argv)
 {
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+	if (argc < 7 || strcmp(argv[5], "--") != 0) {
 		fprintf(stderr, "hodei-worker: --job-guard is for the agent's own use\n");
 		return 2;
 	}
@@ -118,13 +136,20 @@ int guard_main(int argc, char **argv)
 	if (prctl(PR_SET_PDEATHSIG, GUARD_SIGNAL) != 0 || getppid() != agent)
 		return 127; /* the agent died before we could watch it */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid_t job = fork();
+	job_environ(argv[4]);
+	pid_t guard = getpid();
+	char fail[4200];
+	int fail_len = snprintf(fail, sizeof fail, "hodei-worker: command: cannot start '%s'\n",
+	                        argv[3]);
+	/* vfork: no copy of our address space for a child that only execs. */
+	pid_t job = vfork();
 	if (job < 0) {
 		fprintf(stderr, "hodei-worker: fork: %s\n", strerror(errno));
 		return 127;
 	}
 	if (job == 0)
-		run_job(getppid(), &old, argv[3], argv + 5);
+		run_job(guard, &old, argv[3], argv + 6, fail,
+		        fail_len < (int)sizeof fail ? (size_t)fail_len : sizeof fail - 1);
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
 		if (sig == GUARD_SIGNAL) {
@@ -141,6 +166,20 @@ int guard_main(int argc, char **argv)
 				exit_like(status);
 			}
 		}
+	}
+}
+
+void guard_stop(int pid)
+{
+	struct timespec pause = {0, STOP_POLL_NS};
+	if (pid <= 0 || kill(pid, GUARD_SIGNAL) != 0)
+		return;
+	for (int i = 0; i < STOP_POLLS; i++) {
+		siginfo_t info = {0};
+		/* WNOWAIT: hodei_process reaps it, so its pid cannot be reused before. */
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG) != 0 || info.si_pid)
+			return;
+		nanosleep(&pause, NULL);
 	}
 }
 
