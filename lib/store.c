@@ -13,11 +13,30 @@
 
 #include "internal.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 enum {
 	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
 	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
+};
+
+#define MAX_DEPTH 64
+
+/* A write the store keeps until it is committed (journal) or, when it could
+ * not be, until a retry makes it (redo). */
+enum { J_TRANS, J_ROW, J_LOGS };
+typedef struct jent {
+	int kind;
+	int depth; /* the level it was made at: 1 = the caller of the outermost */
+	bool must; /* its caller was told it will be stored: never dropped */
+	int64_t seq;
+	hodei__jobupd u;          /* J_TRANS, J_ROW; strings owned */
+	hodei__logrec *recs;      /* J_LOGS; owned, texts too */
+	size_t n;
+} jent;
+struct jvec {
+	jent *v;
+	size_t len, cap;
 };
 
 struct hodei_store {
@@ -29,13 +48,28 @@ struct hodei_store {
 	int64_t qseq;
 	int64_t unindexed; /* first seq not yet in jobs_name, 0 = none */
 	int64_t nunindexed;
+	/* transactions: levels of hodei__store_begin(), see "Transactions" below */
+	int depth;
+	bool in_tx;            /* BEGIN done */
+	uint64_t savepoints;   /* bit d: level d holds SAVEPOINT s<d> */
+	uint64_t failed;       /* bit d: level d could not begin */
+	int fail_rc;           /* the first failure in this transaction */
+	char fail_msg[512];    /* ... and its message */
+	size_t mark[MAX_DEPTH]; /* journal length when level d began */
+	struct jvec journal;   /* this transaction's writes, until its COMMIT */
+	struct jvec redo;      /* writes that failed and must still be made */
+	size_t redo_lines;     /* log lines held in redo */
 };
 
 #define INDEX_BATCH 256
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
+static int insert_transition(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
+                             const char *reason);
 static int index_new_names(hodei_store *st);
 static int find_unindexed(hodei_store *st);
+static void jvec_truncate(struct jvec *j, size_t len);
+static int retry_at_close(hodei_store *st);
 
 static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -151,15 +185,25 @@ static const char *const migrate_v3 =
 	"INSERT OR REPLACE INTO meta(key, value) VALUES('names_indexed_to',"
 	" (SELECT coalesce(max(seq), 0) FROM jobs));";
 
+/* Schema 4: what a job's log holds in bytes (the HODEI_MAX_LOG_BYTES limit
+ * counts across attempts and restarts), and the lines it lost. */
+static const char *const migrate_v4 =
+	"ALTER TABLE jobs ADD COLUMN log_bytes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN log_lines_lost INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE jobs SET log_bytes = coalesce((SELECT sum(length(text)) FROM logs"
+	" WHERE logs.job_seq = jobs.seq), 0) WHERE log_lines > 0;";
+
 /* Schema changes by version: migrations[v] takes a database from v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = { [1] = migrate_v2, [2] = migrate_v3 };
+static const char *const migrations[SCHEMA_VERSION] = {
+	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4
+};
 
 #define JOB_COLS                                                                         \
 	"seq, id, name, command, args, env, labels, priority, timeout_ms, cpu_millis,"      \
 	" memory_bytes, max_retries, workdir, queued_by, flags, provider_pin, state, attempt," \
 	" exit_code, term_signal, reason, progress, created_at, queued_at, started_at,"     \
 	" finished_at, cpu_time_us, max_rss_kb, worker_id, provider, log_lines,"      \
-	" last_log_seq"
+	" last_log_seq, log_lines_lost, log_bytes"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_JOB] =
@@ -174,8 +218,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SEQ_OF_ID] = "SELECT seq, state FROM jobs WHERE id = ?",
 	[ST_INSERT_LOG] = "INSERT OR IGNORE INTO logs(job_seq, seq, ts_us, stream, level, attempt,"
 	                  " flags, text) VALUES(?,?,?,?,?,?,?,?)",
-	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?, last_log_seq ="
-	                 " max(last_log_seq, ?) WHERE seq = ?",
+	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?1, last_log_seq ="
+	                 " max(last_log_seq, ?2), log_bytes = log_bytes + ?4,"
+	                 " log_lines_lost = log_lines_lost + ?5 WHERE seq = ?3",
 	[ST_PROGRESS] = "UPDATE jobs SET progress = ? WHERE seq = ?",
 	[ST_NEXT_QSEQ] = "SELECT coalesce(max(qseq), 0) FROM jobs",
 	[ST_INDEX_NAMES] = "INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs"
@@ -191,6 +236,8 @@ static int db_err(hodei_store *st, const char *what)
 	if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 		return hodei__err(HODEI_ENOTDB, "%s: not a Hodei database (%s)", st->path,
 		                  sqlite3_errmsg(st->db));
+	if (code == SQLITE_FULL)
+		return hodei__err(HODEI_ENOSPC, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 	return hodei__err(HODEI_EIO, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -372,13 +419,19 @@ void hodei__store_close(hodei_store *st)
 {
 	if (!st)
 		return;
-	if (st->stmt[ST_INDEX_NAMES])
+	if (st->stmt[ST_INDEX_NAMES]) {
+		retry_at_close(st);
 		index_new_names(st); /* not needed (open finds them), but tidier at rest */
+	}
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	for (int i = 0; i < 64; i++)
 		sqlite3_finalize(st->tcache[i]);
 	sqlite3_close(st->db);
+	jvec_truncate(&st->journal, 0);
+	jvec_truncate(&st->redo, 0);
+	free(st->journal.v);
+	free(st->redo.v);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* releases the lock: only now that SQLite is done */
 	free(st->path);
@@ -395,9 +448,339 @@ int hodei__store_error(hodei_store *st, const char *what)
 	return db_err(st, what);
 }
 
+static void rollback(hodei_store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * Transactions.  hodei__store_begin() opens a level: the outermost BEGINs
+ * (IMMEDIATE: the write lock at once), the inner ones are SAVEPOINTs, so an
+ * inner failure rolls back only what that level wrote and its caller sees
+ * the error.  hodei__store_begin_lazy() opens a level that BEGINs nothing
+ * itself: the first inner level does (the scheduler's batch, one
+ * transaction for what one loop callback writes, and none when it writes
+ * nothing).  A level whose begin failed refuses every write made under it,
+ * so nothing runs in autocommit by mistake; so does a transaction that
+ * SQLite rolled back by itself (SQLITE_FULL and I/O errors may).
+ *
+ * The store keeps every job transition and log batch written in the
+ * transaction (the journal) until its COMMIT.  When the COMMIT fails, the
+ * writes whose callers already went on (lines, outcomes, anything written
+ * at an inner level that ended well) move to the redo list; the next BEGIN
+ * makes them first, in order, and hodei__store_retry() (the scheduler's
+ * timer, with backoff) makes them when nothing else writes.  So a full disk
+ * delays what the store records, and never loses it while this process
+ * lives (hodei__store_backlog() says how much waits).
+ */
+static bool tx_dead(hodei_store *st)
+{
+	return st->in_tx && sqlite3_get_autocommit(st->db);
+}
+
+/* A write is refused under a level that could not begin, or in a
+ * transaction SQLite already rolled back. */
+static int write_refused(hodei_store *st)
+{
+	if (st->failed)
+		return hodei__err(st->fail_rc, "%s", st->fail_msg);
+	if (tx_dead(st))
+		return hodei__err(st->fail_rc ? st->fail_rc : HODEI_EIO, "%s: the transaction was"
+		                  " rolled back after an error%s%s", st->path,
+		                  st->fail_rc ? ": " : "", st->fail_rc ? st->fail_msg : "");
+	return 0;
+}
+
+/* The first failure in a transaction, for what is refused after it. */
+static void note_failure(hodei_store *st, int rc)
+{
+	if (st->fail_rc)
+		return;
+	st->fail_rc = rc;
+	snprintf(st->fail_msg, sizeof(st->fail_msg), "%s", hodei_error_last());
+}
+
+static void jent_free(jent *e)
+{
+	free((char *)e->u.reason);
+	free((char *)e->u.worker_id);
+	free((char *)e->u.provider);
+	for (size_t i = 0; e->recs && i < e->n; i++)
+		free(e->recs[i].text);
+	free(e->recs);
+}
+
+static int jvec_push(struct jvec *j, const jent *e)
+{
+	if (j->len == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 16;
+		jent *v = realloc(j->v, cap * sizeof(*v));
+
+		if (!v)
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		j->v = v;
+		j->cap = cap;
+	}
+	j->v[j->len++] = *e;
+	return 0;
+}
+
+static void jvec_truncate(struct jvec *j, size_t len)
+{
+	while (j->len > len)
+		jent_free(&j->v[--j->len]);
+}
+
+/* A copy of a transition for the journal, its strings owned. */
+static int journal_transition(hodei_store *st, struct jvec *to, int kind, int64_t seq,
+                              const hodei__jobupd *u, bool must)
+{
+	jent e = { 0 };
+
+	e.kind = kind;
+	e.depth = st->depth;
+	e.must = must;
+	e.seq = seq;
+	e.u = *u;
+	e.u.reason = hodei__strdup(u->reason);
+	e.u.worker_id = hodei__strdup(u->worker_id);
+	e.u.provider = hodei__strdup(u->provider);
+	if ((u->reason && !e.u.reason) || (u->worker_id && !e.u.worker_id) ||
+	    (u->provider && !e.u.provider) || jvec_push(to, &e)) {
+		jent_free(&e);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
+static int write_logs(hodei_store *st, const hodei__logrec *recs, size_t n);
+
+static int apply(hodei_store *st, const jent *e)
+{
+	if (e->kind == J_LOGS)
+		return write_logs(st, e->recs, e->n);
+	if (e->kind == J_ROW)
+		return insert_transition(st, e->seq, e->u.attempt, e->u.state, e->u.at, e->u.reason);
+	return write_transition(st, e->seq, &e->u);
+}
+
+static size_t lines_of(const struct jvec *j, size_t from)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < j->len; i++)
+		n += j->v[i].kind == J_LOGS ? j->v[i].n : 0;
+	return n;
+}
+
+/*
+ * The end of a transaction that did not commit: what must still be stored
+ * goes back to the front of redo (it is older than what redo got meanwhile),
+ * the rest is dropped (its caller sees the error).  committed_ok: nothing
+ * to keep.
+ */
+static void settle_journal(hodei_store *st, bool committed_ok, bool caller_failed)
+{
+	struct jvec keep = { 0 };
+
+	for (size_t i = 0; i < st->journal.len; i++) {
+		jent *e = &st->journal.v[i];
+
+		if (!committed_ok && (e->must || (!caller_failed && e->depth >= 2)) &&
+		    jvec_push(&keep, e) == 0) {
+			keep.v[keep.len - 1].must = true;
+			continue;
+		}
+		jent_free(e);
+	}
+	st->journal.len = 0;
+	if (!keep.len)
+		return;
+	for (size_t i = 0; i < st->redo.len; i++)
+		if (jvec_push(&keep, &st->redo.v[i])) /* out of memory: cannot be kept */
+			jent_free(&st->redo.v[i]);
+	free(st->redo.v);
+	st->redo = keep;
+	st->redo_lines = lines_of(&st->redo, 0);
+}
+
+static int end_tx(hodei_store *st, int rc)
+{
+	bool caller_failed = rc != 0;
+	int64_t unindexed = st->unindexed, n = st->nunindexed;
+
+	if (!rc && tx_dead(st))
+		rc = write_refused(st);
+	if (!rc && n >= INDEX_BATCH)
+		rc = index_new_names(st);
+	if (!rc)
+		rc = exec(st, "COMMIT");
+	if (rc && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc) { /* what this transaction indexed is undone: index it again later */
+		st->unindexed = unindexed;
+		st->nunindexed = n;
+	}
+	st->in_tx = false;
+	if (!st->failed)
+		st->fail_rc = 0;
+	settle_journal(st, rc == 0, caller_failed);
+	return rc;
+}
+
+/* At the first BEGIN: the writes that wait, first and in order. */
+static int apply_redo(hodei_store *st)
+{
+	int rc = 0;
+
+	if (!st->redo.len)
+		return 0;
+	st->journal = st->redo; /* journal is empty between transactions */
+	memset(&st->redo, 0, sizeof(st->redo));
+	st->redo_lines = 0;
+	for (size_t i = 0; i < st->journal.len && !rc; i++)
+		rc = apply(st, &st->journal.v[i]);
+	return rc;
+}
+
 int hodei__store_begin(hodei_store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	int level = st->depth++, rc = 0;
+	char sql[32];
+
+	if (level >= MAX_DEPTH)
+		return hodei__err(HODEI_ERROR, "transactions nested too deep");
+	st->mark[level] = st->journal.len;
+	if (st->failed || tx_dead(st)) {
+		rc = write_refused(st);
+	} else if (!st->in_tx && !(rc = exec(st, "BEGIN IMMEDIATE"))) {
+		st->in_tx = true;
+		if ((rc = apply_redo(st))) { /* all of it goes back to redo */
+			note_failure(st, rc);
+			end_tx(st, rc);
+		}
+		st->mark[level] = st->journal.len;
+	}
+	if (!rc && level > 0) {
+		snprintf(sql, sizeof(sql), "SAVEPOINT s%d", level);
+		if (!(rc = exec(st, sql)))
+			st->savepoints |= 1ull << level;
+	}
+	if (rc) {
+		note_failure(st, rc);
+		st->failed |= 1ull << level;
+		rc = hodei__err(st->fail_rc, "%s", st->fail_msg);
+	}
+	return rc;
+}
+
+void hodei__store_begin_lazy(hodei_store *st)
+{
+	if (st->depth < MAX_DEPTH)
+		st->mark[st->depth] = st->journal.len;
+	st->depth++;
+}
+
+int hodei__store_end(hodei_store *st, int rc)
+{
+	int level = --st->depth;
+	uint64_t bit = 1ull << level;
+	char sql[48];
+
+	if (level >= MAX_DEPTH)
+		return rc ? rc : HODEI_ERROR;
+	if (st->failed & bit) {
+		st->failed &= ~bit;
+		rc = rc ? rc : hodei__err(st->fail_rc, "%s", st->fail_msg);
+	} else if (st->savepoints & bit) {
+		st->savepoints &= ~bit;
+		if (!rc && tx_dead(st))
+			rc = write_refused(st);
+		if (rc) {
+			note_failure(st, rc);
+			snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", level, level);
+			if (!tx_dead(st))
+				sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+			jvec_truncate(&st->journal, st->mark[level]);
+		} else {
+			snprintf(sql, sizeof(sql), "RELEASE s%d", level);
+			rc = exec(st, sql);
+		}
+	}
+	if (level == 0 && st->in_tx)
+		rc = end_tx(st, rc);
+	else if (level == 0)
+		st->fail_rc = 0;
+	return rc;
+}
+
+bool hodei__store_in_tx(hodei_store *st)
+{
+	return st->in_tx;
+}
+
+/*
+ * A transition whose caller has moved on: written now, in a level of its
+ * own, unless earlier writes wait (then after them, to keep their order);
+ * when that fails, kept for the retry.  Returns 0 when it is written or
+ * kept; HODEI_ENOMEM only when it could not even be kept.
+ */
+int hodei__store_put(hodei_store *st, int64_t seq, const hodei__jobupd *u)
+{
+	int rc;
+
+	if (!st->redo.len) {
+		bool wrote = false;
+
+		if (!(rc = hodei__store_begin(st)) && !(rc = write_transition(st, seq, u)))
+			wrote = !(rc = journal_transition(st, &st->journal, J_TRANS, seq, u, true));
+		hodei__store_end(st, rc); /* a failed commit moves it to redo */
+		if (wrote)
+			return 0;
+	}
+	return journal_transition(st, &st->redo, J_TRANS, seq, u, true);
+}
+
+/* Lines that could not be written: kept (owned from now on) for the retry. */
+int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n)
+{
+	jent e = { 0 };
+
+	e.kind = J_LOGS;
+	e.must = true;
+	e.recs = recs;
+	e.n = n;
+	if (jvec_push(&st->redo, &e))
+		return HODEI_ENOMEM;
+	st->redo_lines += n;
+	return 0;
+}
+
+/* Make what waits in redo, if nothing else has since. */
+int hodei__store_retry(hodei_store *st)
+{
+	int rc;
+
+	if (!st->redo.len || st->depth)
+		return 0;
+	rc = hodei__store_begin(st);
+
+	return hodei__store_end(st, rc);
+}
+
+/* Closing: the last chance for what waits (the caller reports what is left). */
+static int retry_at_close(hodei_store *st)
+{
+	st->depth = 0;
+	return hodei__store_retry(st);
+}
+
+size_t hodei__store_backlog(hodei_store *st, size_t *lines)
+{
+	if (lines)
+		*lines = st->redo_lines;
+	return st->redo.len;
 }
 
 /* The names of the jobs from seq `unindexed` on, into jobs_name, and how far
@@ -415,7 +798,7 @@ static int index_new_names(hodei_store *st)
 	if (!(rc = step_done(st, s, "indexing job names")))
 		rc = step_done(st, w, "indexing job names");
 	if (own)
-		rc = rc ? (hodei__store_rollback(st), rc) : exec(st, "COMMIT");
+		rc = rc ? (rollback(st), rc) : exec(st, "COMMIT");
 	if (!rc)
 		st->unindexed = st->nunindexed = 0;
 	return rc;
@@ -424,28 +807,6 @@ static int index_new_names(hodei_store *st)
 int hodei__store_search_ready(hodei_store *st)
 {
 	return index_new_names(st);
-}
-
-int hodei__store_commit(hodei_store *st)
-{
-	int64_t unindexed = st->unindexed, n = st->nunindexed;
-	int rc = n >= INDEX_BATCH ? index_new_names(st) : 0;
-
-	if (rc)
-		hodei__store_rollback(st);
-	else
-		rc = exec(st, "COMMIT");
-	if (rc) { /* what this transaction indexed is undone: index it again later */
-		st->unindexed = unindexed;
-		st->nunindexed = n;
-	}
-	return rc;
-}
-
-/* A rolled-back job has no row: indexing from `unindexed` skips it. */
-void hodei__store_rollback(hodei_store *st)
-{
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* After a crash: the jobs above names_indexed_to are not in jobs_name. */
@@ -488,7 +849,13 @@ static void bind_vec(sqlite3_stmt *s, int i, const char *const *v, size_t n)
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = write_refused(st);
+
+	if (rc) {
+		sqlite3_clear_bindings(s);
+		return rc;
+	}
+	rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -516,7 +883,9 @@ static int insert_transition(hodei_store *st, int64_t seq, int attempt, int stat
  * whose row update went straight past it (sched.c: ASSIGNED then RUNNING). */
 int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	return insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+	int rc = insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+
+	return rc ? rc : journal_transition(st, &st->journal, J_ROW, seq, u, false);
 }
 
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
@@ -611,6 +980,8 @@ static hodei_job *row_to_job(sqlite3_stmt *s)
 	j->provider = col_str(s, 29);
 	j->log_lines = sqlite3_column_int64(s, 30);
 	j->last_log_seq = sqlite3_column_int64(s, 31);
+	j->log_lines_lost = sqlite3_column_int64(s, 32);
+	j->log_bytes = sqlite3_column_int64(s, 33);
 	return j;
 }
 
@@ -711,10 +1082,19 @@ static sqlite3_stmt *transition_stmt(hodei_store *st, const hodei__jobupd *u, in
 
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	int timecol, i = 1, rc;
-	sqlite3_stmt *s = transition_stmt(st, u, &timecol);
+	int rc = write_transition(st, seq, u);
 
-	if (!s)
+	return rc ? rc : journal_transition(st, &st->journal, J_TRANS, seq, u, false);
+}
+
+static int write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
+{
+	int timecol, i = 1, rc;
+	sqlite3_stmt *s;
+
+	if ((rc = write_refused(st)))
+		return rc;
+	if (!(s = transition_stmt(st, u, &timecol)))
 		return db_err(st, "updating job");
 	sqlite3_bind_int(s, i++, u->state);
 	sqlite3_bind_int(s, i++, u->attempt);
@@ -819,21 +1199,28 @@ void hodei_transition_list_free(hodei_transition_list *l)
 	free(l);
 }
 
-int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t n)
+/*
+ * One counter update per run of a job's lines.  A line counts as stored
+ * only when its number was new: a duplicate (a worker resending a batch, a
+ * retry of a batch that was in fact stored) is ignored, not counted.  A
+ * record without text (HODEI__LOG_LOST) adds its len to the job's lost lines.
+ */
+static int write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
 {
 	sqlite3_stmt *s = st->stmt[ST_INSERT_LOG], *c = st->stmt[ST_LOG_COUNT];
 	int rc = 0;
 
-	/* One counter update per run of a job's lines.  A line counts as stored
-	 * only when its number was new: a duplicate (a worker resending a batch)
-	 * is ignored, not counted. */
 	for (size_t i = 0; i < n && !rc;) {
-		int64_t stored = 0, last = 0;
+		int64_t stored = 0, last = 0, bytes = 0, lost = 0;
 		size_t j = i;
 
 		for (; j < n && recs[j].job_seq == recs[i].job_seq && !rc; j++) {
 			const hodei__logrec *r = &recs[j];
 
+			if (r->flags & HODEI__LOG_LOST) {
+				lost += (int64_t)r->len;
+				continue;
+			}
 			sqlite3_bind_int64(s, 1, r->job_seq);
 			sqlite3_bind_int64(s, 2, r->seq);
 			sqlite3_bind_int64(s, 3, r->ts_us);
@@ -843,7 +1230,10 @@ int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t 
 			sqlite3_bind_int(s, 7, (int)r->flags);
 			sqlite3_bind_blob(s, 8, r->text, (int)r->len, SQLITE_STATIC);
 			rc = step_done(st, s, "storing log lines");
-			stored += sqlite3_changes(st->db);
+			if (sqlite3_changes(st->db) > 0) {
+				stored++;
+				bytes += (int64_t)r->len;
+			}
 			if (r->seq > last)
 				last = r->seq;
 		}
@@ -852,10 +1242,29 @@ int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t 
 		sqlite3_bind_int64(c, 1, stored);
 		sqlite3_bind_int64(c, 2, last);
 		sqlite3_bind_int64(c, 3, recs[i].job_seq);
+		sqlite3_bind_int64(c, 4, bytes);
+		sqlite3_bind_int64(c, 5, lost);
 		rc = step_done(st, c, "counting log lines");
 		i = j;
 	}
 	return rc;
+}
+
+int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
+{
+	jent e = { 0 };
+	int rc = write_logs(st, recs, n);
+
+	if (rc)
+		return rc;
+	e.kind = J_LOGS;
+	e.depth = st->depth;
+	e.must = true;
+	e.recs = recs;
+	e.n = n;
+	if (jvec_push(&st->journal, &e)) /* stored, but could not be kept for a retry */
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	return 0;
 }
 
 int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
@@ -981,7 +1390,7 @@ int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted
 	}
 out:
 	if (rc)
-		hodei__store_rollback(st);
+		rollback(st);
 	else
 		rc = exec(st, "COMMIT");
 	if (deleted)
