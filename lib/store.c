@@ -636,7 +636,8 @@ static int apply_redo(hodei_store *st)
 
 	if (!st->redo.len)
 		return 0;
-	st->journal = st->redo; /* journal is empty between transactions */
+	free(st->journal.v); /* empty between transactions */
+	st->journal = st->redo;
 	memset(&st->redo, 0, sizeof(st->redo));
 	st->redo_lines = 0;
 	for (size_t i = 0; i < st->journal.len && !rc; i++)
