@@ -11,65 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "store_int.h"
 
 #define SCHEMA_VERSION 4
 
-enum {
-	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
-	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
-};
-
-#define MAX_DEPTH 64
-
-/* A write the store keeps until it is committed (journal) or, when it could
- * not be, until a retry makes it (redo). */
-enum { J_TRANS, J_ROW, J_LOGS };
-typedef struct jent {
-	int kind;
-	int depth; /* the level it was made at: 1 = the caller of the outermost */
-	bool must; /* its caller was told it will be stored: never dropped */
-	int64_t seq;
-	hodei__jobupd u;          /* J_TRANS, J_ROW; strings owned */
-	hodei__logrec *recs;      /* J_LOGS; owned, texts too */
-	size_t n;
-} jent;
-struct jvec {
-	jent *v;
-	size_t len, cap;
-};
-
-struct hodei_store {
-	sqlite3 *db;
-	char *path;
-	int lock_fd; /* "<path>.lock", flock'ed while open; holds our pid */
-	sqlite3_stmt *stmt[ST__COUNT];
-	sqlite3_stmt *tcache[64]; /* transition UPDATEs, by shape */
-	int64_t qseq;
-	int64_t unindexed; /* first seq not yet in jobs_name, 0 = none */
-	int64_t nunindexed;
-	/* transactions: levels of hodei__store_begin(), see "Transactions" below */
-	int depth;
-	bool in_tx;            /* BEGIN done */
-	uint64_t savepoints;   /* bit d: level d holds SAVEPOINT s<d> */
-	uint64_t failed;       /* bit d: level d could not begin */
-	int fail_rc;           /* the first failure in this transaction */
-	char fail_msg[512];    /* ... and its message */
-	size_t mark[MAX_DEPTH]; /* journal length when level d began */
-	struct jvec journal;   /* this transaction's writes, until its COMMIT */
-	struct jvec redo;      /* writes that failed and must still be made */
-	size_t redo_lines;     /* log lines held in redo */
-};
-
-#define INDEX_BATCH 256
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
-static int insert_transition(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
-                             const char *reason);
-static int index_new_names(hodei_store *st);
+int hodei__store_index_names(hodei_store *st);
 static int find_unindexed(hodei_store *st);
-static void jvec_truncate(struct jvec *j, size_t len);
-static int retry_at_close(hodei_store *st);
 
 static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -247,7 +196,7 @@ static int rows_done(hodei_store *st, int rc, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_err(st, what);
 }
 
-static int exec(hodei_store *st, const char *sql)
+int hodei__store_exec(hodei_store *st, const char *sql)
 {
 	char *msg = NULL;
 
@@ -304,11 +253,11 @@ static int migrate(hodei_store *st)
 	if (version == SCHEMA_VERSION)
 		return 0;
 	for (int v = version; v < SCHEMA_VERSION; v++)
-		if ((rc = exec(st, migrations[v])))
+		if ((rc = hodei__store_exec(st, migrations[v])))
 			return rc;
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'",
 	         SCHEMA_VERSION);
-	return exec(st, sql);
+	return hodei__store_exec(st, sql);
 }
 
 /* The pid written in a lock file, or 0. */
@@ -389,10 +338,10 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	if ((rc = check_format(st)) ||
-	    (rc = exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    (rc = hodei__store_exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (rc = exec(st, "BEGIN IMMEDIATE")) || (rc = exec(st, schema)) || (rc = migrate(st)) ||
-	    (rc = exec(st, "COMMIT")))
+	    (rc = hodei__store_exec(st, "BEGIN IMMEDIATE")) || (rc = hodei__store_exec(st, schema)) || (rc = migrate(st)) ||
+	    (rc = hodei__store_exec(st, "COMMIT")))
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
@@ -420,16 +369,16 @@ void hodei__store_close(hodei_store *st)
 	if (!st)
 		return;
 	if (st->stmt[ST_INDEX_NAMES]) {
-		retry_at_close(st);
-		index_new_names(st); /* not needed (open finds them), but tidier at rest */
+		hodei__store_close_retry(st);
+		hodei__store_index_names(st); /* not needed (open finds them), but tidier at rest */
 	}
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	for (int i = 0; i < 64; i++)
 		sqlite3_finalize(st->tcache[i]);
 	sqlite3_close(st->db);
-	jvec_truncate(&st->journal, 0);
-	jvec_truncate(&st->redo, 0);
+	hodei__store_jtruncate(&st->journal, 0);
+	hodei__store_jtruncate(&st->redo, 0);
 	free(st->journal.v);
 	free(st->redo.v);
 	if (st->lock_fd >= 0)
@@ -453,353 +402,22 @@ static void rollback(hodei_store *st)
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/*
- * Transactions.  hodei__store_begin() opens a level: the outermost BEGINs
- * (IMMEDIATE: the write lock at once), the inner ones are SAVEPOINTs, so an
- * inner failure rolls back only what that level wrote and its caller sees
- * the error.  hodei__store_begin_lazy() opens a level that BEGINs nothing
- * itself: the first inner level does (the scheduler's batch, one
- * transaction for what one loop callback writes, and none when it writes
- * nothing).  A level whose begin failed refuses every write made under it,
- * so nothing runs in autocommit by mistake; so does a transaction that
- * SQLite rolled back by itself (SQLITE_FULL and I/O errors may).
- *
- * The store keeps every job transition and log batch written in the
- * transaction (the journal) until its COMMIT.  When the COMMIT fails, the
- * writes whose callers already went on (lines, outcomes, anything written
- * at an inner level that ended well) move to the redo list; the next BEGIN
- * makes them first, in order, and hodei__store_retry() (the scheduler's
- * timer, with backoff) makes them when nothing else writes.  So a full disk
- * delays what the store records, and never loses it while this process
- * lives (hodei__store_backlog() says how much waits).
- */
-static bool tx_dead(hodei_store *st)
-{
-	return st->in_tx && sqlite3_get_autocommit(st->db);
-}
-
-/* A write is refused under a level that could not begin, or in a
- * transaction SQLite already rolled back. */
-static int write_refused(hodei_store *st)
-{
-	if (st->failed)
-		return hodei__err(st->fail_rc, "%s", st->fail_msg);
-	if (tx_dead(st))
-		return hodei__err(st->fail_rc ? st->fail_rc : HODEI_EIO, "%s: the transaction was"
-		                  " rolled back after an error%s%s", st->path,
-		                  st->fail_rc ? ": " : "", st->fail_rc ? st->fail_msg : "");
-	return 0;
-}
-
-/* The first failure in a transaction, for what is refused after it. */
-static void note_failure(hodei_store *st, int rc)
-{
-	if (st->fail_rc)
-		return;
-	st->fail_rc = rc;
-	snprintf(st->fail_msg, sizeof(st->fail_msg), "%s", hodei_error_last());
-}
-
-static void jent_free(jent *e)
-{
-	free((char *)e->u.reason);
-	free((char *)e->u.worker_id);
-	free((char *)e->u.provider);
-	for (size_t i = 0; e->recs && i < e->n; i++)
-		free(e->recs[i].text);
-	free(e->recs);
-}
-
-static int jvec_push(struct jvec *j, const jent *e)
-{
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 16;
-		jent *v = realloc(j->v, cap * sizeof(*v));
-
-		if (!v)
-			return hodei__err(HODEI_ENOMEM, "out of memory");
-		j->v = v;
-		j->cap = cap;
-	}
-	j->v[j->len++] = *e;
-	return 0;
-}
-
-static void jvec_truncate(struct jvec *j, size_t len)
-{
-	while (j->len > len)
-		jent_free(&j->v[--j->len]);
-}
-
-/* A copy of a transition for the journal, its strings owned. */
-static int journal_transition(hodei_store *st, struct jvec *to, int kind, int64_t seq,
-                              const hodei__jobupd *u, bool must)
-{
-	jent e = { 0 };
-
-	e.kind = kind;
-	e.depth = st->depth;
-	e.must = must;
-	e.seq = seq;
-	e.u = *u;
-	e.u.reason = hodei__strdup(u->reason);
-	e.u.worker_id = hodei__strdup(u->worker_id);
-	e.u.provider = hodei__strdup(u->provider);
-	if ((u->reason && !e.u.reason) || (u->worker_id && !e.u.worker_id) ||
-	    (u->provider && !e.u.provider) || jvec_push(to, &e)) {
-		jent_free(&e);
-		return hodei__err(HODEI_ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-static int write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
-static int write_logs(hodei_store *st, const hodei__logrec *recs, size_t n);
-
-static int apply(hodei_store *st, const jent *e)
-{
-	if (e->kind == J_LOGS)
-		return write_logs(st, e->recs, e->n);
-	if (e->kind == J_ROW)
-		return insert_transition(st, e->seq, e->u.attempt, e->u.state, e->u.at, e->u.reason);
-	return write_transition(st, e->seq, &e->u);
-}
-
-static size_t lines_of(const struct jvec *j, size_t from)
-{
-	size_t n = 0;
-
-	for (size_t i = from; i < j->len; i++)
-		n += j->v[i].kind == J_LOGS ? j->v[i].n : 0;
-	return n;
-}
-
-/*
- * The end of a transaction that did not commit: what must still be stored
- * goes back to the front of redo (it is older than what redo got meanwhile),
- * the rest is dropped (its caller sees the error).  committed_ok: nothing
- * to keep.
- */
-static void settle_journal(hodei_store *st, bool committed_ok, bool caller_failed)
-{
-	struct jvec keep = { 0 };
-
-	for (size_t i = 0; i < st->journal.len; i++) {
-		jent *e = &st->journal.v[i];
-
-		if (!committed_ok && (e->must || (!caller_failed && e->depth >= 2)) &&
-		    jvec_push(&keep, e) == 0) {
-			keep.v[keep.len - 1].must = true;
-			continue;
-		}
-		jent_free(e);
-	}
-	st->journal.len = 0;
-	if (!keep.len)
-		return;
-	for (size_t i = 0; i < st->redo.len; i++)
-		if (jvec_push(&keep, &st->redo.v[i])) /* out of memory: cannot be kept */
-			jent_free(&st->redo.v[i]);
-	free(st->redo.v);
-	st->redo = keep;
-	st->redo_lines = lines_of(&st->redo, 0);
-}
-
-static int end_tx(hodei_store *st, int rc)
-{
-	bool caller_failed = rc != 0;
-	int64_t unindexed = st->unindexed, n = st->nunindexed;
-
-	if (!rc && tx_dead(st))
-		rc = write_refused(st);
-	if (!rc && n >= INDEX_BATCH)
-		rc = index_new_names(st);
-	if (!rc)
-		rc = exec(st, "COMMIT");
-	if (rc && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	if (rc) { /* what this transaction indexed is undone: index it again later */
-		st->unindexed = unindexed;
-		st->nunindexed = n;
-	}
-	st->in_tx = false;
-	if (!st->failed)
-		st->fail_rc = 0;
-	settle_journal(st, rc == 0, caller_failed);
-	return rc;
-}
-
-/* At the first BEGIN: the writes that wait, first and in order. */
-static int apply_redo(hodei_store *st)
-{
-	int rc = 0;
-
-	if (!st->redo.len)
-		return 0;
-	free(st->journal.v); /* empty between transactions */
-	st->journal = st->redo;
-	memset(&st->redo, 0, sizeof(st->redo));
-	st->redo_lines = 0;
-	for (size_t i = 0; i < st->journal.len && !rc; i++)
-		rc = apply(st, &st->journal.v[i]);
-	return rc;
-}
-
-int hodei__store_begin(hodei_store *st)
-{
-	int level = st->depth++, rc = 0;
-	char sql[32];
-
-	if (level >= MAX_DEPTH)
-		return hodei__err(HODEI_ERROR, "transactions nested too deep");
-	st->mark[level] = st->journal.len;
-	if (st->failed || tx_dead(st)) {
-		rc = write_refused(st);
-	} else if (!st->in_tx && !(rc = exec(st, "BEGIN IMMEDIATE"))) {
-		st->in_tx = true;
-		if ((rc = apply_redo(st))) { /* all of it goes back to redo */
-			note_failure(st, rc);
-			end_tx(st, rc);
-		}
-		st->mark[level] = st->journal.len;
-	}
-	if (!rc && level > 0) {
-		snprintf(sql, sizeof(sql), "SAVEPOINT s%d", level);
-		if (!(rc = exec(st, sql)))
-			st->savepoints |= 1ull << level;
-	}
-	if (rc) {
-		note_failure(st, rc);
-		st->failed |= 1ull << level;
-		rc = hodei__err(st->fail_rc, "%s", st->fail_msg);
-	}
-	return rc;
-}
-
-void hodei__store_begin_lazy(hodei_store *st)
-{
-	if (st->depth < MAX_DEPTH)
-		st->mark[st->depth] = st->journal.len;
-	st->depth++;
-}
-
-int hodei__store_end(hodei_store *st, int rc)
-{
-	int level = --st->depth;
-	uint64_t bit = 1ull << level;
-	char sql[48];
-
-	if (level >= MAX_DEPTH)
-		return rc ? rc : HODEI_ERROR;
-	if (st->failed & bit) {
-		st->failed &= ~bit;
-		rc = rc ? rc : hodei__err(st->fail_rc, "%s", st->fail_msg);
-	} else if (st->savepoints & bit) {
-		st->savepoints &= ~bit;
-		if (!rc && tx_dead(st))
-			rc = write_refused(st);
-		if (rc) {
-			note_failure(st, rc);
-			snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", level, level);
-			if (!tx_dead(st))
-				sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-			jvec_truncate(&st->journal, st->mark[level]);
-		} else {
-			snprintf(sql, sizeof(sql), "RELEASE s%d", level);
-			rc = exec(st, sql);
-		}
-	}
-	if (level == 0 && st->in_tx)
-		rc = end_tx(st, rc);
-	else if (level == 0)
-		st->fail_rc = 0;
-	return rc;
-}
-
-bool hodei__store_in_tx(hodei_store *st)
-{
-	return st->in_tx;
-}
-
-/*
- * A transition whose caller has moved on: written now, in a level of its
- * own, unless earlier writes wait (then after them, to keep their order);
- * when that fails, kept for the retry.  Returns 0 when it is written or
- * kept; HODEI_ENOMEM only when it could not even be kept.
- */
-int hodei__store_put(hodei_store *st, int64_t seq, const hodei__jobupd *u)
-{
-	int rc;
-
-	if (!st->redo.len) {
-		bool wrote = false;
-
-		if (!(rc = hodei__store_begin(st)) && !(rc = write_transition(st, seq, u)))
-			wrote = !(rc = journal_transition(st, &st->journal, J_TRANS, seq, u, true));
-		hodei__store_end(st, rc); /* a failed commit moves it to redo */
-		if (wrote)
-			return 0;
-	}
-	return journal_transition(st, &st->redo, J_TRANS, seq, u, true);
-}
-
-/* Lines that could not be written: kept (owned from now on) for the retry. */
-int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n)
-{
-	jent e = { 0 };
-
-	e.kind = J_LOGS;
-	e.must = true;
-	e.recs = recs;
-	e.n = n;
-	if (jvec_push(&st->redo, &e))
-		return HODEI_ENOMEM;
-	st->redo_lines += n;
-	return 0;
-}
-
-/* Make what waits in redo, if nothing else has since. */
-int hodei__store_retry(hodei_store *st)
-{
-	int rc;
-
-	if (!st->redo.len || st->depth)
-		return 0;
-	rc = hodei__store_begin(st);
-
-	return hodei__store_end(st, rc);
-}
-
-/* Closing: the last chance for what waits (the caller reports what is left). */
-static int retry_at_close(hodei_store *st)
-{
-	st->depth = 0;
-	return hodei__store_retry(st);
-}
-
-size_t hodei__store_backlog(hodei_store *st, size_t *lines)
-{
-	if (lines)
-		*lines = st->redo_lines;
-	return st->redo.len;
-}
-
 /* The names of the jobs from seq `unindexed` on, into jobs_name, and how far
  * the index goes into meta, in one transaction. */
-static int index_new_names(hodei_store *st)
+int hodei__store_index_names(hodei_store *st)
 {
 	sqlite3_stmt *s = st->stmt[ST_INDEX_NAMES], *w = st->stmt[ST_INDEXED_TO];
 	int own = sqlite3_get_autocommit(st->db), rc;
 
 	if (!st->unindexed)
 		return 0;
-	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+	if (own && (rc = hodei__store_exec(st, "BEGIN IMMEDIATE")))
 		return rc;
 	sqlite3_bind_int64(s, 1, st->unindexed);
 	if (!(rc = step_done(st, s, "indexing job names")))
 		rc = step_done(st, w, "indexing job names");
 	if (own)
-		rc = rc ? (rollback(st), rc) : exec(st, "COMMIT");
+		rc = rc ? (rollback(st), rc) : hodei__store_exec(st, "COMMIT");
 	if (!rc)
 		st->unindexed = st->nunindexed = 0;
 	return rc;
@@ -807,7 +425,7 @@ static int index_new_names(hodei_store *st)
 
 int hodei__store_search_ready(hodei_store *st)
 {
-	return index_new_names(st);
+	return hodei__store_index_names(st);
 }
 
 /* After a crash: the jobs above names_indexed_to are not in jobs_name. */
@@ -850,7 +468,7 @@ static void bind_vec(sqlite3_stmt *s, int i, const char *const *v, size_t n)
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = write_refused(st);
+	int rc = hodei__store_write_refused(st);
 
 	if (rc) {
 		sqlite3_clear_bindings(s);
@@ -867,7 +485,7 @@ static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 	return db_err(st, what);
 }
 
-static int insert_transition(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
+int hodei__store_write_row(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
                              const char *reason)
 {
 	sqlite3_stmt *s = st->stmt[ST_INSERT_TRANS];
@@ -884,9 +502,9 @@ static int insert_transition(hodei_store *st, int64_t seq, int attempt, int stat
  * whose row update went straight past it (sched.c: ASSIGNED then RUNNING). */
 int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	int rc = insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+	int rc = hodei__store_write_row(st, seq, u->attempt, u->state, u->at, u->reason);
 
-	return rc ? rc : journal_transition(st, &st->journal, J_ROW, seq, u, false);
+	return rc ? rc : hodei__store_journal(st, &st->journal, J_ROW, seq, u, false);
 }
 
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
@@ -923,7 +541,7 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
 	if (!st->unindexed)
 		st->unindexed = *seq;
 	st->nunindexed++;
-	return insert_transition(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
+	return hodei__store_write_row(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
 }
 
 static char *col_str(sqlite3_stmt *s, int i)
@@ -1083,17 +701,17 @@ static sqlite3_stmt *transition_stmt(hodei_store *st, const hodei__jobupd *u, in
 
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	int rc = write_transition(st, seq, u);
+	int rc = hodei__store_write_transition(st, seq, u);
 
-	return rc ? rc : journal_transition(st, &st->journal, J_TRANS, seq, u, false);
+	return rc ? rc : hodei__store_journal(st, &st->journal, J_TRANS, seq, u, false);
 }
 
-static int write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
+int hodei__store_write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
 	int timecol, i = 1, rc;
 	sqlite3_stmt *s;
 
-	if ((rc = write_refused(st)))
+	if ((rc = hodei__store_write_refused(st)))
 		return rc;
 	if (!(s = transition_stmt(st, u, &timecol)))
 		return db_err(st, "updating job");
@@ -1123,7 +741,7 @@ static int write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u
 	sqlite3_bind_int64(s, i++, seq);
 	if ((rc = step_done(st, s, "updating job")))
 		return rc;
-	return insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+	return hodei__store_write_row(st, seq, u->attempt, u->state, u->at, u->reason);
 }
 
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress)
@@ -1206,7 +824,7 @@ void hodei_transition_list_free(hodei_transition_list *l)
  * retry of a batch that was in fact stored) is ignored, not counted.  A
  * record without text (HODEI__LOG_LOST) adds its len to the job's lost lines.
  */
-static int write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
+int hodei__store_write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
 {
 	sqlite3_stmt *s = st->stmt[ST_INSERT_LOG], *c = st->stmt[ST_LOG_COUNT];
 	int rc = 0;
@@ -1254,7 +872,7 @@ static int write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
 int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
 {
 	jent e = { 0 };
-	int rc = write_logs(st, recs, n);
+	int rc = hodei__store_write_logs(st, recs, n);
 
 	if (rc)
 		return rc;
@@ -1263,7 +881,7 @@ int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
 	e.must = true;
 	e.recs = recs;
 	e.n = n;
-	if (jvec_push(&st->journal, &e)) /* stored, but could not be kept for a retry */
+	if (hodei__store_jpush(&st->journal, &e)) /* stored, but could not be kept for a retry */
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	return 0;
 }
@@ -1368,7 +986,7 @@ int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted
 	int64_t n = 0;
 	int rc;
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE")))
+	if ((rc = hodei__store_exec(st, "BEGIN IMMEDIATE")))
 		return rc;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM logs WHERE job_seq IN (SELECT seq FROM jobs"
 	                               " WHERE finished_at > 0 AND finished_at < ?1 AND finished_at >= coalesce((SELECT"
@@ -1393,7 +1011,7 @@ out:
 	if (rc)
 		rollback(st);
 	else
-		rc = exec(st, "COMMIT");
+		rc = hodei__store_exec(st, "COMMIT");
 	if (deleted)
 		*deleted = rc ? 0 : n;
 	return rc;
