@@ -13,6 +13,9 @@
 
 #include "internal.h"
 
+/* A job's log, all attempts, unless HODEI_MAX_LOG_BYTES says otherwise. */
+#define HODEI__MAX_LOG_BYTES (1024LL * 1024 * 1024)
+
 int hodei__parse_int(const char *name, const char *text, int64_t min, int64_t max, int64_t *out)
 {
 	const char *first = text && text[0] == '-' ? text + 1 : text; /* the first digit */
@@ -58,6 +61,9 @@ static int read_env(hodei__config *env)
 	if ((rc = env_int("HODEI_LOCAL_WORKERS", 0, HODEI__LOCAL_WORKERS_MAX, &v)))
 		return rc;
 	env->local_workers = (unsigned int)v;
+	if ((rc = env_int("HODEI_MAX_LOG_BYTES", -1, INT64_MAX, &v)))
+		return rc;
+	env->max_log_bytes = v;
 	sync = getenv("HODEI_SYNC");
 	if (sync && *sync) {
 		if (strcasecmp(sync, "full") == 0)
@@ -93,6 +99,9 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 	                     : env.local_workers ? env.local_workers
 	                     : (unsigned int)(ncpu > 0 ? ncpu : 1);
 	cfg->sync_full = env.sync_full;
+	/* -1 (or 0 from the environment means "unset"): unlimited */
+	cfg->max_log_bytes = env.max_log_bytes < 0 ? 0
+	                     : env.max_log_bytes ? env.max_log_bytes : HODEI__MAX_LOG_BYTES;
 	cfg->kill_grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms : 5000;
 	cfg->worker_idle_ms = opts->worker_idle_ms > 0 ? opts->worker_idle_ms : 60000;
 	cfg->retry_backoff_ms = opts->retry_backoff_ms > 0 ? opts->retry_backoff_ms : 1000;

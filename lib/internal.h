@@ -93,6 +93,7 @@ typedef struct hodei__config {
 	int64_t kill_grace_ms;
 	int64_t worker_idle_ms;
 	int64_t retry_backoff_ms;
+	int64_t max_log_bytes; /* per job, all attempts; 0 = unlimited */
 } hodei__config;
 int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts);
 /* The ranges of the numeric settings (option, HODEI_* variable, hodeid flag). */
@@ -159,6 +160,8 @@ int hodei__progress_parse(const char *text, size_t len); /* -1 if not a progress
 
 /* ---- store.c: the only module that talks to SQLite ---- */
 typedef struct hodei_store hodei_store;
+/* A logrec with this flag carries no line: len lines of the job were lost. */
+#define HODEI__LOG_LOST 0x80000000u
 typedef struct hodei__logrec {
 	int64_t job_seq;
 	int64_t seq;
@@ -171,9 +174,14 @@ typedef struct hodei__logrec {
 /* One row of the jobs table as needed to dispatch or report. */
 int hodei__store_open(hodei_store **out, const char *path, int sync_full);
 void hodei__store_close(hodei_store *st);
+/* Nested transactions (SAVEPOINTs) and the writes kept for a retry: see
+ * "Transactions" in store.c.  Every begin, failed or not, needs its end. */
 int hodei__store_begin(hodei_store *st);
-int hodei__store_commit(hodei_store *st);
-void hodei__store_rollback(hodei_store *st);
+void hodei__store_begin_lazy(hodei_store *st);
+int hodei__store_end(hodei_store *st, int rc);
+bool hodei__store_in_tx(hodei_store *st);
+int hodei__store_retry(hodei_store *st);
+size_t hodei__store_backlog(hodei_store *st, size_t *lines);
 int hodei__store_next_qseq(hodei_store *st, int64_t *qseq);
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
                             int64_t qseq, int64_t now, int64_t *seq);
@@ -197,6 +205,9 @@ typedef struct hodei__jobupd {
 	int store_later; /* hodei__job_transition: the scheduler's batch stores it */
 } hodei__jobupd;
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
+/* A transition that must be stored: now, or kept and retried (never fails
+ * but for out of memory). */
+int hodei__store_put(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
 /* search.c: state_rows = jobs in the filter's states (the context's counts) */
@@ -208,7 +219,11 @@ int hodei__store_search_ready(hodei_store *st); /* index names not yet indexed *
 sqlite3 *hodei__store_db(hodei_store *st);
 int hodei__store_error(hodei_store *st, const char *what);
 int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **out);
-int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t n);
+/* On success the store owns recs (malloc'd) and their texts. */
+int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n);
+/* Lines that could not be stored, to the store's retry; owned from then on
+ * (HODEI_ENOMEM: not taken). */
+int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n);
 int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
                            hodei_log_page **out);
 int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted);
@@ -267,6 +282,8 @@ struct hodei_ctx {
 		size_t len, cap;
 	} delayed; /* retries waiting for their backoff */
 	struct event *delay_ev;
+	struct event *retry_ev;   /* writes the store keeps: retried with backoff */
+	int64_t retry_ms;
 	hodei_job *head; /* cached job at the head of the queue */
 	int64_t counts[8];
 	bool pumping, pump_again;
@@ -315,6 +332,9 @@ typedef struct hodei__active {
 	int priority;
 	bool cancel_requested;
 	int64_t next_log_seq;
+	int64_t log_bytes;    /* stored and pending, all attempts (HODEI_MAX_LOG_BYTES) */
+	int64_t log_lost;     /* lines lost not yet recorded on the job */
+	bool log_capped;      /* over max_log_bytes: lines are counted, not kept */
 	int64_t started_at;
 	int64_t pid;
 	struct hodei_worker *worker;
@@ -337,6 +357,7 @@ void hodei__sched_unpark(hodei_ctx *ctx);
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a);
 int hodei__sched_running(hodei_ctx *ctx, hodei__active *a, hodei__jobupd *u);
 void hodei__sched_batch_begin(hodei_ctx *ctx);
+void hodei__sched_backlog(hodei_ctx *ctx);
 void hodei__sched_batch_end(hodei_ctx *ctx);
 
 /* ---- worker.c ---- */
@@ -402,6 +423,8 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
 void hodei__log_system(hodei_ctx *ctx, hodei__active *a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hodei__log_flush(hodei_ctx *ctx);
+void hodei__log_settle(hodei_ctx *ctx, hodei__active *a);
+size_t hodei__log_backlog(hodei_ctx *ctx);
 int hodei__logs_init(hodei_ctx *ctx);
 void hodei__logs_fini(hodei_ctx *ctx);
 

@@ -9,16 +9,12 @@
 
 #include "internal.h"
 
+/* Levels of the store's transactions (SAVEPOINTs inside); every begin,
+ * failed or not, is paired with an end. */
 int hodei__tx_begin(hodei_ctx *ctx)
 {
-	int rc;
-
 	ctx->txdepth++;
-	if (ctx->tx_open)
-		return 0;
-	rc = hodei__store_begin(ctx->store);
-	ctx->tx_open = rc == 0;
-	return rc;
+	return hodei__store_begin(ctx->store);
 }
 
 /* A transaction that BEGINs at its first write (hodei__tx_begin inside it):
@@ -26,20 +22,17 @@ int hodei__tx_begin(hodei_ctx *ctx)
 void hodei__tx_begin_lazy(hodei_ctx *ctx)
 {
 	ctx->txdepth++;
+	hodei__store_begin_lazy(ctx->store);
 }
 
 int hodei__tx_end(hodei_ctx *ctx, int rc)
 {
+	rc = hodei__store_end(ctx->store, rc);
+	ctx->tx_open = hodei__store_in_tx(ctx->store);
 	if (--ctx->txdepth > 0)
 		return rc;
-	if (ctx->tx_open) {
-		ctx->tx_open = false;
-		if (rc)
-			hodei__store_rollback(ctx->store);
-		else
-			rc = hodei__store_commit(ctx->store);
-	}
 	hodei__emit_deferred(ctx);
+	hodei__sched_backlog(ctx); /* writes kept for a retry: arm it */
 	return rc;
 }
 
@@ -160,10 +153,11 @@ int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs, size_t n
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	}
 	hodei__lock(ctx);
-	if (!(rc = queue_room(ctx, n)) && !(rc = hodei__tx_begin(ctx))) {
+	if (!(rc = queue_room(ctx, n))) {
+		rc = hodei__tx_begin(ctx);
 		for (i = 0; i < n && !rc; i++)
 			rc = insert_one(ctx, &specs[i], &tmp[i], &ents[i]);
-		if (rc && bad_index)
+		if (rc && bad_index && i > 0)
 			*bad_index = i - 1;
 		rc = hodei__tx_end(ctx, rc);
 	}

@@ -13,23 +13,92 @@
 
 #define FLUSH_LINES 2048
 #define FLUSH_DELAY_MS 50
+/* Lines held in memory while the store cannot write them (pending here and
+ * kept in the store for its retry); past this, new lines are counted as
+ * lost on their job instead. */
+#define BACKLOG_LINES (256 * 1024)
 
+static int pending_grow(hodei_ctx *ctx)
+{
+	size_t cap;
+	hodei__logrec *p;
+
+	if (ctx->npending < ctx->pending_cap)
+		return 0;
+	cap = ctx->pending_cap ? ctx->pending_cap * 2 : 256;
+	if (!(p = realloc(ctx->pending, cap * sizeof(*p))))
+		return HODEI_ENOMEM;
+	ctx->pending = p;
+	ctx->pending_cap = cap;
+	return 0;
+}
+
+/* The lines a job lost so far go to the store with its lines, as a record
+ * without text, so the count is kept and retried like them. */
+void hodei__log_settle(hodei_ctx *ctx, hodei__active *a)
+{
+	hodei__logrec *r;
+
+	if (!a->log_lost || pending_grow(ctx))
+		return;
+	r = &ctx->pending[ctx->npending++];
+	memset(r, 0, sizeof(*r));
+	r->job_seq = a->seq;
+	r->attempt = a->attempt;
+	r->flags = HODEI__LOG_LOST;
+	r->len = (size_t)a->log_lost;
+	a->log_lost = 0;
+}
+
+/* Lines waiting for the store: kept by it for a retry, and pending since. */
+size_t hodei__log_backlog(hodei_ctx *ctx)
+{
+	size_t lines = 0;
+
+	if (!hodei__store_backlog(ctx->store, &lines))
+		return 0;
+	return lines + ctx->npending;
+}
+
+static void pending_reset(hodei_ctx *ctx)
+{
+	ctx->pending = NULL;
+	ctx->npending = ctx->pending_cap = 0;
+}
+
+/*
+ * Pending lines to the store.  The store owns them from then on: written,
+ * or kept for its retry when they could not be (disk full), so lines are
+ * never dropped while memory lasts (BACKLOG_LINES, then counted as lost).
+ */
 int hodei__log_flush(hodei_ctx *ctx)
 {
+	bool handed = false, backlog = hodei__store_backlog(ctx->store, NULL) != 0;
 	int rc;
 
+	for (hodei__active *a = ctx->active; a; a = a->next)
+		hodei__log_settle(ctx, a);
 	if (ctx->npending == 0)
 		return 0;
-	hodei__tx_begin(ctx);
-	rc = hodei__store_logs_insert(ctx->store, ctx->pending, ctx->npending);
+	if (!(rc = hodei__tx_begin(ctx)))
+		handed = !(rc = hodei__store_logs_put(ctx->store, ctx->pending, ctx->npending));
 	rc = hodei__tx_end(ctx, rc);
-	if (rc)
-		hodei__diag(ctx, HODEI_DIAG_ERROR, "storing %zu log lines failed: %s", ctx->npending,
-		            hodei_error_last());
-	for (size_t i = 0; i < ctx->npending; i++)
-		free(ctx->pending[i].text);
-	ctx->npending = 0;
+	if (!handed && hodei__store_logs_keep(ctx->store, ctx->pending, ctx->npending) == 0)
+		handed = true;
+	if (handed)
+		pending_reset(ctx);
+	if (backlog && !rc) /* the store caught up: lines are kept again, to each job's limit */
+		for (hodei__active *a = ctx->active; a; a = a->next)
+			a->log_capped = ctx->cfg.max_log_bytes && a->log_bytes >= ctx->cfg.max_log_bytes;
+	hodei__sched_backlog(ctx);
 	return rc;
+}
+
+/* Flush now unless the store is behind: its retry timer flushes then. */
+static void flush_unless_behind(hodei_ctx *ctx)
+{
+	if (!hodei__store_backlog(ctx->store, NULL))
+		hodei__log_flush(ctx);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -39,7 +108,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	hodei__lock(ctx);
-	hodei__log_flush(ctx);
+	flush_unless_behind(ctx);
 	hodei__unlock(ctx);
 }
 
@@ -58,21 +127,45 @@ static void progress(hodei_ctx *ctx, hodei__active *a, int value)
 	hodei__emit(ctx, &ev);
 }
 
+/* Is there room for this line?  Else it is counted as lost, and the first
+ * line a job loses says why in its log. */
+static bool keep_line(hodei_ctx *ctx, hodei__active *a, int stream, size_t len)
+{
+	int64_t max = ctx->cfg.max_log_bytes;
+
+	if (stream == HODEI_STREAM_SYSTEM)
+		return pending_grow(ctx) == 0;
+	if (!a->log_capped && max && a->log_bytes + (int64_t)len > max) {
+		a->log_capped = true;
+		hodei__log_system(ctx, a, "log limit reached: %lld bytes stored for this job"
+		                  " (HODEI_MAX_LOG_BYTES %lld); later lines are not stored, only"
+		                  " counted (log_lines_lost)", (long long)a->log_bytes, (long long)max);
+	} else if (!a->log_capped && hodei__log_backlog(ctx) >= BACKLOG_LINES) {
+		a->log_capped = true;
+		hodei__log_system(ctx, a, "the store cannot write its lines; %d are held for it,"
+		                  " later ones are counted as lost (log_lines_lost) until it can",
+		                  BACKLOG_LINES);
+	}
+	if (a->log_capped || pending_grow(ctx)) {
+		a->log_lost++;
+		return false;
+	}
+	return true;
+}
+
 void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us,
                      const char *text, size_t len, unsigned int flags)
 {
 	hodei__logrec *r;
 	int level = stream == HODEI_STREAM_SYSTEM ? HODEI_LEVEL_WARN
 	                                          : hodei_log_classify(text, len, stream);
+	char *copy;
 
-	if (ctx->npending == ctx->pending_cap) {
-		size_t cap = ctx->pending_cap ? ctx->pending_cap * 2 : 256;
-		hodei__logrec *p = realloc(ctx->pending, cap * sizeof(*p));
-
-		if (!p)
-			return;
-		ctx->pending = p;
-		ctx->pending_cap = cap;
+	if (!keep_line(ctx, a, stream, len))
+		return;
+	if (!(copy = hodei__strndup(text, len))) {
+		a->log_lost++;
+		return;
 	}
 	r = &ctx->pending[ctx->npending++];
 	r->job_seq = a->seq;
@@ -83,7 +176,8 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
 	r->attempt = a->attempt;
 	r->flags = flags;
 	r->len = len;
-	r->text = hodei__strndup(text, len);
+	r->text = copy;
+	a->log_bytes += (int64_t)len;
 	ctx->log_lines_captured++;
 	if (stream == HODEI_STREAM_STDOUT) {
 		int pct = hodei__progress_parse(text, len);
@@ -111,7 +205,7 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
 		hodei__emit(ctx, &ev);
 	}
 	if (ctx->npending >= FLUSH_LINES) {
-		hodei__log_flush(ctx);
+		flush_unless_behind(ctx);
 	} else if (ctx->flush_ev && !evtimer_pending(ctx->flush_ev, NULL)) {
 		struct timeval tv = { 0, FLUSH_DELAY_MS * 1000 };
 
@@ -143,6 +237,13 @@ int hodei__logs_init(hodei_ctx *ctx)
 void hodei__logs_fini(hodei_ctx *ctx)
 {
 	hodei__log_flush(ctx);
+	if (hodei__store_backlog(ctx->store, NULL))
+		hodei__diag(ctx, HODEI_DIAG_ERROR, "closing: the store still cannot write (%s); %zu log"
+		            " lines and the kept states get one last try, then are lost",
+		            hodei_error_last(), hodei__log_backlog(ctx));
+	for (size_t i = 0; i < ctx->npending; i++)
+		free(ctx->pending[i].text);
+	ctx->npending = 0;
 	free(ctx->pending);
 	ctx->pending = NULL;
 	ctx->pending_cap = 0;

@@ -229,6 +229,8 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 	a->max_retries = job->max_retries;
 	a->priority = job->priority;
 	a->next_log_seq = job->last_log_seq + 1;
+	a->log_bytes = job->log_bytes;
+	a->log_capped = ctx->cfg.max_log_bytes && job->log_bytes >= ctx->cfg.max_log_bytes;
 	a->worker = w;
 	a->next = ctx->active;
 	if (ctx->active)
@@ -261,6 +263,10 @@ static bool pump_once(hodei_ctx *ctx)
 	char why[160];
 	unsigned int looked = 0;
 
+	/* Writes wait for a retry: the rows of requeued jobs may be behind, and
+	 * the retry pumps once the store has caught up. */
+	if (hodei__store_backlog(ctx->store, NULL))
+		return false;
 	while (hodei__queue_peek(&ctx->queue, &e) && !ctx->closing) {
 		hodei_worker *w;
 		const char *problem;
@@ -377,7 +383,7 @@ void hodei__sched_batch_end(hodei_ctx *ctx)
 	store_finals(ctx);
 	for (hodei__active *a = ctx->active; a; a = a->next)
 		hodei__sched_store_assigned(ctx, a);
-	if (--ctx->batch == 0 && ctx->tx_open) /* pending lines ride on this commit */
+	if (--ctx->batch == 0 && hodei__store_in_tx(ctx->store)) /* lines ride on this commit */
 		hodei__log_flush(ctx);
 	if ((rc = hodei__tx_end(ctx, 0)))
 		hodei__diag(ctx, HODEI_DIAG_ERROR, "committing scheduler changes failed: %s",
@@ -414,17 +420,21 @@ void hodei__sched_kick_queued(hodei_ctx *ctx, const hodei__qent *old_head)
 	hodei__sched_kick(ctx);
 }
 
+/* A transition memory already went past: stored now, or kept and retried. */
+static void store_put(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
+{
+	if (hodei__store_put(ctx->store, seq, u))
+		hodei__diag(ctx, HODEI_DIAG_ERROR, "job #%lld: its %s could not be kept for a retry: %s",
+		            (long long)seq, hodei_job_state_name(u->state), hodei_error_last());
+	hodei__sched_backlog(ctx);
+}
+
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a)
 {
-	int rc;
-
 	if (!a->assigned_pending)
 		return;
 	a->assigned_pending = false;
-	hodei__tx_begin(ctx);
-	if ((rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, a->seq, &a->assigned))))
-		hodei__diag(ctx, HODEI_DIAG_ERROR, "job '%s': storing ASSIGNED failed: %s", a->id,
-		            hodei_error_last());
+	store_put(ctx, a->seq, &a->assigned);
 }
 
 /*
@@ -461,8 +471,7 @@ static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
 		struct hodei__final *v = realloc(f->v, cap * sizeof(*v));
 
 		if (!v) { /* store it now then */
-			hodei__tx_begin(ctx);
-			hodei__tx_end(ctx, hodei__store_transition(ctx->store, seq, u));
+			store_put(ctx, seq, u);
 			return;
 		}
 		f->v = v;
@@ -481,13 +490,7 @@ static void store_finals(hodei_ctx *ctx)
 	struct hodei__finals *f = &ctx->finals;
 
 	for (size_t i = 0; i < f->len; i++) {
-		int rc;
-
-		hodei__tx_begin(ctx);
-		if ((rc = hodei__tx_end(ctx, hodei__store_transition(ctx->store, f->v[i].seq,
-		                                                     &f->v[i].u))))
-			hodei__diag(ctx, HODEI_DIAG_ERROR, "job #%lld: storing its outcome failed: %s",
-			            (long long)f->v[i].seq, hodei_error_last());
+		store_put(ctx, f->v[i].seq, &f->v[i].u);
 		free(f->v[i].reason);
 	}
 	f->len = 0;
@@ -523,7 +526,13 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		if (hodei__job_transition(ctx, a->seq, a->id, a->state, &u) == 0)
 			defer_final(ctx, a->seq, &u);
 	} else {
-		hodei__job_transition(ctx, a->seq, a->id, a->state, &u);
+		/* memory and events now; the store now or, if it cannot write, by
+		 * the retry: an outcome is never dropped */
+		u.store_later = 1;
+		if (hodei__job_transition(ctx, a->seq, a->id, a->state, &u) == 0) {
+			u.store_later = 0;
+			store_put(ctx, a->seq, &u);
+		}
 	}
 	if (o->requeue) {
 		hodei__jobupd q = { 0 };
@@ -537,7 +546,11 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		q.not_before = now + o->delay_ms;
 		hodei__log_system(ctx, a, "attempt %d %s; retrying as attempt %d", a->attempt,
 		                  o->reason, a->attempt + 1);
-		hodei__job_transition(ctx, a->seq, a->id, o->state, &q);
+		q.store_later = 1;
+		if (hodei__job_transition(ctx, a->seq, a->id, o->state, &q) == 0) {
+			q.store_later = 0;
+			store_put(ctx, a->seq, &q);
+		}
 		hodei__tx_end(ctx, 0);
 		/* The next attempt numbers its lines after the stored count: store
 		 * the line just logged first, or its number would be taken twice. */
@@ -550,6 +563,7 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		w->job = NULL;
 		w->prov->busy--;
 	}
+	hodei__log_settle(ctx, a); /* its lost lines are counted on the job */
 	active_remove(ctx, a);
 	hodei__sched_kick(ctx);
 }
@@ -639,6 +653,7 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 		if (hodei__store_load_job(ctx->store, seq, NULL, &job) == 0) {
 			a->id = strdup(job->id);
 			a->next_log_seq = job->last_log_seq + 1;
+			a->log_bytes = job->log_bytes;
 		}
 		hodei_job_free(job);
 	}
@@ -662,11 +677,61 @@ int hodei__sched_recover(hodei_ctx *ctx)
 	return r;
 }
 
+/*
+ * The store could not write (disk full, I/O error): what it kept (outcomes,
+ * log lines, lost-line counts) is written again on this timer, with backoff
+ * from RETRY_MIN_MS to RETRY_MAX_MS, never blocking the loop.  The pump
+ * waits meanwhile, and goes on once everything is stored.
+ */
+#define RETRY_MIN_MS 50
+#define RETRY_MAX_MS 5000
+
+void hodei__sched_backlog(hodei_ctx *ctx)
+{
+	struct timeval tv;
+
+	if (!ctx->retry_ev || evtimer_pending(ctx->retry_ev, NULL) ||
+	    !hodei__store_backlog(ctx->store, NULL))
+		return;
+	if (!ctx->retry_ms)
+		hodei__diag(ctx, HODEI_DIAG_ERROR, "the store cannot write (%s): keeping %zu"
+		            " write(s) and %zu log line(s) to retry", hodei_error_last(),
+		            hodei__store_backlog(ctx->store, NULL), hodei__log_backlog(ctx));
+	ctx->retry_ms = ctx->retry_ms ? ctx->retry_ms * 2 : RETRY_MIN_MS;
+	if (ctx->retry_ms > RETRY_MAX_MS)
+		ctx->retry_ms = RETRY_MAX_MS;
+	tv.tv_sec = ctx->retry_ms / 1000;
+	tv.tv_usec = (ctx->retry_ms % 1000) * 1000;
+	evtimer_add(ctx->retry_ev, &tv);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	hodei__lock(ctx);
+	if (!hodei__store_retry(ctx->store))
+		hodei__log_flush(ctx);
+	if (hodei__store_backlog(ctx->store, NULL)) {
+		hodei__sched_backlog(ctx);
+	} else {
+		hodei__diag(ctx, HODEI_DIAG_INFO, "the store writes again: everything kept is stored");
+		ctx->retry_ms = 0;
+		pthread_cond_broadcast(&ctx->cond); /* waiters read the stored states */
+		hodei__sched_kick(ctx);
+	}
+	hodei__unlock(ctx);
+}
+
 int hodei__sched_init(hodei_ctx *ctx)
 {
 	ctx->pump_ev = event_new(ctx->base, -1, 0, on_pump, ctx);
 	ctx->delay_ev = evtimer_new(ctx->base, on_delay, ctx);
-	return ctx->pump_ev && ctx->delay_ev ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
+	ctx->retry_ev = evtimer_new(ctx->base, on_retry, ctx);
+	return ctx->pump_ev && ctx->delay_ev && ctx->retry_ev
+	       ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
 }
 
 void hodei__sched_fini(hodei_ctx *ctx)
@@ -687,5 +752,7 @@ void hodei__sched_fini(hodei_ctx *ctx)
 		event_free(ctx->pump_ev);
 	if (ctx->delay_ev)
 		event_free(ctx->delay_ev);
-	ctx->pump_ev = ctx->delay_ev = NULL;
+	if (ctx->retry_ev)
+		event_free(ctx->retry_ev);
+	ctx->pump_ev = ctx->delay_ev = ctx->retry_ev = NULL;
 }

@@ -11,30 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "store_int.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
-enum {
-	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
-	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
-};
-
-struct hodei_store {
-	sqlite3 *db;
-	char *path;
-	int lock_fd; /* "<path>.lock", flock'ed while open; holds our pid */
-	sqlite3_stmt *stmt[ST__COUNT];
-	sqlite3_stmt *tcache[64]; /* transition UPDATEs, by shape */
-	int64_t qseq;
-	int64_t unindexed; /* first seq not yet in jobs_name, 0 = none */
-	int64_t nunindexed;
-};
-
-#define INDEX_BATCH 256
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
-static int index_new_names(hodei_store *st);
+int hodei__store_index_names(hodei_store *st);
 static int find_unindexed(hodei_store *st);
 
 static const char *const schema =
@@ -151,15 +134,25 @@ static const char *const migrate_v3 =
 	"INSERT OR REPLACE INTO meta(key, value) VALUES('names_indexed_to',"
 	" (SELECT coalesce(max(seq), 0) FROM jobs));";
 
+/* Schema 4: what a job's log holds in bytes (the HODEI_MAX_LOG_BYTES limit
+ * counts across attempts and restarts), and the lines it lost. */
+static const char *const migrate_v4 =
+	"ALTER TABLE jobs ADD COLUMN log_bytes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN log_lines_lost INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE jobs SET log_bytes = coalesce((SELECT sum(length(text)) FROM logs"
+	" WHERE logs.job_seq = jobs.seq), 0) WHERE log_lines > 0;";
+
 /* Schema changes by version: migrations[v] takes a database from v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = { [1] = migrate_v2, [2] = migrate_v3 };
+static const char *const migrations[SCHEMA_VERSION] = {
+	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4
+};
 
 #define JOB_COLS                                                                         \
 	"seq, id, name, command, args, env, labels, priority, timeout_ms, cpu_millis,"      \
 	" memory_bytes, max_retries, workdir, queued_by, flags, provider_pin, state, attempt," \
 	" exit_code, term_signal, reason, progress, created_at, queued_at, started_at,"     \
 	" finished_at, cpu_time_us, max_rss_kb, worker_id, provider, log_lines,"      \
-	" last_log_seq"
+	" last_log_seq, log_lines_lost, log_bytes"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_JOB] =
@@ -174,8 +167,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SEQ_OF_ID] = "SELECT seq, state FROM jobs WHERE id = ?",
 	[ST_INSERT_LOG] = "INSERT OR IGNORE INTO logs(job_seq, seq, ts_us, stream, level, attempt,"
 	                  " flags, text) VALUES(?,?,?,?,?,?,?,?)",
-	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?, last_log_seq ="
-	                 " max(last_log_seq, ?) WHERE seq = ?",
+	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?1, last_log_seq ="
+	                 " max(last_log_seq, ?2), log_bytes = log_bytes + ?4,"
+	                 " log_lines_lost = log_lines_lost + ?5 WHERE seq = ?3",
 	[ST_PROGRESS] = "UPDATE jobs SET progress = ? WHERE seq = ?",
 	[ST_NEXT_QSEQ] = "SELECT coalesce(max(qseq), 0) FROM jobs",
 	[ST_INDEX_NAMES] = "INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs"
@@ -191,6 +185,8 @@ static int db_err(hodei_store *st, const char *what)
 	if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 		return hodei__err(HODEI_ENOTDB, "%s: not a Hodei database (%s)", st->path,
 		                  sqlite3_errmsg(st->db));
+	if (code == SQLITE_FULL)
+		return hodei__err(HODEI_ENOSPC, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 	return hodei__err(HODEI_EIO, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -200,7 +196,7 @@ static int rows_done(hodei_store *st, int rc, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_err(st, what);
 }
 
-static int exec(hodei_store *st, const char *sql)
+int hodei__store_exec(hodei_store *st, const char *sql)
 {
 	char *msg = NULL;
 
@@ -257,11 +253,11 @@ static int migrate(hodei_store *st)
 	if (version == SCHEMA_VERSION)
 		return 0;
 	for (int v = version; v < SCHEMA_VERSION; v++)
-		if ((rc = exec(st, migrations[v])))
+		if ((rc = hodei__store_exec(st, migrations[v])))
 			return rc;
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'",
 	         SCHEMA_VERSION);
-	return exec(st, sql);
+	return hodei__store_exec(st, sql);
 }
 
 /* The pid written in a lock file, or 0. */
@@ -342,10 +338,10 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	if ((rc = check_format(st)) ||
-	    (rc = exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    (rc = hodei__store_exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (rc = exec(st, "BEGIN IMMEDIATE")) || (rc = exec(st, schema)) || (rc = migrate(st)) ||
-	    (rc = exec(st, "COMMIT")))
+	    (rc = hodei__store_exec(st, "BEGIN IMMEDIATE")) || (rc = hodei__store_exec(st, schema)) || (rc = migrate(st)) ||
+	    (rc = hodei__store_exec(st, "COMMIT")))
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
@@ -372,13 +368,19 @@ void hodei__store_close(hodei_store *st)
 {
 	if (!st)
 		return;
-	if (st->stmt[ST_INDEX_NAMES])
-		index_new_names(st); /* not needed (open finds them), but tidier at rest */
+	if (st->stmt[ST_INDEX_NAMES]) {
+		hodei__store_close_retry(st);
+		hodei__store_index_names(st); /* not needed (open finds them), but tidier at rest */
+	}
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	for (int i = 0; i < 64; i++)
 		sqlite3_finalize(st->tcache[i]);
 	sqlite3_close(st->db);
+	hodei__store_jtruncate(&st->journal, 0);
+	hodei__store_jtruncate(&st->redo, 0);
+	free(st->journal.v);
+	free(st->redo.v);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* releases the lock: only now that SQLite is done */
 	free(st->path);
@@ -395,27 +397,27 @@ int hodei__store_error(hodei_store *st, const char *what)
 	return db_err(st, what);
 }
 
-int hodei__store_begin(hodei_store *st)
+static void rollback(hodei_store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* The names of the jobs from seq `unindexed` on, into jobs_name, and how far
  * the index goes into meta, in one transaction. */
-static int index_new_names(hodei_store *st)
+int hodei__store_index_names(hodei_store *st)
 {
 	sqlite3_stmt *s = st->stmt[ST_INDEX_NAMES], *w = st->stmt[ST_INDEXED_TO];
 	int own = sqlite3_get_autocommit(st->db), rc;
 
 	if (!st->unindexed)
 		return 0;
-	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+	if (own && (rc = hodei__store_exec(st, "BEGIN IMMEDIATE")))
 		return rc;
 	sqlite3_bind_int64(s, 1, st->unindexed);
 	if (!(rc = step_done(st, s, "indexing job names")))
 		rc = step_done(st, w, "indexing job names");
 	if (own)
-		rc = rc ? (hodei__store_rollback(st), rc) : exec(st, "COMMIT");
+		rc = rc ? (rollback(st), rc) : hodei__store_exec(st, "COMMIT");
 	if (!rc)
 		st->unindexed = st->nunindexed = 0;
 	return rc;
@@ -423,29 +425,7 @@ static int index_new_names(hodei_store *st)
 
 int hodei__store_search_ready(hodei_store *st)
 {
-	return index_new_names(st);
-}
-
-int hodei__store_commit(hodei_store *st)
-{
-	int64_t unindexed = st->unindexed, n = st->nunindexed;
-	int rc = n >= INDEX_BATCH ? index_new_names(st) : 0;
-
-	if (rc)
-		hodei__store_rollback(st);
-	else
-		rc = exec(st, "COMMIT");
-	if (rc) { /* what this transaction indexed is undone: index it again later */
-		st->unindexed = unindexed;
-		st->nunindexed = n;
-	}
-	return rc;
-}
-
-/* A rolled-back job has no row: indexing from `unindexed` skips it. */
-void hodei__store_rollback(hodei_store *st)
-{
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return hodei__store_index_names(st);
 }
 
 /* After a crash: the jobs above names_indexed_to are not in jobs_name. */
@@ -488,7 +468,13 @@ static void bind_vec(sqlite3_stmt *s, int i, const char *const *v, size_t n)
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = hodei__store_write_refused(st);
+
+	if (rc) {
+		sqlite3_clear_bindings(s);
+		return rc;
+	}
+	rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -499,7 +485,7 @@ static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 	return db_err(st, what);
 }
 
-static int insert_transition(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
+int hodei__store_write_row(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
                              const char *reason)
 {
 	sqlite3_stmt *s = st->stmt[ST_INSERT_TRANS];
@@ -516,7 +502,9 @@ static int insert_transition(hodei_store *st, int64_t seq, int attempt, int stat
  * whose row update went straight past it (sched.c: ASSIGNED then RUNNING). */
 int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	return insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+	int rc = hodei__store_write_row(st, seq, u->attempt, u->state, u->at, u->reason);
+
+	return rc ? rc : hodei__store_journal(st, &st->journal, J_ROW, seq, u, false);
 }
 
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
@@ -553,7 +541,7 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
 	if (!st->unindexed)
 		st->unindexed = *seq;
 	st->nunindexed++;
-	return insert_transition(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
+	return hodei__store_write_row(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
 }
 
 static char *col_str(sqlite3_stmt *s, int i)
@@ -611,6 +599,8 @@ static hodei_job *row_to_job(sqlite3_stmt *s)
 	j->provider = col_str(s, 29);
 	j->log_lines = sqlite3_column_int64(s, 30);
 	j->last_log_seq = sqlite3_column_int64(s, 31);
+	j->log_lines_lost = sqlite3_column_int64(s, 32);
+	j->log_bytes = sqlite3_column_int64(s, 33);
 	return j;
 }
 
@@ -713,10 +703,19 @@ static sqlite3_stmt *transition_stmt(hodei_store *st, const hodei__jobupd *u, in
 
 int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 {
-	int timecol, i = 1, rc;
-	sqlite3_stmt *s = transition_stmt(st, u, &timecol);
+	int rc = hodei__store_write_transition(st, seq, u);
 
-	if (!s)
+	return rc ? rc : hodei__store_journal(st, &st->journal, J_TRANS, seq, u, false);
+}
+
+int hodei__store_write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u)
+{
+	int timecol, i = 1, rc;
+	sqlite3_stmt *s;
+
+	if ((rc = hodei__store_write_refused(st)))
+		return rc;
+	if (!(s = transition_stmt(st, u, &timecol)))
 		return db_err(st, "updating job");
 	sqlite3_bind_int(s, i++, u->state);
 	sqlite3_bind_int(s, i++, u->attempt);
@@ -744,7 +743,7 @@ int hodei__store_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u
 	sqlite3_bind_int64(s, i++, seq);
 	if ((rc = step_done(st, s, "updating job")))
 		return rc;
-	return insert_transition(st, seq, u->attempt, u->state, u->at, u->reason);
+	return hodei__store_write_row(st, seq, u->attempt, u->state, u->at, u->reason);
 }
 
 int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress)
@@ -821,21 +820,28 @@ void hodei_transition_list_free(hodei_transition_list *l)
 	free(l);
 }
 
-int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t n)
+/*
+ * One counter update per run of a job's lines.  A line counts as stored
+ * only when its number was new: a duplicate (a worker resending a batch, a
+ * retry of a batch that was in fact stored) is ignored, not counted.  A
+ * record without text (HODEI__LOG_LOST) adds its len to the job's lost lines.
+ */
+int hodei__store_write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
 {
 	sqlite3_stmt *s = st->stmt[ST_INSERT_LOG], *c = st->stmt[ST_LOG_COUNT];
 	int rc = 0;
 
-	/* One counter update per run of a job's lines.  A line counts as stored
-	 * only when its number was new: a duplicate (a worker resending a batch)
-	 * is ignored, not counted. */
 	for (size_t i = 0; i < n && !rc;) {
-		int64_t stored = 0, last = 0;
+		int64_t stored = 0, last = 0, bytes = 0, lost = 0;
 		size_t j = i;
 
 		for (; j < n && recs[j].job_seq == recs[i].job_seq && !rc; j++) {
 			const hodei__logrec *r = &recs[j];
 
+			if (r->flags & HODEI__LOG_LOST) {
+				lost += (int64_t)r->len;
+				continue;
+			}
 			sqlite3_bind_int64(s, 1, r->job_seq);
 			sqlite3_bind_int64(s, 2, r->seq);
 			sqlite3_bind_int64(s, 3, r->ts_us);
@@ -845,7 +851,10 @@ int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t 
 			sqlite3_bind_int(s, 7, (int)r->flags);
 			sqlite3_bind_blob(s, 8, r->text, (int)r->len, SQLITE_STATIC);
 			rc = step_done(st, s, "storing log lines");
-			stored += sqlite3_changes(st->db);
+			if (sqlite3_changes(st->db) > 0) {
+				stored++;
+				bytes += (int64_t)r->len;
+			}
 			if (r->seq > last)
 				last = r->seq;
 		}
@@ -854,10 +863,29 @@ int hodei__store_logs_insert(hodei_store *st, const hodei__logrec *recs, size_t 
 		sqlite3_bind_int64(c, 1, stored);
 		sqlite3_bind_int64(c, 2, last);
 		sqlite3_bind_int64(c, 3, recs[i].job_seq);
+		sqlite3_bind_int64(c, 4, bytes);
+		sqlite3_bind_int64(c, 5, lost);
 		rc = step_done(st, c, "counting log lines");
 		i = j;
 	}
 	return rc;
+}
+
+int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
+{
+	jent e = { 0 };
+	int rc = hodei__store_write_logs(st, recs, n);
+
+	if (rc)
+		return rc;
+	e.kind = J_LOGS;
+	e.depth = st->depth;
+	e.must = true;
+	e.recs = recs;
+	e.n = n;
+	if (hodei__store_jpush(&st->journal, &e)) /* stored, but could not be kept for a retry */
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	return 0;
 }
 
 int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
@@ -960,7 +988,7 @@ int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted
 	int64_t n = 0;
 	int rc;
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE")))
+	if ((rc = hodei__store_exec(st, "BEGIN IMMEDIATE")))
 		return rc;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM logs WHERE job_seq IN (SELECT seq FROM jobs"
 	                               " WHERE finished_at > 0 AND finished_at < ?1 AND finished_at >= coalesce((SELECT"
@@ -983,9 +1011,9 @@ int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted
 	}
 out:
 	if (rc)
-		hodei__store_rollback(st);
+		rollback(st);
 	else
-		rc = exec(st, "COMMIT");
+		rc = hodei__store_exec(st, "COMMIT");
 	if (deleted)
 		*deleted = rc ? 0 : n;
 	return rc;

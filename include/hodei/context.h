@@ -19,6 +19,9 @@
  *   HODEI_LOG_RETENTION_DAYS   days of job logs kept (default 7)
  *   HODEI_LOCAL_WORKERS        local provider capacity (default: CPUs)
  *   HODEI_SYNC                 "normal" (default) or "full" SQLite fsync
+ *   HODEI_MAX_LOG_BYTES        log text kept per job, all attempts (1 GiB;
+ *                              -1: no limit); beyond it lines are counted in
+ *                              hodei_job.log_lines_lost
  */
 #ifndef HODEI_CONTEXT_H
 #define HODEI_CONTEXT_H

@@ -104,7 +104,7 @@ typedef struct hodei_job_id {
 	char str[HODEI_JOB_ID_MAX + 1];
 } hodei_job_id;
 
-#define HODEI_JOB_VERSION 1
+#define HODEI_JOB_VERSION 2
 
 /**
  * A snapshot of a job, allocated by the library and freed with
@@ -162,6 +162,14 @@ typedef struct hodei_job {
 	 *  numbered 1, 2, ... across all attempts, so a reader that has seen up
 	 *  to this number can follow from here with hodei_log_read(). */
 	int64_t last_log_seq;
+	/* version 2 */
+	/** Log lines of this job that are not stored and never will be: lines
+	 *  beyond its log size limit (HODEI_MAX_LOG_BYTES), and lines that could
+	 *  not be written (disk full) for longer than memory could hold them.  A
+	 *  system line in the log says when and why. */
+	int64_t log_lines_lost;
+	/** Bytes of log text stored for this job so far, all attempts. */
+	int64_t log_bytes;
 } hodei_job;
 
 /** Free a job snapshot.  Accepts NULL. */

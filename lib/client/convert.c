@@ -123,6 +123,7 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 	j->worker_id = hodei__pb_strdup_or_null(pb->worker_id);
 	j->provider = hodei__pb_strdup_or_null(pb->provider);
 	j->log_lines = pb->log_lines;
+	j->log_lines_lost = pb->log_lines_lost;
 	if (!d)
 		return bad ? -1 : 0;
 	bad |= !(j->name = hodei__pb_strdup(d->name));

@@ -412,7 +412,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_prepare_v2(s, "SELECT value FROM meta WHERE key = 'schema'", -1, &q,
 	                                    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "3");
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "4");
 	sqlite3_finalize(q);
 	sqlite3_close(s);
 	harness_open_opts(&h, &opts); /* and it opens again as it is */
@@ -441,7 +441,9 @@ static void test_migrate_v2(void **state)
 	assert_int_equal(sqlite3_exec(s, "CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN"
 	                                 " INSERT INTO jobs_name(rowid, job_name)"
 	                                 " VALUES(new.seq, new.name); END;"
-	                                 "UPDATE meta SET value = '2' WHERE key = 'schema';",
+	                                 "UPDATE meta SET value = '2' WHERE key = 'schema';"
+	                                 "ALTER TABLE jobs DROP COLUMN log_bytes;" /* schema 4's */
+	                                 "ALTER TABLE jobs DROP COLUMN log_lines_lost;",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	harness_open_opts(&h, &opts);

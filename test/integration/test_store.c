@@ -5,7 +5,10 @@
  * without saying so.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,12 +140,163 @@ static void recovery_scan_error_reaches_open(void **state)
 	harness_close(&h);
 }
 
+/* A job's log past HODEI_MAX_LOG_BYTES: a marker line, the rest counted. */
+static void log_limit_counts_the_rest(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_job *job;
+	char *out;
+
+	(void)state;
+	harness_dir(&h);
+	setenv("HODEI_MAX_LOG_BYTES", "1000", 1);
+	opts.db_path = h.db;
+	opts.local_workers = 1;
+	opts.kill_grace_ms = 300;
+	assert_int_equal(hodei_ctx_open(&h.ctx, &opts), 0);
+	unsetenv("HODEI_MAX_LOG_BYTES");
+	/* 100 lines of 49 bytes: 20 fit in 1000 */
+	sh_job(&h, "chatty", "seq -f '%048g' 1 100", NULL);
+	job = wait_job(&h, "chatty");
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	assert_int_equal(job->log_lines_lost, 80);
+	assert_int_equal(job->log_lines, 21); /* and the marker */
+	hodei_job_free(job);
+	out = job_output(&h, "chatty", 0);
+	assert_non_null(strstr(out, "000000000000000000000000000000000000000000000020\n"));
+	assert_null(strstr(out, "000000000000000000000000000000000000000000000021"));
+	free(out);
+	{
+		hodei_log_query q = HODEI_LOG_QUERY_INIT;
+		hodei_log_page *page;
+
+		q.job_id = "chatty";
+		q.after_seq = 20;
+		assert_int_equal(hodei_log_read(&page, h.ctx, &q), 0);
+		assert_int_equal(page->count, 1);
+		assert_int_equal(page->lines[0].stream, HODEI_STREAM_SYSTEM);
+		assert_non_null(strstr(page->lines[0].text, "log limit reached"));
+		hodei_log_page_free(page);
+	}
+	harness_close(&h);
+}
+
+static void on_diag(int level, const char *message, void *userdata)
+{
+	(void)level;
+	(void)userdata;
+	if (getenv("TEST_STORE_DIAG"))
+		fprintf(stderr, "diag: %s\n", message);
+}
+
+static void fifo_say(const char *path)
+{
+	int fd = open(path, O_WRONLY); /* blocks until the job opens it */
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "go\n", 3), 3);
+	close(fd);
+}
+
+/* Live lines of a job until one contains `text` (they come at capture,
+ * stored or not). */
+static void wait_line(hodei_sub *sub, const char *text)
+{
+	hodei_event *ev;
+	int seen = 0;
+
+	while (!seen && hodei_sub_wait(sub, 120000) == 0)
+		while (hodei_sub_next(sub, &ev) == 0) {
+			seen = seen || (ev->line.text && strstr(ev->line.text, text));
+			hodei_event_free(ev);
+		}
+	assert_true(seen);
+}
+
+/*
+ * A full disk under a chatty job (a 24 MiB tmpfs, filled): 4 MB of lines
+ * cannot be stored.  Once they are all captured, a submit is refused with
+ * HODEI_ENOSPC.  When space is freed, everything kept is stored: the job
+ * ends SUCCEEDED with every line, none lost, and the next job runs.
+ */
+static void disk_full_then_freed(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_sub_options so = HODEI_SUB_OPTIONS_INIT;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	char mnt[300], go1[300], go2[300], script[1200];
+	hodei_sub *sub;
+	hodei_job *job;
+	char *out;
+	int rc;
+
+	(void)state;
+	harness_dir(&h);
+	snprintf(mnt, sizeof(mnt), "%s/small", h.dir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=24m") != 0) {
+		harness_close(&h);
+		skip(); /* needs root (CAP_SYS_ADMIN) */
+	}
+	snprintf(go1, sizeof(go1), "%s/go1", h.dir);
+	snprintf(go2, sizeof(go2), "%s/go2", h.dir);
+	assert_int_equal(mkfifo(go1, 0600), 0);
+	assert_int_equal(mkfifo(go2, 0600), 0);
+	snprintf(h.db, sizeof(h.db), "%s/jobs.db", mnt);
+	opts.local_workers = 1;
+	opts.diag = on_diag;
+	opts.diag_level = HODEI_DIAG_INFO;
+	harness_open_opts(&h, &opts);
+	so.mask = HODEI_EVENT_JOB_LOG;
+	so.job_id = "chatty";
+	assert_int_equal(hodei_sub_open(&sub, h.ctx, &so), 0);
+	/* 40,000 lines of 100 bytes: 4 MB, far more than the full disk's slack */
+	snprintf(script, sizeof(script), "read x < '%s'; seq -f 'line %%06g %0*d' 1 40000;"
+	         " read y < '%s'; echo done", go1, 87, 0, go2);
+	sh_job(&h, "chatty", script, NULL);
+	sh("dd if=/dev/zero of='%s/filler' bs=64k 2>/dev/null; true", mnt);
+	fifo_say(go1);
+	wait_line(sub, "line 040000 ");
+
+	spec.command = "true";
+	rc = hodei_job_submit(h.ctx, &spec, NULL);
+	assert_int_equal(rc, HODEI_ENOSPC);
+	assert_non_null(strstr(hodei_error_last(), "full"));
+	assert_string_equal(hodei_strerror(rc), "no space left to store it");
+
+	sh("rm -f '%s/filler'", mnt);
+	fifo_say(go2);
+	job = wait_job(&h, "chatty");
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	assert_int_equal(job->log_lines_lost, 0);
+	assert_int_equal(job->log_lines, 40001);
+	hodei_job_free(job);
+	out = job_output(&h, "chatty", 0);
+	assert_non_null(strstr(out, "line 000001 0"));
+	assert_non_null(strstr(out, "line 040000 0"));
+	assert_non_null(strstr(out, "\ndone\n"));
+	free(out);
+	sh_job(&h, "after", "echo after", NULL); /* the scheduler goes on */
+	job = wait_job(&h, "after");
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	hodei_job_free(job);
+	hodei_sub_close(sub);
+	hodei_ctx_close(h.ctx);
+	h.ctx = NULL;
+	assert_int_equal(umount(mnt), 0);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(second_open_is_refused),
 		cmocka_unit_test(child_reaped_elsewhere_fails),
 		cmocka_unit_test(recovery_scan_error_reaches_open),
+		cmocka_unit_test(log_limit_counts_the_rest),
+		cmocka_unit_test(disk_full_then_freed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

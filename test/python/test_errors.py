@@ -116,6 +116,21 @@ def test_queue_full(db):
         assert ctx.max_queue_size == 1
 
 
+def test_store_in_use(db):
+    """A second Context on a store another one holds (hodeid's, say) is
+    refused at once, naming the holder's pid; the first is untouched."""
+    import os
+    with hodei.Context(db, read_env=False, local_provider=False) as first:
+        first.submit(command="true")
+        with pytest.raises(hodei.StoreLocked) as e:
+            hodei.Context(db, read_env=False)
+        assert e.value.code == -15
+        assert "process %d " % os.getpid() in e.value.message
+        assert first.count() == 1
+    with hodei.Context(db, read_env=False, local_provider=False) as again:
+        assert again.count() == 1
+
+
 def test_not_a_database(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("this is not sqlite\n" * 100)

@@ -559,6 +559,19 @@ class Integration(Tests):
         ran = open(marker).read().split()
         assert sorted(ran) == ['q-%d' % i for i in range(5)], ran
 
+    def test_second_hodeid_refused(self, d):
+        """A second hodeid on the same data dir exits at once, non-zero, naming
+        the first one's pid; the first keeps its jobs and serves on."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        queue(h.addr, 'kept', 'true')
+        p = subprocess.run([os.environ.get('HODEID', 'hodeid'), '--data-dir', os.path.join(d, 'data'),
+                            '--grpc-listen', '127.0.0.1:0', '--http-listen', 'off'],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0, p
+        assert 'in use by process %d ' % h.proc.pid in p.stderr, p.stderr
+        self.check_alive(h)
+        assert wait_state(h.addr, 'kept', ('JOB_STATE_QUEUED',)) == 'JOB_STATE_QUEUED'
+
     # ---- bad input: the server stays up and loses nothing ----
 
     def check_alive(self, h):
@@ -722,7 +735,7 @@ GROUPS = {
             'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
-    'restart': ['kill9_hodeid_and_restart'],
+    'restart': ['kill9_hodeid_and_restart', 'second_hodeid_refused'],
     'docker': ['docker_one_time_token'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }

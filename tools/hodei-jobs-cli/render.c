@@ -59,6 +59,7 @@ void cli_print_job_json(FILE *out, const hodei_job *job)
 	cli_json_kv_str(out, &first, "worker_id", job->worker_id);
 	cli_json_kv_str(out, &first, "provider", job->provider);
 	cli_json_kv_int(out, &first, "log_lines", job->log_lines);
+	cli_json_kv_int(out, &first, "log_lines_lost", job->log_lines_lost);
 	fputs("}\n", out);
 }
 
@@ -151,6 +152,11 @@ void cli_print_job_details(FILE *out, const hodei_job *job)
 	print_field(out, "Worker:", job->worker_id);
 	print_field(out, "Provider:", job->provider);
 	print_field(out, "Queued by:", job->queued_by);
+	snprintf(buf, sizeof(buf), "%lld stored", (long long)job->log_lines);
+	if (job->log_lines_lost)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", %lld LOST (see the log)",
+		         (long long)job->log_lines_lost);
+	print_field(out, "Log lines:", buf);
 }
 
 void cli_table_init_jobs(cli_table *t)

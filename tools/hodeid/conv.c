@@ -167,6 +167,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	p->worker_id = pb_str(a, j->worker_id);
 	p->provider = pb_str(a, j->provider);
 	p->log_lines = j->log_lines;
+	p->log_lines_lost = j->log_lines_lost;
 	return p;
 }
 

@@ -68,8 +68,8 @@ static const char usage[] =
 	"  -V, --version              print the version\n"
 	"\n"
 	"Also read from the environment: HODEI_MAX_QUEUE_SIZE (unlimited),\n"
-	"HODEI_LOG_RETENTION_DAYS (7), HODEI_SYNC (normal|full), HODEI_WORKER_IMAGE,\n"
-	"HODEI_JOB_CONTAINMENT (auto|subreaper).\n"
+	"HODEI_LOG_RETENTION_DAYS (7), HODEI_SYNC (normal|full), HODEI_MAX_LOG_BYTES\n"
+	"(1 GiB per job), HODEI_WORKER_IMAGE, HODEI_JOB_CONTAINMENT (auto|subreaper).\n"
 	"Logs go to stderr, one logfmt line per event.  See hodeid(8).\n";
 
 static const char *env_or(const char *name, const char *fallback)

@@ -133,6 +133,8 @@ typedef struct hodei_job {
  int64_t log_lines;
  int64_t seq;
  int64_t last_log_seq;
+ int64_t log_lines_lost;
+ int64_t log_bytes;
 } hodei_job;
  void hodei_job_free(hodei_job *job);
  const char *hodei_job_state_name(int state);
@@ -512,7 +514,7 @@ typedef struct hodei_process_policy {
 #define HODEI_JOB_SHELL 1
 #define HODEI_JOB_SPEC_VERSION 1
 #define HODEI_JOB_TRUNCATED 256
-#define HODEI_JOB_VERSION 1
+#define HODEI_JOB_VERSION 2
 #define HODEI_LABELS_MAX 64
 #define HODEI_LABEL_MAX 256
 #define HODEI_LOG_LINE_MAX 65536

@@ -215,6 +215,8 @@ class JobInfo:
     log_lines: int
     seq: int
     last_log_seq: int = 0  # number of the newest stored log line
+    log_lines_lost: int = 0  # beyond HODEI_MAX_LOG_BYTES, or not storable (disk full)
+    log_bytes: int = 0  # log text stored, all attempts
 
     @property
     def succeeded(self):
@@ -245,7 +247,8 @@ def job_info(j):
         started_at=_when_ms(j.started_at), finished_at=_when_ms(j.finished_at),
         cpu_time=j.cpu_time_us / 1e6, max_rss_kb=j.max_rss_kb,
         worker_id=text(j.worker_id), provider=text(j.provider),
-        log_lines=j.log_lines, seq=j.seq, last_log_seq=j.last_log_seq)
+        log_lines=j.log_lines, seq=j.seq, last_log_seq=j.last_log_seq,
+        log_lines_lost=j.log_lines_lost, log_bytes=j.log_bytes)
 
 
 @dataclass(frozen=True)
