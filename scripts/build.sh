@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Configure and build Hodei into build/ (or $1), with the given meson options
-# (applied to an existing build dir too).
+# (applied to an existing build dir too). Quiet when it works; when meson or
+# ninja fails, their whole output is shown, so the error is on the screen.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-build}
 shift || true
 cd "$root"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run a command with its output kept aside; show it all if the command fails
+quiet() {
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		echo "build.sh: failed: $*" >&2
+		exit 1
+	fi
+}
+
 if [ ! -f "$dir/build.ninja" ]; then
-	meson setup "$dir" "$@" >/dev/null
+	quiet meson setup "$dir" "$@"
 elif [ $# -gt 0 ]; then
-	meson configure "$dir" "$@" >/dev/null
+	quiet meson configure "$dir" "$@"
 fi
-ninja -C "$dir" -j2 >/dev/null
+quiet ninja -C "$dir" -j2

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what it
-# needs, builds, runs every test, then the sanitizer (ASan+UBSan) run and a
-# clang build.
+# needs, builds, runs every test, then the sanitizer (ASan+UBSan) run, a
+# clang build, and set-up plus build in a fresh Debian 12 root.
 #   scripts/test.sh            everything
-#   QUICK=1 scripts/test.sh    skip the sanitizer run, the clang build and the
-#                              fuzz minute
+#   QUICK=1 scripts/test.sh    skip the sanitizer run, the clang build, the
+#                              fuzz minute and the fresh root
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -66,6 +66,15 @@ fi
 if [ -z "${QUICK:-}" ] && [ -x test/fuzz/run.sh ]; then
 	step "fuzzing the gRPC request path for a minute"
 	rc=0; FUZZ_SECONDS=60 test/fuzz/run.sh build || rc=1; result $rc
+fi
+
+if [ -z "${QUICK:-}" ]; then
+	# what a newcomer's fresh Debian 12 gets from scripts/setup.sh is enough
+	# to build and pass the unit tests (debootstrap root; minutes)
+	step "fresh Debian 12 root: set-up, build, unit tests (scripts/fresh-root-check.sh)"
+	rc=0; t0=$SECONDS
+	scripts/fresh-root-check.sh || rc=1
+	current="$current, $((SECONDS - t0)) s"; result $rc
 fi
 
 echo

@@ -236,6 +236,10 @@ class Integration(Tests):
         rc, _, err = buf_curl(a, 'hodei.ProviderService/CreateProvider',
                               {'provider': {'name': 'static-1', 'type': 'pool'}})
         assert rc != 0 and 'already_exists' in err, err
+        # a label key with '=' would change meaning once joined into key=value
+        rc, _, err = buf_curl(a, 'hodei.ProviderService/CreateProvider', {'provider': {
+            'name': 'static-2', 'type': 'pool', 'labels': {'zone=a': 'b'}}})
+        assert rc != 0 and "provider.labels: key 'zone=a' contains '='" in err, err
         call(a, 'hodei.ProviderService/DeleteProvider', {'name': 'static-1'})
         rc, _, err = buf_curl(a, 'hodei.ProviderService/GetProvider', {'name': 'static-1'})
         assert rc != 0 and 'not_found' in err, err

@@ -43,6 +43,11 @@ static int config_from_pb(rpc_req *r, const Hodei__ProviderSpec *p, hodei_provid
 {
 	if (!p)
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "provider: required");
+	for (size_t i = 0; i < p->n_labels; i++) { /* before joining: see svc_jobs.c */
+		const char *k = p->labels[i]->key ? p->labels[i]->key : "";
+		if (hodei_job_spec_label_key_validate("labels", k, strlen(k)) != 0)
+			return rpc_fail_lib(r, HODEI_EINVAL, provider_fields);
+	}
 	cfg->name = p->name;
 	cfg->type = p->type;
 	cfg->endpoint = nonempty(p->endpoint);
