@@ -59,6 +59,20 @@ static int config_from_pb(rpc_req *r, const Hodei__ProviderSpec *p, hodei_provid
 	return 0;
 }
 
+/* A provider a ListProviders request asks for. */
+static int status_wanted(const Hodei__ListProvidersRequest *q, int status)
+{
+	int wanted = q->n_statuses == 0;
+	for (size_t k = 0; k < q->n_statuses; k++)
+		wanted |= (int)q->statuses[k] == status;
+	return wanted;
+}
+
+/*
+ * Every provider in one answer when they fit in a message; otherwise the
+ * answer ends before the one that would not fit, and next_page_token (the
+ * name of the last one sent) tells the next request where to go on.
+ */
 static int list_providers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__ListProvidersRequest *q = (const void *)in;
@@ -67,14 +81,30 @@ static int list_providers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessa
 	if (rc)
 		return rpc_fail_lib(r, rc, NULL);
 	ARENA_DEFER(r->a, hodei_provider_array_free, list);
+	size_t i = 0;
+	if (q->page_token && *q->page_token) {
+		while (i < list->count && strcmp(list->items[i]->name, q->page_token) != 0)
+			i++;
+		if (i == list->count)
+			return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT,
+			                "page_token: provider '%s' no longer exists; list again",
+			                q->page_token);
+		i++;
+	}
 	Hodei__ListProvidersResponse *resp = PB_NEW(r->a, hodei__list_providers_response);
 	resp->providers = arena_alloc(r->a, (list->count + 1) * sizeof *resp->providers);
-	for (size_t i = 0; i < list->count; i++) {
-		int wanted = q->n_statuses == 0;
-		for (size_t k = 0; k < q->n_statuses; k++)
-			wanted |= (int)q->statuses[k] == list->items[i]->status;
-		if (wanted)
-			resp->providers[resp->n_providers++] = pb_provider(r->a, list->items[i]);
+	size_t bytes = 0;
+	for (; i < list->count; i++) {
+		if (!status_wanted(q, list->items[i]->status))
+			continue;
+		Hodei__Provider *p = pb_provider(r->a, list->items[i]);
+		size_t n = pb_repeated_size(&p->base);
+		if (resp->n_providers > 0 && bytes + n > PB_PAGE_BYTES) {
+			resp->next_page_token = resp->providers[resp->n_providers - 1]->name;
+			break;
+		}
+		resp->providers[resp->n_providers++] = p;
+		bytes += n;
 	}
 	*out = &resp->base;
 	return 0;
