@@ -212,15 +212,18 @@ static int health_log(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage *
 	ARENA_DEFER(r->a, hodei_health_log_free, log);
 	Hodei__GetProviderHealthLogResponse *resp =
 		PB_NEW(r->a, hodei__get_provider_health_log_response);
-	resp->n_entries = log->count;
 	resp->entries = arena_alloc(r->a, (log->count + 1) * sizeof *resp->entries);
+	size_t bytes = 0; /* the newest entries that fit in one message */
 	for (size_t i = 0; i < log->count; i++) {
 		Hodei__HealthLogEntry *e = PB_NEW(r->a, hodei__health_log_entry);
 		e->time = pb_time_ms(r->a, log->items[i].at);
 		e->status = (Hodei__ProviderStatus)log->items[i].status;
 		e->score = log->items[i].score;
 		e->message = pb_str(r->a, log->items[i].message);
-		resp->entries[i] = e;
+		bytes += pb_repeated_size(&e->base);
+		if (i > 0 && bytes > PB_PAGE_BYTES)
+			break;
+		resp->entries[resp->n_entries++] = e;
 	}
 	*out = &resp->base;
 	return 0;
