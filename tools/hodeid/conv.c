@@ -170,8 +170,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	return p;
 }
 
-/* s cut to at most max bytes, on a UTF-8 character boundary; 1 if cut. */
-static int cut_text(arena *a, char **s, size_t max)
+int pb_text_cut(arena *a, char **s, size_t max)
 {
 	size_t len = strlen(*s);
 	if (len <= max)
@@ -190,6 +189,7 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 {
 	Hodei__JobDefinition *def = job->definition;
 	int cut = 0;
+	pb_text_cut(a, &job->reason, PB_SUMMARY_REASON); /* a worker's error text */
 	if (!def)
 		return 0;
 	if (def->n_arguments > PB_SUMMARY_ITEMS) {
@@ -197,7 +197,7 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 		cut = 1;
 	}
 	for (size_t i = 0; i < def->n_arguments; i++)
-		cut |= cut_text(a, &def->arguments[i], PB_SUMMARY_TEXT);
+		cut |= pb_text_cut(a, &def->arguments[i], PB_SUMMARY_TEXT);
 	if (def->n_environment > PB_SUMMARY_ITEMS) {
 		def->n_environment = PB_SUMMARY_ITEMS;
 		cut = 1;
@@ -211,7 +211,7 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 			PB_NEW(a, hodei__job_definition__environment_entry);
 		c->key = e->key;
 		c->value = e->value;
-		cut |= cut_text(a, &c->value, PB_SUMMARY_TEXT);
+		cut |= pb_text_cut(a, &c->value, PB_SUMMARY_TEXT);
 		def->environment[i] = c;
 	}
 	job->definition_truncated = job->definition_truncated || cut;

@@ -43,6 +43,11 @@ Hodei__Job *pb_job(arena *a, const hodei_job *job);
  */
 #define PB_SUMMARY_ITEMS 16
 #define PB_SUMMARY_TEXT 256
+/** A summary's reason is cut to this many bytes (not flagged). */
+#define PB_SUMMARY_REASON 1024
+/** *s cut to at most max bytes (a copy in a), on a UTF-8 character
+ *  boundary; 1 if it was cut. */
+int pb_text_cut(arena *a, char **s, size_t max);
 /**
  * Make job's definition a summary, in place (new text in a; the arrays
  * shrink, entries that must change are copied).  Sets

@@ -409,6 +409,11 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 	 * message: a summary then, flagged, rather than no answer. */
 	if (protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES)
 		pb_job_summarize(r->a, resp->job);
+	/* Reasons are the library's, or a worker's error text: long ones, over
+	 * many attempts, are cut short rather than make the answer too big. */
+	for (size_t i = 0; i < resp->n_history &&
+	                   protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES; i++)
+		pb_text_cut(r->a, &resp->history[i]->reason, PB_SUMMARY_TEXT);
 	*out = &resp->base;
 	return 0;
 }
