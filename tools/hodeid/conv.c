@@ -218,6 +218,40 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 	return cut;
 }
 
+static void own(arena *a, char **s)
+{
+	*s = arena_strdup(a, *s);
+}
+
+/* Map entries: keys are copies already (kv_to_map), values may be borrowed. */
+static void own_values(arena *a, void **entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		own(a, &((Hodei__JobDefinition__EnvironmentEntry *)entries[i])->value);
+}
+
+void pb_job_own(arena *a, Hodei__Job *job)
+{
+	Hodei__JobDefinition *def = job->definition;
+	own(a, &job->id);
+	own(a, &job->reason);
+	own(a, &job->queued_by);
+	own(a, &job->worker_id);
+	own(a, &job->provider);
+	if (!def)
+		return;
+	if (def->job_id)
+		own(a, &def->job_id->value);
+	own(a, &def->name);
+	own(a, &def->command);
+	for (size_t i = 0; i < def->n_arguments; i++)
+		own(a, &def->arguments[i]);
+	own_values(a, (void **)def->environment, def->n_environment);
+	own_values(a, (void **)def->labels, def->n_labels);
+	own(a, &def->working_directory);
+	own(a, &def->provider);
+}
+
 size_t pb_repeated_size(const ProtobufCMessage *m)
 {
 	size_t n = protobuf_c_message_get_packed_size(m);

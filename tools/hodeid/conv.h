@@ -55,6 +55,10 @@ int pb_text_cut(arena *a, char **s, size_t max);
  */
 int pb_job_summarize(arena *a, Hodei__Job *job);
 
+/** Copy into a every string of job that pb_job() borrowed from the library's
+ *  snapshot, so that the snapshot can be freed before the answer is sent. */
+void pb_job_own(arena *a, Hodei__Job *job);
+
 /** What m adds to a message as an element of a repeated field numbered
  *  below 16: its tag, its length and itself. */
 size_t pb_repeated_size(const ProtobufCMessage *m);
