@@ -217,7 +217,11 @@ typedef struct hodei_queue_status {
 HODEI_EXTERN int hodei_client_queue_status(hodei_queue_status *out, hodei_client *client,
                                            const char *scheduler_name);
 
-/** Providers and one provider by name.  Errors: HODEI_ENOTFOUND, HODEI_EUNAVAIL. */
+/**
+ * Every provider (following the server's pages when they would not fit in
+ * one message), and one provider by name.  Errors: HODEI_ENOTFOUND,
+ * HODEI_EUNAVAIL.
+ */
 HODEI_EXTERN int hodei_client_provider_list(hodei_provider_array **out,
                                             hodei_client *client);
 HODEI_EXTERN int hodei_client_provider_get(hodei_provider_info **out,

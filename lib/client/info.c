@@ -134,38 +134,61 @@ static hodei_provider_info *provider_from_pb(const Hodei__Provider *pb)
 	return p;
 }
 
+/* Append an answer's providers to *list (grown); 0 or -1 on ENOMEM. */
+static int providers_append(hodei_provider_array *list, const Hodei__ListProvidersResponse *resp)
+{
+	hodei_provider_info **grown;
+	size_t i;
+
+	grown = realloc(list->items, (list->count + resp->n_providers + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	list->items = grown;
+	for (i = 0; i < resp->n_providers; i++) {
+		if (!(list->items[list->count] = provider_from_pb(resp->providers[i])))
+			return -1;
+		list->count++;
+	}
+	return 0;
+}
+
+/* Every provider: the server sends more than one answer only when they
+ * would not fit in one message; follow its tokens. */
 int hodei_client_provider_list(hodei_provider_array **out, hodei_client *c)
 {
 	Hodei__ListProvidersRequest req = HODEI__LIST_PROVIDERS_REQUEST__INIT;
-	Hodei__ListProvidersResponse *resp = NULL;
 	hodei_provider_array *list;
-	size_t i;
-	int rc;
+	char *token = NULL;
+	int rc = 0;
 
 	if (!out || !c)
 		return hodei__err(HODEI_EINVAL, "out and client: must not be NULL");
 	*out = NULL;
-	rc = hodei__client_call_pb(c, "/hodei.ProviderService/ListProviders", &req.base,
-	                           &hodei__list_providers_response__descriptor,
-	                           (ProtobufCMessage **)&resp);
-	if (rc != 0)
-		return rc;
-	list = calloc(1, sizeof(*list));
-	if (list)
-		list->items = calloc(resp->n_providers + 1, sizeof(*list->items));
-	for (i = 0; list && list->items && i < resp->n_providers; i++) {
-		if (!(list->items[i] = provider_from_pb(resp->providers[i])))
+	if (!(list = calloc(1, sizeof(*list))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	do {
+		Hodei__ListProvidersResponse *resp = NULL;
+
+		req.page_token = token ? token : (char *)"";
+		rc = hodei__client_call_pb(c, "/hodei.ProviderService/ListProviders", &req.base,
+		                           &hodei__list_providers_response__descriptor,
+		                           (ProtobufCMessage **)&resp);
+		free(token);
+		token = NULL;
+		if (rc != 0)
 			break;
-		list->count = i + 1;
-	}
-	if (!list || !list->items || i < resp->n_providers) {
+		if (providers_append(list, resp) != 0 ||
+		    (resp->next_page_token[0] && !(token = strdup(resp->next_page_token))))
+			rc = hodei__err(HODEI_ENOMEM, "out of memory");
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	} while (rc == 0 && token);
+	free(token);
+	if (rc != 0) {
 		hodei_provider_array_free(list);
-		rc = hodei__err(HODEI_ENOMEM, "out of memory");
-	} else {
-		*out = list;
+		return rc;
 	}
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
+	*out = list;
+	return 0;
 }
 
 int hodei_client_provider_get(hodei_provider_info **out, hodei_client *c, const char *name)

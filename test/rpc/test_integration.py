@@ -4,6 +4,7 @@
 usage: test_integration.py GROUP   (examples | api | workers | restart | bad_input | docker)
 HODEID and HODEI_WORKER_BIN name the binaries under test.
 """
+import concurrent.futures
 import json
 import os
 import signal
@@ -187,6 +188,36 @@ class Integration(Tests):
         whole = call(h.addr, 'hodei.JobExecutionService/GetJob', {'job_id': 'big-1'})['job']
         assert 'definitionTruncated' not in whole, whole.keys()
         assert whole['definition']['arguments'] == ['x' * 60000] * 30
+
+    def test_big_provider_list(self, d):
+        """Providers that do not fit in one message come in pages, followed by the CLI."""
+        h = self.hodeid(d, args=['--no-local-provider'])
+        options = json.dumps({'note': 'x' * 65000})
+        labels = {'label-%02d' % i: 'v' * 240 for i in range(64)}
+        names = ['wide-%02d' % i for i in range(28)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:  # over 150 KB each
+            list(pool.map(lambda name: call(h.addr, 'hodei.ProviderService/CreateProvider', {
+                'provider': {'name': name, 'type': 'pool', 'options_json': options,
+                             'labels': labels}}), names))
+        seen, token, answers = [], '', 0
+        while True:
+            page = call(h.addr, 'hodei.ProviderService/ListProviders',
+                        {'page_token': token} if token else {})
+            answers += 1
+            seen += [p['name'] for p in page.get('providers', [])]
+            token = page.get('nextPageToken', '')
+            if not token:
+                break
+        assert sorted(seen) == names and answers > 1, (answers, seen)
+        rc, _, err = buf_curl(h.addr, 'hodei.ProviderService/ListProviders',
+                              {'page_token': 'no-such'})
+        assert rc != 0 and 'invalid_argument' in err and 'page_token' in err, err
+        cli = os.path.join(os.path.dirname(os.environ['HODEID']), '..', 'hodei-jobs-cli',
+                           'hodei-jobs-cli')
+        p = subprocess.run([cli, '--server', h.addr, '-o', 'json', 'providers', 'list'],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert sorted(json.loads(line)['name'] for line in p.stdout.splitlines()) == names
 
     def test_batched_queue(self, d):
         """QueueJobs arriving together share a transaction; a bad one fails alone."""
@@ -735,7 +766,7 @@ def BUF_BIN():
 
 GROUPS = {
     'examples': ['manual_examples', 'reflection_and_health'],
-    'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'batched_queue', 'providers_api', 'api_token',
+    'api': ['jobs_api', 'invalid_arguments', 'big_responses', 'big_provider_list', 'batched_queue', 'providers_api', 'api_token',
             'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],

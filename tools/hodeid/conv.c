@@ -171,8 +171,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	return p;
 }
 
-/* s cut to at most max bytes, on a UTF-8 character boundary; 1 if cut. */
-static int cut_text(arena *a, char **s, size_t max)
+int pb_text_cut(arena *a, char **s, size_t max)
 {
 	size_t len = strlen(*s);
 	if (len <= max)
@@ -191,6 +190,7 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 {
 	Hodei__JobDefinition *def = job->definition;
 	int cut = 0;
+	pb_text_cut(a, &job->reason, PB_SUMMARY_REASON); /* a worker's error text */
 	if (!def)
 		return 0;
 	if (def->n_arguments > PB_SUMMARY_ITEMS) {
@@ -198,7 +198,7 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 		cut = 1;
 	}
 	for (size_t i = 0; i < def->n_arguments; i++)
-		cut |= cut_text(a, &def->arguments[i], PB_SUMMARY_TEXT);
+		cut |= pb_text_cut(a, &def->arguments[i], PB_SUMMARY_TEXT);
 	if (def->n_environment > PB_SUMMARY_ITEMS) {
 		def->n_environment = PB_SUMMARY_ITEMS;
 		cut = 1;
@@ -212,11 +212,45 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 			PB_NEW(a, hodei__job_definition__environment_entry);
 		c->key = e->key;
 		c->value = e->value;
-		cut |= cut_text(a, &c->value, PB_SUMMARY_TEXT);
+		cut |= pb_text_cut(a, &c->value, PB_SUMMARY_TEXT);
 		def->environment[i] = c;
 	}
 	job->definition_truncated = job->definition_truncated || cut;
 	return cut;
+}
+
+static void own(arena *a, char **s)
+{
+	*s = arena_strdup(a, *s);
+}
+
+/* Map entries: keys are copies already (kv_to_map), values may be borrowed. */
+static void own_values(arena *a, void **entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		own(a, &((Hodei__JobDefinition__EnvironmentEntry *)entries[i])->value);
+}
+
+void pb_job_own(arena *a, Hodei__Job *job)
+{
+	Hodei__JobDefinition *def = job->definition;
+	own(a, &job->id);
+	own(a, &job->reason);
+	own(a, &job->queued_by);
+	own(a, &job->worker_id);
+	own(a, &job->provider);
+	if (!def)
+		return;
+	if (def->job_id)
+		own(a, &def->job_id->value);
+	own(a, &def->name);
+	own(a, &def->command);
+	for (size_t i = 0; i < def->n_arguments; i++)
+		own(a, &def->arguments[i]);
+	own_values(a, (void **)def->environment, def->n_environment);
+	own_values(a, (void **)def->labels, def->n_labels);
+	own(a, &def->working_directory);
+	own(a, &def->provider);
 }
 
 size_t pb_repeated_size(const ProtobufCMessage *m)

@@ -43,12 +43,21 @@ Hodei__Job *pb_job(arena *a, const hodei_job *job);
  */
 #define PB_SUMMARY_ITEMS 16
 #define PB_SUMMARY_TEXT 256
+/** A summary's reason is cut to this many bytes (not flagged). */
+#define PB_SUMMARY_REASON 1024
+/** *s cut to at most max bytes (a copy in a), on a UTF-8 character
+ *  boundary; 1 if it was cut. */
+int pb_text_cut(arena *a, char **s, size_t max);
 /**
  * Make job's definition a summary, in place (new text in a; the arrays
  * shrink, entries that must change are copied).  Sets
  * definition_truncated when something was left out; returns 1 then.
  */
 int pb_job_summarize(arena *a, Hodei__Job *job);
+
+/** Copy into a every string of job that pb_job() borrowed from the library's
+ *  snapshot, so that the snapshot can be freed before the answer is sent. */
+void pb_job_own(arena *a, Hodei__Job *job);
 
 /** What m adds to a message as an element of a repeated field numbered
  *  below 16: its tag, its length and itself. */

@@ -429,6 +429,11 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 	 * message: a summary then, flagged, rather than no answer. */
 	if (protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES)
 		pb_job_summarize(r->a, resp->job);
+	/* Reasons are the library's, or a worker's error text: long ones, over
+	 * many attempts, are cut short rather than make the answer too big. */
+	for (size_t i = 0; i < resp->n_history &&
+	                   protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES; i++)
+		pb_text_cut(r->a, &resp->history[i]->reason, PB_SUMMARY_TEXT);
 	*out = &resp->base;
 	return 0;
 }
@@ -454,6 +459,7 @@ static int list_take(rpc_req *r, list_page *lp, const hodei_job_page *chunk)
 	for (size_t i = 0; i < chunk->count; i++) {
 		Hodei__Job *job = pb_job(r->a, chunk->jobs[i]);
 		pb_job_summarize(r->a, job);
+		pb_job_own(r->a, job); /* the chunk is freed before the answer is sent */
 		size_t n = pb_repeated_size(&job->base);
 		if (lp->count > 0 && lp->bytes + n > PB_PAGE_BYTES) {
 			/* The library's cursor is the store row of the last job of a
@@ -499,9 +505,9 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 		int rc = hodei_job_list(&chunk, r->d->ctx, &f);
 		if (rc)
 			return rpc_fail_lib(r, rc, list_fields);
-		ARENA_DEFER(r->a, hodei_job_page_free, chunk);
 		/* A short chunk with a cursor is a search that looked far enough. */
 		done = list_take(r, &lp, chunk) || chunk->count < f.limit;
+		hodei_job_page_free(chunk);
 		f.cursor = lp.next;
 	}
 	int64_t total = 0;

@@ -202,6 +202,33 @@ static int subscribe_logs(hodeid_stream *s, const ProtobufCMessage *in, char *er
 	return 0;
 }
 
+/* Add a chunk's lines while they fit in one message (a line is at most
+ * 64 KiB, so one always does); 1 when the answer is full. */
+static int logs_take(rpc_req *r, Hodei__GetLogsResponse *resp, size_t *bytes,
+                     const char *job_id, const hodei_log_page *page)
+{
+	resp->next_sequence = page->next_seq;
+	resp->more = page->more != 0;
+	for (size_t i = 0; i < page->count; i++) {
+		Hodei__LogEntry *e = pb_log_entry(r->a, job_id, &page->lines[i]); /* copies */
+		size_t n = pb_repeated_size(&e->base);
+		if (resp->n_entries > 0 && *bytes + n > PB_PAGE_BYTES) {
+			/* The client reads on from the last line sent. */
+			resp->next_sequence = resp->entries[resp->n_entries - 1]->sequence;
+			resp->more = 1;
+			return 1;
+		}
+		resp->entries[resp->n_entries++] = e;
+		*bytes += n;
+	}
+	return 0;
+}
+
+/*
+ * GetLogs: at most `limit` lines and what fits in one message, read from the
+ * store READ_BATCH lines at a time so that long lines are not all held at
+ * once.
+ */
 static int get_logs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__GetLogsRequest *q = (const void *)in;
@@ -209,34 +236,25 @@ static int get_logs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **o
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "job_id: required");
 	if (q->limit > 10000)
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "limit: at most 10000");
+	size_t want = q->limit ? q->limit : 1000, bytes = 0;
 	hodei_log_query lq = HODEI_LOG_QUERY_INIT;
-	hodei_log_page *page;
 	lq.job_id = q->job_id;
-	lq.after_seq = q->after_sequence;
 	lq.min_level = (int)q->min_level;
 	lq.contains = q->contains && *q->contains ? q->contains : NULL;
-	lq.limit = q->limit;
-	int rc = hodei_log_read(&page, r->d->ctx, &lq);
-	if (rc)
-		return rpc_fail_lib(r, rc, log_fields);
-	ARENA_DEFER(r->a, hodei_log_page_free, page);
 	Hodei__GetLogsResponse *resp = PB_NEW(r->a, hodei__get_logs_response);
-	resp->entries = arena_alloc(r->a, (page->count + 1) * sizeof *resp->entries);
-	resp->next_sequence = page->next_seq;
-	resp->more = page->more != 0;
-	/* At most what fits in one message (a line is at most 64 KiB, so one
-	 * always does); the client reads on from the last line sent. */
-	size_t bytes = 0;
-	for (size_t i = 0; i < page->count; i++) {
-		Hodei__LogEntry *e = pb_log_entry(r->a, q->job_id, &page->lines[i]);
-		size_t n = pb_repeated_size(&e->base);
-		if (i > 0 && bytes + n > PB_PAGE_BYTES) {
-			resp->next_sequence = page->lines[i - 1].seq;
-			resp->more = 1;
-			break;
-		}
-		resp->entries[resp->n_entries++] = e;
-		bytes += n;
+	resp->entries = arena_alloc(r->a, (want + 1) * sizeof *resp->entries);
+	resp->next_sequence = q->after_sequence;
+	for (int full = 0; !full;) {
+		hodei_log_page *page;
+		size_t left = want - resp->n_entries;
+		lq.after_seq = resp->next_sequence;
+		lq.limit = left < READ_BATCH ? left : READ_BATCH;
+		int rc = hodei_log_read(&page, r->d->ctx, &lq);
+		if (rc)
+			return rpc_fail_lib(r, rc, log_fields);
+		full = logs_take(r, resp, &bytes, q->job_id, page) || !page->more ||
+		       page->count == 0 || resp->n_entries >= want;
+		hodei_log_page_free(page);
 	}
 	*out = &resp->base;
 	return 0;

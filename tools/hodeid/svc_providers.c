@@ -64,6 +64,20 @@ static int config_from_pb(rpc_req *r, const Hodei__ProviderSpec *p, hodei_provid
 	return 0;
 }
 
+/* A provider a ListProviders request asks for. */
+static int status_wanted(const Hodei__ListProvidersRequest *q, int status)
+{
+	int wanted = q->n_statuses == 0;
+	for (size_t k = 0; k < q->n_statuses; k++)
+		wanted |= (int)q->statuses[k] == status;
+	return wanted;
+}
+
+/*
+ * Every provider in one answer when they fit in a message; otherwise the
+ * answer ends before the one that would not fit, and next_page_token (the
+ * name of the last one sent) tells the next request where to go on.
+ */
 static int list_providers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
 	const Hodei__ListProvidersRequest *q = (const void *)in;
@@ -72,14 +86,30 @@ static int list_providers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessa
 	if (rc)
 		return rpc_fail_lib(r, rc, NULL);
 	ARENA_DEFER(r->a, hodei_provider_array_free, list);
+	size_t i = 0;
+	if (q->page_token && *q->page_token) {
+		while (i < list->count && strcmp(list->items[i]->name, q->page_token) != 0)
+			i++;
+		if (i == list->count)
+			return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT,
+			                "page_token: provider '%s' no longer exists; list again",
+			                q->page_token);
+		i++;
+	}
 	Hodei__ListProvidersResponse *resp = PB_NEW(r->a, hodei__list_providers_response);
 	resp->providers = arena_alloc(r->a, (list->count + 1) * sizeof *resp->providers);
-	for (size_t i = 0; i < list->count; i++) {
-		int wanted = q->n_statuses == 0;
-		for (size_t k = 0; k < q->n_statuses; k++)
-			wanted |= (int)q->statuses[k] == list->items[i]->status;
-		if (wanted)
-			resp->providers[resp->n_providers++] = pb_provider(r->a, list->items[i]);
+	size_t bytes = 0;
+	for (; i < list->count; i++) {
+		if (!status_wanted(q, list->items[i]->status))
+			continue;
+		Hodei__Provider *p = pb_provider(r->a, list->items[i]);
+		size_t n = pb_repeated_size(&p->base);
+		if (resp->n_providers > 0 && bytes + n > PB_PAGE_BYTES) {
+			resp->next_page_token = resp->providers[resp->n_providers - 1]->name;
+			break;
+		}
+		resp->providers[resp->n_providers++] = p;
+		bytes += n;
 	}
 	*out = &resp->base;
 	return 0;
@@ -187,15 +217,18 @@ static int health_log(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage *
 	ARENA_DEFER(r->a, hodei_health_log_free, log);
 	Hodei__GetProviderHealthLogResponse *resp =
 		PB_NEW(r->a, hodei__get_provider_health_log_response);
-	resp->n_entries = log->count;
 	resp->entries = arena_alloc(r->a, (log->count + 1) * sizeof *resp->entries);
+	size_t bytes = 0; /* the newest entries that fit in one message */
 	for (size_t i = 0; i < log->count; i++) {
 		Hodei__HealthLogEntry *e = PB_NEW(r->a, hodei__health_log_entry);
 		e->time = pb_time_ms(r->a, log->items[i].at);
 		e->status = (Hodei__ProviderStatus)log->items[i].status;
 		e->score = log->items[i].score;
 		e->message = pb_str(r->a, log->items[i].message);
-		resp->entries[i] = e;
+		bytes += pb_repeated_size(&e->base);
+		if (i > 0 && bytes > PB_PAGE_BYTES)
+			break;
+		resp->entries[resp->n_entries++] = e;
 	}
 	*out = &resp->base;
 	return 0;

@@ -3,7 +3,8 @@
 // or, against something already running (e.g. npm run dev):
 //   HODEI_E2E_BASE_URL=http://localhost:5173 node --test e2e/dashboard.test.mjs
 import assert from "node:assert/strict";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ARTIFACTS, Hodeid, launchBrowser, screenshot, until } from "./harness.mjs";
@@ -134,7 +135,6 @@ describe("dashboard against a real hodeid", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
     const file = path.join(ARTIFACTS, `${id}.log`);
     await download.saveAs(file);
-    const { readFileSync } = await import("node:fs");
     assert.match(readFileSync(file, "utf8"), /hello from e2e[\s\S]*done/);
 
     await page.getByRole("button", { name: "Clear" }).click();
@@ -290,6 +290,28 @@ describe("dashboard against a real hodeid", () => {
     figures.filter100kMs = Date.now() - started;
     await screenshot(page, "13-logs-100k-filtered");
     console.log("100k lines:", JSON.stringify({ scroll, filterMs: figures.filter100kMs }));
+  });
+
+  check("lists jobs that carry megabytes and downloads a 5 MB log whole", async (t) => {
+    if (!server) return t.skip("needs a hodeid started by the test");
+    // Queued with the CLI built beside hodeid: three jobs of 1.5 MB of
+    // arguments (a page of 25 was once over 4 MiB) and 1,000 lines of 5,000.
+    const cli = path.resolve(path.dirname(server.binary), "../hodei-jobs-cli/hodei-jobs-cli");
+    const run = (args) => execFileSync(cli, ["--server", `127.0.0.1:${server.grpcPort}`, ...args], { env: { ...process.env, HODEI_API_TOKEN: "" } });
+    const big = Array.from({ length: 25 }, (_, i) => ["--arg", String(i % 10).repeat(60_000)]).flat();
+    for (const id of ["e2e-big-1", "e2e-big-2", "e2e-big-3"]) run(["jobs", "queue", "--id", id, "--name", "e2e big", "--command", "true", ...big]);
+    const script = "i=0; while [ $i -lt 1000 ]; do printf '%05d%04995d\\n' $i 0; i=$((i+1)); done";
+    run(["jobs", "queue", "--id", "e2e-chatty", "--shell", "--command", script, "--wait"]);
+    await goto("/jobs");
+    for (const id of ["e2e-big-1", "e2e-big-2", "e2e-big-3", "e2e-chatty"]) await page.getByTestId("job-row").filter({ hasText: id }).waitFor();
+    await goto("/jobs/e2e-chatty");
+    await page.getByTestId("job-detail").waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const file = path.join(ARTIFACTS, "e2e-chatty.log");
+    await download.saveAs(file);
+    const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1000);
+    lines.forEach((l, i) => assert.ok(l.endsWith(` ${String(i).padStart(5, "0")}${"0".repeat(4995)}`), `line ${i}`));
   });
 
   check("shows a banner while the server is down and recovers by itself", async (t) => {

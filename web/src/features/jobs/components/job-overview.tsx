@@ -13,6 +13,9 @@ export function JobOverview({ job }: { job: Job }) {
   return (
     <Card title="Command">
       <pre className="command-line" data-testid="job-command">{commandLine(job)}</pre>
+      {job.definitionTruncated && (
+        <span className="field__hint">Shortened: this job's arguments and environment are too large to send whole.</span>
+      )}
       {showProgress && (
         <div style={{ marginTop: 12 }}>
           {job.progress >= 0 ? (

@@ -14,8 +14,9 @@ describe("JobsBrowser", () => {
         listJobs(req) {
           requests.push(req);
           const page = req.pageToken === "" ? 1 : 2;
+          const count = page === 1 ? req.pageSize : 1;
           return {
-            jobs: [{ id: `job-p${page}`, state: JobState.FAILED, definition: { name: `page ${page}`, command: "false" } }],
+            jobs: Array.from({ length: count }, (_, i) => ({ id: i ? `job-p${page}-${i}` : `job-p${page}`, state: JobState.FAILED, definition: { name: `page ${page}`, command: "false" } })),
             nextPageToken: page === 1 ? "cursor-2" : "",
             totalCount: 2n,
           };
@@ -32,6 +33,26 @@ describe("JobsBrowser", () => {
     expect(requests.at(-1)?.pageToken).toBe("cursor-2");
     expect(screen.getByText(/Page 2/)).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Next →" })).toBeDisabled();
+  });
+
+  it("fills a page that the server ended early (bounded by bytes) from the next tokens", async () => {
+    const requests: ListJobsRequest[] = [];
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs(req) {
+          requests.push(req);
+          const from = req.pageToken === "" ? 0 : Number(req.pageToken);
+          const jobs = Array.from({ length: Math.min(10, req.pageSize) }, (_, i) => ({ id: `job-${from + i}`, definition: { name: "big" } }));
+          return { jobs, nextPageToken: String(from + jobs.length), totalCount: 100n };
+        },
+      }),
+    );
+    expect(await screen.findByText("job-24")).toBeInTheDocument();
+    expect(screen.getByText("job-0")).toBeInTheDocument();
+    expect(requests.map((r) => [r.pageToken, r.pageSize])).toEqual([["", 25], ["10", 15], ["20", 5]]);
+    await userEvent.click(screen.getByRole("button", { name: "Next →" }));
+    expect(await screen.findByText("job-49")).toBeInTheDocument();
+    expect(requests.at(-3)?.pageToken).toBe("25");
   });
 
   it("says so when nothing matches", async () => {
@@ -107,7 +128,7 @@ describe("JobsBrowser", () => {
       router.service(JobExecutionService, {
         listJobs: (req) =>
           req.pageToken === ""
-            ? { jobs: [{ id: "job-1", definition: { name: "one" } }], nextPageToken: "scan-1", totalCount: 1n }
+            ? { jobs: Array.from({ length: req.pageSize }, (_, i) => ({ id: `job-${i + 1}`, definition: { name: "one" } })), nextPageToken: "scan-1", totalCount: 1n }
             : { jobs: [], totalCount: 1n },
       }),
     );

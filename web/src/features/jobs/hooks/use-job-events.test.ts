@@ -28,6 +28,20 @@ describe("applyJobEvent", () => {
     expect(client.getQueryData<GetJobResponse>(jobKeys.detail("job-1"))?.job?.state).toBe(JobState.SUCCEEDED);
   });
 
+  it("keeps the whole definition when the event carries a summary", () => {
+    const client = new QueryClient();
+    const whole = { command: "printf", arguments: Array.from({ length: 30 }, (_, i) => `arg-${i}`) };
+    client.setQueryData(jobKeys.detail("job-1"), create(GetJobResponseSchema, { job: { id: "job-1", state: JobState.RUNNING, definition: whole } }));
+    applyJobEvent(client, create(WatchJobsResponseSchema, {
+      kind: JobEventKind.STATE, jobId: "job-1", state: JobState.SUCCEEDED,
+      job: { id: "job-1", state: JobState.SUCCEEDED, definitionTruncated: true, definition: { command: "printf", arguments: whole.arguments.slice(0, 16) } },
+    }));
+    const job = client.getQueryData<GetJobResponse>(jobKeys.detail("job-1"))?.job;
+    expect(job?.state).toBe(JobState.SUCCEEDED);
+    expect(job?.definition?.arguments).toHaveLength(30);
+    expect(job?.definitionTruncated).toBe(false);
+  });
+
   it("ignores jobs nobody is looking at", () => {
     const client = new QueryClient();
     applyJobEvent(client, create(WatchJobsResponseSchema, { kind: JobEventKind.PROGRESS, jobId: "job-9", progress: 5 }));

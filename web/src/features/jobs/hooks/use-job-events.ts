@@ -47,6 +47,11 @@ export function applyJobEvent(queryClient: QueryClient, event: WatchJobsResponse
     queryClient.setQueryData<GetJobResponse>(key, { ...cached, job });
     return;
   }
-  if (event.job) queryClient.setQueryData<GetJobResponse>(key, { ...cached, job: event.job });
+  // An event carries a summary of the job (definitionTruncated): keep the
+  // whole definition GetJob gave until the refetch below replaces it.
+  const job = event.job?.definitionTruncated
+    ? { ...event.job, definition: cached.job.definition, definitionTruncated: cached.job.definitionTruncated }
+    : event.job;
+  if (job) queryClient.setQueryData<GetJobResponse>(key, { ...cached, job });
   void queryClient.invalidateQueries({ queryKey: key });
 }

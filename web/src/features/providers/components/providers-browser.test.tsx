@@ -35,4 +35,22 @@ describe("ProvidersBrowser", () => {
     await userEvent.click(screen.getByRole("button", { name: "Unhealthy" }));
     await waitFor(() => expect(requests.at(-1)?.statuses).toEqual([ProviderStatus.UNHEALTHY, ProviderStatus.OFFLINE]));
   });
+
+  it("follows the pages of a list too large for one message", async () => {
+    const tokens: string[] = [];
+    renderWithServer(<ProvidersBrowser />, (router) => {
+      router.service(ProviderService, {
+        listProviders(req) {
+          tokens.push(req.pageToken);
+          return req.pageToken === ""
+            ? { providers: [{ name: "wide-1", type: "pool", status: ProviderStatus.ACTIVE }], nextPageToken: "wide-1" }
+            : { providers: [{ name: "wide-2", type: "pool", status: ProviderStatus.ACTIVE }] };
+        },
+      });
+      router.service(MetricsService, { async *watchMetrics() { await new Promise(() => {}); } });
+    });
+    expect(await screen.findByText("wide-2")).toBeInTheDocument();
+    expect(screen.getByText("wide-1")).toBeInTheDocument();
+    expect(tokens).toEqual(["", "wide-1"]);
+  });
 });

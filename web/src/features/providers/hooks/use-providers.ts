@@ -5,8 +5,17 @@ export function useProviders(filter: ProviderFilter) {
   const client = useProvidersClient();
   return useQuery({
     queryKey: providerKeys.list(filter),
-    queryFn: async ({ signal }) =>
-      (await client.listProviders({ statuses: statusesFor(filter) }, { signal })).providers,
+    // The server pages the list only when it would not fit in one message.
+    queryFn: async ({ signal }) => {
+      const statuses = statusesFor(filter);
+      let page = await client.listProviders({ statuses }, { signal });
+      const providers = [...page.providers];
+      while (page.nextPageToken !== "") {
+        page = await client.listProviders({ statuses, pageToken: page.nextPageToken }, { signal });
+        providers.push(...page.providers);
+      }
+      return providers;
+    },
   });
 }
 
