@@ -549,6 +549,7 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	if (w) {
 		w->job = NULL;
 		w->prov->busy--;
+		hodei__provider_job_ended(ctx, w->prov);
 	}
 	active_remove(ctx, a);
 	hodei__sched_kick(ctx);

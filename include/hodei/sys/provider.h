@@ -71,7 +71,8 @@ typedef struct hodei_run_result {
 
 #define HODEI_RUN_RESULT_INIT { HODEI_RUN_RESULT_VERSION, -1, 0, 0, 0, 0, 0, 0 }
 
-#define HODEI_PROVIDER_OPS_VERSION 1
+/* 2 added `check`. */
+#define HODEI_PROVIDER_OPS_VERSION 2
 
 typedef struct hodei_provider_ops {
 	unsigned int version;
@@ -95,6 +96,16 @@ typedef struct hodei_provider_ops {
 	void (*release)(void *state, hodei_worker *worker);
 	/** Check health; report with hodei_provider_report_health().  May be NULL. */
 	void (*probe)(void *state);
+	/**
+	 * (version 2) Check a configuration (endpoint, options) before it is
+	 * stored by hodei_provider_add() or hodei_provider_update(): 0 accepts
+	 * it, a HODEI_E* code refuses it and is the caller's result (the
+	 * built-in types name the field: "endpoint: ...").  Must not keep
+	 * `cfg`.  May be NULL.  Whatever the version, a provider whose `create`
+	 * fails is refused by add, and one stored earlier that cannot start
+	 * stays UNHEALTHY and is never called.
+	 */
+	int (*check)(const hodei_provider_config *cfg);
 } hodei_provider_ops;
 
 /** How an agent connected to a worker runs jobs. */
