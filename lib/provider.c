@@ -254,7 +254,7 @@ static void set_status(hodei_ctx *ctx, hodei__provider_node *p, int status, int 
 static int add_on_loop(hodei_ctx *ctx, void *arg)
 {
 	const hodei_provider_config *cfg = arg;
-	hodei__provider_node *p, **pp;
+	hodei__provider_node *p;
 	int rc;
 
 	if ((rc = check_config(ctx, cfg)))
@@ -262,22 +262,13 @@ static int add_on_loop(hodei_ctx *ctx, void *arg)
 	if (hodei__provider_find(ctx, cfg->name))
 		return hodei__err(HODEI_EEXISTS, "name: a provider named '%s' already exists",
 		                  cfg->name);
+	if ((rc = hodei__store_provider_put(ctx->store, cfg, 1)))
+		return rc;
 	if (!(p = node_new(ctx, cfg, HODEI_PROVIDER_ACTIVE, 100, "registered")))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	p->created_at = p->updated_at = hodei__now_ms();
-	/* a provider that cannot start is refused, not stored */
-	if ((rc = instantiate(ctx, p)) || (rc = hodei__store_provider_put(ctx->store, cfg, 1))) {
-		char msg[1024];
-
-		snprintf(msg, sizeof(msg), "%s", hodei_error_last());
-		node_stop(ctx, p);
-		for (pp = &ctx->providers; *pp != p; pp = &(*pp)->next)
-			;
-		*pp = p->next;
-		node_free(p);
-		return hodei__err(rc, "%s", msg);
-	}
 	hodei__store_provider_status(ctx->store, p->cfg.name, p->status, p->score, "registered", 1);
+	instantiate(ctx, p); /* one that cannot start stays UNHEALTHY and is never called */
 	emit_provider(ctx, p);
 	hodei__sched_unpark(ctx);
 	return 0;

@@ -214,6 +214,9 @@ static void invalid_providers_are_refused(void **state)
 {
 	harness h;
 	hodei_provider_info *info = NULL;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	hodei_job_id id;
+	hodei_job *job = NULL;
 
 	(void)state;
 	harness_dir(&h);
@@ -228,10 +231,19 @@ static void invalid_providers_are_refused(void **state)
 	assert_int_equal(hodei_provider_get(&info, h.ctx, "p"), 0);
 	assert_string_equal(info->endpoint, "unix:///run/x.sock");
 	hodei_provider_info_free(info);
-	/* a version-1 type that cannot start: its create refuses the add */
+	/* a version-1 type that cannot start: UNHEALTHY, and its job waits
+	 * instead of the scheduler calling through ops it does not have */
 	picky_create_fails = true;
-	assert_int_equal(add_picky(&h, "fragile", "f", NULL, false), HODEI_EINVAL);
-	assert_int_equal(hodei_provider_get(&info, h.ctx, "f"), HODEI_ENOTFOUND);
+	assert_int_equal(add_picky(&h, "fragile", "f", NULL, false), 0);
+	assert_int_equal(hodei_provider_get(&info, h.ctx, "f"), 0);
+	assert_int_equal(info->status, HODEI_PROVIDER_UNHEALTHY);
+	hodei_provider_info_free(info);
+	spec.command = "true";
+	spec.provider = "f";
+	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0);
+	assert_int_equal(hodei_job_get(&job, h.ctx, id.str), 0);
+	assert_int_equal(job->state, HODEI_JOB_QUEUED);
+	hodei_job_free(job);
 	harness_close(&h);
 }
 

@@ -431,6 +431,7 @@ typedef struct hodei_provider_ops {
  void (*cancel)(void *state, hodei_worker *worker);
  void (*release)(void *state, hodei_worker *worker);
  void (*probe)(void *state);
+ int (*check)(const hodei_provider_config *cfg);
 } hodei_provider_ops;
 typedef struct hodei_agent_ops {
  unsigned int version;
@@ -511,7 +512,7 @@ typedef struct hodei_process_callbacks {
 #define HODEI_PATH_MAX 4096
 #define HODEI_PROCESS_CALLBACKS_VERSION 1
 #define HODEI_PROVIDER_CONFIG_VERSION 1
-#define HODEI_PROVIDER_OPS_VERSION 1
+#define HODEI_PROVIDER_OPS_VERSION 2
 #define HODEI_RETRIES_MAX 100
 #define HODEI_RUN_REQUEST_VERSION 1
 #define HODEI_RUN_RESULT_VERSION 1

@@ -102,8 +102,8 @@ typedef struct hodei_provider_ops {
 	 * it, a HODEI_E* code refuses it and is the caller's result (the
 	 * built-in types name the field: "endpoint: ...").  Must not keep
 	 * `cfg`.  May be NULL.  Whatever the version, a provider whose `create`
-	 * fails is refused by add, and one stored earlier that cannot start
-	 * stays UNHEALTHY and is never called.
+	 * fails (a module that is missing, ...) stays UNHEALTHY, its jobs wait,
+	 * and none of its ops is ever called.
 	 */
 	int (*check)(const hodei_provider_config *cfg);
 } hodei_provider_ops;
