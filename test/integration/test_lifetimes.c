@@ -131,15 +131,15 @@ static void provider_update_never_orphans_a_job(void **state)
 	wait_state(q, HODEI_JOB_RUNNING);
 	update_local(&h, "round=1");
 	assert_int_equal(hodei_provider_get(&info, h.ctx, "local"), 0);
+	snprintf(script, sizeof(script), "touch '%s/go'", h.dir);
+	assert_int_equal(system(script), 0);
+	job = wait_job(&h, a.str); /* the job was not killed under the update */
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	hodei_job_free(job);
 	assert_int_equal(info->current_jobs, 1);
 	assert_string_equal(info->labels[0], "round=1"); /* the stored configuration */
 	assert_non_null(strstr(info->status_message, "when its 1 running job(s) end"));
 	hodei_provider_info_free(info);
-	snprintf(script, sizeof(script), "touch '%s/go'", h.dir);
-	assert_int_equal(system(script), 0);
-	job = wait_job(&h, a.str);
-	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
-	hodei_job_free(job);
 
 	sh_job(&h, NULL, "exec sleep 600", &b);
 	wait_state(q, HODEI_JOB_RUNNING);
@@ -248,15 +248,14 @@ static void invalid_providers_are_refused(void **state)
 }
 
 /* A provider row the API would refuse now, written into the store by hand
- * (an older version stored it): reopening never calls it and never crashes,
- * its jobs wait, recovery of a running job still works. */
+ * (an older version stored it).  At reopen it cannot start: it is never
+ * called, so a job that needs a new worker (the scheduler looks at every
+ * provider) waits for the local one instead of crashing the process. */
 static void stored_bad_provider_is_never_called(void **state)
 {
 	harness h;
-	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
 	hodei_provider_info *info = NULL;
-	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
-	hodei_job_id id;
+	hodei_job_id a, b;
 	hodei_job *job = NULL;
 	sqlite3 *db;
 
@@ -273,18 +272,18 @@ static void stored_bad_provider_is_never_called(void **state)
 	sqlite3_close(db);
 
 	picky_create_fails = true; /* as docker's create refuses ftp:// */
-	opts.flags = HODEI_CTX_NO_LOCAL_PROVIDER;
-	harness_open_opts(&h, &opts);
-	spec.command = "true";
-	spec.provider = "bad";
-	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0);
+	harness_open(&h, 1);
 	assert_int_equal(hodei_provider_type_register(h.ctx, &picky_ops), 0);
 	assert_int_equal(hodei_provider_get(&info, h.ctx, "bad"), 0);
 	assert_int_equal(info->status, HODEI_PROVIDER_UNHEALTHY);
 	hodei_provider_info_free(info);
-	assert_int_equal(hodei_job_wait(&job, h.ctx, id.str, 50), HODEI_ETIMEDOUT);
-	assert_int_equal(hodei_job_get(&job, h.ctx, id.str), 0);
-	assert_int_equal(job->state, HODEI_JOB_QUEUED); /* waits; nothing called */
+	sh_job(&h, NULL, "exec sleep 600", &a); /* takes the one local worker */
+	sh_job(&h, NULL, "true", &b);           /* needs a new worker */
+	assert_int_equal(hodei_job_wait(&job, h.ctx, b.str, 50), HODEI_ETIMEDOUT);
+	assert_int_equal(hodei_job_cancel(h.ctx, a.str), 0);
+	job = wait_job(&h, b.str);
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	assert_string_equal(job->provider, "local");
 	hodei_job_free(job);
 	harness_close(&h);
 }
