@@ -69,7 +69,8 @@ static void null_out_and_names(void **state)
 	hodei_sub_options so = HODEI_SUB_OPTIONS_INIT;
 	hodei_sub *sub = NULL;
 	hodei_event *ev;
-	int v;
+	hodei_job *job;
+	hodei_health_log *health;
 
 	(void)state;
 	harness_dir(&h);
@@ -78,7 +79,7 @@ static void null_out_and_names(void **state)
 	REFUSED(hodei_job_submit(h.ctx, NULL, NULL), "spec");
 	REFUSED(hodei_job_submit_batch(h.ctx, NULL, 1, NULL, NULL), "specs");
 	REFUSED(hodei_job_get(NULL, h.ctx, "x"), "out");
-	REFUSED(hodei_job_get((hodei_job **)&v, h.ctx, NULL), "id");
+	REFUSED(hodei_job_get(&job, h.ctx, NULL), "id");
 	REFUSED(hodei_job_cancel(h.ctx, NULL), "id");
 	REFUSED(hodei_job_retry(h.ctx, NULL), "id");
 	REFUSED(hodei_job_wait(NULL, h.ctx, NULL, 0), "id");
@@ -96,7 +97,7 @@ static void null_out_and_names(void **state)
 	REFUSED(hodei_provider_get(NULL, h.ctx, "x"), "out");
 	REFUSED(hodei_provider_list(NULL, h.ctx), "out");
 	REFUSED(hodei_provider_health_log(NULL, h.ctx, "x", 0), "out");
-	REFUSED(hodei_provider_health_log((hodei_health_log **)&v, h.ctx, NULL, 0), "name");
+	REFUSED(hodei_provider_health_log(&health, h.ctx, NULL, 0), "name");
 	REFUSED(hodei_worker_list(NULL, h.ctx), "out");
 	REFUSED(hodei_ctx_options_init(NULL, HODEI_CTX_OPTIONS_VERSION), "opts");
 	REFUSED(hodei_job_state_parse("QUEUED", NULL), "state");
