@@ -8,9 +8,12 @@
  * instance per registered provider, asks it to provision workers when
  * queued jobs find no idle worker (up to max_workers), runs jobs on ready
  * workers, and releases workers that stay idle.  Every op is called on the
- * context's loop thread with the context locked, and every hodei_worker_*()
- * report below must be made on that loop thread (from a libevent callback
- * on hodei_ctx_event_base()).
+ * context's loop thread with the context locked (in own-loop mode, public
+ * calls from other threads are handed to that thread first), and every
+ * hodei_worker_*() report below must be made on that loop thread (from a
+ * libevent callback on hodei_ctx_event_base()).  No op of an instance whose
+ * `create` failed is ever called.  hodei_provider_update() on an instance
+ * with running jobs destroys it only after they end (see provider.h).
  *
  * Who runs a job on a worker: either the provider's own `run`/`cancel` ops
  * (the local provider spawns the process itself), or an agent bound to the
