@@ -290,7 +290,12 @@ static void restart(hodei_ctx *ctx, hodei__provider_node *p, const char *message
 	p->next_labels = NULL;
 	p->restart_pending = false;
 	p->updated_at = hodei__now_ms();
-	instantiate(ctx, p);
+	/* a provider that could not start and now does is healthy until its
+	 * probe says otherwise; an operator's maintenance or shutdown stands */
+	if (instantiate(ctx, p) == 0 && p->started && p->status == HODEI_PROVIDER_UNHEALTHY) {
+		p->status = HODEI_PROVIDER_ACTIVE;
+		p->score = 100;
+	}
 	set_status(ctx, p, p->status, p->score, message, true);
 	hodei__sched_unpark(ctx);
 }

@@ -244,6 +244,13 @@ static void invalid_providers_are_refused(void **state)
 	assert_int_equal(hodei_job_get(&job, h.ctx, id.str), 0);
 	assert_int_equal(job->state, HODEI_JOB_QUEUED);
 	hodei_job_free(job);
+	/* fixed by an update: it starts, and the job runs there */
+	picky_create_fails = false;
+	assert_int_equal(add_picky(&h, "fragile", "f", NULL, true), 0);
+	job = wait_job(&h, id.str);
+	assert_int_equal(job->state, HODEI_JOB_FAILED); /* its workers cannot run jobs */
+	assert_string_equal(job->provider, "f");
+	hodei_job_free(job);
 	harness_close(&h);
 }
 
