@@ -61,6 +61,9 @@ int hodei_log_classify(const char *text, size_t len, int stream)
 {
 	size_t i = 0;
 
+	if (!text) /* no text: the stream's default level */
+		len = 0;
+
 	if (hodei__progress_parse(text, len) >= 0)
 		return HODEI_LEVEL_DEBUG;
 	while (i < len && (text[i] == ' ' || text[i] == '\t'))

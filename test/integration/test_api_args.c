@@ -3,6 +3,7 @@
  * name is HODEI_EINVAL with the argument named, never a crash.
  */
 #include "harness.h"
+#include <hodei/client.h>
 
 /* rc is HODEI_EINVAL and the message names `arg` first. */
 #define REFUSED(call, arg)                                                                     \
@@ -113,9 +114,74 @@ static void null_out_and_names(void **state)
 	harness_close(&h);
 }
 
+/* rc is HODEI_EINVAL and the message names `arg` among the arguments. */
+#define REFUSED_AMONG(call, arg)                                                               \
+	do {                                                                                       \
+		int rc_ = (call);                                                                      \
+		if (rc_ != HODEI_EINVAL || !strstr(hodei_error_last(), arg))                          \
+			fail_msg("%s: %d '%s', expected EINVAL naming '%s'", #call, rc_,                   \
+			         hodei_error_last(), arg);                                                 \
+	} while (0)
+
+static void null_client(void **state)
+{
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_job *job;
+	hodei_job_page *page;
+	hodei_log_stream *stream;
+	hodei_log_page *logs;
+	hodei_worker_array *workers;
+	hodei_provider_array *providers;
+	hodei_provider_info *info;
+	hodei_call *call;
+	hodei_job_id id;
+	int status;
+
+	(void)state;
+	spec.command = "true";
+	q.job_id = "x";
+	REFUSED(hodei_client_open(NULL, NULL, NULL), "out");
+	REFUSED_AMONG(hodei_client_health(NULL, NULL, &status), "client");
+	REFUSED_AMONG(hodei_client_job_queue(NULL, &spec, &id), "client");
+	REFUSED_AMONG(hodei_client_job_get(&job, NULL, "x"), "client");
+	REFUSED_AMONG(hodei_client_job_list(&page, NULL, NULL), "client");
+	REFUSED_AMONG(hodei_client_job_cancel(NULL, "x"), "client");
+	REFUSED_AMONG(hodei_client_job_retry(NULL, "x"), "client");
+	REFUSED_AMONG(hodei_client_log_follow(&stream, NULL, &q, 0), "client");
+	REFUSED_AMONG(hodei_client_log_read(&logs, NULL, &q), "client");
+	REFUSED_AMONG(hodei_client_worker_list(&workers, NULL), "client");
+	REFUSED_AMONG(hodei_client_provider_list(&providers, NULL), "client");
+	REFUSED_AMONG(hodei_client_provider_get(&info, NULL, "x"), "client");
+	REFUSED_AMONG(hodei_call_open(&call, NULL, "/a.B/C", 0), "client");
+	REFUSED(hodei_call_send(NULL, "", 0), "call");
+	REFUSED(hodei_call_close_send(NULL), "call");
+	assert_null(hodei_client_address(NULL));
+	hodei_client_close(NULL);
+	hodei_call_free(NULL);
+	hodei_log_stream_free(NULL);
+}
+
+static void null_process_arguments(void **state)
+{
+	hodei_process_callbacks cb = { HODEI_PROCESS_CALLBACKS_VERSION, NULL, NULL };
+	hodei_run_request req = { 0 };
+	hodei_process *proc;
+
+	(void)state;
+	REFUSED(hodei_process_spawn(NULL, NULL, &req, &cb, NULL), "out");
+	REFUSED(hodei_process_spawn(&proc, NULL, &req, &cb, NULL), "base");
+	assert_int_equal(hodei_log_classify(NULL, 5, HODEI_STREAM_STDERR), HODEI_LEVEL_ERROR);
+	hodei_process_cancel(NULL);
+	hodei_process_free(NULL);
+	assert_int_equal(hodei_process_pid(NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(null_client),
+		cmocka_unit_test(null_process_arguments),
 		cmocka_unit_test(null_context),
 		cmocka_unit_test(null_out_and_names),
 	};
