@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -15,6 +16,19 @@
 #define PROBE_EVERY_TICKS 10
 #define SWEEP_EVERY_TICKS 3600
 
+/* The context whose loop this thread runs (own-loop mode), else NULL. */
+static _Thread_local hodei_ctx *loop_of_thread;
+
+/* One call handed to the loop thread; lives on the caller's stack. */
+typedef struct hodei__call {
+	struct hodei__call *next;
+	hodei__call_fn fn;
+	void *arg;
+	int rc;
+	bool done;
+	char msg[1024];
+} hodei__call_t;
+
 void hodei__lock(hodei_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->mu);
@@ -23,6 +37,124 @@ void hodei__lock(hodei_ctx *ctx)
 void hodei__unlock(hodei_ctx *ctx)
 {
 	pthread_mutex_unlock(&ctx->mu);
+}
+
+int hodei__enter(hodei_ctx *ctx)
+{
+	hodei__err_clear();
+	return ctx ? 0 : hodei__arg_null("ctx");
+}
+
+int hodei__enter_out(void *out, hodei_ctx *ctx)
+{
+	hodei__err_clear();
+	if (!out)
+		return hodei__arg_null("out");
+	*(void **)out = NULL;
+	return ctx ? 0 : hodei__arg_null("ctx");
+}
+
+int hodei__call_with(hodei_ctx *ctx, hodei__call_fn fn, const void *arg, const char *name)
+{
+	int rc;
+
+	if ((rc = hodei__enter(ctx)))
+		return rc;
+	return arg ? hodei__call(ctx, fn, (void *)arg) : hodei__arg_null(name);
+}
+
+bool hodei__off_loop(hodei_ctx *ctx)
+{
+	return ctx->own_base && ctx->thread_running && loop_of_thread != ctx;
+}
+
+void hodei__deadline(struct timespec *deadline, int64_t timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += timeout_ms / 1000;
+	deadline->tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
+static int call_here(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
+{
+	int rc;
+
+	hodei__lock(ctx);
+	rc = fn(ctx, arg);
+	hodei__unlock(ctx);
+	return rc;
+}
+
+int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
+{
+	hodei__call_t c = { 0 };
+
+	if (!hodei__off_loop(ctx))
+		return call_here(ctx, fn, arg);
+	c.fn = fn;
+	c.arg = arg;
+	pthread_mutex_lock(&ctx->call_mu);
+	*ctx->calls_tail = &c;
+	ctx->calls_tail = &c.next;
+	pthread_mutex_unlock(&ctx->call_mu);
+	event_active(ctx->call_ev, EV_READ, 1);
+	pthread_mutex_lock(&ctx->call_mu);
+	while (!c.done)
+		pthread_cond_wait(&ctx->call_cond, &ctx->call_mu);
+	pthread_mutex_unlock(&ctx->call_mu);
+	return c.rc ? hodei__err(c.rc, "%s", c.msg) : 0;
+}
+
+/* On the loop thread: run the calls other threads queued, in order. */
+static void on_calls(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+	hodei__call_t *c, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&ctx->call_mu);
+	c = ctx->calls;
+	ctx->calls = NULL;
+	ctx->calls_tail = &ctx->calls;
+	pthread_mutex_unlock(&ctx->call_mu);
+	for (; c; c = next) {
+		int rc;
+
+		next = c->next; /* c belongs to its caller once done is set */
+		hodei__err_clear();
+		rc = call_here(ctx, c->fn, c->arg);
+		if (rc)
+			snprintf(c->msg, sizeof(c->msg), "%s", hodei_error_last());
+		pthread_mutex_lock(&ctx->call_mu);
+		c->rc = rc;
+		c->done = true;
+		pthread_cond_broadcast(&ctx->call_cond);
+		pthread_mutex_unlock(&ctx->call_mu);
+	}
+}
+
+void hodei__waiters_fire(hodei_ctx *ctx, int64_t seq)
+{
+	hodei__waiter **pp = &ctx->waiters;
+
+	pthread_mutex_lock(&ctx->call_mu);
+	while (*pp) {
+		hodei__waiter *w = *pp;
+
+		if (w->seq == seq) {
+			*pp = w->next; /* its thread may return as soon as fired is set */
+			w->fired = true;
+			pthread_cond_broadcast(&ctx->call_cond);
+		} else {
+			pp = &w->next;
+		}
+	}
+	pthread_mutex_unlock(&ctx->call_mu);
 }
 
 void hodei__diag(hodei_ctx *ctx, int level, const char *fmt, ...)
@@ -40,6 +172,9 @@ void hodei__diag(hodei_ctx *ctx, int level, const char *fmt, ...)
 
 int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version)
 {
+	hodei__err_clear();
+	if (!opts)
+		return hodei__arg_null("opts");
 	if (version == 0 || version > HODEI_CTX_OPTIONS_VERSION)
 		return hodei__err(HODEI_EVERSION, "options: unknown version %u", version);
 	memset(opts, 0, sizeof(*opts));
@@ -83,7 +218,9 @@ static void *loop_thread(void *arg)
 {
 	hodei_ctx *ctx = arg;
 
+	loop_of_thread = ctx;
 	event_base_loop(ctx->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	loop_of_thread = NULL;
 	return NULL;
 }
 
@@ -111,10 +248,12 @@ static int init_sync(hodei_ctx *ctx)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&ctx->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&ctx->call_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ctx->cond, &ca);
+	pthread_cond_init(&ctx->call_cond, &ca);
 	pthread_condattr_destroy(&ca);
+	ctx->calls_tail = &ctx->calls;
 	return 0;
 }
 
@@ -132,6 +271,8 @@ static int start(hodei_ctx *ctx)
 		return rc;
 	ctx->tick_ev = event_new(ctx->base, -1, EV_PERSIST, on_tick, ctx);
 	event_add(ctx->tick_ev, &tick);
+	if (ctx->own_base && !(ctx->call_ev = event_new(ctx->base, -1, 0, on_calls, ctx)))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	hodei__sched_kick(ctx);
 	if (ctx->own_base) {
 		if (pthread_create(&ctx->thread, NULL, loop_thread, ctx) != 0)
@@ -194,6 +335,7 @@ void hodei_ctx_close(hodei_ctx *ctx)
 		if (event_base_once(ctx->base, -1, EV_TIMEOUT, on_stop, ctx->base, &now) != 0)
 			event_base_loopbreak(ctx->base);
 		pthread_join(ctx->thread, NULL);
+		ctx->thread_running = false; /* this thread is the loop's now */
 	}
 	hodei__lock(ctx);
 	if (ctx->store) {
@@ -204,27 +346,31 @@ void hodei_ctx_close(hodei_ctx *ctx)
 	hodei__subs_close_all(ctx);
 	if (ctx->tick_ev)
 		event_free(ctx->tick_ev);
+	if (ctx->call_ev)
+		event_free(ctx->call_ev);
 	hodei__unlock(ctx);
 	if (ctx->own_base && ctx->base)
 		event_base_free(ctx->base);
 	hodei__store_close(ctx->store);
 	pthread_mutex_destroy(&ctx->mu);
-	pthread_cond_destroy(&ctx->cond);
+	pthread_mutex_destroy(&ctx->call_mu);
+	pthread_cond_destroy(&ctx->call_cond);
 	free(ctx->db_path);
 	free(ctx);
 }
 
+/* These read what open set and nothing changes: no need for the loop. */
 struct event_base *hodei_ctx_event_base(hodei_ctx *ctx)
 {
-	return ctx->base;
+	return ctx ? ctx->base : NULL;
 }
 
 int64_t hodei_ctx_max_queue_size(hodei_ctx *ctx)
 {
-	return ctx->cfg.max_queue_size;
+	return ctx ? ctx->cfg.max_queue_size : 0;
 }
 
 int hodei_ctx_log_retention_days(hodei_ctx *ctx)
 {
-	return ctx->cfg.log_retention_days;
+	return ctx ? ctx->cfg.log_retention_days : 0;
 }

@@ -16,6 +16,11 @@ int hodei__err(int code, const char *fmt, ...)
 	return code;
 }
 
+int hodei__arg_null(const char *name)
+{
+	return hodei__err(HODEI_EINVAL, "%s: must not be NULL", name);
+}
+
 void hodei__err_clear(void)
 {
 	last_message[0] = '\0';

@@ -24,6 +24,10 @@ struct hodei_sub {
 	size_t head, len, cap;
 	int64_t dropped;
 	bool dropping;
+	bool closed; /* closed inside an emit loop: unlinked and freed after it */
+	/* The queue (q, head, len, cap, dropped, dropping) is read by the
+	 * consumer's thread: mu guards it, cond signals it. */
+	pthread_mutex_t mu;
 	pthread_cond_t cond;
 };
 
@@ -109,21 +113,47 @@ static void enqueue(hodei_sub *s, const hodei_event *ev)
 	push(s, event_copy(ev));
 }
 
+static void sub_free(hodei_sub *s);
+
+/* Free what was closed during emit loops, once none runs. */
+static void sweep_closed(hodei_ctx *ctx)
+{
+	hodei_sub **pp = &ctx->subs;
+
+	ctx->subs_dead = false;
+	while (*pp) {
+		hodei_sub *s = *pp;
+
+		if (s->closed) {
+			*pp = s->next;
+			sub_free(s);
+		} else {
+			pp = &s->next;
+		}
+	}
+}
+
+/* A callback may close any subscription, itself included, or open new ones
+ * (at the head, so they hear the next event): closed ones stay linked, and
+ * skipped, until the outermost emit loop ends. */
 static void emit_now(hodei_ctx *ctx, const hodei_event *ev)
 {
-	hodei_sub *s = ctx->subs, *next;
-
-	for (; s; s = next) {
-		next = s->next;
-		if (!(s->mask & (unsigned int)ev->type))
+	ctx->emitting++;
+	for (hodei_sub *s = ctx->subs; s; s = s->next) {
+		if (s->closed || !(s->mask & (unsigned int)ev->type))
 			continue;
 		if (s->job_id && (!ev->job_id || strcmp(s->job_id, ev->job_id) != 0))
 			continue;
-		if (s->callback)
+		if (s->callback) {
 			s->callback(ev, s->userdata);
-		else
+		} else {
+			pthread_mutex_lock(&s->mu);
 			enqueue(s, ev);
+			pthread_mutex_unlock(&s->mu);
+		}
 	}
+	if (--ctx->emitting == 0 && ctx->subs_dead)
+		sweep_closed(ctx);
 }
 
 /* Inside a transaction, events wait for its commit (hodei__emit_deferred):
@@ -173,19 +203,31 @@ void hodei__emit_deferred(hodei_ctx *ctx)
 	}
 }
 
+static int sub_open_on_loop(hodei_ctx *ctx, void *arg)
+{
+	hodei_sub *s = arg;
+
+	s->next = ctx->subs;
+	ctx->subs = s;
+	return 0;
+}
+
 int hodei_sub_open(hodei_sub **out, hodei_ctx *ctx, const hodei_sub_options *opts)
 {
+	pthread_condattr_t ca;
 	hodei_sub *s;
+	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
-	if (!ctx || !opts)
-		return hodei__err(HODEI_EINVAL, "options: NULL");
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
+	if (!opts)
+		return hodei__arg_null("options");
 	if (opts->version == 0 || opts->version > HODEI_SUB_OPTIONS_VERSION)
 		return hodei__err(HODEI_EVERSION, "options: unknown version %u", opts->version);
 	if (opts->mask & ~(unsigned int)HODEI_EVENT_ALL)
 		return hodei__err(HODEI_EINVAL, "mask: unknown event bits 0x%x", opts->mask);
-	s = calloc(1, sizeof(*s));
+	if (!(s = calloc(1, sizeof(*s))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	s->ctx = ctx;
 	s->mask = opts->mask ? opts->mask : HODEI_EVENT_ALL;
 	s->mask |= HODEI_EVENT_OVERFLOW;
@@ -194,24 +236,17 @@ int hodei_sub_open(hodei_sub **out, hodei_ctx *ctx, const hodei_sub_options *opt
 	s->userdata = opts->userdata;
 	s->max_queued = opts->max_queued ? opts->max_queued : 65536;
 	s->fd = -1;
-	if (!s->callback) {
-		pthread_condattr_t ca;
-
-		s->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (s->fd < 0) {
-			free(s->job_id);
-			free(s);
-			return hodei__err(HODEI_EIO, "eventfd: %s", strerror(errno));
-		}
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&s->cond, &ca);
-		pthread_condattr_destroy(&ca);
+	if (!s->callback && (s->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		free(s->job_id);
+		free(s);
+		return hodei__err(HODEI_EIO, "eventfd: %s", strerror(errno));
 	}
-	hodei__lock(ctx);
-	s->next = ctx->subs;
-	ctx->subs = s;
-	hodei__unlock(ctx);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	hodei__call(ctx, sub_open_on_loop, s);
 	*out = s;
 	return 0;
 }
@@ -221,29 +256,36 @@ static void sub_free(hodei_sub *s)
 	for (size_t i = 0; i < s->len; i++)
 		hodei_event_free(s->q[(s->head + i) % s->cap]);
 	free(s->q);
-	if (s->fd >= 0) {
+	if (s->fd >= 0)
 		close(s->fd);
-		pthread_cond_destroy(&s->cond);
-	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cond);
 	free(s->job_id);
 	free(s);
 }
 
-void hodei_sub_close(hodei_sub *s)
+static int sub_close_on_loop(hodei_ctx *ctx, void *arg)
 {
-	hodei_ctx *ctx;
+	hodei_sub *s = arg;
 
-	if (!s)
-		return;
-	ctx = s->ctx;
-	hodei__lock(ctx);
+	if (ctx->emitting) { /* an emit loop holds it (or its neighbour) */
+		s->closed = true;
+		ctx->subs_dead = true;
+		return 0;
+	}
 	for (hodei_sub **pp = &ctx->subs; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
-	hodei__unlock(ctx);
 	sub_free(s);
+	return 0;
+}
+
+void hodei_sub_close(hodei_sub *s)
+{
+	if (s)
+		hodei__call(s->ctx, sub_close_on_loop, s);
 }
 
 void hodei__subs_close_all(hodei_ctx *ctx)
@@ -268,11 +310,15 @@ int hodei_sub_fd(hodei_sub *s)
 
 int hodei_sub_next(hodei_sub *s, hodei_event **out)
 {
-	hodei_ctx *ctx = s->ctx;
 	int rc = HODEI_EAGAIN;
 
+	hodei__err_clear();
+	if (!out)
+		return hodei__arg_null("out");
 	*out = NULL;
-	hodei__lock(ctx);
+	if (!s)
+		return hodei__arg_null("sub");
+	pthread_mutex_lock(&s->mu);
 	if (s->len > 0) {
 		*out = s->q[s->head];
 		s->head = (s->head + 1) % s->cap;
@@ -287,36 +333,30 @@ int hodei_sub_next(hodei_sub *s, hodei_event **out)
 		if (read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			rc = rc ? rc : 0;
 	}
-	hodei__unlock(ctx);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
 int hodei_sub_wait(hodei_sub *s, int64_t timeout_ms)
 {
-	hodei_ctx *ctx = s->ctx;
 	struct timespec deadline;
 	int rc = 0;
 
-	if (!ctx->own_base || s->callback)
+	hodei__err_clear();
+	if (!s)
+		return hodei__arg_null("sub");
+	if (!s->ctx->own_base || s->callback)
 		return hodei__err(HODEI_EINVAL, "hodei_sub_wait: needs an own-loop context and a"
 		                                " queue subscription");
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	if (timeout_ms >= 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-	}
-	hodei__lock(ctx);
+	hodei__deadline(&deadline, timeout_ms >= 0 ? timeout_ms : 0);
+	pthread_mutex_lock(&s->mu);
 	while (s->len == 0 && rc == 0) {
 		if (timeout_ms < 0)
-			pthread_cond_wait(&s->cond, &ctx->mu);
-		else if (pthread_cond_timedwait(&s->cond, &ctx->mu, &deadline) == ETIMEDOUT)
+			pthread_cond_wait(&s->cond, &s->mu);
+		else if (pthread_cond_timedwait(&s->cond, &s->mu, &deadline) == ETIMEDOUT)
 			rc = s->len ? 0 : hodei__err(HODEI_ETIMEDOUT, "no event within %lld ms",
 			                             (long long)timeout_ms);
 	}
-	hodei__unlock(ctx);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }

@@ -250,9 +250,19 @@ typedef struct hodei__sub_list hodei__sub_list;
 struct hodei__active;
 struct hodei__provider_node;
 
+struct hodei__call;
+struct hodei__waiter;
+
 struct hodei_ctx {
 	pthread_mutex_t mu; /* recursive; held by every API call and loop callback */
-	pthread_cond_t cond; /* broadcast when a job reaches a final state */
+	/* Own-loop mode: calls from other threads, queued for the loop thread
+	 * (hodei__call), and hodei_job_wait()'s waiters.  call_mu guards `calls`
+	 * and every `done`/`fired` flag; the rest is the loop thread's. */
+	pthread_mutex_t call_mu;
+	pthread_cond_t call_cond; /* broadcast when a call is done or a waiter fires */
+	struct hodei__call *calls, **calls_tail;
+	struct event *call_ev;
+	struct hodei__waiter *waiters;
 	hodei__config cfg;
 	hodei_ctx_options opts;
 	char *db_path;
@@ -266,6 +276,7 @@ struct hodei_ctx {
 	struct event *flush_ev;
 	struct event *tick_ev;
 	struct event *wake_ev; /* wakes own loop for shutdown */
+	struct event *restart_ev; /* applies pending provider updates */
 	int64_t opened_mono_ms;
 	/* scheduling */
 	hodei__queue queue;
@@ -303,6 +314,8 @@ struct hodei_ctx {
 	double duration_sum_s;
 	/* subscriptions */
 	struct hodei_sub *subs;
+	int emitting;   /* emit loops running: closed subscriptions stay linked */
+	bool subs_dead; /* some subscription was closed while emitting */
 	hodei_event **deferred; /* emitted inside a transaction, sent after it */
 	size_t ndeferred, deferred_cap;
 	int batch; /* inside hodei__sched_batch_begin/end */
@@ -318,6 +331,36 @@ struct hodei_ctx {
 
 void hodei__lock(hodei_ctx *ctx);
 void hodei__unlock(hodei_ctx *ctx);
+/*
+ * The one way into context state from the public API.  Runs fn(ctx, arg) with
+ * the context locked on the loop thread and returns its result, its error
+ * message copied to the calling thread.  Embedded loop, before the own loop
+ * starts or on the loop thread itself (a callback): runs it right here.
+ * Another thread (own loop): queues it for the loop and waits.
+ */
+typedef int (*hodei__call_fn)(hodei_ctx *ctx, void *arg);
+int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg);
+/* Would hodei__call() have to queue, i.e. is this not the loop's thread? */
+bool hodei__off_loop(hodei_ctx *ctx);
+/* hodei_job_wait() in own-loop mode: the loop fires a waiter (under call_mu)
+ * when its job changes state. */
+typedef struct hodei__waiter {
+	struct hodei__waiter *next;
+	int64_t seq;
+	bool fired;
+} hodei__waiter;
+void hodei__waiters_fire(hodei_ctx *ctx, int64_t seq);
+struct timespec;
+/* CLOCK_MONOTONIC now + timeout_ms, for the condition variables here. */
+void hodei__deadline(struct timespec *deadline, int64_t timeout_ms);
+/* `return hodei__arg_null("out");`: HODEI_EINVAL naming the argument. */
+int hodei__arg_null(const char *name);
+/* How a public call on a context starts: clear the error, check ctx; and
+ * for one that fills `T **out`, check out first and set *out = NULL. */
+int hodei__enter(hodei_ctx *ctx);
+int hodei__enter_out(void *out, hodei_ctx *ctx);
+/* hodei__enter, then hodei__call(fn, arg) unless arg (named `name`) is NULL. */
+int hodei__call_with(hodei_ctx *ctx, hodei__call_fn fn, const void *arg, const char *name);
 void hodei__diag(hodei_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -398,10 +441,17 @@ struct hodei_provider {
 typedef struct hodei__provider_node {
 	struct hodei__provider_node *next;
 	struct hodei_provider handle;
+	/* Never NULL: a provider that is not started has ops without functions,
+	 * so nothing calls it. */
 	const hodei_provider_ops *ops;
+	bool started; /* ops->create succeeded; destroy is owed */
 	void *state;
 	hodei_provider_config cfg; /* owned copies */
 	char **labels_owned;
+	/* An update while jobs run: applied when the last one ends. */
+	bool restart_pending;
+	hodei_provider_config next_cfg;
+	char **next_labels;
 	int status;
 	int score;
 	char *message;
@@ -415,6 +465,8 @@ hodei__provider_node *hodei__provider_find(hodei_ctx *ctx, const char *name);
 bool hodei__provider_accepts(const hodei__provider_node *p, const hodei_job *job);
 unsigned int hodei__provider_capacity(const hodei__provider_node *p);
 void hodei__providers_probe(hodei_ctx *ctx);
+/* A job of p ended (its busy count went down): apply a pending update. */
+void hodei__provider_job_ended(hodei_ctx *ctx, hodei__provider_node *p);
 const hodei_provider_ops *hodei__local_provider_ops(void);
 
 /* ---- logs.c ---- */

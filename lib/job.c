@@ -70,7 +70,8 @@ int hodei__job_transition(hodei_ctx *ctx, int64_t seq, const char *id, int from,
 	ev.reason = u->reason;
 	ev.at_us = hodei__now_us();
 	hodei__emit(ctx, &ev);
-	pthread_cond_broadcast(&ctx->cond);
+	if (ctx->waiters)
+		hodei__waiters_fire(ctx, seq);
 	return 0;
 }
 
@@ -123,103 +124,139 @@ int hodei_job_submit(hodei_ctx *ctx, const hodei_job_spec *spec, hodei_job_id *i
 {
 	hodei_job_id local;
 
+	hodei__err_clear();
+	if (!spec)
+		return hodei__arg_null("spec");
 	return hodei_job_submit_batch(ctx, spec, 1, id ? id : &local, NULL);
+}
+
+typedef struct submit_args {
+	const hodei_job_spec *specs;
+	size_t n;
+	hodei_job_id *ids;
+	hodei__qent *ents;
+	size_t *bad_index;
+} submit_args;
+
+static int submit_on_loop(hodei_ctx *ctx, void *arg)
+{
+	submit_args *s = arg;
+	hodei__qent head;
+	bool had_head;
+	size_t i;
+	int rc;
+
+	if ((rc = queue_room(ctx, s->n)))
+		return rc;
+	rc = hodei__tx_begin(ctx); /* always paired with hodei__tx_end() */
+	for (i = 0; i < s->n && !rc; i++)
+		rc = insert_one(ctx, &s->specs[i], &s->ids[i], &s->ents[i]);
+	if (rc && s->bad_index && i > 0)
+		*s->bad_index = i - 1;
+	if ((rc = hodei__tx_end(ctx, rc)))
+		return rc;
+	had_head = hodei__queue_peek(&ctx->queue, &head);
+	for (i = 0; i < s->n; i++)
+		after_insert(ctx, &s->ents[i], s->ids[i].str);
+	hodei__sched_kick_queued(ctx, had_head ? &head : NULL);
+	return 0;
 }
 
 int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs, size_t n,
                            hodei_job_id *ids, size_t *bad_index)
 {
-	hodei__qent *ents;
-	hodei_job_id *tmp = ids;
+	submit_args s = { specs, n, ids, NULL, bad_index };
 	int rc = 0;
 	size_t i;
 
 	hodei__err_clear();
-	if (!ctx || (!specs && n))
-		return hodei__err(HODEI_EINVAL, "specs: NULL");
+	if (!ctx)
+		return hodei__arg_null("ctx");
+	if (!specs && n)
+		return hodei__arg_null("specs");
 	for (i = 0; i < n; i++)
 		if ((rc = hodei__spec_check(&specs[i]))) {
 			if (bad_index)
 				*bad_index = i;
 			return rc;
 		}
-	ents = calloc(n ? n : 1, sizeof(*ents));
-	if (!tmp)
-		tmp = calloc(n ? n : 1, sizeof(*tmp));
-	if (!ents || !tmp) {
-		free(ents);
-		if (tmp != ids)
-			free(tmp);
-		return hodei__err(HODEI_ENOMEM, "out of memory");
-	}
-	hodei__lock(ctx);
-	if (!(rc = queue_room(ctx, n))) {
-		rc = hodei__tx_begin(ctx);
-		for (i = 0; i < n && !rc; i++)
-			rc = insert_one(ctx, &specs[i], &tmp[i], &ents[i]);
-		if (rc && bad_index && i > 0)
-			*bad_index = i - 1;
-		rc = hodei__tx_end(ctx, rc);
-	}
-	if (!rc) {
-		hodei__qent head;
-		bool had_head = hodei__queue_peek(&ctx->queue, &head);
-
-		for (i = 0; i < n; i++)
-			after_insert(ctx, &ents[i], tmp[i].str);
-		hodei__sched_kick_queued(ctx, had_head ? &head : NULL);
-	}
-	hodei__unlock(ctx);
-	free(ents);
-	if (tmp != ids)
-		free(tmp);
+	s.ents = calloc(n ? n : 1, sizeof(*s.ents));
+	if (!ids)
+		s.ids = calloc(n ? n : 1, sizeof(*s.ids));
+	if (s.ents && s.ids)
+		rc = hodei__call(ctx, submit_on_loop, &s);
+	else
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+	free(s.ents);
+	if (s.ids != ids)
+		free(s.ids);
 	return rc;
+}
+
+/* The arguments of the calls that name one job. */
+typedef struct id_args {
+	const char *id;
+	hodei_job **job;
+	hodei_transition_list **history;
+} id_args;
+
+/* The checks every call that takes (ctx, id) makes, out-pointer first. */
+static int check_id_call(void *out, bool needs_out, hodei_ctx *ctx, const char *id)
+{
+	int rc = needs_out ? hodei__enter_out(out, ctx) : hodei__enter(ctx);
+
+	return rc ? rc : id ? 0 : hodei__arg_null("id");
+}
+
+static int get_on_loop(hodei_ctx *ctx, void *arg)
+{
+	id_args *a = arg;
+
+	hodei__log_flush(ctx);
+	return hodei__store_load_job(ctx->store, 0, a->id, a->job);
 }
 
 int hodei_job_get(hodei_job **out, hodei_ctx *ctx, const char *id)
 {
+	id_args a = { id, out, NULL };
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
-	if (!id)
-		return hodei__err(HODEI_EINVAL, "id: NULL");
-	hodei__lock(ctx);
-	hodei__log_flush(ctx);
-	rc = hodei__store_load_job(ctx->store, 0, id, out);
-	hodei__unlock(ctx);
-	return rc;
+	if ((rc = check_id_call(out, true, ctx, id)))
+		return rc;
+	return hodei__call(ctx, get_on_loop, &a);
+}
+
+static int cancel_on_loop(hodei_ctx *ctx, void *arg)
+{
+	id_args *a = arg;
+	int64_t seq;
+	int state, rc;
+
+	if ((rc = hodei__store_job_seq(ctx->store, a->id, &seq, &state)))
+		return rc;
+	if (hodei__state_final(state))
+		return hodei__err(HODEI_ESTATE, "job '%s' already ended (%s)", a->id,
+		                  hodei_job_state_name(state));
+	return hodei__sched_cancel(ctx, seq, state);
 }
 
 int hodei_job_cancel(hodei_ctx *ctx, const char *id)
 {
-	int64_t seq;
-	int state, rc;
+	id_args a = { id, NULL, NULL };
+	int rc;
 
-	hodei__err_clear();
-	if (!id)
-		return hodei__err(HODEI_EINVAL, "id: NULL");
-	hodei__lock(ctx);
-	rc = hodei__store_job_seq(ctx->store, id, &seq, &state);
-	if (!rc && hodei__state_final(state))
-		rc = hodei__err(HODEI_ESTATE, "job '%s' already ended (%s)", id,
-		                hodei_job_state_name(state));
-	if (!rc)
-		rc = hodei__sched_cancel(ctx, seq, state);
-	hodei__unlock(ctx);
-	return rc;
+	if ((rc = check_id_call(NULL, false, ctx, id)))
+		return rc;
+	return hodei__call(ctx, cancel_on_loop, &a);
 }
 
-int hodei_job_retry(hodei_ctx *ctx, const char *id)
+static int retry_on_loop(hodei_ctx *ctx, void *arg)
 {
+	const char *id = ((id_args *)arg)->id;
 	hodei_job *job = NULL;
 	hodei__jobupd u = { 0 };
 	int rc;
 
-	hodei__err_clear();
-	if (!id)
-		return hodei__err(HODEI_EINVAL, "id: NULL");
-	hodei__lock(ctx);
 	if ((rc = hodei__store_load_job(ctx->store, 0, id, &job)))
 		goto out;
 	if (job->state != HODEI_JOB_FAILED && job->state != HODEI_JOB_TIMED_OUT &&
@@ -242,8 +279,17 @@ int hodei_job_retry(hodei_ctx *ctx, const char *id)
 	}
 out:
 	hodei_job_free(job);
-	hodei__unlock(ctx);
 	return rc;
+}
+
+int hodei_job_retry(hodei_ctx *ctx, const char *id)
+{
+	id_args a = { id, NULL, NULL };
+	int rc;
+
+	if ((rc = check_id_call(NULL, false, ctx, id)))
+		return rc;
+	return hodei__call(ctx, retry_on_loop, &a);
 }
 
 static void on_wait_timeout(evutil_socket_t fd, short what, void *arg)
@@ -251,34 +297,6 @@ static void on_wait_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	*(bool *)arg = true;
-}
-
-/* Embedded loop: run it until the job is final or the deadline passes. */
-static int wait_embedded(hodei_ctx *ctx, int64_t seq, int64_t timeout_ms, int *state)
-{
-	bool expired = false;
-	struct event *t = evtimer_new(ctx->base, on_wait_timeout, &expired);
-	int rc;
-
-	if (timeout_ms >= 0) {
-		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-		evtimer_add(t, &tv);
-	}
-	rc = 0;
-	while (!expired) {
-		hodei_job *job = NULL;
-
-		if ((rc = hodei__store_load_job(ctx->store, seq, NULL, &job)))
-			break;
-		*state = job->state;
-		hodei_job_free(job);
-		if (hodei__state_final(*state))
-			break;
-		event_base_loop(ctx->base, EVLOOP_ONCE);
-	}
-	event_free(t);
-	return rc;
 }
 
 static int load_state(hodei_ctx *ctx, int64_t seq, int *state)
@@ -292,54 +310,119 @@ static int load_state(hodei_ctx *ctx, int64_t seq, int *state)
 	return rc;
 }
 
-static int wait_threaded(hodei_ctx *ctx, int64_t seq, int64_t timeout_ms, int *state)
+/* Embedded loop: run it until the job is final or the deadline passes. */
+static int wait_embedded(hodei_ctx *ctx, int64_t seq, int64_t timeout_ms, int *state)
 {
-	struct timespec deadline;
-	int rc;
+	bool expired = false;
+	struct event *t = evtimer_new(ctx->base, on_wait_timeout, &expired);
+	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (!t)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (timeout_ms >= 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		evtimer_add(t, &tv);
 	}
-	while (!(rc = load_state(ctx, seq, state)) && !hodei__state_final(*state)) {
-		if (timeout_ms < 0)
-			pthread_cond_wait(&ctx->cond, &ctx->mu);
-		else if (pthread_cond_timedwait(&ctx->cond, &ctx->mu, &deadline) == ETIMEDOUT)
+	hodei__lock(ctx);
+	while (!expired && !(rc = load_state(ctx, seq, state)) && !hodei__state_final(*state))
+		event_base_loop(ctx->base, EVLOOP_ONCE);
+	hodei__unlock(ctx);
+	event_free(t);
+	return rc;
+}
+
+/* hodei_job_wait() on another thread than the loop's: each look at the job
+ * is a call on the loop, which arms `w` when the job is not final yet. */
+typedef struct wait_args {
+	const char *id;
+	int64_t seq;
+	int state;
+	hodei__waiter *w;
+	bool arm;
+	hodei_job **out;
+} wait_args;
+
+static int wait_look_on_loop(hodei_ctx *ctx, void *arg)
+{
+	wait_args *a = arg;
+	int rc = a->seq ? load_state(ctx, a->seq, &a->state)
+	                : hodei__store_job_seq(ctx->store, a->id, &a->seq, &a->state);
+
+	for (hodei__waiter **pp = &ctx->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == a->w) {
+			*pp = a->w->next; /* disarm (a timed-out wait) */
 			break;
+		}
+	if (!rc && a->arm && !hodei__state_final(a->state)) {
+		a->w->seq = a->seq;
+		a->w->fired = false;
+		a->w->next = ctx->waiters;
+		ctx->waiters = a->w;
 	}
 	return rc;
 }
 
+static int wait_threaded(hodei_ctx *ctx, wait_args *a, int64_t timeout_ms)
+{
+	hodei__waiter w = { 0 };
+	struct timespec deadline;
+	bool expired = false;
+	int rc;
+
+	hodei__deadline(&deadline, timeout_ms >= 0 ? timeout_ms : 0);
+	a->w = &w;
+	a->arm = true;
+	while (!(rc = hodei__call(ctx, wait_look_on_loop, a)) && !hodei__state_final(a->state) &&
+	       !expired) {
+		pthread_mutex_lock(&ctx->call_mu);
+		while (!w.fired && !expired) {
+			if (timeout_ms < 0)
+				pthread_cond_wait(&ctx->call_cond, &ctx->call_mu);
+			else
+				expired = pthread_cond_timedwait(&ctx->call_cond, &ctx->call_mu,
+				                                 &deadline) == ETIMEDOUT;
+		}
+		pthread_mutex_unlock(&ctx->call_mu);
+		a->arm = !expired; /* the last look disarms */
+	}
+	return rc;
+}
+
+static int wait_result_on_loop(hodei_ctx *ctx, void *arg)
+{
+	wait_args *a = arg;
+
+	hodei__log_flush(ctx);
+	return hodei__store_load_job(ctx->store, a->seq, NULL, a->out);
+}
+
 int hodei_job_wait(hodei_job **out, hodei_ctx *ctx, const char *id, int64_t timeout_ms)
 {
-	int64_t seq;
-	int state = 0, rc;
+	wait_args a = { id, 0, 0, NULL, false, out };
+	int rc;
 
-	hodei__err_clear();
 	if (out)
 		*out = NULL;
-	if (!id)
-		return hodei__err(HODEI_EINVAL, "id: NULL");
-	hodei__lock(ctx);
-	if (!(rc = hodei__store_job_seq(ctx->store, id, &seq, &state))) {
-		if (ctx->own_base)
-			rc = wait_threaded(ctx, seq, timeout_ms, &state);
-		else if (!hodei__state_final(state))
-			rc = wait_embedded(ctx, seq, timeout_ms, &state);
+	if ((rc = check_id_call(NULL, false, ctx, id)))
+		return rc;
+	if (ctx->own_base && ctx->thread_running && !hodei__off_loop(ctx))
+		return hodei__err(HODEI_ESTATE, "hodei_job_wait: called on the loop thread (from a"
+		                  " callback): it would wait for itself");
+	if (!hodei__off_loop(ctx)) {
+		hodei__lock(ctx);
+		rc = hodei__store_job_seq(ctx->store, id, &a.seq, &a.state);
+		hodei__unlock(ctx);
+		if (!rc && !hodei__state_final(a.state))
+			rc = wait_embedded(ctx, a.seq, timeout_ms, &a.state);
+	} else {
+		rc = wait_threaded(ctx, &a, timeout_ms);
 	}
-	if (!rc && !hodei__state_final(state))
+	if (!rc && !hodei__state_final(a.state))
 		rc = hodei__err(HODEI_ETIMEDOUT, "job '%s' still %s after %lld ms", id,
-		                hodei_job_state_name(state), (long long)timeout_ms);
-	if (!rc && out) {
-		hodei__log_flush(ctx);
-		rc = hodei__store_load_job(ctx->store, seq, NULL, out);
-	}
-	hodei__unlock(ctx);
+		                hodei_job_state_name(a.state), (long long)timeout_ms);
+	if (!rc && out)
+		rc = hodei__call(ctx, wait_result_on_loop, &a);
 	return rc;
 }
 
@@ -369,54 +452,69 @@ static int64_t state_rows(hodei_ctx *ctx, const hodei_job_filter *f)
 	return n;
 }
 
+typedef struct list_args {
+	const hodei_job_filter *filter;
+	hodei_job_page **page;
+	int64_t *count;
+} list_args;
+
+static int list_on_loop(hodei_ctx *ctx, void *arg)
+{
+	list_args *a = arg;
+
+	return hodei__store_list(ctx->store, a->filter, state_rows(ctx, a->filter), a->page);
+}
+
 int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx, const hodei_job_filter *filter)
 {
 	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
+	list_args a = { filter ? filter : &all, out, NULL };
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
-	if ((rc = check_filter(filter)))
+	if ((rc = hodei__enter_out(out, ctx)) || (rc = check_filter(filter)))
 		return rc;
-	hodei__lock(ctx);
-	if (!filter)
-		filter = &all;
-	rc = hodei__store_list(ctx->store, filter, state_rows(ctx, filter), out);
-	hodei__unlock(ctx);
-	return rc;
+	return hodei__call(ctx, list_on_loop, &a);
+}
+
+static int count_on_loop(hodei_ctx *ctx, void *arg)
+{
+	list_args *a = arg;
+
+	if (!a->filter->search || !*a->filter->search) { /* counts are kept with every transition */
+		*a->count = state_rows(ctx, a->filter);
+		return 0;
+	}
+	return hodei__store_count(ctx->store, a->filter, state_rows(ctx, a->filter), a->count);
 }
 
 int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t *count)
 {
 	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
+	list_args a = { filter ? filter : &all, NULL, count };
 	int rc;
 
-	hodei__err_clear();
 	if ((rc = check_filter(filter)))
 		return rc;
-	hodei__lock(ctx);
-	if (!filter)
-		filter = &all;
-	if (!filter->search || !*filter->search) /* the counts are kept with every transition */
-		*count = state_rows(ctx, filter);
-	else
-		rc = hodei__store_count(ctx->store, filter, state_rows(ctx, filter), count);
-	hodei__unlock(ctx);
-	return rc;
+	return hodei__call_with(ctx, count_on_loop, count ? &a : NULL, "count");
+}
+
+static int history_on_loop(hodei_ctx *ctx, void *arg)
+{
+	id_args *a = arg;
+	int64_t seq;
+	int rc;
+
+	if ((rc = hodei__store_job_seq(ctx->store, a->id, &seq, NULL)))
+		return rc;
+	return hodei__store_history(ctx->store, seq, a->history);
 }
 
 int hodei_job_history(hodei_transition_list **out, hodei_ctx *ctx, const char *id)
 {
-	int64_t seq;
+	id_args a = { id, NULL, out };
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
-	if (!id)
-		return hodei__err(HODEI_EINVAL, "id: NULL");
-	hodei__lock(ctx);
-	if (!(rc = hodei__store_job_seq(ctx->store, id, &seq, NULL)))
-		rc = hodei__store_history(ctx->store, seq, out);
-	hodei__unlock(ctx);
-	return rc;
+	if ((rc = check_id_call(out, true, ctx, id)))
+		return rc;
+	return hodei__call(ctx, history_on_loop, &a);
 }

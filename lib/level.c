@@ -27,6 +27,8 @@ const char *hodei_log_level_name(int level)
 
 int hodei_log_level_parse(const char *name, int *level)
 {
+	if (!level)
+		return hodei__arg_null("level");
 	for (size_t i = 0; name && i < sizeof(level_words) / sizeof(level_words[0]); i++)
 		if (strcasecmp(name, level_words[i].word) == 0) {
 			*level = level_words[i].level;
@@ -58,6 +60,9 @@ int hodei__progress_parse(const char *text, size_t len)
 int hodei_log_classify(const char *text, size_t len, int stream)
 {
 	size_t i = 0;
+
+	if (!text) /* no text: the stream's default level */
+		len = 0;
 
 	if (hodei__progress_parse(text, len) >= 0)
 		return HODEI_LEVEL_DEBUG;

@@ -252,13 +252,31 @@ void hodei__logs_fini(hodei_ctx *ctx)
 	ctx->flush_ev = NULL;
 }
 
-int hodei_log_read(hodei_log_page **out, hodei_ctx *ctx, const hodei_log_query *q)
+typedef struct read_args {
+	const hodei_log_query *q;
+	hodei_log_page **out;
+} read_args;
+
+static int read_on_loop(hodei_ctx *ctx, void *arg)
 {
+	read_args *a = arg;
 	int64_t seq;
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
+	hodei__log_flush(ctx);
+	rc = hodei__store_job_seq(ctx->store, a->q->job_id, &seq, NULL);
+	if (!rc)
+		rc = hodei__store_logs_read(ctx->store, seq, a->q, a->out);
+	return rc;
+}
+
+int hodei_log_read(hodei_log_page **out, hodei_ctx *ctx, const hodei_log_query *q)
+{
+	read_args a = { q, out };
+	int rc;
+
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
 	if (!q || !q->job_id)
 		return hodei__err(HODEI_EINVAL, "job_id: required");
 	if (q->version == 0 || q->version > HODEI_LOG_QUERY_VERSION)
@@ -267,23 +285,20 @@ int hodei_log_read(hodei_log_page **out, hodei_ctx *ctx, const hodei_log_query *
 		return hodei__err(HODEI_EINVAL, "after_seq: must not be negative");
 	if (q->min_level < 0 || q->min_level > HODEI_LEVEL_ERROR)
 		return hodei__err(HODEI_EINVAL, "min_level: unknown level %d", q->min_level);
-	hodei__lock(ctx);
+	return hodei__call(ctx, read_on_loop, &a);
+}
+
+static int sweep_on_loop(hodei_ctx *ctx, void *deleted)
+{
+	int64_t cutoff = hodei__now_ms() - (int64_t)ctx->cfg.log_retention_days * 86400000;
+
 	hodei__log_flush(ctx);
-	rc = hodei__store_job_seq(ctx->store, q->job_id, &seq, NULL);
-	if (!rc)
-		rc = hodei__store_logs_read(ctx->store, seq, q, out);
-	hodei__unlock(ctx);
-	return rc;
+	return hodei__store_logs_sweep(ctx->store, cutoff, deleted);
 }
 
 int hodei_ctx_sweep_logs(hodei_ctx *ctx, int64_t *deleted)
 {
-	int64_t cutoff = hodei__now_ms() - (int64_t)ctx->cfg.log_retention_days * 86400000;
-	int rc;
+	int rc = hodei__enter(ctx);
 
-	hodei__lock(ctx);
-	hodei__log_flush(ctx);
-	rc = hodei__store_logs_sweep(ctx->store, cutoff, deleted);
-	hodei__unlock(ctx);
-	return rc;
+	return rc ? rc : hodei__call(ctx, sweep_on_loop, deleted);
 }

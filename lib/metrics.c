@@ -39,6 +39,8 @@ static const struct {
 
 int hodei_range_parse(const char *name, int *range)
 {
+	if (!range)
+		return hodei__arg_null("range");
 	for (int r = 1; name && r <= 4; r++)
 		if (strcasecmp(name, ranges[r].name) == 0) {
 			*range = r;
@@ -73,22 +75,33 @@ static void fill_live(hodei_ctx *ctx, hodei_metrics *m)
 	m->duration_sum_s = ctx->duration_sum_s;
 }
 
+static int live_on_loop(hodei_ctx *ctx, void *m)
+{
+	fill_live(ctx, m);
+	return 0;
+}
+
+static int range_on_loop(hodei_ctx *ctx, void *m)
+{
+	fill_live(ctx, m);
+	return hodei__store_metrics(ctx->store, m);
+}
+
 int hodei_metrics_get(hodei_metrics **out, hodei_ctx *ctx, int range)
 {
 	hodei_metrics *m;
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
 	if (range < HODEI_RANGE_NONE || range > HODEI_RANGE_30D)
 		return hodei__err(HODEI_EINVAL, "range: unknown range %d", range);
-	m = calloc(1, sizeof(*m));
+	if (!(m = calloc(1, sizeof(*m))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	m->version = HODEI_METRICS_VERSION;
 	m->range = range;
 	if (range == HODEI_RANGE_NONE) { /* live counters only: O(1), for polling */
-		hodei__lock(ctx);
-		fill_live(ctx, m);
-		hodei__unlock(ctx);
+		hodei__call(ctx, live_on_loop, m);
 		*out = m;
 		return 0;
 	}
@@ -97,13 +110,13 @@ int hodei_metrics_get(hodei_metrics **out, hodei_ctx *ctx, int range)
 	m->range_end_ms = (hodei__now_ms() / m->bucket_ms + 1) * m->bucket_ms;
 	m->range_start_ms = m->range_end_ms - ranges[range].span_ms;
 	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		hodei_metrics_free(m);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < m->nbuckets; i++)
 		m->buckets[i].start_ms = m->range_start_ms + (int64_t)i * m->bucket_ms;
-	hodei__lock(ctx);
-	fill_live(ctx, m);
-	rc = hodei__store_metrics(ctx->store, m);
-	hodei__unlock(ctx);
-	if (rc) {
+	if ((rc = hodei__call(ctx, range_on_loop, m))) {
 		hodei_metrics_free(m);
 		return rc;
 	}

@@ -380,7 +380,14 @@ int hodei_process_spawn(hodei_process **out, struct event_base *base,
 	char *path = NULL;
 	int po[2], pe[2], rc;
 
+	hodei__err_clear();
+	if (!out)
+		return hodei__arg_null("out");
 	*out = NULL;
+	if (!base)
+		return hodei__arg_null("base");
+	if (!cb)
+		return hodei__arg_null("callbacks");
 	if (!req || !req->argv || !req->argv[0] || !*req->argv[0])
 		return hodei__err(HODEI_EINVAL, "argv: empty");
 	if ((rc = check_workdir(req)) || (rc = resolve(req, &path)))

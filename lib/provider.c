@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
 #include "internal.h"
 
 static const char *const status_names[] = { NULL, "ACTIVE", "UNHEALTHY", "OFFLINE",
@@ -19,6 +21,8 @@ const char *hodei_provider_status_name(int status)
 
 int hodei_provider_status_parse(const char *name, int *status)
 {
+	if (!status)
+		return hodei__arg_null("status");
 	for (int s = 1; name && s <= 4; s++)
 		if (strcasecmp(name, status_names[s]) == 0) {
 			*status = s;
@@ -31,6 +35,13 @@ int hodei_provider_status_parse(const char *name, int *status)
 static const hodei_provider_ops pool_ops = {
 	.version = HODEI_PROVIDER_OPS_VERSION,
 	.type = "pool",
+};
+
+/* The ops of a provider that is not started (type not registered, or its
+ * create failed): no functions, so the scheduler never calls it. */
+static const hodei_provider_ops dormant_ops = {
+	.version = HODEI_PROVIDER_OPS_VERSION,
+	.type = "",
 };
 
 static const hodei_provider_ops *find_type(hodei_ctx *ctx, const char *type)
@@ -49,14 +60,19 @@ hodei__provider_node *hodei__provider_find(hodei_ctx *ctx, const char *name)
 	return NULL;
 }
 
+static unsigned int capacity_of(const hodei_provider_config *cfg)
+{
+	return cfg->max_workers ? cfg->max_workers : 4;
+}
+
 unsigned int hodei__provider_capacity(const hodei__provider_node *p)
 {
-	return p->cfg.max_workers ? p->cfg.max_workers : 4;
+	return capacity_of(&p->cfg);
 }
 
 bool hodei__provider_accepts(const hodei__provider_node *p, const hodei_job *job)
 {
-	if (!p->ops || p->status != HODEI_PROVIDER_ACTIVE)
+	if (!p->started || p->restart_pending || p->status != HODEI_PROVIDER_ACTIVE)
 		return false;
 	if (job->provider_pin && strcmp(job->provider_pin, p->cfg.name) != 0)
 		return false;
@@ -67,42 +83,54 @@ bool hodei__provider_accepts(const hodei__provider_node *p, const hodei_job *job
 	return p->ops->provision || p->workers > 0;
 }
 
-static void cfg_free(hodei__provider_node *p)
+static void cfg_free(hodei_provider_config *cfg, char ***labels)
 {
-	free((char *)p->cfg.name);
-	free((char *)p->cfg.type);
-	free((char *)p->cfg.endpoint);
-	free((char *)p->cfg.token);
-	free((char *)p->cfg.options_json);
-	hodei__vec_free(p->labels_owned, p->cfg.nlabels);
-	p->labels_owned = NULL;
+	free((char *)cfg->name);
+	free((char *)cfg->type);
+	free((char *)cfg->endpoint);
+	free((char *)cfg->token);
+	free((char *)cfg->options_json);
+	hodei__vec_free(*labels, cfg->nlabels);
+	*labels = NULL;
+	memset(cfg, 0, sizeof(*cfg));
 }
 
-static void cfg_copy(hodei__provider_node *p, const hodei_provider_config *cfg)
+static void cfg_copy(hodei_provider_config *dst, char ***labels,
+                     const hodei_provider_config *cfg)
 {
-	p->cfg = *cfg;
-	p->cfg.name = hodei__strdup(cfg->name);
-	p->cfg.type = hodei__strdup(cfg->type);
-	p->cfg.endpoint = hodei__strdup(cfg->endpoint);
-	p->cfg.token = hodei__strdup(cfg->token);
-	p->cfg.options_json = hodei__strdup(cfg->options_json);
-	p->labels_owned = hodei__vec_dup(cfg->labels, cfg->nlabels);
-	p->cfg.labels = (const char *const *)p->labels_owned;
+	*dst = *cfg;
+	dst->name = hodei__strdup(cfg->name);
+	dst->type = hodei__strdup(cfg->type);
+	dst->endpoint = hodei__strdup(cfg->endpoint);
+	dst->token = hodei__strdup(cfg->token);
+	dst->options_json = hodei__strdup(cfg->options_json);
+	*labels = hodei__vec_dup(cfg->labels, cfg->nlabels);
+	dst->labels = (const char *const *)*labels;
 }
 
-static void instantiate(hodei_ctx *ctx, hodei__provider_node *p)
+/* Start p under its configuration.  Returns create's result; a provider
+ * that did not start stays dormant (UNHEALTHY) and is never called. */
+static int instantiate(hodei_ctx *ctx, hodei__provider_node *p)
 {
-	p->ops = find_type(ctx, p->cfg.type);
-	if (!p->ops)
-		return; /* dormant until its type is registered */
+	const hodei_provider_ops *ops = find_type(ctx, p->cfg.type);
+	int rc = 0;
+
+	p->ops = &dormant_ops;
+	p->started = false;
 	p->state = NULL;
-	if (p->ops->create && p->ops->create(&p->handle, &p->state) != 0) {
+	if (!ops)
+		return 0; /* dormant until its type is registered */
+	if (ops->create && (rc = ops->create(&p->handle, &p->state)) != 0) {
 		hodei__diag(ctx, HODEI_DIAG_ERROR, "provider %s: cannot start: %s", p->cfg.name,
 		            hodei_error_last());
 		p->status = HODEI_PROVIDER_UNHEALTHY;
 		p->score = 0;
-		p->ops = NULL;
+		p->state = NULL;
+		return rc;
 	}
+	p->ops = ops;
+	p->started = true;
+	return 0;
 }
 
 static hodei__provider_node *node_new(hodei_ctx *ctx, const hodei_provider_config *cfg,
@@ -110,7 +138,10 @@ static hodei__provider_node *node_new(hodei_ctx *ctx, const hodei_provider_confi
 {
 	hodei__provider_node *p = calloc(1, sizeof(*p)), **tail = &ctx->providers;
 
-	cfg_copy(p, cfg);
+	if (!p)
+		return NULL;
+	cfg_copy(&p->cfg, &p->labels_owned, cfg);
+	p->ops = &dormant_ops;
 	p->handle.ctx = ctx;
 	p->handle.node = p;
 	p->status = status;
@@ -125,17 +156,32 @@ static hodei__provider_node *node_new(hodei_ctx *ctx, const hodei_provider_confi
 static void node_stop(hodei_ctx *ctx, hodei__provider_node *p)
 {
 	hodei__worker_release_provider(ctx, p, true);
-	if (p->ops && p->ops->destroy)
+	if (p->started && p->ops->destroy)
 		p->ops->destroy(p->state);
-	p->ops = NULL;
+	p->ops = &dormant_ops;
+	p->started = false;
 	p->state = NULL;
 }
 
 static void node_free(hodei__provider_node *p)
 {
-	cfg_free(p);
+	cfg_free(&p->cfg, &p->labels_owned);
+	cfg_free(&p->next_cfg, &p->next_labels);
 	free(p->message);
 	free(p);
+}
+
+/* The type's own check of its endpoint and options (ops version 2). */
+static int type_check(const hodei_provider_ops *ops, const hodei_provider_config *cfg)
+{
+	int rc;
+
+	if (ops->version < 2 || !ops->check)
+		return 0;
+	hodei__err_clear();
+	if ((rc = ops->check(cfg)) != 0 && !*hodei_error_last())
+		hodei__err(rc, "options: refused by the %s provider type", ops->type);
+	return rc;
 }
 
 static int check_config(hodei_ctx *ctx, const hodei_provider_config *cfg)
@@ -175,7 +221,7 @@ static int check_config(hodei_ctx *ctx, const hodei_provider_config *cfg)
 		return hodei__err(HODEI_EINVAL, "max_workers: at most 100000");
 	if (cfg->options_json && strlen(cfg->options_json) > 65536)
 		return hodei__err(HODEI_EINVAL, "options: longer than 65536 bytes");
-	return 0;
+	return type_check(find_type(ctx, cfg->type), cfg);
 }
 
 static void emit_provider(hodei_ctx *ctx, hodei__provider_node *p)
@@ -205,134 +251,205 @@ static void set_status(hodei_ctx *ctx, hodei__provider_node *p, int status, int 
 		hodei__sched_unpark(ctx);
 }
 
-int hodei_provider_add(hodei_ctx *ctx, const hodei_provider_config *cfg)
+static int add_on_loop(hodei_ctx *ctx, void *arg)
 {
+	const hodei_provider_config *cfg = arg;
 	hodei__provider_node *p;
 	int rc;
 
-	hodei__err_clear();
-	hodei__lock(ctx);
 	if ((rc = check_config(ctx, cfg)))
-		goto out;
-	if (hodei__provider_find(ctx, cfg->name)) {
-		rc = hodei__err(HODEI_EEXISTS, "name: a provider named '%s' already exists", cfg->name);
-		goto out;
-	}
+		return rc;
+	if (hodei__provider_find(ctx, cfg->name))
+		return hodei__err(HODEI_EEXISTS, "name: a provider named '%s' already exists",
+		                  cfg->name);
 	if ((rc = hodei__store_provider_put(ctx->store, cfg, 1)))
-		goto out;
-	p = node_new(ctx, cfg, HODEI_PROVIDER_ACTIVE, 100, "registered");
+		return rc;
+	if (!(p = node_new(ctx, cfg, HODEI_PROVIDER_ACTIVE, 100, "registered")))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	p->created_at = p->updated_at = hodei__now_ms();
 	hodei__store_provider_status(ctx->store, p->cfg.name, p->status, p->score, "registered", 1);
-	instantiate(ctx, p);
+	instantiate(ctx, p); /* one that cannot start stays UNHEALTHY and is never called */
 	emit_provider(ctx, p);
 	hodei__sched_unpark(ctx);
-out:
+	return 0;
+}
+
+int hodei_provider_add(hodei_ctx *ctx, const hodei_provider_config *cfg)
+{
+	return hodei__call_with(ctx, add_on_loop, cfg, "config");
+}
+
+/* Put p's pending configuration in place and start it again. */
+static void restart(hodei_ctx *ctx, hodei__provider_node *p, const char *message)
+{
+	node_stop(ctx, p);
+	cfg_free(&p->cfg, &p->labels_owned);
+	p->cfg = p->next_cfg;
+	p->labels_owned = p->next_labels;
+	memset(&p->next_cfg, 0, sizeof(p->next_cfg));
+	p->next_labels = NULL;
+	p->restart_pending = false;
+	p->updated_at = hodei__now_ms();
+	/* a provider that could not start and now does is healthy until its
+	 * probe says otherwise; an operator's maintenance or shutdown stands */
+	if (instantiate(ctx, p) == 0 && p->started && p->status == HODEI_PROVIDER_UNHEALTHY) {
+		p->status = HODEI_PROVIDER_ACTIVE;
+		p->score = 100;
+	}
+	set_status(ctx, p, p->status, p->score, message, true);
+	hodei__sched_unpark(ctx);
+}
+
+static void on_restart(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	hodei__lock(ctx);
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
+		if (p->restart_pending && p->busy == 0)
+			restart(ctx, p, "configuration updated (applied after its running jobs ended)");
 	hodei__unlock(ctx);
-	return rc;
+}
+
+/* From the scheduler, with the worker that ran the job still in use: the
+ * restart itself waits for the loop's next turn. */
+void hodei__provider_job_ended(hodei_ctx *ctx, hodei__provider_node *p)
+{
+	if (p->restart_pending && p->busy == 0 && ctx->restart_ev)
+		event_active(ctx->restart_ev, EV_TIMEOUT, 1);
+}
+
+/*
+ * Update: the new configuration is stored at once.  A provider without
+ * running jobs restarts under it now.  One with running jobs keeps them
+ * running under the old configuration (its instance and busy workers stay),
+ * takes no new job, releases its idle workers, and restarts under the new
+ * configuration when its last running job ends.
+ */
+static int update_on_loop(hodei_ctx *ctx, void *arg)
+{
+	const hodei_provider_config *cfg = arg;
+	hodei__provider_node *p;
+	char msg[128];
+	int rc;
+
+	if ((rc = check_config(ctx, cfg)))
+		return rc;
+	if (!(p = hodei__provider_find(ctx, cfg->name)))
+		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", cfg->name);
+	if ((rc = hodei__store_provider_put(ctx->store, cfg, 0)))
+		return rc;
+	cfg_free(&p->next_cfg, &p->next_labels);
+	cfg_copy(&p->next_cfg, &p->next_labels, cfg);
+	if (!cfg->token) { /* a NULL token keeps the stored one */
+		free((char *)p->next_cfg.token);
+		p->next_cfg.token = hodei__strdup(p->cfg.token);
+	}
+	p->restart_pending = true;
+	if (p->busy == 0) {
+		restart(ctx, p, "configuration updated");
+		return 0;
+	}
+	hodei__worker_release_provider(ctx, p, false);
+	snprintf(msg, sizeof(msg), "configuration updated: applied when its %u running job(s) end",
+	         p->busy);
+	set_status(ctx, p, p->status, p->score, msg, true);
+	return 0;
 }
 
 int hodei_provider_update(hodei_ctx *ctx, const hodei_provider_config *cfg)
 {
-	hodei__provider_node *p;
-	char *token = NULL;
+	return hodei__call_with(ctx, update_on_loop, cfg, "config");
+}
+
+static int remove_on_loop(hodei_ctx *ctx, void *arg)
+{
+	const char *name = arg;
+	hodei__provider_node *p, **pp;
 	int rc;
 
-	hodei__err_clear();
-	hodei__lock(ctx);
-	if ((rc = check_config(ctx, cfg)))
-		goto out;
-	if (!(p = hodei__provider_find(ctx, cfg->name))) {
-		rc = hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", cfg->name);
-		goto out;
-	}
-	if ((rc = hodei__store_provider_put(ctx->store, cfg, 0)))
-		goto out;
+	if (!(p = hodei__provider_find(ctx, name)))
+		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", name);
+	if (p->builtin)
+		return hodei__err(HODEI_EINVAL, "name: the built-in provider '%s' cannot be removed",
+		                  name);
+	if (p->busy)
+		return hodei__err(HODEI_ESTATE, "provider '%s' has %u running job(s): put it in"
+		                  " maintenance and remove it when they finish", name, p->busy);
+	if ((rc = hodei__store_provider_delete(ctx->store, name)))
+		return rc;
 	node_stop(ctx, p);
-	token = cfg->token ? NULL : hodei__strdup(p->cfg.token);
-	cfg_free(p);
-	cfg_copy(p, cfg);
-	if (token) {
-		p->cfg.token = token;
-	}
-	p->updated_at = hodei__now_ms();
-	instantiate(ctx, p);
-	hodei__store_provider_status(ctx->store, p->cfg.name, p->status, p->score,
-	                             "configuration updated", 1);
-	emit_provider(ctx, p);
-	hodei__sched_unpark(ctx);
-out:
-	hodei__unlock(ctx);
-	return rc;
+	for (pp = &ctx->providers; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	node_free(p);
+	return 0;
 }
 
 int hodei_provider_remove(hodei_ctx *ctx, const char *name)
 {
-	hodei__provider_node *p, **pp;
-	int rc = 0;
+	return hodei__call_with(ctx, remove_on_loop, name, "name");
+}
 
-	hodei__err_clear();
-	hodei__lock(ctx);
-	if (!(p = hodei__provider_find(ctx, name))) {
-		rc = hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", name ? name : "(null)");
-	} else if (p->builtin) {
-		rc = hodei__err(HODEI_EINVAL, "name: the built-in provider '%s' cannot be removed", name);
-	} else if (p->busy) {
-		rc = hodei__err(HODEI_ESTATE, "provider '%s' has %u running job(s): put it in"
-		                " maintenance and remove it when they finish", name, p->busy);
-	} else if (!(rc = hodei__store_provider_delete(ctx->store, name))) {
-		node_stop(ctx, p);
-		for (pp = &ctx->providers; *pp != p; pp = &(*pp)->next)
-			;
-		*pp = p->next;
-		node_free(p);
-	}
-	hodei__unlock(ctx);
-	return rc;
+typedef struct status_args {
+	const char *name;
+	int status;
+	const char *message;
+} status_args;
+
+static int set_status_on_loop(hodei_ctx *ctx, void *arg)
+{
+	static const char *const defaults[] = { NULL, "marked healthy by an operator", NULL,
+		                                    "shut down by an operator",
+		                                    "put in maintenance by an operator" };
+	status_args *a = arg;
+	hodei__provider_node *p = hodei__provider_find(ctx, a->name);
+
+	if (!p)
+		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", a->name);
+	set_status(ctx, p, a->status, a->status == HODEI_PROVIDER_ACTIVE ? 100 : p->score,
+	           a->message && *a->message ? a->message : defaults[a->status], true);
+	if (a->status == HODEI_PROVIDER_OFFLINE || a->status == HODEI_PROVIDER_MAINTENANCE)
+		hodei__worker_release_provider(ctx, p, false);
+	return 0;
 }
 
 int hodei_provider_set_status(hodei_ctx *ctx, const char *name, int status,
                               const char *message)
 {
-	hodei__provider_node *p;
-	int rc = 0;
+	status_args a = { name, status, message };
 
-	hodei__err_clear();
 	if (status < HODEI_PROVIDER_ACTIVE || status > HODEI_PROVIDER_MAINTENANCE)
 		return hodei__err(HODEI_EINVAL, "status: unknown status %d", status);
-	hodei__lock(ctx);
-	if (!(p = hodei__provider_find(ctx, name))) {
-		rc = hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", name ? name : "(null)");
-	} else {
-		static const char *const defaults[] = { NULL, "marked healthy by an operator", NULL,
-			                                    "shut down by an operator",
-			                                    "put in maintenance by an operator" };
+	return hodei__call_with(ctx, set_status_on_loop, name ? &a : NULL, "name");
+}
 
-		set_status(ctx, p, status, status == HODEI_PROVIDER_ACTIVE ? 100 : p->score,
-		           message && *message ? message : defaults[status], true);
-		if (status == HODEI_PROVIDER_OFFLINE || status == HODEI_PROVIDER_MAINTENANCE)
-			hodei__worker_release_provider(ctx, p, false);
-	}
-	hodei__unlock(ctx);
-	return rc;
+/* What an operator sees: the stored configuration, pending or applied. */
+static const hodei_provider_config *shown_cfg(const hodei__provider_node *p)
+{
+	return p->restart_pending ? &p->next_cfg : &p->cfg;
 }
 
 static char *config_json(const hodei__provider_node *p)
 {
+	const hodei_provider_config *cfg = shown_cfg(p);
 	hodei__buf b = { 0 };
 
 	hodei__buf_addf(&b, "{\"name\":");
-	hodei__buf_json_str(&b, p->cfg.name);
+	hodei__buf_json_str(&b, cfg->name);
 	hodei__buf_addf(&b, ",\"type\":");
-	hodei__buf_json_str(&b, p->cfg.type);
+	hodei__buf_json_str(&b, cfg->type);
 	hodei__buf_addf(&b, ",\"endpoint\":");
-	if (p->cfg.endpoint)
-		hodei__buf_json_str(&b, p->cfg.endpoint);
+	if (cfg->endpoint)
+		hodei__buf_json_str(&b, cfg->endpoint);
 	else
 		hodei__buf_addf(&b, "null");
-	hodei__buf_addf(&b, ",\"token\":%s,\"labels\":{", p->cfg.token ? "\"***\"" : "null");
-	for (size_t i = 0; i < p->cfg.nlabels; i++) {
-		const char *eq = strchr(p->cfg.labels[i], '=');
-		char *key = hodei__strndup(p->cfg.labels[i], (size_t)(eq - p->cfg.labels[i]));
+	hodei__buf_addf(&b, ",\"token\":%s,\"labels\":{", cfg->token ? "\"***\"" : "null");
+	for (size_t i = 0; i < cfg->nlabels; i++) {
+		const char *eq = strchr(cfg->labels[i], '=');
+		char *key = hodei__strndup(cfg->labels[i], (size_t)(eq - cfg->labels[i]));
 
 		hodei__buf_addf(&b, "%s", i ? "," : "");
 		hodei__buf_json_str(&b, key);
@@ -342,34 +459,38 @@ static char *config_json(const hodei__provider_node *p)
 	}
 	hodei__buf_addf(&b, "},\"max_memory_bytes\":%llu,\"max_vcpus\":%u,\"gpu\":%s,"
 	                    "\"max_workers\":%u,\"options\":%s}",
-	                (unsigned long long)p->cfg.max_memory_bytes, p->cfg.max_vcpus,
-	                p->cfg.gpu ? "true" : "false", hodei__provider_capacity(p),
-	                p->cfg.options_json ? p->cfg.options_json : "null");
+	                (unsigned long long)cfg->max_memory_bytes, cfg->max_vcpus,
+	                cfg->gpu ? "true" : "false", capacity_of(cfg),
+	                cfg->options_json ? cfg->options_json : "null");
 	return b.data;
 }
 
 static hodei_provider_info *info_of(const hodei__provider_node *p)
 {
+	const hodei_provider_config *cfg = shown_cfg(p);
 	hodei_provider_info *i = calloc(1, sizeof(*i));
 
+	if (!i)
+		return NULL;
 	i->version = 1;
-	i->name = hodei__strdup(p->cfg.name);
-	i->type = hodei__strdup(p->cfg.type);
-	i->endpoint = hodei__strdup(p->cfg.endpoint);
-	i->labels = hodei__vec_dup(p->cfg.labels, p->cfg.nlabels);
-	i->nlabels = p->cfg.nlabels;
-	i->max_memory_bytes = p->cfg.max_memory_bytes;
-	i->max_vcpus = p->cfg.max_vcpus;
-	i->gpu = p->cfg.gpu;
-	i->max_workers = hodei__provider_capacity(p);
-	i->has_token = p->cfg.token != NULL;
-	i->options_json = hodei__strdup(p->cfg.options_json);
+	i->name = hodei__strdup(cfg->name);
+	i->type = hodei__strdup(cfg->type);
+	i->endpoint = hodei__strdup(cfg->endpoint);
+	i->labels = hodei__vec_dup(cfg->labels, cfg->nlabels);
+	i->nlabels = cfg->nlabels;
+	i->max_memory_bytes = cfg->max_memory_bytes;
+	i->max_vcpus = cfg->max_vcpus;
+	i->gpu = cfg->gpu;
+	i->max_workers = capacity_of(cfg);
+	i->has_token = cfg->token != NULL;
+	i->options_json = hodei__strdup(cfg->options_json);
 	i->config_json = config_json(p);
 	i->status = p->status;
 	i->health_score = p->score;
-	i->status_message = p->ops ? hodei__strdup(p->message)
-	                           : hodei__sprintf("provider type '%s' is not available in this"
-	                                            " process", p->cfg.type);
+	i->status_message = find_type(p->handle.ctx, cfg->type)
+	                        ? hodei__strdup(p->message)
+	                        : hodei__sprintf("provider type '%s' is not available in this"
+	                                         " process", cfg->type);
 	i->current_jobs = p->busy;
 	i->workers = p->workers;
 	i->created_at = p->created_at;
@@ -377,35 +498,65 @@ static hodei_provider_info *info_of(const hodei__provider_node *p)
 	return i;
 }
 
+typedef struct get_args {
+	const char *name;
+	hodei_provider_info **info;
+	hodei_provider_array *list;
+	size_t limit;
+	hodei_health_log **log;
+} get_args;
+
+static int get_on_loop(hodei_ctx *ctx, void *arg)
+{
+	get_args *a = arg;
+	hodei__provider_node *p = hodei__provider_find(ctx, a->name);
+
+	if (!p)
+		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", a->name);
+	if (!(*a->info = info_of(p)))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	return 0;
+}
+
 int hodei_provider_get(hodei_provider_info **out, hodei_ctx *ctx, const char *name)
 {
-	hodei__provider_node *p;
-	int rc = 0;
+	get_args a = { name, out, NULL, 0, NULL };
+	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
-	hodei__lock(ctx);
-	if (!(p = hodei__provider_find(ctx, name)))
-		rc = hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", name ? name : "(null)");
-	else
-		*out = info_of(p);
-	hodei__unlock(ctx);
-	return rc;
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
+	return hodei__call_with(ctx, get_on_loop, name ? &a : NULL, "name");
+}
+
+static int list_on_loop(hodei_ctx *ctx, void *arg)
+{
+	hodei_provider_array *l = ((get_args *)arg)->list;
+	size_t n = 0;
+
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
+		n++;
+	if (!(l->items = calloc(n + 1, sizeof(*l->items))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
+		if (!(l->items[l->count++] = info_of(p)))
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+	return 0;
 }
 
 int hodei_provider_list(hodei_provider_array **out, hodei_ctx *ctx)
 {
-	hodei_provider_array *l = calloc(1, sizeof(*l));
-	size_t n = 0;
+	get_args a = { NULL, NULL, NULL, 0, NULL };
+	int rc;
 
-	hodei__lock(ctx);
-	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
-		n++;
-	l->items = calloc(n + 1, sizeof(*l->items));
-	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
-		l->items[l->count++] = info_of(p);
-	hodei__unlock(ctx);
-	*out = l;
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
+	if (!(a.list = calloc(1, sizeof(*a.list))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if ((rc = hodei__call(ctx, list_on_loop, &a))) {
+		hodei_provider_array_free(a.list);
+		return rc;
+	}
+	*out = a.list;
 	return 0;
 }
 
@@ -433,47 +584,60 @@ void hodei_provider_array_free(hodei_provider_array *l)
 	free(l);
 }
 
+static int health_log_on_loop(hodei_ctx *ctx, void *arg)
+{
+	get_args *a = arg;
+
+	if (!hodei__provider_find(ctx, a->name))
+		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", a->name);
+	return hodei__store_health_log(ctx->store, a->name, a->limit, a->log);
+}
+
 int hodei_provider_health_log(hodei_health_log **out, hodei_ctx *ctx, const char *name,
                               size_t limit)
 {
+	get_args a = { name, NULL, NULL, limit, out };
 	int rc;
 
-	hodei__err_clear();
-	*out = NULL;
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
 	if (limit > 10000)
 		return hodei__err(HODEI_EINVAL, "limit: at most 10000 entries");
-	hodei__lock(ctx);
-	if (!hodei__provider_find(ctx, name))
-		rc = hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", name ? name : "(null)");
-	else
-		rc = hodei__store_health_log(ctx->store, name, limit, out);
-	hodei__unlock(ctx);
-	return rc;
+	return hodei__call_with(ctx, health_log_on_loop, name ? &a : NULL, "name");
 }
 
 /* ---- sys/provider.h ---- */
 
-int hodei_provider_type_register(hodei_ctx *ctx, const hodei_provider_ops *ops)
+static int type_register_on_loop(hodei_ctx *ctx, void *arg)
 {
+	const hodei_provider_ops *ops = arg;
 	struct hodei__type_node *t;
 
-	if (!ops || !ops->type || ops->version == 0 || ops->version > HODEI_PROVIDER_OPS_VERSION)
-		return hodei__err(HODEI_EINVAL, "ops: missing type or unknown version");
-	hodei__lock(ctx);
-	if (find_type(ctx, ops->type)) {
-		hodei__unlock(ctx);
+	if (find_type(ctx, ops->type))
 		return hodei__err(HODEI_EEXISTS, "provider type '%s' is already registered", ops->type);
-	}
-	t = calloc(1, sizeof(*t));
+	if (!(t = calloc(1, sizeof(*t))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	t->ops = ops;
 	t->next = ctx->types;
 	ctx->types = t;
+	/* stored providers of this type start now; one that cannot start stays
+	 * dormant and UNHEALTHY (its jobs wait), it does not fail the caller */
 	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
-		if (!p->ops && strcmp(p->cfg.type, ops->type) == 0)
+		if (!p->started && strcmp(p->cfg.type, ops->type) == 0)
 			instantiate(ctx, p);
 	hodei__sched_unpark(ctx);
-	hodei__unlock(ctx);
 	return 0;
+}
+
+int hodei_provider_type_register(hodei_ctx *ctx, const hodei_provider_ops *ops)
+{
+	int rc;
+
+	if ((rc = hodei__enter(ctx)))
+		return rc;
+	if (!ops || !ops->type || ops->version == 0 || ops->version > HODEI_PROVIDER_OPS_VERSION)
+		return hodei__err(HODEI_EINVAL, "ops: missing type or unknown version");
+	return hodei__call(ctx, type_register_on_loop, (void *)ops);
 }
 
 hodei_ctx *hodei_provider_ctx(hodei_provider *provider)
@@ -516,7 +680,7 @@ void hodei_provider_report_health(hodei_provider *provider, int status, int scor
 void hodei__providers_probe(hodei_ctx *ctx)
 {
 	for (hodei__provider_node *p = ctx->providers; p; p = p->next)
-		if (p->ops && p->ops->probe)
+		if (p->started && p->ops->probe)
 			p->ops->probe(p->state);
 }
 
@@ -530,8 +694,10 @@ static void load_row(void *ud, const hodei_provider_config *cfg, int status, int
 	load_ctx *lc = ud;
 	hodei__provider_node *p = node_new(lc->ctx, cfg, status, score, message);
 
-	p->created_at = created;
-	p->updated_at = updated;
+	if (p) {
+		p->created_at = created;
+		p->updated_at = updated;
+	}
 }
 
 static int ensure_local(hodei_ctx *ctx)
@@ -546,7 +712,8 @@ static int ensure_local(hodei_ctx *ctx)
 	if (!p) {
 		if ((rc = hodei__store_provider_put(ctx->store, &cfg, 1)))
 			return rc;
-		p = node_new(ctx, &cfg, HODEI_PROVIDER_ACTIVE, 100, "registered");
+		if (!(p = node_new(ctx, &cfg, HODEI_PROVIDER_ACTIVE, 100, "registered")))
+			return hodei__err(HODEI_ENOMEM, "out of memory");
 		p->created_at = p->updated_at = hodei__now_ms();
 	} else {
 		p->cfg.max_workers = ctx->cfg.local_workers;
@@ -561,6 +728,8 @@ int hodei__providers_init(hodei_ctx *ctx)
 	load_ctx lc = { ctx };
 	int rc;
 
+	if (!(ctx->restart_ev = event_new(ctx->base, -1, 0, on_restart, ctx)))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	hodei_provider_type_register(ctx, &pool_ops);
 	hodei_provider_type_register(ctx, hodei__local_provider_ops());
 	if ((rc = hodei__store_providers_scan(ctx->store, load_row, &lc)))
@@ -589,4 +758,7 @@ void hodei__providers_fini(hodei_ctx *ctx)
 		ctx->types = t->next;
 		free(t);
 	}
+	if (ctx->restart_ev)
+		event_free(ctx->restart_ev);
+	ctx->restart_ev = NULL;
 }

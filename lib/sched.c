@@ -562,6 +562,7 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	if (w) {
 		w->job = NULL;
 		w->prov->busy--;
+		hodei__provider_job_ended(ctx, w->prov);
 	}
 	hodei__log_settle(ctx, a); /* its lost lines are counted on the job */
 	active_remove(ctx, a);

@@ -25,6 +25,8 @@ const char *hodei_priority_name(int priority)
 
 int hodei_job_state_parse(const char *name, int *state)
 {
+	if (!state)
+		return hodei__arg_null("state");
 	for (int s = 1; name && s <= 7; s++)
 		if (strcasecmp(name, state_names[s]) == 0) {
 			*state = s;
@@ -35,6 +37,8 @@ int hodei_job_state_parse(const char *name, int *state)
 
 int hodei_priority_parse(const char *name, int *priority)
 {
+	if (!priority)
+		return hodei__arg_null("priority");
 	for (int p = 1; name && p <= 4; p++)
 		if (strcasecmp(name, priority_names[p]) == 0) {
 			*priority = p;

@@ -474,16 +474,15 @@ const char *hodei_worker_state_name(int state)
 	return state >= 1 && state <= 4 ? worker_state_names[state] : "UNKNOWN";
 }
 
-int hodei_worker_list(hodei_worker_array **out, hodei_ctx *ctx)
+static int worker_list_on_loop(hodei_ctx *ctx, void *arg)
 {
-	hodei_worker_array *l = calloc(1, sizeof(*l));
+	hodei_worker_array *l = arg;
 	size_t n = 0;
 
-	hodei__err_clear();
-	hodei__lock(ctx);
 	for (hodei_worker *w = ctx->workers; w; w = w->next)
 		n++;
-	l->items = calloc(n + 1, sizeof(*l->items));
+	if (!(l->items = calloc(n + 1, sizeof(*l->items))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	for (hodei_worker *w = ctx->workers; w; w = w->next) {
 		hodei_worker_info *i = &l->items[l->count++];
 
@@ -495,7 +494,22 @@ int hodei_worker_list(hodei_worker_array **out, hodei_ctx *ctx)
 		i->last_seen = w->last_seen;
 		i->jobs_run = w->jobs_run;
 	}
-	hodei__unlock(ctx);
+	return 0;
+}
+
+int hodei_worker_list(hodei_worker_array **out, hodei_ctx *ctx)
+{
+	hodei_worker_array *l;
+	int rc;
+
+	if ((rc = hodei__enter_out(out, ctx)))
+		return rc;
+	if (!(l = calloc(1, sizeof(*l))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if ((rc = hodei__call(ctx, worker_list_on_loop, l))) {
+		hodei_worker_array_free(l);
+		return rc;
+	}
 	*out = l;
 	return 0;
 }

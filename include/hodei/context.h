@@ -2,16 +2,25 @@
  * libhodei: the context, which owns the job store (an SQLite file), the
  * scheduler, the providers and the event loop they run on.
  *
- * Two ways to run it (see "Threading rules" in ARCHITECTURE.md):
+ * Two ways to run it (see "Threading rules" in ARCHITECTURE.md).  Either
+ * way only the loop's thread touches the context's state.
  *
  *  - Embedded loop: pass your own libevent `struct event_base` in
  *    hodei_ctx_options.event_base and dispatch it yourself.  Every libhodei
- *    call on this context must then come from the thread that runs the base,
- *    and callbacks run on that thread.
+ *    call on this context must then come from the thread that runs the base;
+ *    calls run at once on it, and callbacks run on that thread (a
+ *    subscription callback may run from inside a call, e.g. submit's QUEUED).
  *
  *  - Own loop: leave event_base NULL.  libhodei runs its loop on a thread of
- *    its own; every call on the context is then thread-safe, callbacks run on
- *    that loop thread, and hodei_job_wait() blocks the calling thread only.
+ *    its own, and every call on the context is thread-safe: a call from
+ *    another thread is handed to the loop thread, run there, and its result
+ *    and hodei_error_last() message returned to the caller, who waits.
+ *    Callbacks therefore run only on the loop thread, never on a caller's.
+ *    A call from a callback (on the loop thread) runs at once: no deadlock.
+ *    hodei_job_wait() blocks the calling thread only.
+ *
+ * Every function checks its arguments: a NULL context or out-pointer is
+ * HODEI_EINVAL naming it ("ctx: must not be NULL").
  *
  * Configuration read from the environment (all in one place, see
  * hodei_ctx_options_init()):
@@ -112,11 +121,14 @@ HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
 /**
  * Stop the scheduler, kill running local jobs (they are re-queued at the
  * next open), flush pending logs and close the database.  Accepts NULL.
- * Must not be called from a libhodei callback.
+ * Own loop: call it from any thread but the loop's (so never from a
+ * libhodei callback), once no other thread uses the context; it joins the
+ * loop thread.  Subscriptions still open are freed with the context.
  */
 HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
 
-/** The loop the context runs on (yours, or its own).  Borrowed. */
+/** The loop the context runs on (yours, or its own).  Borrowed.  NULL for
+ *  a NULL ctx; these three read settings fixed at open, from any thread. */
 HODEI_EXTERN struct event_base *hodei_ctx_event_base(hodei_ctx *ctx);
 
 /** Effective settings after defaults and environment were applied. */

@@ -3,9 +3,16 @@
  *
  * A subscription delivers events (job state changes, progress, log lines,
  * worker and provider changes) either to a callback, run on the context's
- * loop thread, or into a queue that the embedder drains with
- * hodei_sub_next() whenever hodei_sub_fd() is readable.  The fd form lets a
- * Python asyncio loop, a glib main loop or a poll() loop follow Hodei.
+ * loop thread and never on the thread of the call that caused the event, or
+ * into a queue that the embedder drains with hodei_sub_next() whenever
+ * hodei_sub_fd() is readable.  The fd form lets a Python asyncio loop, a
+ * glib main loop or a poll() loop follow Hodei; the queue has a lock of its
+ * own, so any thread may drain it.
+ *
+ * A callback may call libhodei (the call runs at once on the loop thread),
+ * and may close any subscription, itself included: a subscription closed
+ * while events are being delivered is skipped from then on and freed when
+ * the delivery ends.
  *
  * A queue never grows without bound: past max_queued events, further log
  * events are dropped and counted, and the next event delivered is a
@@ -75,14 +82,17 @@ typedef struct hodei_sub_options {
 
 #define HODEI_SUB_OPTIONS_INIT { HODEI_SUB_OPTIONS_VERSION, 0, 0, 0, 0, 0 }
 
-/** Start a subscription.  Errors: HODEI_EINVAL, HODEI_EVERSION. */
+/** Start a subscription; it hears events from when this returns.
+ *  Errors: HODEI_EINVAL (NULL out, ctx or opts named), HODEI_EVERSION. */
 HODEI_EXTERN int hodei_sub_open(hodei_sub **out, hodei_ctx *ctx,
                                 const hodei_sub_options *opts);
 
 /**
  * End a subscription; its callback is not called after this returns (when
- * called from the loop thread, or from any thread in own-loop mode).
- * Accepts NULL.
+ * called from the loop thread, or from any thread in own-loop mode).  Safe
+ * from any callback, for any subscription, itself included (the memory is
+ * freed once the current delivery ends).  Do not use `sub` afterwards, nor
+ * after hodei_ctx_close().  Accepts NULL.
  */
 HODEI_EXTERN void hodei_sub_close(hodei_sub *sub);
 
@@ -95,7 +105,7 @@ HODEI_EXTERN int hodei_sub_fd(hodei_sub *sub);
 /**
  * Take the next queued event.  Returns 0 with *out set, or HODEI_EAGAIN
  * when the queue is empty.  Free the event with hodei_event_free().
- * Thread-safe in own-loop mode.
+ * Thread-safe (own-loop mode): it takes the queue's lock, not the loop.
  */
 HODEI_EXTERN int hodei_sub_next(hodei_sub *sub, hodei_event **out);
 

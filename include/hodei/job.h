@@ -252,8 +252,10 @@ HODEI_EXTERN int hodei_job_retry(hodei_ctx *ctx, const char *id);
  * Wait until job `id` is in a final state (and will not be retried
  * automatically), or timeout_ms passes (negative: forever).  *out (may be
  * NULL) receives its snapshot.  With an embedded loop this runs the loop and
- * must not be called from a callback.
- * Errors: HODEI_ENOTFOUND, HODEI_ETIMEDOUT.
+ * must not be called from a callback.  With its own loop it blocks only the
+ * calling thread, any number of threads may wait at once, and from a
+ * callback (the loop thread) it returns HODEI_ESTATE instead of waiting for
+ * itself.  Errors: HODEI_ENOTFOUND, HODEI_ETIMEDOUT, HODEI_ESTATE.
  */
 HODEI_EXTERN int hodei_job_wait(hodei_job **out, hodei_ctx *ctx, const char *id,
                                 int64_t timeout_ms);

@@ -4,7 +4,12 @@
  * registered through <hodei/sys/provider.h>), an endpoint, a secret token
  * (stored, never returned), labels, capacity, a status and a 0-100 health
  * score with a health log.  Providers other than the built-in "local" one
- * are persisted in the database and started again at open.
+ * are persisted in the database and started again at open.  A provider
+ * that cannot start (its type is not registered in this process, or its
+ * start failed) is UNHEALTHY and never called: its jobs wait.
+ *
+ * Threads: as every call on a context (context.h); in own-loop mode the
+ * work is done on the loop thread, where the providers run.
  */
 #ifndef HODEI_PROVIDER_H
 #define HODEI_PROVIDER_H
@@ -77,14 +82,22 @@ typedef struct hodei_provider_array {
 } hodei_provider_array;
 
 /**
- * Register a provider and start it.  Errors: HODEI_EINVAL (the message
- * names the field; also an unknown type), HODEI_EEXISTS.
+ * Register a provider and start it.  Its type checks its endpoint and
+ * options first (the docker type refuses "ftp://nowhere" naming
+ * "endpoint"); a refused configuration is not stored.  Errors: HODEI_EINVAL
+ * (the message names the field; also an unknown type), HODEI_EEXISTS.
  */
 HODEI_EXTERN int hodei_provider_add(hodei_ctx *ctx, const hodei_provider_config *cfg);
 
 /**
  * Replace a provider's registration (same name).  A NULL token keeps the
- * stored one.  Errors: HODEI_ENOTFOUND, HODEI_EINVAL.
+ * stored one.  The configuration is checked as by hodei_provider_add(),
+ * then stored and shown at once.  A provider without running jobs restarts
+ * under it now.  One with running jobs keeps them running under the old
+ * configuration, takes no new job, releases its idle workers, and restarts
+ * when its last running job ends (status message "configuration updated:
+ * applied when its N running job(s) end"): an update never stops or
+ * orphans a job.  Errors: HODEI_ENOTFOUND, HODEI_EINVAL.
  */
 HODEI_EXTERN int hodei_provider_update(hodei_ctx *ctx, const hodei_provider_config *cfg);
 

@@ -167,7 +167,9 @@ int hodei_call_open(hodei_call **out, hodei_client *c, const char *method,
 	hodei_call *call;
 	int rc;
 
-	if (!out || !c || !method || method[0] != '/')
+	if (!out || !c)
+		return hodei__err(HODEI_EINVAL, "out and client: must not be NULL");
+	if (!method || method[0] != '/')
 		return hodei__err(HODEI_EINVAL, "method: must be \"/package.Service/Method\"");
 	*out = NULL;
 	if (!hodei__client_usable(c) && (rc = hodei__client_connect(c)) != 0)

@@ -36,7 +36,9 @@ int hodei_client_log_follow(hodei_log_stream **out, hodei_client *c,
 	size_t len;
 	int rc;
 
-	if (!out || !c || !q || !q->job_id)
+	if (!out || !c || !q)
+		return hodei__err(HODEI_EINVAL, "out, client and query: must not be NULL");
+	if (!q->job_id)
 		return hodei__err(HODEI_EINVAL, "job_id: must not be NULL");
 	*out = NULL;
 	if (q->version != HODEI_LOG_QUERY_VERSION)
@@ -149,7 +151,9 @@ int hodei_client_log_read(hodei_log_page **out, hodei_client *c, const hodei_log
 	Hodei__GetLogsResponse *resp = NULL;
 	int rc;
 
-	if (!out || !c || !q || !q->job_id)
+	if (!out || !c || !q)
+		return hodei__err(HODEI_EINVAL, "out, client and query: must not be NULL");
+	if (!q->job_id)
 		return hodei__err(HODEI_EINVAL, "job_id: must not be NULL");
 	*out = NULL;
 	if (q->version != HODEI_LOG_QUERY_VERSION)

@@ -54,6 +54,9 @@ typedef void (*hodei__dk_done_fn)(void *userdata, const hodei__dk_response *resp
 int hodei__dk_http_new(hodei__dk_http **out, struct event_base *base, const char *endpoint);
 /* Cancels every request (no callbacks).  Accepts NULL. */
 void hodei__dk_http_free(hodei__dk_http *http);
+/* Is endpoint one the client can use (unix://, tcp://, http://)?  HODEI_EINVAL
+ * naming "endpoint" otherwise. */
+int hodei__dk_endpoint_check(const char *endpoint);
 /* The endpoint as shown in messages, e.g. "unix:///var/run/docker.sock". */
 const char *hodei__dk_http_endpoint(const hodei__dk_http *http);
 

@@ -264,6 +264,15 @@ int hodei__dk_http_new(hodei__dk_http **out, struct event_base *base, const char
 	return 0;
 }
 
+int hodei__dk_endpoint_check(const char *endpoint)
+{
+	hodei__dk_http *http = calloc(1, sizeof(*http));
+	int rc = http ? parse_endpoint(http, endpoint) : hodei__err(HODEI_ENOMEM, "out of memory");
+
+	hodei__dk_http_free(http);
+	return rc;
+}
+
 void hodei__dk_http_free(hodei__dk_http *http)
 {
 	if (!http)

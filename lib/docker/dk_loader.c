@@ -124,6 +124,14 @@ static void fwd_probe(void *state)
 		module->ops->probe(state);
 }
 
+/* Without the module nothing is checked here: create says why it cannot start. */
+static int fwd_check(const hodei_provider_config *cfg)
+{
+	if (load_module() != 0 || module->ops->version < 2 || !module->ops->check)
+		return 0;
+	return module->ops->check(cfg);
+}
+
 static const hodei_provider_ops loader_ops = {
 	.version = HODEI_PROVIDER_OPS_VERSION,
 	.type = "docker",
@@ -134,6 +142,7 @@ static const hodei_provider_ops loader_ops = {
 	.cancel = fwd_cancel,
 	.release = fwd_release,
 	.probe = fwd_probe,
+	.check = fwd_check,
 };
 
 const hodei_provider_ops *hodei_docker_provider_ops(void)

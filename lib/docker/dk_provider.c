@@ -553,6 +553,23 @@ static void dk_release(void *state, hodei_worker *worker)
 		hodei__dk_container_release(state, dw);
 }
 
+/* Everything create would refuse, without creating anything. */
+static int dk_check(const hodei_provider_config *cfg)
+{
+	dk_prov p = { 0 };
+	int rc = parse_options(&p, cfg->options_json);
+
+	if (rc == 0)
+		rc = hodei__dk_endpoint_check(cfg->endpoint);
+	free(p.image);
+	free(p.network);
+	free(p.server);
+	free(p.worker_binary);
+	strings_free(p.cmd);
+	strings_free(p.env);
+	return rc;
+}
+
 static const hodei_provider_ops docker_ops = {
 	.version = HODEI_PROVIDER_OPS_VERSION,
 	.type = "docker",
@@ -563,6 +580,7 @@ static const hodei_provider_ops docker_ops = {
 	.cancel = NULL,
 	.release = dk_release,
 	.probe = dk_probe,
+	.check = dk_check,
 };
 
 const hodei_provider_ops *hodei__dk_provider_ops(void)

@@ -607,6 +607,36 @@ class Integration(Tests):
         self.check_alive(h)
         assert wait_state(h.addr, 'kept', ('JOB_STATE_QUEUED',)) == 'JOB_STATE_QUEUED'
 
+    def test_bad_docker_provider_row(self, d):
+        """A docker endpoint hodeid cannot use is refused naming the field; a row an
+        older version stored anyway (written here by hand) never crashes hodeid at
+        start, nor when a job needs a new worker: that provider is never called."""
+        import sqlite3
+        env = {'HODEI_LOCAL_WORKERS': '1'}
+        h = self.hodeid(d, env=env)
+        bad = {'name': 'dk', 'type': 'docker', 'endpoint': 'ftp://nowhere'}
+        rc, _, err = buf_curl(h.addr, 'hodei.ProviderService/CreateProvider', {'provider': bad})
+        assert rc != 0 and 'invalid_argument' in err and 'endpoint' in err, err
+        call(h.addr, 'hodei.ProviderService/CreateProvider', {'provider': dict(
+            bad, endpoint='unix:///nonexistent/docker.sock')})
+        rc, _, err = buf_curl(h.addr, 'hodei.ProviderService/UpdateProvider', {'provider': bad})
+        assert rc != 0 and 'invalid_argument' in err and 'endpoint' in err, err
+        port = h.grpc_port
+        h.stop()
+        db = sqlite3.connect(os.path.join(d, 'data', 'hodei.db'))
+        db.execute("UPDATE providers SET endpoint = 'ftp://nowhere' WHERE name = 'dk'")
+        db.commit()
+        db.close()
+        h2 = self.hodeid(d, env=env, grpc_port=port, name='h2')
+        queue(h2.addr, 'first', 'sh', ['-c', 'sleep 300'])
+        wait_state(h2.addr, 'first', ('JOB_STATE_RUNNING',))
+        queue(h2.addr, 'second', 'true')  # needs a new worker: the scheduler looks at dk
+        dk = call(h2.addr, 'hodei.ProviderService/GetProvider', {'name': 'dk'})['provider']
+        assert dk['status'] == 'PROVIDER_STATUS_UNHEALTHY', dk
+        call(h2.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'first'})
+        assert wait_state(h2.addr, 'second', FINAL) == 'JOB_STATE_SUCCEEDED'
+        self.check_alive(h2)
+
     # ---- bad input: the server stays up and loses nothing ----
 
     def check_alive(self, h):
@@ -770,7 +800,7 @@ GROUPS = {
             'http_port', 'web_files', 'streams', 'graceful_sigterm', 'sigterm_under_load'],
     'workers': ['remote_worker_logs', 'worker_kill9_mid_job', 'heartbeat_loss_and_fencing',
                 'two_workers_share_the_queue'],
-    'restart': ['kill9_hodeid_and_restart', 'second_hodeid_refused'],
+    'restart': ['kill9_hodeid_and_restart', 'second_hodeid_refused', 'bad_docker_provider_row'],
     'docker': ['docker_one_time_token'],
     'bad_input': ['garbage_and_malformed', 'bad_requests', 'stream_flood', 'slow_log_reader'],
 }

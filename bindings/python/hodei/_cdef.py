@@ -439,6 +439,7 @@ typedef struct hodei_provider_ops {
  void (*cancel)(void *state, hodei_worker *worker);
  void (*release)(void *state, hodei_worker *worker);
  void (*probe)(void *state);
+ int (*check)(const hodei_provider_config *cfg);
 } hodei_provider_ops;
 typedef struct hodei_agent_ops {
  unsigned int version;
@@ -531,7 +532,7 @@ typedef struct hodei_process_policy {
 #define HODEI_PROCESS_NO_NEW_PRIVS 1
 #define HODEI_PROCESS_POLICY_VERSION 1
 #define HODEI_PROVIDER_CONFIG_VERSION 1
-#define HODEI_PROVIDER_OPS_VERSION 1
+#define HODEI_PROVIDER_OPS_VERSION 2
 #define HODEI_RETRIES_MAX 100
 #define HODEI_RUN_REQUEST_VERSION 1
 #define HODEI_RUN_RESULT_VERSION 1

@@ -8,9 +8,12 @@
  * instance per registered provider, asks it to provision workers when
  * queued jobs find no idle worker (up to max_workers), runs jobs on ready
  * workers, and releases workers that stay idle.  Every op is called on the
- * context's loop thread with the context locked, and every hodei_worker_*()
- * report below must be made on that loop thread (from a libevent callback
- * on hodei_ctx_event_base()).
+ * context's loop thread with the context locked (in own-loop mode, public
+ * calls from other threads are handed to that thread first), and every
+ * hodei_worker_*() report below must be made on that loop thread (from a
+ * libevent callback on hodei_ctx_event_base()).  No op of an instance whose
+ * `create` failed is ever called.  hodei_provider_update() on an instance
+ * with running jobs destroys it only after they end (see provider.h).
  *
  * Who runs a job on a worker: either the provider's own `run`/`cancel` ops
  * (the local provider spawns the process itself), or an agent bound to the
@@ -71,7 +74,8 @@ typedef struct hodei_run_result {
 
 #define HODEI_RUN_RESULT_INIT { HODEI_RUN_RESULT_VERSION, -1, 0, 0, 0, 0, 0, 0 }
 
-#define HODEI_PROVIDER_OPS_VERSION 1
+/* 2 added `check`. */
+#define HODEI_PROVIDER_OPS_VERSION 2
 
 typedef struct hodei_provider_ops {
 	unsigned int version;
@@ -95,6 +99,16 @@ typedef struct hodei_provider_ops {
 	void (*release)(void *state, hodei_worker *worker);
 	/** Check health; report with hodei_provider_report_health().  May be NULL. */
 	void (*probe)(void *state);
+	/**
+	 * (version 2) Check a configuration (endpoint, options) before it is
+	 * stored by hodei_provider_add() or hodei_provider_update(): 0 accepts
+	 * it, a HODEI_E* code refuses it and is the caller's result (the
+	 * built-in types name the field: "endpoint: ...").  Must not keep
+	 * `cfg`.  May be NULL.  Whatever the version, a provider whose `create`
+	 * fails (a module that is missing, ...) stays UNHEALTHY, its jobs wait,
+	 * and none of its ops is ever called.
+	 */
+	int (*check)(const hodei_provider_config *cfg);
 } hodei_provider_ops;
 
 /** How an agent connected to a worker runs jobs. */
