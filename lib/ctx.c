@@ -146,7 +146,7 @@ void hodei__waiters_fire(hodei_ctx *ctx, int64_t seq)
 	while (*pp) {
 		hodei__waiter *w = *pp;
 
-		if (w->seq == seq) {
+		if (w->seq == seq || seq == 0) {
 			*pp = w->next; /* its thread may return as soon as fired is set */
 			w->fired = true;
 			pthread_cond_broadcast(&ctx->call_cond);

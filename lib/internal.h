@@ -349,6 +349,7 @@ typedef struct hodei__waiter {
 	int64_t seq;
 	bool fired;
 } hodei__waiter;
+/* Wake the hodei_job_wait() callers waiting on job `seq` (0: every one). */
 void hodei__waiters_fire(hodei_ctx *ctx, int64_t seq);
 struct timespec;
 /* CLOCK_MONOTONIC now + timeout_ms, for the condition variables here. */

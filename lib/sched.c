@@ -720,7 +720,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	} else {
 		hodei__diag(ctx, HODEI_DIAG_INFO, "the store writes again: everything kept is stored");
 		ctx->retry_ms = 0;
-		pthread_cond_broadcast(&ctx->cond); /* waiters read the stored states */
+		hodei__waiters_fire(ctx, 0); /* waiters read the stored states: look again */
 		hodei__sched_kick(ctx);
 	}
 	hodei__unlock(ctx);
