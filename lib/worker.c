@@ -282,17 +282,22 @@ static int check_joinable(hodei__provider_node *p)
 	return 0;
 }
 
-int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider_name,
-                        const char *worker_name)
+typedef struct attach_args {
+	hodei_worker **out;
+	const char *provider_name;
+	const char *worker_name;
+} attach_args;
+
+static int attach_on_loop(hodei_ctx *ctx, void *arg)
 {
+	attach_args *a = arg;
+	const char *provider_name = a->provider_name, *worker_name = a->worker_name;
+	hodei_worker **out = a->out;
 	hodei__provider_node *p;
 	hodei_worker *w = NULL;
 	bool named = worker_name && *worker_name;
 	int rc = 0;
 
-	*out = NULL;
-	if (named && (rc = hodei__id_check("worker_name", worker_name, sizeof(w->id) - 1)))
-		return rc;
 	hodei__lock(ctx);
 	p = hodei__provider_find(ctx, provider_name);
 	if (!p) {
@@ -319,6 +324,28 @@ int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider
 	*out = w;
 	hodei__unlock(ctx);
 	return rc;
+}
+
+int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider_name,
+                        const char *worker_name)
+{
+	attach_args a = { out, provider_name, worker_name };
+	int rc;
+
+	if (!out)
+		return hodei__arg_null("out");
+	*out = NULL;
+	if (!ctx)
+		return hodei__arg_null("ctx");
+	if (!provider_name)
+		return hodei__arg_null("provider_name");
+	if (worker_name && *worker_name &&
+	    (rc = hodei__id_check("worker_name", worker_name,
+	                        sizeof(((hodei_worker *)0)->id) - 1)))
+		return rc;
+	/* it may create the pool (hodei_provider_add): on the loop thread, as every
+	 * change to the context */
+	return hodei__call(ctx, attach_on_loop, &a);
 }
 
 int hodei_worker_bind_agent(hodei_worker *w, const hodei_agent_ops *ops, void *agent)

@@ -43,7 +43,8 @@ static void random_hex_works(void **state)
 	assert_string_not_equal(a, b);
 }
 
-/* From now on getrandom fails with ENOSYS in this process. */
+/* From now on getrandom fails with ENOSYS in this process: in every thread
+ * (TSYNC), the context's loop thread included, where worker calls run. */
 static void break_getrandom(void)
 {
 	struct sock_filter filter[] = {
@@ -54,7 +55,8 @@ static void break_getrandom(void)
 	};
 	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
 	assert_int_equal(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-	assert_int_equal(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	assert_int_equal(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+	                         &prog), 0);
 }
 
 static void failing_getrandom_makes_no_token(void **state)
