@@ -104,11 +104,18 @@ class Netns:
 class AgentTests(Tests):
 
     def agent(self, d, name, server, token=TOKEN, extra=(), prefix=(), env=None,
-              session=False):
-        """hodei-worker with the join token in its environment (unless env says otherwise)."""
+              session=False, job_user='root'):
+        """hodei-worker with the join token in its environment (unless env says otherwise).
+
+        An agent run by root runs its jobs as 'nobody' unless told otherwise;
+        job_user='root' (the default here, as harness.Worker does) lets jobs
+        write into the test's private directory; None keeps the agent's default."""
         e = dict(os.environ)
         e.pop('HODEI_WORKER_TOKEN', None)
+        e.pop('HODEI_JOB_USER', None)
         e['HODEI_JOIN_TOKEN'] = token
+        if job_user and os.geteuid() == 0:
+            e['HODEI_JOB_USER'] = job_user
         e.update(env or {})
         e = {k: v for k, v in e.items() if v is not None}
         log = open(os.path.join(d, 'worker-%s.log' % name), 'ab')
@@ -201,9 +208,16 @@ class AgentTests(Tests):
         """kill -9 of the agent's group and of its reaper: no process of the job
         survives, not even one that left the job's group with setsid."""
         h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
-        a = self.agent(d, 'doomed', h.addr, session=True)
+        # The agent's default: as root, its jobs run as nobody (in a cgroup of
+        # their own where there is one), under the guard all the same.
+        shared = os.path.join(d, 'shared')
+        os.makedirs(shared)
+        for path in (self.tmp, d):
+            os.chmod(path, 0o755)
+        os.chmod(shared, 0o777)
+        a = self.agent(d, 'doomed', h.addr, session=True, job_user=None)
         wait_for(lambda: workers(h), what='the agent to register')
-        pids = os.path.join(d, 'pids')
+        pids = os.path.join(shared, 'pids')
         queue(h, 'orphan', 'sleep 1000 & echo $! >> %s; setsid sleep 1000 & echo $! >> %s; '
                            'echo $$ >> %s; wait' % (pids, pids, pids), max_retries=0)
         wait_state(h, 'orphan', ('JOB_STATE_RUNNING',))
@@ -255,7 +269,7 @@ class AgentTests(Tests):
             os.chmod(path, 0o755)
         os.chmod(shared, 0o777)
         prefix = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']
-        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix)
+        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix, job_user=None)
         wait_for(lambda: workers(h), what='the agent to register')
         report = os.path.join(shared, 'report')
         script = (
