@@ -255,6 +255,27 @@ class AgentTests(Tests):
         api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': 'cancelled'})
         assert wait_state(h, 'cancelled', FINAL) == 'JOB_STATE_CANCELLED'
 
+    def test_guard_loads_as_the_agent_job_keeps_its_env(self, d):
+        """The guard is the agent's binary started for a job: it loads with the
+        agent's loader variables, not the job's (here an LD_LIBRARY_PATH with a
+        broken libevent, which the job's sh does not need), and the job gets
+        its environment exactly, without the agent's."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        broken = os.path.join(d, 'broken-libs')
+        os.makedirs(broken)
+        for lib in ('libevent_core-2.1.so.7', 'libprotobuf-c.so.1', 'libnghttp2.so.14'):
+            open(os.path.join(broken, lib), 'w').close()
+        agent_dir = os.path.join(d, 'agent-only-libs')
+        self.agent(d, 'loader', h.addr, env={'LD_LIBRARY_PATH': agent_dir})
+        env = {'LD_LIBRARY_PATH': broken, 'HODEI_GUARD_JOB_LOOKALIKE': 'kept'}
+        queue(h, 'own-env', 'env | grep -E "^(LD_|GLIBC_|HODEI_GUARD)" | sort', max_retries=0,
+              environment=env)
+        state = wait_state(h, 'own-env', FINAL)
+        logs = api(h, 'hodei.LogStreamService/GetLogs', {'job_id': 'own-env'})
+        assert state == 'JOB_STATE_SUCCEEDED', (get_job(h, 'own-env'), logs)
+        lines = [e['line'] for e in logs.get('entries', [])]
+        assert lines == ['HODEI_GUARD_JOB_LOOKALIKE=kept', 'LD_LIBRARY_PATH=' + broken], lines
+
     # ---- issue 14.4: no token readable by a job ----
 
     def test_job_cannot_read_the_join_token(self, d):
@@ -412,7 +433,8 @@ def children(pid):
 
 GROUPS = {
     'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
-    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
+    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before',
+               'guard_loads_as_the_agent_job_keeps_its_env'],
     'secrets': ['job_cannot_read_the_join_token'],
     'join': ['live_name_not_taken_over', 'builtin_provider_not_joined',
              'join_tokens_scoped_rotated_revoked'],

@@ -303,14 +303,22 @@ static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen
 	argv[4] = "--";
 	for (size_t i = 0; i < job->n_argv; i++)
 		argv[GUARD_ARGS + i] = job->argv[i];
+	char **genv = guard_env(job->env, job->n_env);
+	if (!genv) {
+		snprintf(err, errlen, "out of memory");
+		free(argv);
+		free(envp);
+		return -1;
+	}
 	hodei_run_request run = {0};
 	run.version = HODEI_RUN_REQUEST_VERSION;
 	run.job_id = job->job_id;
 	run.attempt = job->attempt;
 	run.argv = argv;
 	run.argc = job->n_argv + GUARD_ARGS;
-	run.envp = envp;
-	run.nenv = job->n_env;
+	run.envp = (const char *const *)genv;
+	while (genv[run.nenv])
+		run.nenv++;
 	run.workdir = job->working_directory && *job->working_directory ? job->working_directory : NULL;
 	run.timeout_ms = duration_ms(job->timeout);
 	run.kill_grace_ms = duration_ms(job->kill_grace);
@@ -319,6 +327,7 @@ static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen
 	int rc = hodei_process_spawn(&a->proc, a->base, &run, &process_cbs, a);
 	if (rc)
 		snprintf(err, errlen, "%s", hodei_error_last());
+	guard_env_free(genv);
 	free(argv);
 	free(envp);
 	return rc;

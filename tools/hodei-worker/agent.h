@@ -45,6 +45,11 @@ void reaper_remove(int pgid);
  * binary is started as `hodei-worker --job-guard ...`.
  */
 int guard_main(int argc, char **argv);
+/** The guard's environment for a job's env[0..n): the job's, with what the
+ *  loader reads set aside for the job, and the agent's loader variables.
+ *  NULL-terminated, all of it owned: guard_env_free(); NULL if out of memory. */
+char **guard_env(char *const *env, size_t n);
+void guard_env_free(char **env);
 /** Look prog up in the PATH of envp; 0 and the path in out, or -1. */
 int guard_find_program(const char *prog, const char *const *envp, char *out, size_t outlen);
 

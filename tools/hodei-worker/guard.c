@@ -17,6 +17,13 @@
  * the job kills the guard), so the agent sees the job's own exit status.
  * SIGTERM, SIGINT and SIGHUP are the job's business: the agent signals the
  * whole group, and the guard outlives the job to report it.
+ *
+ * The guard is loaded by the dynamic loader like the agent, so it gets the
+ * agent's loader variables (LD_LIBRARY_PATH of an agent installed off the
+ * default paths, ...), not the job's (a job's LD_PRELOAD or LD_LIBRARY_PATH
+ * is for the job's program, and could keep the guard from starting): the
+ * agent hands the job's own to the guard wrapped (guard_env()), and the
+ * guard execs the job with exactly the job's environment.
  */
 #include "agent.h"
 
@@ -33,6 +40,16 @@
 
 #define GUARD_SIGNAL (SIGRTMIN + 1)
 #define KILL_ROUNDS 64
+#define WRAP "HODEI_GUARD_JOB_" /* a job's variable that the guard must not see */
+#define WRAP_LEN (sizeof(WRAP) - 1)
+
+extern char **environ;
+
+/* A variable the dynamic loader reads (ld.so(8)): "LD_*" and glibc's tunables. */
+static int loader_var(const char *entry)
+{
+	return strncmp(entry, "LD_", 3) == 0 || strncmp(entry, "GLIBC_TUNABLES=", 15) == 0;
+}
 
 /* Send sig to the children of pid (all its threads'), and to theirs. */
 static int signal_tree(pid_t pid, int sig, int depth)
@@ -88,13 +105,35 @@ static void exit_like(int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
+/* The job's environment, as the agent was given it: ours without the
+ * agent's loader variables, the job's own unwrapped (pointers into environ). */
+static char **job_env(void)
+{
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof *env);
+	for (size_t i = 0; env && i < n; i++) {
+		if (strncmp(environ[i], WRAP, WRAP_LEN) == 0)
+			env[k++] = environ[i] + WRAP_LEN;
+		else if (!loader_var(environ[i]))
+			env[k++] = environ[i];
+	}
+	return env;
+}
+
 static void run_job(pid_t guard, const sigset_t *old, const char *path, char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != guard)
 		_exit(127); /* the guard is gone already */
 	sigprocmask(SIG_SETMASK, old, NULL);
-	execv(path, argv);
+	char **env = job_env();
+	if (!env) {
+		fprintf(stderr, "hodei-worker: command: cannot start '%s': out of memory\n", path);
+		_exit(127);
+	}
+	execve(path, argv, env);
 	fprintf(stderr, "hodei-worker: command: cannot start '%s': %s\n", path, strerror(errno));
 	_exit(127);
 }
@@ -164,4 +203,44 @@ int guard_find_program(const char *prog, const char *const *envp, char *out, siz
 		p += n + (p[n] == ':');
 	}
 	return -1;
+}
+
+/*
+ * The guard's environment for a job's (n entries of job_env): the job's,
+ * where each loader variable, and each entry that looks wrapped already, is
+ * wrapped (WRAP prefixed) for job_env() to undo, then the agent's own
+ * loader variables.  NULL when out of memory; free with guard_env_free().
+ */
+char **guard_env(char *const *job_env_in, size_t n)
+{
+	size_t extra = 0, k = 0;
+	while (environ[extra])
+		extra++;
+	char **env = calloc(n + extra + 1, sizeof *env);
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = job_env_in[i];
+		int wrap = loader_var(e) || strncmp(e, WRAP, WRAP_LEN) == 0;
+		size_t len = strlen(e) + (wrap ? WRAP_LEN : 0) + 1;
+		if (!(env[k] = malloc(len))) {
+			guard_env_free(env);
+			return NULL;
+		}
+		snprintf(env[k++], len, "%s%s", wrap ? WRAP : "", e);
+	}
+	for (size_t i = 0; environ[i]; i++) {
+		if (loader_var(environ[i]) && !(env[k++] = strdup(environ[i]))) {
+			guard_env_free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+void guard_env_free(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
 }
