@@ -6,7 +6,10 @@
  *
  * Layout inside the image:
  *   /usr/local/bin/hodei-worker     the agent (the entrypoint)
- *   /usr/lib/hodei/<soname>         its libraries (LD_LIBRARY_PATH)
+ *   /lib/x86_64-linux-gnu/<soname>  its libraries, in the directory of the host's
+ *                                   libc: one the loader searches by default, so
+ *                                   no LD_LIBRARY_PATH (which jobs, and the job
+ *                                   guard exec'd with a job's environment, lack)
  *   /lib64/ld-linux-x86-64.so.2     the loader, at the path the binary names
  *   /bin/busybox, /bin/sh, /bin/ls  busybox and its applets
  */
@@ -31,9 +34,8 @@
 /* Paths in the image. Tar entries are relative, so each path is spelled
  * once without its leading '/' (the tar name) and once with it. */
 #define WORKER_IN_TAR "usr/local/bin/hodei-worker"
-#define LIBDIR_IN_TAR "usr/lib/hodei"
+#define LIBDIR_FALLBACK "usr/lib" /* no libc among the libraries: a guess */
 #define WORKER_IN_IMAGE "/" WORKER_IN_TAR
-#define LIBDIR_IN_IMAGE "/" LIBDIR_IN_TAR
 
 /* A tar being written into memory, with the directories already in it. */
 typedef struct tarw {
@@ -192,21 +194,42 @@ static int add_busybox(tarw *t, const char *busybox)
 	return rc;
 }
 
+/*
+ * Where the libraries go (relative): the directory the host's loader found
+ * libc in.  libc lives in the loader's own system directory (Debian's
+ * /lib/x86_64-linux-gnu, Fedora's /lib64, Arch's /usr/lib), which it
+ * searches without ld.so.cache or LD_LIBRARY_PATH.
+ */
+static void lib_dir(const hodei__dk_dep *deps, size_t ndeps, char *out, size_t len)
+{
+	snprintf(out, len, "%s", LIBDIR_FALLBACK);
+	for (size_t i = 0; i < ndeps; i++) {
+		const char *path = deps[i].path, *slash = strrchr(path, '/');
+		if (deps[i].is_loader || strncmp(deps[i].name, "libc.so.", 8) != 0 || !slash)
+			continue;
+		path += strspn(path, "/");
+		if (slash > path && !strstr(path, ".."))
+			snprintf(out, len, "%.*s", (int)(slash - path), path);
+	}
+}
+
 static int add_worker(tarw *t, const char *worker)
 {
 	hodei__dk_dep *deps = NULL;
 	size_t ndeps = 0;
+	char libdir[PATH_MAX];
 	int rc = hodei__dk_deps(worker, &deps, &ndeps);
 	if (rc == 0)
 		rc = tar_copy(t, WORKER_IN_TAR, worker, 0755);
+	lib_dir(deps, ndeps, libdir, sizeof(libdir));
 	for (size_t i = 0; rc == 0 && i < ndeps; i++) {
-		char dest[PATH_MAX];
+		char dest[2 * PATH_MAX];
 		const char *base = strrchr(deps[i].name, '/');
 		base = base ? base + 1 : deps[i].name;
 		if (deps[i].is_loader)
 			snprintf(dest, sizeof(dest), "%s", deps[i].name + 1);
 		else
-			snprintf(dest, sizeof(dest), "%s/%s", LIBDIR_IN_TAR, base);
+			snprintf(dest, sizeof(dest), "%s/%s", libdir, base);
 		rc = tar_copy(t, dest, deps[i].path, 0755);
 	}
 	hodei__dk_deps_free(deps, ndeps);
@@ -274,7 +297,7 @@ static char *image_config(const char *layer_hex)
 	snprintf(s, n,
 	         "{\"architecture\":\"%s\",\"os\":\"linux\",\"created\":\"%s\","
 	         "\"config\":{\"Entrypoint\":[\"" WORKER_IN_IMAGE "\"],"
-	         "\"Env\":[\"PATH=/usr/local/bin:/bin\",\"LD_LIBRARY_PATH=" LIBDIR_IN_IMAGE "\"],"
+	         "\"Env\":[\"PATH=/usr/local/bin:/bin\"],"
 	         "\"WorkingDir\":\"/tmp\","
 	         "\"Labels\":{\"io.hodei.image\":\"hodei-worker\",\"io.hodei.version\":\"%s\"}},"
 	         "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"

@@ -45,7 +45,7 @@ gateway=$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}'
 targets="127.0.0.1 $(hostname -I 2>/dev/null || true) $gateway"
 echo "targets: $targets (gRPC port $grpc, HTTP port $http)"
 
-probe='export LD_LIBRARY_PATH=/usr/lib/hodei HODEI_JOIN_TOKEN=probe
+probe='export HODEI_JOIN_TOKEN=probe
 echo "id: $(id -u) $(grep -E "^(CapEff|NoNewPrivs)" /proc/self/status | tr "\t\n" "  ")"
 for h in $TARGETS; do
   case $h in *:*) h="[$h]" ;; esac

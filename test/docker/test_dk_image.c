@@ -92,6 +92,22 @@ static void t_deps(const char *self)
 	CHECK(hodei__dk_deps("/nonexistent/agent", &deps, &n) == HODEI_ENOTFOUND);
 }
 
+/* libc as ldd finds it for self, relative ("lib/x86_64-linux-gnu/libc.so.6"). */
+static const char *host_libc(const char *self)
+{
+	static char rel[4096];
+	hodei__dk_dep *deps = NULL;
+	size_t n = 0;
+	CHECK(hodei__dk_deps(self, &deps, &n) == 0);
+	rel[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(deps[i].name, "libc.so.6") == 0)
+			snprintf(rel, sizeof(rel), "%s", deps[i].path + strspn(deps[i].path, "/"));
+	hodei__dk_deps_free(deps, n);
+	CHECK(rel[0]);
+	return rel;
+}
+
 static void t_image(const char *self)
 {
 	hodei__dk_buf tar = { 0 };
@@ -124,7 +140,13 @@ static void t_image(const char *self)
 	entry *sh = find(&files, "bin/sh");
 	CHECK(sh && sh->type == AE_IFLNK && strcmp(sh->link, "busybox") == 0);
 	CHECK(find(&files, "bin/busybox") && find(&files, "bin/ls") && find(&files, "bin/cat"));
-	CHECK(find(&files, "usr/lib/hodei/libc.so.6"));
+	/* The libraries where the loader looks without LD_LIBRARY_PATH (jobs, and
+	 * the job guard started with a job's environment, have none): the
+	 * directory of this host's libc, one of its loader's system directories. */
+	CHECK(find(&files, host_libc(self)));
+	json_t *env = json_object_get(json_object_get(config, "config"), "Env");
+	for (size_t i = 0; i < json_array_size(env); i++)
+		CHECK(strncmp(json_string_value(json_array_get(env, i)), "LD_", 3) != 0);
 	CHECK((find(&files, "tmp") || find(&files, "tmp/")) && find(&files, "etc/passwd"));
 	int loader = 0;
 	for (size_t i = 0; i < files.n; i++)

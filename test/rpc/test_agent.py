@@ -104,11 +104,18 @@ class Netns:
 class AgentTests(Tests):
 
     def agent(self, d, name, server, token=TOKEN, extra=(), prefix=(), env=None,
-              session=False):
-        """hodei-worker with the join token in its environment (unless env says otherwise)."""
+              session=False, job_user='root'):
+        """hodei-worker with the join token in its environment (unless env says otherwise).
+
+        An agent run by root runs its jobs as 'nobody' unless told otherwise;
+        job_user='root' (the default here, as harness.Worker does) lets jobs
+        write into the test's private directory; None keeps the agent's default."""
         e = dict(os.environ)
         e.pop('HODEI_WORKER_TOKEN', None)
+        e.pop('HODEI_JOB_USER', None)
         e['HODEI_JOIN_TOKEN'] = token
+        if job_user and os.geteuid() == 0:
+            e['HODEI_JOB_USER'] = job_user
         e.update(env or {})
         e = {k: v for k, v in e.items() if v is not None}
         log = open(os.path.join(d, 'worker-%s.log' % name), 'ab')
@@ -207,9 +214,16 @@ class AgentTests(Tests):
         """kill -9 of the agent's group and of its reaper: no process of the job
         survives, not even one that left the job's group with setsid."""
         h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
-        a = self.agent(d, 'doomed', h.addr, session=True)
+        # The agent's default: as root, its jobs run as nobody (in a cgroup of
+        # their own where there is one), under the guard all the same.
+        shared = os.path.join(d, 'shared')
+        os.makedirs(shared)
+        for path in (self.tmp, d):
+            os.chmod(path, 0o755)
+        os.chmod(shared, 0o777)
+        a = self.agent(d, 'doomed', h.addr, session=True, job_user=None)
         wait_for(lambda: workers(h), what='the agent to register')
-        pids = os.path.join(d, 'pids')
+        pids = os.path.join(shared, 'pids')
         queue(h, 'orphan', 'sleep 1000 & echo $! >> %s; setsid sleep 1000 & echo $! >> %s; '
                            'echo $$ >> %s; wait' % (pids, pids, pids), max_retries=0)
         wait_state(h, 'orphan', ('JOB_STATE_RUNNING',))
@@ -255,6 +269,27 @@ class AgentTests(Tests):
         api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': 'cancelled'})
         assert wait_state(h, 'cancelled', FINAL) == 'JOB_STATE_CANCELLED'
 
+    def test_guard_loads_as_the_agent_job_keeps_its_env(self, d):
+        """The guard is the agent's binary started for a job: it loads with the
+        agent's loader variables, not the job's (here an LD_LIBRARY_PATH with a
+        broken libevent, which the job's sh does not need), and the job gets
+        its environment exactly, without the agent's."""
+        h = self.hodeid(d, args=['--no-local-provider'] + FAST, env={'HODEI_JOIN_TOKEN': TOKEN})
+        broken = os.path.join(d, 'broken-libs')
+        os.makedirs(broken)
+        for lib in ('libevent_core-2.1.so.7', 'libprotobuf-c.so.1', 'libnghttp2.so.14'):
+            open(os.path.join(broken, lib), 'w').close()
+        agent_dir = os.path.join(d, 'agent-only-libs')
+        self.agent(d, 'loader', h.addr, env={'LD_LIBRARY_PATH': agent_dir})
+        env = {'LD_LIBRARY_PATH': broken, 'HODEI_GUARD_JOB_LOOKALIKE': 'kept'}
+        queue(h, 'own-env', 'env | grep -E "^(LD_|GLIBC_|HODEI_GUARD)" | sort', max_retries=0,
+              environment=env)
+        state = wait_state(h, 'own-env', FINAL)
+        logs = api(h, 'hodei.LogStreamService/GetLogs', {'job_id': 'own-env'})
+        assert state == 'JOB_STATE_SUCCEEDED', (get_job(h, 'own-env'), logs)
+        lines = [e['line'] for e in logs.get('entries', [])]
+        assert lines == ['HODEI_GUARD_JOB_LOOKALIKE=kept', 'LD_LIBRARY_PATH=' + broken], lines
+
     # ---- issue 14.4: no token readable by a job ----
 
     def test_job_cannot_read_the_join_token(self, d):
@@ -269,7 +304,7 @@ class AgentTests(Tests):
             os.chmod(path, 0o755)
         os.chmod(shared, 0o777)
         prefix = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']
-        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix)
+        self.agent(d, 'pool-agent', h.addr, token=token, prefix=prefix, job_user=None)
         wait_for(lambda: workers(h), what='the agent to register')
         report = os.path.join(shared, 'report')
         script = (
@@ -412,7 +447,8 @@ def children(pid):
 
 GROUPS = {
     'lease': ['partitioned_agent_stops_first', 'timeout_below_heartbeats_refused'],
-    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before'],
+    'reaper': ['agent_and_reaper_killed_together', 'guarded_jobs_report_as_before',
+               'guard_loads_as_the_agent_job_keeps_its_env'],
     'secrets': ['job_cannot_read_the_join_token'],
     'join': ['live_name_not_taken_over', 'builtin_provider_not_joined',
              'join_tokens_scoped_rotated_revoked'],
