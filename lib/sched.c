@@ -261,7 +261,7 @@ static bool pump_once(hodei_ctx *ctx)
 	char why[160];
 	unsigned int looked = 0;
 
-	while (hodei__queue_peek(&ctx->queue, &e) && !ctx->closing) {
+	while (!ctx->closing && !ctx->draining && hodei__queue_peek(&ctx->queue, &e)) {
 		hodei_worker *w;
 		const char *problem;
 
