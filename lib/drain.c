@@ -23,6 +23,8 @@ int64_t hodei_ctx_running(hodei_ctx *ctx)
 {
 	int64_t n = 0;
 
+	if (!ctx)
+		return 0;
 	hodei__lock(ctx);
 	for (hodei__active *a = ctx->active; a; a = a->next)
 		n++;

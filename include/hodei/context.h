@@ -127,7 +127,7 @@ HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
  */
 HODEI_EXTERN void hodei_ctx_drain(hodei_ctx *ctx);
 
-/** Jobs assigned to or running on a worker now (0 once a drain is over). */
+/** Jobs assigned to or running on a worker now (0 once a drain is over; 0 for NULL). */
 HODEI_EXTERN int64_t hodei_ctx_running(hodei_ctx *ctx);
 
 /** The loop the context runs on (yours, or its own).  Borrowed. */

@@ -213,7 +213,6 @@ class Run:
                  round(max(self.restarts) * 1000)),
             'requeue ms (n, median, max)': requeue,
         }
-        print(json.dumps(figures, indent=1))
         problems = []
         if lost:
             problems.append('lost: %s' % sorted(lost)[:10])
@@ -341,7 +340,7 @@ def run_kills(full):
         figures['recovery trials (kill -9, restart, kill -9 in recovery)'] = trials
         figures['  of which an attempt ran twice at once (issue 13.3)'] = \
             recovery_trials(trials, seed)
-        print(json.dumps(figures, indent=1))
+    print(json.dumps(figures, indent=1))
     strict = os.environ.get('CHAOS_STRICT') == '1'
     failed = False
     for p in problems:
