@@ -62,19 +62,16 @@ static void stop_one(hodei_ctx *ctx, hodei__active *a)
 		u.state = HODEI_JOB_CANCELLED;
 		u.reason = "cancelled (stopped by an orderly shutdown)";
 	} else {
+		/* no set_queue: the row keeps its enqueue sequence, so the job
+		 * goes back to its place in the queue, not to the end */
 		u.state = HODEI_JOB_QUEUED;
 		u.reason = "stopped by an orderly shutdown; runs again as the same attempt";
-		u.set_queue = 1;
-		u.not_before = u.at;
-		if ((rc = hodei__store_next_qseq(ctx->store, &u.qseq)))
-			goto fail;
 		hodei__log_system(ctx, a, "stopped by an orderly shutdown: attempt %d runs again "
 		                  "after the next start, not charged as a retry", a->attempt);
 		hodei__log_flush(ctx);
 	}
 	if ((rc = hodei__job_transition(ctx, a->seq, a->id, a->state, &u)) == 0)
 		return;
-fail:
 	hodei__diag(ctx, HODEI_DIAG_ERROR, "job '%s': recording its orderly stop failed (the "
 	            "next start counts it lost): %s", a->id, hodei_error_last());
 }

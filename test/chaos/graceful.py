@@ -41,11 +41,15 @@ def graceful_setup(d):
 
 def test_survives_sigterm_restarts(d):
     """Grace 0: five SIGTERM restarts stop the job each time; it runs
-    again as the same attempt and ends SUCCEEDED, its retries untouched."""
+    again as the same attempt, before a job queued after it (it keeps its
+    place), and ends SUCCEEDED, its retries untouched."""
     fifo, markers, script = graceful_setup(d)
     h = Hodeid(d, ['--shutdown-grace', '0', '--local-workers', '1'], grpc_port=free_port())
     h.start()
     rc, out, err = queue(h.addr, 'g-restarts', script)
+    assert rc == 0, err
+    wait_for(lambda: len(lines(markers)) == 1, 30, 'start 1')
+    rc, out, err = queue(h.addr, 'g-behind', 'echo behind >>%s' % markers)
     assert rc == 0, err
     for i in range(1, 6):
         wait_for(lambda: len(lines(markers)) == i, 30, 'start %d' % i)
@@ -53,11 +57,11 @@ def test_survives_sigterm_restarts(d):
         h.start()
     wait_for(lambda: len(lines(markers)) == 6, 30, 'start 6')
     fifo_write(fifo)
-    wait_for(lambda: (job_state(h.addr, 'g-restarts') or {}).get('state') == 'SUCCEEDED', 30,
-             'SUCCEEDED')
+    wait_for(lambda: (job_state(h.addr, 'g-behind') or {}).get('state') == 'SUCCEEDED', 30,
+             'the job behind it to end')
     assert h.stop() == 0
-    assert lines(markers)[-1] == 'end 1', lines(markers)
-    assert all(m.startswith('start 1 ') for m in lines(markers)[:-1]), lines(markers)
+    assert lines(markers)[-2:] == ['end 1', 'behind'], lines(markers)
+    assert all(m.startswith('start 1 ') for m in lines(markers)[:-2]), lines(markers)
     jobs, hist = read_store(os.path.join(d, 'data'))
     job = jobs['g-restarts']
     assert job['state'] == SUCCEEDED and job['attempt'] == 1, job
