@@ -55,7 +55,8 @@ class Server:
         self.proc = subprocess.Popen(
             [HODEID, '--data-dir', DATA, '--grpc-listen', SERVER, '--http-listen', 'off',
              *self.extra],
-            cwd=WORK, stdout=self.log, stderr=self.log, env=dict(os.environ))
+            cwd=WORK, stdout=self.log, stderr=self.log,
+            env=dict(os.environ, HODEI_SHUTDOWN_GRACE='0'))  # SIGTERM: jobs do not hold it
         # Ready when `health` answers SERVING; bounded by the attempts, each of
         # which waits for the connection rather than sleeping.
         for _ in range(200):
