@@ -133,6 +133,7 @@ class Run:
 
     def kill_agent(self):
         name = self.rng.choice(sorted(self.agents))
+        self.kills.append((time.time(), 'agent kill -9'))
         self.agents[name].kill()
         self.agents[name].wait()
         self.agent_kills += 1
@@ -211,7 +212,7 @@ class Run:
             'restart to serving ms (median, max)':
                 (round(statistics.median(self.restarts) * 1000),
                  round(max(self.restarts) * 1000)),
-            'requeue ms (n, median, max)': requeue,
+            'requeue ms by fault (n, median, max)': requeue,
         }
         problems = []
         if lost:
@@ -227,24 +228,24 @@ class Run:
         return figures, problems
 
     def requeue_times(self, marks):
-        """From the kill that stopped an attempt to the next start of its job."""
-        kill_times = sorted(t for t, _ in self.kills)
+        """From the fault that stopped an attempt to the next start of its
+        job, by the kind of fault: {kind: (n, median ms, max ms)}."""
+        kills = sorted(self.kills)
         by_job = {}
         for m in marks:
             if m[0] in ('start', 'end'):
                 by_job.setdefault(m[1], []).append((m[0], float(m[4])))
-        times = []
+        times = {}
         for seq in by_job.values():
             for i, (kind, t) in enumerate(seq):
                 if kind != 'start' or (i + 1 < len(seq) and seq[i + 1][0] == 'end'):
                     continue
                 nxt = next((t2 for k2, t2 in seq[i + 1:] if k2 == 'start'), None)
-                kill = next((k for k in kill_times if k >= t), None)
-                if nxt is not None and kill is not None and nxt > kill:
-                    times.append(nxt - kill)
-        if not times:
-            return (0, None, None)
-        return (len(times), round(statistics.median(times) * 1000), round(max(times) * 1000))
+                kill = next((k for k in kills if k[0] >= t), None)
+                if nxt is not None and kill is not None and nxt > kill[0]:
+                    times.setdefault(kill[1], []).append(nxt - kill[0])
+        return {kind: (len(v), round(statistics.median(v) * 1000), round(max(v) * 1000))
+                for kind, v in sorted(times.items())}
 
 
 # Issue 13.3 is not fixed on this branch: hodeid starts a job's process
