@@ -339,6 +339,7 @@ void hodei_ctx_close(hodei_ctx *ctx)
 	}
 	hodei__lock(ctx);
 	if (ctx->store) {
+		hodei__sched_stop_orderly(ctx);
 		hodei__providers_fini(ctx);
 		hodei__logs_fini(ctx);
 	}

@@ -327,6 +327,7 @@ struct hodei_ctx {
 		} *v;
 		size_t len, cap;
 	} finals; /* outcomes the batch stores after its spawns */
+	bool draining; /* hodei_ctx_drain(): the scheduler assigns nothing new */
 };
 
 void hodei__lock(hodei_ctx *ctx);
@@ -399,6 +400,7 @@ void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_res
 void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why);
 void hodei__sched_unpark(hodei_ctx *ctx);
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a);
+void hodei__sched_stop_orderly(hodei_ctx *ctx); /* drain.c: at close */
 int hodei__sched_running(hodei_ctx *ctx, hodei__active *a, hodei__jobupd *u);
 void hodei__sched_batch_begin(hodei_ctx *ctx);
 void hodei__sched_backlog(hodei_ctx *ctx);

@@ -267,7 +267,7 @@ static bool pump_once(hodei_ctx *ctx)
 	 * the retry pumps once the store has caught up. */
 	if (hodei__store_backlog(ctx->store, NULL))
 		return false;
-	while (hodei__queue_peek(&ctx->queue, &e) && !ctx->closing) {
+	while (!ctx->closing && !ctx->draining && hodei__queue_peek(&ctx->queue, &e)) {
 		hodei_worker *w;
 		const char *problem;
 

@@ -119,13 +119,28 @@ HODEI_EXTERN int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int ve
 HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
 
 /**
- * Stop the scheduler, kill running local jobs (they are re-queued at the
- * next open), flush pending logs and close the database.  Accepts NULL.
- * Own loop: call it from any thread but the loop's (so never from a
- * libhodei callback), once no other thread uses the context; it joins the
- * loop thread.  Subscriptions still open are freed with the context.
+ * Stop the scheduler, kill the local jobs still running, flush pending logs
+ * and close the database.  Accepts NULL.  Must not be called from a libhodei
+ * callback.  Each local job killed here is an orderly stop, recorded as such:
+ * it goes back to QUEUED as the same attempt (a system log line and its
+ * history say "stopped by an orderly shutdown"), so it runs again after the
+ * next open without being charged a retry.  A job on a remote agent is left
+ * as it is: the next open counts it as lost (see hodei_ctx_open()).
  */
 HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
+
+/**
+ * Start a graceful stop: from now on the scheduler assigns no job; the jobs
+ * already assigned or running go on and end as usual.  Submits are still
+ * accepted and stored (queued for the next open); a server refuses them
+ * itself.  It cannot be undone: close the context next, once
+ * hodei_ctx_running() is 0 or the embedder's grace period has run out.
+ * Accepts NULL.
+ */
+HODEI_EXTERN void hodei_ctx_drain(hodei_ctx *ctx);
+
+/** Jobs assigned to or running on a worker now (0 once a drain is over; 0 for NULL). */
+HODEI_EXTERN int64_t hodei_ctx_running(hodei_ctx *ctx);
 
 /** The loop the context runs on (yours, or its own).  Borrowed.  NULL for
  *  a NULL ctx; these three read settings fixed at open, from any thread. */

@@ -57,8 +57,10 @@ class Server:
              *self.extra],
             cwd=WORK, stdout=self.log, stderr=self.log,
             # the manual's jobs build in this (private) directory: as root,
-            # hodeid would run them as 'nobody' unless told otherwise
-            env=dict(os.environ, **({'HODEI_JOB_USER': 'root'} if os.geteuid() == 0 else {})))
+            # hodeid would run them as 'nobody' unless told otherwise; SIGTERM:
+            # jobs do not hold it (no shutdown grace)
+            env=dict(os.environ, HODEI_SHUTDOWN_GRACE='0',
+                     **({'HODEI_JOB_USER': 'root'} if os.geteuid() == 0 else {})))
         # Ready when `health` answers SERVING; bounded by the attempts, each of
         # which waits for the connection rather than sleeping.
         for _ in range(200):

@@ -58,6 +58,8 @@ class Hodeid:
         self.env = dict(os.environ)
         self.env.pop('HODEI_API_TOKEN', None)
         self.env.pop('HODEI_JOIN_TOKEN', None)
+        # A stop does not wait for running jobs (--shutdown-grace) unless a test asks.
+        self.env.setdefault('HODEI_SHUTDOWN_GRACE', '0')
         self.env.update(env or {})
         self.grpc_port = grpc_port
         self.name = name

@@ -19,6 +19,7 @@ NUMERIC = [
     ('--local-workers', 'HODEI_LOCAL_WORKERS', '0 to 4096'),
     ('--heartbeat', 'HODEI_HEARTBEAT_INTERVAL', '1 to 3600'),
     ('--worker-timeout', 'HODEI_WORKER_TIMEOUT', '1 to 3600'),
+    ('--shutdown-grace', 'HODEI_SHUTDOWN_GRACE', '0 to 86400'),
 ]
 BAD = ['abc', '-1', '100000', '', ' 5', '5s', '+5', '99999999999999999999']
 

@@ -32,7 +32,8 @@ typedef struct hodeid_config {
 	const char *job_user;    /* local jobs' user; NULL: nobody as root, else ours */
 	int64_t heartbeat_ms;    /* agents heartbeat this often */
 	int64_t worker_timeout_ms; /* lost after this much silence */
-	int64_t shutdown_grace_ms;
+	int64_t shutdown_grace_ms; /* calls in flight, after GOAWAY */
+	int64_t job_grace_ms;    /* running jobs, before GOAWAY (--shutdown-grace) */
 	int log_level;           /* HODEI_DIAG_* */
 	int no_local;            /* no local provider */
 	const char *public_hosts; /* more Host names the HTTP port answers to, comma-separated */
@@ -52,6 +53,7 @@ typedef struct hodeid {
 	hodei_ctx *ctx;
 	int64_t started_ms;
 	int shutting_down;
+	int draining; /* a stop waits for running jobs: submits are refused */
 	int grpc_port, http_port;
 	void *grpc_listener;
 	void *worker_listener;   /* worker_listener.c */
@@ -62,6 +64,7 @@ typedef struct hodeid {
 	hodeid_agent *agents;
 	struct join_tokens *join_tokens; /* join_tokens.c */
 	struct event *shutdown_timer;
+	struct event *drain_timer; /* waiting for running jobs (--shutdown-grace) */
 	struct hodeid_sessions *sessions; /* dashboard sign-ins (session.c) */
 	uint64_t calls_total;
 	uint64_t calls_failed;

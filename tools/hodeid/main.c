@@ -1,6 +1,7 @@
 /*
  * hodeid: the Hodei Jobs server.  Flags and environment, the loop, and a
- * graceful stop on SIGTERM (GOAWAY, in-flight calls finish, streams end).
+ * graceful stop on SIGTERM: running jobs may end first (--shutdown-grace),
+ * then GOAWAY, in-flight calls finish, streams end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,6 +63,10 @@ static const char usage[] =
 	"                             http://localhost:5173 (HODEI_DEV_ORIGIN; none)\n"
 	"      --protect-metrics      /metrics and reflection need the API token too\n"
 	"      --max-connections-per-address N  on each port (HODEI_MAX_CONNS_PER_ADDRESS; 64)\n"
+	"      --shutdown-grace SECONDS  on SIGTERM, wait this long for running jobs,\n"
+	"                             0-86400 (HODEI_SHUTDOWN_GRACE; 30); jobs still\n"
+	"                             running then run again after the restart as the\n"
+	"                             same attempt\n"
 	"      --port-file FILE       write the bound ports there (grpc=N, http=N)\n"
 	"      --log-level LEVEL      debug, info, warn or error (HODEI_LOG_LEVEL; info)\n"
 	"  -h, --help                 this help\n"
@@ -163,7 +168,7 @@ static const char *default_web_dir(void)
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
 	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
-	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER };
+	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER, O_GRACE };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -183,6 +188,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"dev-origin", required_argument, NULL, O_DEV},
 		{"protect-metrics", no_argument, NULL, O_PROTECT},
 		{"max-connections-per-address", required_argument, NULL, O_PERPEER},
+		{"shutdown-grace", required_argument, NULL, O_GRACE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -200,6 +206,8 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->job_user = env_or("HODEI_JOB_USER", NULL);
 	cfg->log_level = parse_level(env_or("HODEI_LOG_LEVEL", "info"));
 	cfg->shutdown_grace_ms = 10000;
+	cfg->job_grace_ms = 1000 * parse_number("HODEI_SHUTDOWN_GRACE",
+	                                        env_or("HODEI_SHUTDOWN_GRACE", "30"), 0, 86400);
 	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
 	cfg->dev_origin = env_or("HODEI_DEV_ORIGIN", NULL);
 	cfg->protect_metrics = strcmp(env_or("HODEI_PROTECT_METRICS", "0"), "0") != 0;
@@ -230,6 +238,9 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case O_PROTECT: cfg->protect_metrics = 1; break;
 		case O_PERPEER:
 			cfg->max_per_peer = parse_count(optarg, "--max-connections-per-address");
+			break;
+		case O_GRACE:
+			cfg->job_grace_ms = 1000 * parse_number("--shutdown-grace", optarg, 0, 86400);
 			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
@@ -280,6 +291,52 @@ static void stop_check(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 }
 
+/* The second part of a stop: GOAWAY, and a grace period for calls in flight. */
+static void stop_serving(hodeid *d)
+{
+	LOG_INFO("stopping connections=%zu running=%lld", grpc_connections(d),
+	         (long long)hodei_ctx_running(d->ctx));
+	d->shutting_down = 1;
+	d->started_ms = now_ms(); /* from now on: the grace period */
+	dispatch_shutdown_streams(d);
+	agents_shutdown(d);
+	grpc_shutdown(d);
+	if (d->drain_timer)
+		event_del(d->drain_timer);
+	struct timeval tv = {0, 50000};
+	d->shutdown_timer = event_new(d->base, -1, EV_PERSIST, stop_check, d);
+	event_add(d->shutdown_timer, &tv);
+}
+
+/* The first part: running jobs end, while nothing new starts. */
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	hodeid *d = arg;
+	int64_t running = hodei_ctx_running(d->ctx);
+	if (running == 0) {
+		LOG_INFO("running jobs ended");
+	} else if (now_ms() - d->started_ms >= d->cfg.job_grace_ms) {
+		LOG_WARN("shutdown grace over running=%lld: they run again after the restart as the "
+		         "same attempt", (long long)running);
+	} else {
+		return;
+	}
+	stop_serving(d);
+}
+
+static void start_drain(hodeid *d)
+{
+	d->draining = 1;
+	d->started_ms = now_ms();
+	hodei_ctx_drain(d->ctx);
+	LOG_INFO("waiting for running jobs running=%lld grace_s=%lld",
+	         (long long)hodei_ctx_running(d->ctx), (long long)(d->cfg.job_grace_ms / 1000));
+	struct timeval tv = {0, 50000};
+	d->drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
+	event_add(d->drain_timer, &tv);
+	drain_check(-1, 0, d);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	hodeid *d = arg;
@@ -288,15 +345,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	LOG_INFO("stopping signal=%d connections=%zu", (int)sig, grpc_connections(d));
-	d->shutting_down = 1;
-	d->started_ms = now_ms(); /* from now on: the grace period */
-	dispatch_shutdown_streams(d);
-	agents_shutdown(d);
-	grpc_shutdown(d);
-	struct timeval tv = {0, 50000};
-	d->shutdown_timer = event_new(d->base, -1, EV_PERSIST, stop_check, d);
-	event_add(d->shutdown_timer, &tv);
+	if (d->draining) {
+		LOG_WARN("second signal: not waiting for running jobs");
+		stop_serving(d);
+		return;
+	}
+	LOG_INFO("stop requested signal=%d", (int)sig);
+	start_drain(d);
 }
 
 static void on_hangup(evutil_socket_t sig, short what, void *arg)
@@ -397,6 +452,8 @@ int main(int argc, char **argv)
 	agents_free(d);
 	if (d->shutdown_timer)
 		event_free(d->shutdown_timer);
+	if (d->drain_timer)
+		event_free(d->drain_timer);
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(sighup);

@@ -250,9 +250,16 @@ static void run_batch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* While a stop waits for running jobs (--shutdown-grace), nothing new starts. */
+#define STOPPING_MESSAGE "the server is stopping; submit again once it has restarted"
+
 static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen)
 {
 	Hodei__QueueJobRequest *q = (Hodei__QueueJobRequest *)in;
+	if (s->d->draining) {
+		snprintf(err, errlen, "%s", STOPPING_MESSAGE);
+		return HODEI_GRPC_UNAVAILABLE;
+	}
 	pending_submit *p = calloc(1, sizeof *p);
 	p->req = q;
 	p->r.d = s->d;
@@ -334,6 +341,8 @@ static int retry_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	int status = require_job_id(r, q->job_id);
 	if (status)
 		return status;
+	if (r->d->draining)
+		return rpc_fail(r, HODEI_GRPC_UNAVAILABLE, "%s", STOPPING_MESSAGE);
 	int rc = hodei_job_retry(r->d->ctx, q->job_id);
 	if (rc)
 		return rpc_fail_lib(r, rc, id_fields);

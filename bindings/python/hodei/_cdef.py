@@ -52,6 +52,8 @@ typedef struct hodei_ctx_options {
  int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version);
  int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
  void hodei_ctx_close(hodei_ctx *ctx);
+ void hodei_ctx_drain(hodei_ctx *ctx);
+ int64_t hodei_ctx_running(hodei_ctx *ctx);
  struct event_base *hodei_ctx_event_base(hodei_ctx *ctx);
  int64_t hodei_ctx_max_queue_size(hodei_ctx *ctx);
  int hodei_ctx_log_retention_days(hodei_ctx *ctx);
