@@ -26,6 +26,11 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
 	-levent_core -levent_extra -o "$work/fuzz_http"
 
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib/docker" \
+	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" \
+	-ljansson -o "$work/fuzz_docker_json"
+
 # fuzz TARGET CORPUS SECONDS MAX_LEN
 fuzz() {
 	mkdir "$work/$2"
@@ -46,3 +51,5 @@ cd "$work"
 fuzz fuzz_h2server corpus "$seconds" 65536
 # The HTTP port's checks: a third of the time again.
 fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096
+# The Docker provider's reading of Engine API replies: a sixth.
+fuzz fuzz_docker_json corpus_docker $(( (seconds + 5) / 6 )) 8192
