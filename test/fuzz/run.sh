@@ -31,6 +31,14 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" \
 	-ljansson -o "$work/fuzz_docker_json"
 
+ninja -C "$build" lib/libhodei_internal.a >/dev/null
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
+	"$src/test/fuzz/fuzz_client_replies.c" "$src"/lib/client/*.c "$src/lib/rpc/grpc.c" \
+	"$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	-ldl -lpthread -o "$work/fuzz_client_replies"
+
 # fuzz TARGET CORPUS SECONDS MAX_LEN
 fuzz() {
 	mkdir "$work/$2"
@@ -53,3 +61,5 @@ fuzz fuzz_h2server corpus "$seconds" 65536
 fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096
 # The Docker provider's reading of Engine API replies: a sixth.
 fuzz fuzz_docker_json corpus_docker $(( (seconds + 5) / 6 )) 8192
+# The client's reading of replies, from a fake server: a sixth.
+fuzz fuzz_client_replies corpus_client $(( (seconds + 5) / 6 )) 16384
