@@ -39,6 +39,15 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
 	-ldl -lpthread -o "$work/fuzz_client_replies"
 
+hodeid="$src/tools/hodeid"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" -I"$hodeid" \
+	"$src/test/fuzz/fuzz_worker_protocol.c" "$hodeid/svc_workers.c" "$hodeid/conv.c" \
+	"$hodeid/arena.c" "$hodeid/join_tokens.c" "$hodeid/log.c" "$hodeid/util.c" \
+	"$src/lib/worker.c" "$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	-ldl -lpthread -o "$work/fuzz_worker_protocol"
+
 # fuzz TARGET CORPUS SECONDS MAX_LEN
 fuzz() {
 	mkdir "$work/$2"
@@ -63,3 +72,5 @@ fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096
 fuzz fuzz_docker_json corpus_docker $(( (seconds + 5) / 6 )) 8192
 # The client's reading of replies, from a fake server: a sixth.
 fuzz fuzz_client_replies corpus_client $(( (seconds + 5) / 6 )) 16384
+# hodeid's side of the worker protocol, message sequences: a sixth.
+fuzz fuzz_worker_protocol corpus_worker $(( (seconds + 5) / 6 )) 1024
