@@ -1,6 +1,8 @@
 #!/bin/sh
 # Fuzz the gRPC server's request path with libFuzzer for FUZZ_SECONDS
-# (default 60), then the HTTP port's request checks for a third of that.
+# (default 60), then the HTTP port's request checks for a third of that,
+# and the worker protocol, the client's replies and the Docker provider's
+# JSON for a sixth each (the targets: test/fuzz/README.md).
 # usage: test/fuzz/run.sh BUILD_DIR
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev) and a
 # configured meson build dir (for the generated protobuf-c sources).
@@ -11,7 +13,7 @@ seconds=${FUZZ_SECONDS:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-ninja -C "$build" lib/rpc/hodei_descriptor_set.c >/dev/null
+ninja -C "$build" lib/rpc/hodei_descriptor_set.c lib/libhodei_internal.a >/dev/null
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	"$src/test/fuzz/fuzz_h2server.c" \
@@ -21,17 +23,19 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-lprotobuf-c -lnghttp2 -o "$work/fuzz_h2server"
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" -I"$src/tools/hodeid" \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
+	-I"$src/tools/hodeid" \
 	"$src/test/fuzz/fuzz_http.c" "$src/tools/hodeid/http_guard.c" "$src/tools/hodeid/session.c" \
 	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
-	-levent_core -levent_extra -o "$work/fuzz_http"
+	"$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_pthreads sqlite3 jansson) \
+	-levent_core -levent_extra -ldl -lpthread -o "$work/fuzz_http"
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-I"$src/include" -I"$src/lib/docker" \
 	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" \
 	-ljansson -o "$work/fuzz_docker_json"
 
-ninja -C "$build" lib/libhodei_internal.a >/dev/null
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	"$src/test/fuzz/fuzz_client_replies.c" "$src"/lib/client/*.c "$src/lib/rpc/grpc.c" \
