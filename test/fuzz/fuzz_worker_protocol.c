@@ -86,9 +86,9 @@ static unsigned next(run *r)
 
 static void clean_store(void)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	static const char *const suffix[] = {"", "-wal", "-shm", ".lock"};
 	char path[sizeof(db) + 8];
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		snprintf(path, sizeof path, "%s%s", db, suffix[i]);
 		unlink(path);
 	}
