@@ -78,8 +78,25 @@ int hodei__dk_send_sync(const char *endpoint, const char *method, const char *pa
                         char *body, size_t len, int take_body, long timeout_ms,
                         long *status, char **reply, char **error);
 
-/* The "message" of a Docker error reply, or the body itself; malloc'd. */
+/* ---- dk_reply.c: reading replies (pure; fuzzed by test/fuzz/fuzz_docker_json.c) ---- */
+/* The "message" of a Docker error reply, or the body's first line, without
+ * control characters; malloc'd (NULL when out of memory). */
 char *hodei__dk_error_message(const hodei__dk_response *resp);
+/* Is id a container id we put in a request path (1 to 64 lower-case hex)? */
+int hodei__dk_id_ok(const char *id);
+/* The "Id" of a create reply, NULL unless hodei__dk_id_ok; malloc'd. */
+char *hodei__dk_reply_id(const char *body, size_t len);
+/* The "StatusCode" of a wait reply, 0..255; -1 when missing or out of range. */
+int hodei__dk_reply_exit_code(const char *body, size_t len);
+/* The "ServerVersion" of an /info reply (control characters dropped), or NULL; malloc'd. */
+char *hodei__dk_reply_version(const char *body, size_t len);
+/* The valid "Id"s of a /containers/json list.  Free with hodei__dk_ids_free.
+ * Errors: HODEI_ENOMEM. */
+int hodei__dk_reply_ids(const char *body, size_t len, char ***out, size_t *n);
+void hodei__dk_ids_free(char **ids, size_t n);
+/* The last non-blank line of a multiplexed (non-TTY) log stream, without
+ * control characters, into out ("" when none). */
+void hodei__dk_reply_last_line(const char *body, size_t len, char *out, size_t outlen);
 
 /* ---- dk_deps.c ---- */
 /* Run argv (PATH lookup), collect stdout+stderr; *status as from waitpid. */

@@ -134,38 +134,13 @@ void hodei__dk_container_release(dk_prov *p, dk_worker *dw)
 
 /* ---- exit before registering: say why, from the container's own output ---- */
 
-/* The last non-empty line of a multiplexed (non-TTY) log stream. */
-static void last_log_line(const char *body, size_t len, char *out, size_t outlen)
-{
-	hodei__dk_buf text = { 0 };
-	for (size_t off = 0; off + 8 <= len;) {
-		const unsigned char *h = (const unsigned char *)body + off;
-		size_t n = ((size_t)h[4] << 24) | ((size_t)h[5] << 16) | ((size_t)h[6] << 8) | h[7];
-		if (off + 8 + n > len)
-			n = len - off - 8;
-		hodei__dk_buf_add(&text, body + off + 8, n);
-		off += 8 + n;
-	}
-	out[0] = '\0';
-	char *s = text.data;
-	for (char *line = s; line && *line;) {
-		char *eol = strchr(line, '\n');
-		if (eol)
-			*eol = '\0';
-		if (line[strspn(line, " \t\r")])
-			snprintf(out, outlen, "%s", line);
-		line = eol ? eol + 1 : NULL;
-	}
-	hodei__dk_buf_free(&text);
-}
-
 static void on_exit_logs(void *ud, const hodei__dk_response *resp)
 {
 	dk_worker *dw = ud;
 	dw->req = NULL;
 	char line[512] = "", reason[1024];
 	if (!resp->error && resp->status == 200)
-		last_log_line(resp->body, resp->len, line, sizeof(line));
+		hodei__dk_reply_last_line(resp->body, resp->len, line, sizeof(line));
 	snprintf(reason, sizeof(reason),
 	         "docker provider %s: container %.12s (image %s) exited with code %d before its "
 	         "agent registered%s%s",
@@ -187,10 +162,7 @@ static void on_waited(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(dw->p, resp->error);
 		return;
 	}
-	json_t *j = json_loadb(resp->body, resp->len, 0, NULL);
-	json_t *code = json_object_get(j, "StatusCode");
-	dw->exit_code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
-	json_decref(j);
+	dw->exit_code = hodei__dk_reply_exit_code(resp->body, resp->len);
 	if (!dw->w)
 		return;
 	if (resp->status == 404) {
@@ -261,12 +233,8 @@ static void on_created(void *ud, const hodei__dk_response *resp)
 {
 	dk_worker *dw = ud;
 	dw->req = NULL;
-	if (!resp->error && resp->status == 201) {
-		json_t *j = json_loadb(resp->body, resp->len, 0, NULL);
-		const char *id = json_string_value(json_object_get(j, "Id"));
-		dw->cid = id ? strdup(id) : NULL;
-		json_decref(j);
-	}
+	if (!resp->error && resp->status == 201)
+		dw->cid = hodei__dk_reply_id(resp->body, resp->len);
 	if (dw->removing) {
 		remove_start(dw);
 		return;

@@ -46,31 +46,6 @@ typedef struct dk_sock {
 	hodei__dk_http *http;
 } dk_sock;
 
-int hodei__dk_buf_add(hodei__dk_buf *b, const void *data, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *p = realloc(b->data, cap);
-		if (!p)
-			return -1;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-void hodei__dk_buf_free(hodei__dk_buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
 static void req_unlink(hodei__dk_req *r)
 {
 	if (r->prev)
@@ -381,31 +356,6 @@ void hodei__dk_cancel(hodei__dk_req *req)
 		return;
 	req_unlink(req);
 	req_free(req);
-}
-
-char *hodei__dk_error_message(const hodei__dk_response *resp)
-{
-	if (resp->error)
-		return strdup(resp->error);
-	const char *m = strstr(resp->body, "\"message\":\"");
-	if (m) {
-		m += 11;
-		hodei__dk_buf b = { 0 };
-		for (; *m && *m != '"'; m++) {
-			if (*m == '\\' && m[1])
-				m++;
-			hodei__dk_buf_add(&b, m, 1);
-		}
-		if (b.data)
-			return b.data;
-	}
-	size_t n = strcspn(resp->body, "\r\n");
-	char *s = malloc(n + 1);
-	if (s) {
-		memcpy(s, resp->body, n);
-		s[n] = '\0';
-	}
-	return s;
 }
 
 /* ---- blocking requests on a private loop ---- */

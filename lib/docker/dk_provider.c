@@ -83,19 +83,17 @@ static void on_listed(void *ud, const hodei__dk_response *resp)
 		setup_failed(p, 0, msg);
 		return;
 	}
-	json_t *list = json_loadb(resp->body, resp->len, 0, NULL);
-	size_t i;
-	json_t *c;
-	json_array_foreach(list, i, c) {
-		const char *id = json_string_value(json_object_get(c, "Id"));
+	char **ids;
+	size_t n;
+	if (hodei__dk_reply_ids(resp->body, resp->len, &ids, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
 		char path[256];
-		if (!id)
-			continue;
-		snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", id);
+		snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", ids[i]);
 		if (hodei__dk_send(p->http, "DELETE", path, NULL, 0, 0, 30000, on_orphan_deleted, p))
 			p->sweep_left++;
 	}
-	json_decref(list);
+	hodei__dk_ids_free(ids, n);
 	if (p->sweep_left == 0) {
 		p->swept = true;
 		setup_step(p);
@@ -301,8 +299,7 @@ static void on_info(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(p, resp->error ? resp->error : "GET /info failed");
 		return;
 	}
-	json_t *info = json_loadb(resp->body, resp->len, 0, NULL);
-	const char *version = json_string_value(json_object_get(info, "ServerVersion"));
+	char *version = hodei__dk_reply_version(resp->body, resp->len);
 	char msg[1024];
 	int status = HODEI_PROVIDER_ACTIVE, score = 100;
 	if (p->fail_streak >= FAILS_BEFORE_UNHEALTHY) {
@@ -321,7 +318,7 @@ static void on_info(void *ud, const hodei__dk_response *resp)
 		         hodei__dk_http_endpoint(p->http), p->image,
 		         p->image_state == DK_IMAGE_READY ? " ready" : " not checked yet");
 	}
-	json_decref(info);
+	free(version);
 	p->reachable = true;
 	hodei_provider_report_health(p->prov, status, score, msg);
 	hodei__dk_container_recover(p);

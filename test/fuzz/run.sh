@@ -1,6 +1,8 @@
 #!/bin/sh
 # Fuzz the gRPC server's request path with libFuzzer for FUZZ_SECONDS
-# (default 60), then the HTTP port's request checks for a third of that.
+# (default 60), then the HTTP port's request checks for a third of that,
+# and the worker protocol, the client's replies and the Docker provider's
+# JSON for a sixth each (the targets: test/fuzz/README.md).
 # usage: test/fuzz/run.sh BUILD_DIR
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev) and a
 # configured meson build dir (for the generated protobuf-c sources).
@@ -11,7 +13,7 @@ seconds=${FUZZ_SECONDS:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-ninja -C "$build" lib/rpc/hodei_descriptor_set.c >/dev/null
+ninja -C "$build" lib/rpc/hodei_descriptor_set.c lib/libhodei_internal.a >/dev/null
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	"$src/test/fuzz/fuzz_h2server.c" \
@@ -21,10 +23,34 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-lprotobuf-c -lnghttp2 -o "$work/fuzz_h2server"
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	-I"$src/include" -I"$src/lib/rpc" -I"$build/lib/rpc" -I"$src/tools/hodeid" \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
+	-I"$src/tools/hodeid" \
 	"$src/test/fuzz/fuzz_http.c" "$src/tools/hodeid/http_guard.c" "$src/tools/hodeid/session.c" \
 	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
-	-levent_core -levent_extra -o "$work/fuzz_http"
+	"$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_pthreads sqlite3 jansson) \
+	-levent_core -levent_extra -ldl -lpthread -o "$work/fuzz_http"
+
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib/docker" \
+	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" \
+	-ljansson -o "$work/fuzz_docker_json"
+
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
+	"$src/test/fuzz/fuzz_client_replies.c" "$src"/lib/client/*.c "$src/lib/rpc/grpc.c" \
+	"$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	-ldl -lpthread -o "$work/fuzz_client_replies"
+
+hodeid="$src/tools/hodeid"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" -I"$hodeid" \
+	"$src/test/fuzz/fuzz_worker_protocol.c" "$hodeid/svc_workers.c" "$hodeid/conv.c" \
+	"$hodeid/arena.c" "$hodeid/join_tokens.c" "$hodeid/log.c" "$hodeid/util.c" \
+	"$src/lib/worker.c" "$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	-ldl -lpthread -o "$work/fuzz_worker_protocol"
 
 # fuzz TARGET CORPUS SECONDS MAX_LEN
 fuzz() {
@@ -46,3 +72,9 @@ cd "$work"
 fuzz fuzz_h2server corpus "$seconds" 65536
 # The HTTP port's checks: a third of the time again.
 fuzz fuzz_http corpus_http $(( (seconds + 2) / 3 )) 4096
+# The Docker provider's reading of Engine API replies: a sixth.
+fuzz fuzz_docker_json corpus_docker $(( (seconds + 5) / 6 )) 8192
+# The client's reading of replies, from a fake server: a sixth.
+fuzz fuzz_client_replies corpus_client $(( (seconds + 5) / 6 )) 16384
+# hodeid's side of the worker protocol, message sequences: a sixth.
+fuzz fuzz_worker_protocol corpus_worker $(( (seconds + 5) / 6 )) 1024

@@ -1,4 +1,6 @@
 /* Conversions between libhodei structs and protobuf-c messages. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -379,4 +381,29 @@ Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
 		p->providers[i] = s;
 	}
 	return p;
+}
+
+/* ---- failing a call: the status and message of an rpc_req ---- */
+
+int rpc_fail(rpc_req *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof r->err, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+int rpc_fail_lib(rpc_req *r, int rc, const field_map *map)
+{
+	const char *msg = hodei_error_last();
+	int status = hodei__grpc_status_from_result(rc);
+	if (!msg || !*msg)
+		msg = hodei_strerror(rc);
+	size_t name_len = strcspn(msg, ":[");
+	for (const field_map *f = map; f && f->lib; f++) {
+		if (strlen(f->lib) == name_len && strncmp(msg, f->lib, name_len) == 0)
+			return rpc_fail(r, status, "%s%s", f->proto, msg + name_len);
+	}
+	return rpc_fail(r, status, "%s", msg);
 }

@@ -3,7 +3,6 @@
  * deadlines, request decoding, unary replies and streaming calls.  Both
  * transports (h2c in net.c, gRPC-Web in http.c) call in here.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,29 +41,6 @@ int dispatch_is_public(const hodeid *d, const char *path)
 {
 	const hodeid_method *m = hodeid_method_find(path);
 	return m && method_public(d, m);
-}
-
-int rpc_fail(rpc_req *r, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof r->err, fmt, ap);
-	va_end(ap);
-	return status;
-}
-
-int rpc_fail_lib(rpc_req *r, int rc, const field_map *map)
-{
-	const char *msg = hodei_error_last();
-	int status = hodei__grpc_status_from_result(rc);
-	if (!msg || !*msg)
-		msg = hodei_strerror(rc);
-	size_t name_len = strcspn(msg, ":[");
-	for (const field_map *f = map; f && f->lib; f++) {
-		if (strlen(f->lib) == name_len && strncmp(msg, f->lib, name_len) == 0)
-			return rpc_fail(r, status, "%s%s", f->proto, msg + name_len);
-	}
-	return rpc_fail(r, status, "%s", msg);
 }
 
 int stream_send(hodeid_stream *s, const ProtobufCMessage *msg)

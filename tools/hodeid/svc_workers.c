@@ -20,6 +20,7 @@
  * (both after it killed the job), does.  An idle agent's broken stream
  * frees the worker at once.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,11 +305,23 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 
 /* ---- Connect ---- */
 
+/* Microseconds of an agent's seconds and nanos, clamped: its numbers are
+ * not to be trusted with an overflow. */
+static int64_t agent_us(int64_t seconds, int32_t nanos)
+{
+	const int64_t max_s = INT64_MAX / 1000000 - 3; /* room for nanos / 1000 */
+	if (seconds > max_s)
+		seconds = max_s;
+	else if (seconds < -max_s)
+		seconds = -max_s;
+	return seconds * 1000000 + nanos / 1000;
+}
+
 static void handle_logs(hodeid_agent *ag, const Hodei__LogBatch *b)
 {
 	for (size_t i = 0; i < b->n_lines; i++) {
 		const Hodei__OutputLine *l = b->lines[i];
-		int64_t ts = l->timestamp ? l->timestamp->seconds * 1000000 + l->timestamp->nanos / 1000 : 0;
+		int64_t ts = l->timestamp ? agent_us(l->timestamp->seconds, l->timestamp->nanos) : 0;
 		int stream = l->stream == HODEI_STREAM_STDERR ? HODEI_STREAM_STDERR : HODEI_STREAM_STDOUT;
 		int rc = hodei_worker_job_line(ag->worker, b->job_id, b->attempt, stream, ts,
 		                               (const char *)l->text.data, l->text.len,
@@ -328,14 +341,18 @@ static void handle_result(hodeid_agent *ag, const Hodei__JobResult *res)
 	rr.term_signal = res->term_signal;
 	rr.timed_out = res->timed_out;
 	rr.cancelled = res->cancelled;
-	rr.cpu_time_us = res->cpu_time ? res->cpu_time->seconds * 1000000 + res->cpu_time->nanos / 1000 : 0;
+	rr.cpu_time_us = res->cpu_time ? agent_us(res->cpu_time->seconds, res->cpu_time->nanos) : 0;
 	rr.max_rss_kb = (int64_t)(res->max_rss_bytes / 1024);
 	rr.error = res->error && *res->error ? res->error : NULL;
-	if (hodei_worker_job_finished(ag->worker, res->job_id, res->attempt, &rr) != 0)
+	/* Idle before the library hears of it: it may assign the next job from
+	 * inside this call (agent_run then marks the agent busy again). */
+	int was_busy = ag->busy;
+	ag->busy = 0;
+	if (hodei_worker_job_finished(ag->worker, res->job_id, res->attempt, &rr) != 0) {
+		ag->busy = was_busy;
 		LOG_INFO("stale result ignored job=%s attempt=%d worker=%s", res->job_id,
 		         res->attempt, ag->worker_id);
-	else
-		ag->busy = 0;
+	}
 }
 
 /* Renew the agent's lease: it counts from when it sent this heartbeat. */
