@@ -373,6 +373,19 @@ static void strings_free(char **v)
 	free(v);
 }
 
+/* What parse_options() allocated: one list, so that a new option is freed
+ * wherever options are (a check, an update, destroy). */
+static void options_free(dk_prov *p)
+{
+	free(p->image);
+	free(p->network);
+	free(p->server);
+	free(p->agent_socket);
+	free(p->worker_binary);
+	strings_free(p->cmd);
+	strings_free(p->env);
+}
+
 static int check_strings(json_t *a, const char *field)
 {
 	size_t i;
@@ -525,15 +538,9 @@ static void dk_destroy(void *state)
 		hodei__dk_http_free(p->http);
 	}
 	free(p->name);
-	free(p->image);
-	free(p->network);
-	free(p->server);
-	free(p->agent_socket);
-	free(p->worker_binary);
+	options_free(p);
 	free(p->image_error);
 	free(p->last_failure);
-	strings_free(p->cmd);
-	strings_free(p->env);
 	free(p);
 }
 
@@ -558,12 +565,7 @@ static int dk_check(const hodei_provider_config *cfg)
 
 	if (rc == 0)
 		rc = hodei__dk_endpoint_check(cfg->endpoint);
-	free(p.image);
-	free(p.network);
-	free(p.server);
-	free(p.worker_binary);
-	strings_free(p.cmd);
-	strings_free(p.env);
+	options_free(&p);
 	return rc;
 }
 
