@@ -44,9 +44,13 @@ char **hodei__vec_unpack(const void *blob, size_t len, size_t *n);
 void hodei__vec_free(char **v, size_t n);
 char **hodei__vec_dup(const char *const *v, size_t n);
 /* Append JSON string literal of s to buf (a growable buffer). */
+/* Growable buffer.  Out of memory is sticky: after one failed add every
+ * later add fails too, so a caller may build a whole text and test `failed`
+ * (or the last result) once, and never uses a text with a piece missing. */
 typedef struct hodei__buf {
 	char *data;
 	size_t len, cap;
+	int failed;
 } hodei__buf;
 int hodei__buf_add(hodei__buf *b, const void *data, size_t len);
 int hodei__buf_addf(hodei__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,6 +142,9 @@ typedef struct hodei__queue {
 	hodei__qent *heap;
 	size_t len, cap;
 } hodei__queue;
+/* Room for n more entries, so that the next n pushes cannot fail (reserve
+ * before a store write, push after it: never a half-applied change). */
+int hodei__queue_reserve(hodei__queue *q, size_t n);
 int hodei__queue_push(hodei__queue *q, hodei__qent e);
 bool hodei__queue_peek(const hodei__queue *q, hodei__qent *out);
 bool hodei__queue_pop(hodei__queue *q, hodei__qent *out);
@@ -389,8 +396,11 @@ int hodei__sched_init(hodei_ctx *ctx);
 void hodei__sched_fini(hodei_ctx *ctx);
 void hodei__sched_kick(hodei_ctx *ctx);
 void hodei__sched_kick_queued(hodei_ctx *ctx, const hodei__qent *old_head);
-void hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
-                          int64_t not_before);
+/* Room for n more enqueues (run queue and backoff list): call it before the
+ * store write that queues a job, so that the enqueue after it cannot fail. */
+int hodei__sched_reserve(hodei_ctx *ctx, size_t n);
+int hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
+                         int64_t not_before);
 hodei__active *hodei__active_find(hodei_ctx *ctx, int64_t seq);
 hodei__active *hodei__active_find_id(hodei_ctx *ctx, const char *id);
 int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state);
