@@ -22,6 +22,26 @@ struct hodei_store;
 int hodei__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hodei__err_clear(void);
 
+/*
+ * Allocation policy (issue 12; as SQLite and libgit2): every allocation is
+ * checked, and out of memory reaches the caller as HODEI_ENOMEM
+ * (`return hodei__err(HODEI_ENOMEM, "out of memory")`).
+ *   - Never `p = realloc(p, n)`: grow into a temporary, and assign both the
+ *     pointer and its capacity only when it worked.
+ *   - All or nothing: a function that builds an object (a job from a row, a
+ *     copied config, an event) frees what it made and returns NULL/ENOMEM,
+ *     never an object with a NULL field that should have been set.
+ *   - No half-applied change: allocate (or reserve room: hodei__queue_reserve,
+ *     hodei__sched_reserve) before the store write; once the store has a
+ *     change, what follows in memory cannot fail.
+ *   - Loop-side work that cannot allocate (no caller to tell) leaves things as
+ *     they were and tries again later: the pump keeps the job queued and goes
+ *     on at its next turn; a subscriber that misses an event is told by an
+ *     OVERFLOW event; a requeue without room ends the attempt, saying why.
+ * test/integration/test_failmalloc.c fails each allocation of the main API
+ * paths in turn and checks all of this (run it under ASan too: no leak).
+ */
+
 /* ---- util.c ---- */
 int64_t hodei__now_ms(void);
 int64_t hodei__now_us(void);

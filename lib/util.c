@@ -247,4 +247,5 @@ void hodei__buf_free(hodei__buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->failed = 0;
 }
