@@ -163,8 +163,8 @@ int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *
 {
 	hodei_ctx *ctx = w->ctx;
 	hodei_run_request req = { 0 };
-	const char **argv;
-	char **envp;
+	const char **argv = NULL;
+	char **envp = NULL;
 	int rc;
 
 	req.version = HODEI_RUN_REQUEST_VERSION;
