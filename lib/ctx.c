@@ -300,8 +300,11 @@ int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if (!(ctx->db_path = strdup(opts->db_path))) {
+		free(ctx);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	ctx->opts = *opts;
-	ctx->db_path = strdup(opts->db_path);
 	ctx->opened_mono_ms = hodei__mono_ms();
 	init_sync(ctx);
 	if ((rc = hodei__config_resolve(&ctx->cfg, opts))) {

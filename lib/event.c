@@ -44,6 +44,12 @@ static hodei_event *event_copy(const hodei_event *ev)
 	c->provider = hodei__strdup(ev->provider);
 	if (ev->type == HODEI_EVENT_JOB_LOG)
 		c->line.text = hodei__strndup(ev->line.text, ev->line.len);
+	if ((ev->job_id && !c->job_id) || (ev->reason && !c->reason) ||
+	    (ev->worker_id && !c->worker_id) || (ev->provider && !c->provider) ||
+	    (ev->type == HODEI_EVENT_JOB_LOG && !c->line.text)) {
+		hodei_event_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -60,12 +66,17 @@ void hodei_event_free(hodei_event *ev)
 	free(ev);
 }
 
-static void push(hodei_sub *s, hodei_event *ev)
+/* Takes ev on success; out of memory (or ev NULL): the caller keeps it. */
+static int push(hodei_sub *s, hodei_event *ev)
 {
+	if (!ev)
+		return HODEI_ENOMEM;
 	if (s->len == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		hodei_event **q = calloc(cap, sizeof(*q));
 
+		if (!q)
+			return HODEI_ENOMEM;
 		for (size_t i = 0; i < s->len; i++)
 			q[i] = s->q[(s->head + i) % s->cap];
 		free(s->q);
@@ -78,13 +89,15 @@ static void push(hodei_sub *s, hodei_event *ev)
 		uint64_t one = 1;
 
 		if (write(s->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			return;
+			return 0;
 	}
 	pthread_cond_broadcast(&s->cond);
+	return 0;
 }
 
-static void push_overflow(hodei_sub *s)
+static int push_overflow(hodei_sub *s)
 {
+	hodei_event *c;
 	hodei_event ev = { 0 };
 
 	ev.version = 1;
@@ -92,25 +105,61 @@ static void push_overflow(hodei_sub *s)
 	ev.job_id = s->job_id;
 	ev.dropped = s->dropped;
 	ev.at_us = hodei__now_us();
-	push(s, event_copy(&ev));
+	if (push(s, c = event_copy(&ev))) {
+		hodei_event_free(c);
+		return HODEI_ENOMEM;
+	}
 	s->dropped = 0;
 	s->dropping = false;
+	return 0;
+}
+
+/* An event the subscriber cannot have (full queue, out of memory): counted,
+ * and told as an OVERFLOW event before the next one it gets. */
+static void drop(hodei_sub *s)
+{
+	s->dropped++;
+	s->dropping = true;
+	if (s->len == 0) { /* wake the consumer: hodei_sub_next() tells it */
+		uint64_t one = 1;
+
+		if (s->fd >= 0 && write(s->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return;
+		pthread_cond_broadcast(&s->cond);
+	}
 }
 
 static void enqueue(hodei_sub *s, const hodei_event *ev)
 {
 	bool is_log = ev->type == HODEI_EVENT_JOB_LOG;
+	hodei_event *c;
 
-	if (is_log && (s->dropping || s->len >= s->max_queued)) {
-		if (s->len < s->max_queued) {
-			push_overflow(s);
-		} else {
-			s->dropped++;
-			s->dropping = true;
-			return;
-		}
+	if (is_log && s->len >= s->max_queued) {
+		drop(s);
+		return;
 	}
-	push(s, event_copy(ev));
+	if (s->dropping && push_overflow(s)) {
+		drop(s);
+		return;
+	}
+	if (push(s, c = event_copy(ev))) {
+		hodei_event_free(c);
+		drop(s);
+	}
+}
+
+/* An event nobody can have (out of memory before it was copied). */
+static void drop_for_all(hodei_ctx *ctx, const hodei_event *ev)
+{
+	for (hodei_sub *s = ctx->subs; s; s = s->next) {
+		if (s->closed || s->callback || !(s->mask & (unsigned int)ev->type))
+			continue;
+		if (s->job_id && (!ev->job_id || strcmp(s->job_id, ev->job_id) != 0))
+			continue;
+		pthread_mutex_lock(&s->mu);
+		drop(s);
+		pthread_mutex_unlock(&s->mu);
+	}
 }
 
 static void sub_free(hodei_sub *s);
@@ -172,13 +221,17 @@ void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
 		size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
 		hodei_event **v = realloc(ctx->deferred, cap * sizeof(*v));
 
-		if (!v)
+		if (!v) {
+			drop_for_all(ctx, ev);
 			return;
+		}
 		ctx->deferred = v;
 		ctx->deferred_cap = cap;
 	}
 	if ((c = event_copy(ev)))
 		ctx->deferred[ctx->ndeferred++] = c;
+	else
+		drop_for_all(ctx, ev);
 }
 
 void hodei__emit_deferred(hodei_ctx *ctx)
@@ -231,7 +284,10 @@ int hodei_sub_open(hodei_sub **out, hodei_ctx *ctx, const hodei_sub_options *opt
 	s->ctx = ctx;
 	s->mask = opts->mask ? opts->mask : HODEI_EVENT_ALL;
 	s->mask |= HODEI_EVENT_OVERFLOW;
-	s->job_id = hodei__strdup(opts->job_id);
+	if (opts->job_id && !(s->job_id = strdup(opts->job_id))) {
+		free(s);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	s->callback = opts->callback;
 	s->userdata = opts->userdata;
 	s->max_queued = opts->max_queued ? opts->max_queued : 65536;
@@ -319,15 +375,17 @@ int hodei_sub_next(hodei_sub *s, hodei_event **out)
 	if (!s)
 		return hodei__arg_null("sub");
 	pthread_mutex_lock(&s->mu);
+	/* events were dropped (full queue, or out of memory when they came):
+	 * the OVERFLOW goes after what the queue holds, and now if it is empty */
+	if (s->dropping && s->len < s->max_queued && push_overflow(s) && s->len == 0)
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	if (s->len > 0) {
 		*out = s->q[s->head];
 		s->head = (s->head + 1) % s->cap;
 		s->len--;
 		rc = 0;
 	}
-	if (s->dropping && s->len < s->max_queued)
-		push_overflow(s);
-	if (s->len == 0 && s->fd >= 0) {
+	if (s->len == 0 && s->fd >= 0 && !s->dropping) {
 		uint64_t v;
 
 		if (read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -350,11 +408,11 @@ int hodei_sub_wait(hodei_sub *s, int64_t timeout_ms)
 		                                " queue subscription");
 	hodei__deadline(&deadline, timeout_ms >= 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&s->mu);
-	while (s->len == 0 && rc == 0) {
+	while (s->len == 0 && !s->dropping && rc == 0) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&s->cond, &s->mu);
 		else if (pthread_cond_timedwait(&s->cond, &s->mu, &deadline) == ETIMEDOUT)
-			rc = s->len ? 0 : hodei__err(HODEI_ETIMEDOUT, "no event within %lld ms",
+			rc = s->len || s->dropping ? 0 : hodei__err(HODEI_ETIMEDOUT, "no event within %lld ms",
 			                             (long long)timeout_ms);
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -22,6 +22,26 @@ struct hodei_store;
 int hodei__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hodei__err_clear(void);
 
+/*
+ * Allocation policy (issue 12; as SQLite and libgit2): every allocation is
+ * checked, and out of memory reaches the caller as HODEI_ENOMEM
+ * (`return hodei__err(HODEI_ENOMEM, "out of memory")`).
+ *   - Never `p = realloc(p, n)`: grow into a temporary, and assign both the
+ *     pointer and its capacity only when it worked.
+ *   - All or nothing: a function that builds an object (a job from a row, a
+ *     copied config, an event) frees what it made and returns NULL/ENOMEM,
+ *     never an object with a NULL field that should have been set.
+ *   - No half-applied change: allocate (or reserve room: hodei__queue_reserve,
+ *     hodei__sched_reserve) before the store write; once the store has a
+ *     change, what follows in memory cannot fail.
+ *   - Loop-side work that cannot allocate (no caller to tell) leaves things as
+ *     they were and tries again later: the pump keeps the job queued and goes
+ *     on at its next turn; a subscriber that misses an event is told by an
+ *     OVERFLOW event; a requeue without room ends the attempt, saying why.
+ * test/integration/test_failmalloc.c fails each allocation of the main API
+ * paths in turn and checks all of this (run it under ASan too: no leak).
+ */
+
 /* ---- util.c ---- */
 int64_t hodei__now_ms(void);
 int64_t hodei__now_us(void);
@@ -44,9 +64,13 @@ char **hodei__vec_unpack(const void *blob, size_t len, size_t *n);
 void hodei__vec_free(char **v, size_t n);
 char **hodei__vec_dup(const char *const *v, size_t n);
 /* Append JSON string literal of s to buf (a growable buffer). */
+/* Growable buffer.  Out of memory is sticky: after one failed add every
+ * later add fails too, so a caller may build a whole text and test `failed`
+ * (or the last result) once, and never uses a text with a piece missing. */
 typedef struct hodei__buf {
 	char *data;
 	size_t len, cap;
+	int failed;
 } hodei__buf;
 int hodei__buf_add(hodei__buf *b, const void *data, size_t len);
 int hodei__buf_addf(hodei__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,6 +162,9 @@ typedef struct hodei__queue {
 	hodei__qent *heap;
 	size_t len, cap;
 } hodei__queue;
+/* Room for n more entries, so that the next n pushes cannot fail (reserve
+ * before a store write, push after it: never a half-applied change). */
+int hodei__queue_reserve(hodei__queue *q, size_t n);
 int hodei__queue_push(hodei__queue *q, hodei__qent e);
 bool hodei__queue_peek(const hodei__queue *q, hodei__qent *out);
 bool hodei__queue_pop(hodei__queue *q, hodei__qent *out);
@@ -390,8 +417,11 @@ int hodei__sched_init(hodei_ctx *ctx);
 void hodei__sched_fini(hodei_ctx *ctx);
 void hodei__sched_kick(hodei_ctx *ctx);
 void hodei__sched_kick_queued(hodei_ctx *ctx, const hodei__qent *old_head);
-void hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
-                          int64_t not_before);
+/* Room for n more enqueues (run queue and backoff list): call it before the
+ * store write that queues a job, so that the enqueue after it cannot fail. */
+int hodei__sched_reserve(hodei_ctx *ctx, size_t n);
+int hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
+                         int64_t not_before);
 hodei__active *hodei__active_find(hodei_ctx *ctx, int64_t seq);
 hodei__active *hodei__active_find_id(hodei_ctx *ctx, const char *id);
 int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state);

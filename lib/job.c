@@ -148,6 +148,9 @@ static int submit_on_loop(hodei_ctx *ctx, void *arg)
 
 	if ((rc = queue_room(ctx, s->n)))
 		return rc;
+	/* the queue's room first: after the store has them, pushing cannot fail */
+	if ((rc = hodei__queue_reserve(&ctx->queue, s->n)))
+		return hodei__err(rc, "out of memory");
 	rc = hodei__tx_begin(ctx); /* always paired with hodei__tx_end() */
 	for (i = 0; i < s->n && !rc; i++)
 		rc = insert_one(ctx, &s->specs[i], &s->ids[i], &s->ents[i]);
@@ -265,7 +268,7 @@ static int retry_on_loop(hodei_ctx *ctx, void *arg)
 		                " can be retried", id, hodei_job_state_name(job->state));
 		goto out;
 	}
-	if ((rc = queue_room(ctx, 1)))
+	if ((rc = queue_room(ctx, 1)) || (rc = hodei__sched_reserve(ctx, 1)))
 		goto out;
 	u.state = HODEI_JOB_QUEUED;
 	u.attempt = job->attempt + 1;
@@ -274,7 +277,7 @@ static int retry_on_loop(hodei_ctx *ctx, void *arg)
 	u.set_queue = 1;
 	hodei__store_next_qseq(ctx->store, &u.qseq);
 	if (!(rc = hodei__job_transition(ctx, job->seq, id, job->state, &u))) {
-		hodei__sched_enqueue(ctx, job->seq, job->priority, u.qseq, 0);
+		(void)hodei__sched_enqueue(ctx, job->seq, job->priority, u.qseq, 0); /* reserved */
 		hodei__sched_kick(ctx);
 	}
 out:

@@ -71,7 +71,8 @@ static int resolve(const hodei_run_request *req, char **out)
 		if (access(prog, X_OK) != 0 || stat(prog, &sb) != 0 || S_ISDIR(sb.st_mode))
 			return hodei__err(HODEI_ENOTFOUND, "command: '%s' is not an executable file: %s",
 			                  prog, errno ? strerror(errno) : "is a directory");
-		*out = strdup(prog);
+		if (!(*out = strdup(prog)))
+			return hodei__err(HODEI_ENOMEM, "out of memory");
 		return 0;
 	}
 	while (*p) {
@@ -79,7 +80,9 @@ static int resolve(const hodei_run_request *req, char **out)
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
 		char *cand = hodei__sprintf("%.*s/%s", (int)n, n ? p : ".", prog);
 
-		if (cand && access(cand, X_OK) == 0 && stat(cand, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		if (!cand)
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		if ( access(cand, X_OK) == 0 && stat(cand, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
 			*out = cand;
 			return 0;
 		}
@@ -402,7 +405,14 @@ int hodei_process_spawn(hodei_process **out, struct event_base *base,
 		free(path);
 		return hodei__err(HODEI_EIO, "pipe: %s", strerror(errno));
 	}
-	p = calloc(1, sizeof(*p));
+	if (!(p = calloc(1, sizeof(*p)))) {
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		free(path);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	p->base = base;
 	p->cb = *cb;
 	p->ud = ud;

@@ -95,8 +95,9 @@ static void cfg_free(hodei_provider_config *cfg, char ***labels)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static void cfg_copy(hodei_provider_config *dst, char ***labels,
-                     const hodei_provider_config *cfg)
+/* All or nothing: HODEI_ENOMEM leaves dst and *labels empty. */
+static int cfg_copy(hodei_provider_config *dst, char ***labels,
+                    const hodei_provider_config *cfg)
 {
 	*dst = *cfg;
 	dst->name = hodei__strdup(cfg->name);
@@ -106,6 +107,15 @@ static void cfg_copy(hodei_provider_config *dst, char ***labels,
 	dst->options_json = hodei__strdup(cfg->options_json);
 	*labels = hodei__vec_dup(cfg->labels, cfg->nlabels);
 	dst->labels = (const char *const *)*labels;
+	if ((cfg->name && !dst->name) || (cfg->type && !dst->type) ||
+	    (cfg->endpoint && !dst->endpoint) || (cfg->token && !dst->token) ||
+	    (cfg->options_json && !dst->options_json) || !*labels) {
+		if (!*labels)
+			dst->nlabels = 0;
+		cfg_free(dst, labels);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 /* Start p under its configuration.  Returns create's result; a provider
@@ -140,18 +150,34 @@ static hodei__provider_node *node_new(hodei_ctx *ctx, const hodei_provider_confi
 
 	if (!p)
 		return NULL;
-	cfg_copy(&p->cfg, &p->labels_owned, cfg);
+	if (cfg_copy(&p->cfg, &p->labels_owned, cfg) ||
+	    (message && !(p->message = strdup(message)))) {
+		cfg_free(&p->cfg, &p->labels_owned);
+		free(p);
+		hodei__err(HODEI_ENOMEM, "out of memory");
+		return NULL;
+	}
 	p->ops = &dormant_ops;
 	p->handle.ctx = ctx;
 	p->handle.node = p;
 	p->status = status;
 	p->score = score;
-	p->message = hodei__strdup(message);
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = p;
 	return p;
 }
+
+static void node_unlink(hodei_ctx *ctx, hodei__provider_node *p)
+{
+	for (hodei__provider_node **pp = &ctx->providers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+}
+
+static void node_free(hodei__provider_node *p);
 
 static void node_stop(hodei_ctx *ctx, hodei__provider_node *p)
 {
@@ -262,10 +288,14 @@ static int add_on_loop(hodei_ctx *ctx, void *arg)
 	if (hodei__provider_find(ctx, cfg->name))
 		return hodei__err(HODEI_EEXISTS, "name: a provider named '%s' already exists",
 		                  cfg->name);
-	if ((rc = hodei__store_provider_put(ctx->store, cfg, 1)))
-		return rc;
+	/* memory first: once the store has it, nothing can fail */
 	if (!(p = node_new(ctx, cfg, HODEI_PROVIDER_ACTIVE, 100, "registered")))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if ((rc = hodei__store_provider_put(ctx->store, cfg, 1))) {
+		node_unlink(ctx, p);
+		node_free(p);
+		return rc;
+	}
 	p->created_at = p->updated_at = hodei__now_ms();
 	hodei__store_provider_status(ctx->store, p->cfg.name, p->status, p->score, "registered", 1);
 	instantiate(ctx, p); /* one that cannot start stays UNHEALTHY and is never called */
@@ -331,6 +361,8 @@ void hodei__provider_job_ended(hodei_ctx *ctx, hodei__provider_node *p)
 static int update_on_loop(hodei_ctx *ctx, void *arg)
 {
 	const hodei_provider_config *cfg = arg;
+	hodei_provider_config next;
+	char **next_labels = NULL;
 	hodei__provider_node *p;
 	char msg[128];
 	int rc;
@@ -339,14 +371,21 @@ static int update_on_loop(hodei_ctx *ctx, void *arg)
 		return rc;
 	if (!(p = hodei__provider_find(ctx, cfg->name)))
 		return hodei__err(HODEI_ENOTFOUND, "provider '%s' not found", cfg->name);
-	if ((rc = hodei__store_provider_put(ctx->store, cfg, 0)))
+	/* the copy first: once the store has it, nothing can fail */
+	if ((rc = cfg_copy(&next, &next_labels, cfg)))
 		return rc;
-	cfg_free(&p->next_cfg, &p->next_labels);
-	cfg_copy(&p->next_cfg, &p->next_labels, cfg);
-	if (!cfg->token) { /* a NULL token keeps the stored one */
-		free((char *)p->next_cfg.token);
-		p->next_cfg.token = hodei__strdup(p->cfg.token);
+	if (!cfg->token && p->cfg.token && /* a NULL token keeps the stored one */
+	    !(next.token = strdup(p->cfg.token))) {
+		cfg_free(&next, &next_labels);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	}
+	if ((rc = hodei__store_provider_put(ctx->store, cfg, 0))) {
+		cfg_free(&next, &next_labels);
+		return rc;
+	}
+	cfg_free(&p->next_cfg, &p->next_labels);
+	p->next_cfg = next;
+	p->next_labels = next_labels;
 	p->restart_pending = true;
 	if (p->busy == 0) {
 		restart(ctx, p, "configuration updated");
@@ -436,32 +475,40 @@ static char *config_json(const hodei__provider_node *p)
 {
 	const hodei_provider_config *cfg = shown_cfg(p);
 	hodei__buf b = { 0 };
+	int rc = 0;
 
-	hodei__buf_addf(&b, "{\"name\":");
-	hodei__buf_json_str(&b, cfg->name);
-	hodei__buf_addf(&b, ",\"type\":");
-	hodei__buf_json_str(&b, cfg->type);
-	hodei__buf_addf(&b, ",\"endpoint\":");
+	rc |= hodei__buf_addf(&b, "{\"name\":");
+	rc |= hodei__buf_json_str(&b, cfg->name);
+	rc |= hodei__buf_addf(&b, ",\"type\":");
+	rc |= hodei__buf_json_str(&b, cfg->type);
+	rc |= hodei__buf_addf(&b, ",\"endpoint\":");
 	if (cfg->endpoint)
-		hodei__buf_json_str(&b, cfg->endpoint);
+		rc |= hodei__buf_json_str(&b, cfg->endpoint);
 	else
-		hodei__buf_addf(&b, "null");
-	hodei__buf_addf(&b, ",\"token\":%s,\"labels\":{", cfg->token ? "\"***\"" : "null");
+		rc |= hodei__buf_addf(&b, "null");
+	rc |= hodei__buf_addf(&b, ",\"token\":%s,\"labels\":{",
+	                      cfg->token ? "\"***\"" : "null");
 	for (size_t i = 0; i < cfg->nlabels; i++) {
 		const char *eq = strchr(cfg->labels[i], '=');
 		char *key = hodei__strndup(cfg->labels[i], (size_t)(eq - cfg->labels[i]));
 
-		hodei__buf_addf(&b, "%s", i ? "," : "");
-		hodei__buf_json_str(&b, key);
-		hodei__buf_addf(&b, ":");
-		hodei__buf_json_str(&b, eq + 1);
+		if (!key)
+			rc = HODEI_ENOMEM;
+		rc |= hodei__buf_addf(&b, "%s", i ? "," : "");
+		rc |= hodei__buf_json_str(&b, key);
+		rc |= hodei__buf_addf(&b, ":");
+		rc |= hodei__buf_json_str(&b, eq + 1);
 		free(key);
 	}
-	hodei__buf_addf(&b, "},\"max_memory_bytes\":%llu,\"max_vcpus\":%u,\"gpu\":%s,"
+	rc |= hodei__buf_addf(&b, "},\"max_memory_bytes\":%llu,\"max_vcpus\":%u,\"gpu\":%s,"
 	                    "\"max_workers\":%u,\"options\":%s}",
 	                (unsigned long long)cfg->max_memory_bytes, cfg->max_vcpus,
 	                cfg->gpu ? "true" : "false", capacity_of(cfg),
 	                cfg->options_json ? cfg->options_json : "null");
+	if (rc) { /* out of memory: all or nothing */
+		hodei__buf_free(&b);
+		return NULL;
+	}
 	return b.data;
 }
 
@@ -495,6 +542,15 @@ static hodei_provider_info *info_of(const hodei__provider_node *p)
 	i->workers = p->workers;
 	i->created_at = p->created_at;
 	i->updated_at = p->updated_at;
+	if ((cfg->name && !i->name) || (cfg->type && !i->type) ||
+	    (cfg->endpoint && !i->endpoint) || !i->labels ||
+	    (cfg->options_json && !i->options_json) || !i->config_json ||
+	    (!i->status_message && (p->message || !find_type(p->handle.ctx, cfg->type)))) {
+		if (!i->labels)
+			i->nlabels = 0;
+		hodei_provider_info_free(i);
+		return NULL; /* all or nothing */
+	}
 	return i;
 }
 
@@ -686,18 +742,23 @@ void hodei__providers_probe(hodei_ctx *ctx)
 
 typedef struct load_ctx {
 	hodei_ctx *ctx;
+	int err; /* out of memory: the open fails */
 } load_ctx;
 
 static void load_row(void *ud, const hodei_provider_config *cfg, int status, int score,
                      const char *message, int64_t created, int64_t updated)
 {
 	load_ctx *lc = ud;
-	hodei__provider_node *p = node_new(lc->ctx, cfg, status, score, message);
+	hodei__provider_node *p;
 
-	if (p) {
-		p->created_at = created;
-		p->updated_at = updated;
+	if (lc->err)
+		return;
+	if (!(p = node_new(lc->ctx, cfg, status, score, message))) {
+		lc->err = HODEI_ENOMEM;
+		return;
 	}
+	p->created_at = created;
+	p->updated_at = updated;
 }
 
 static int ensure_local(hodei_ctx *ctx)
@@ -710,10 +771,13 @@ static int ensure_local(hodei_ctx *ctx)
 	cfg.type = "local";
 	cfg.max_workers = ctx->cfg.local_workers;
 	if (!p) {
-		if ((rc = hodei__store_provider_put(ctx->store, &cfg, 1)))
-			return rc;
 		if (!(p = node_new(ctx, &cfg, HODEI_PROVIDER_ACTIVE, 100, "registered")))
 			return hodei__err(HODEI_ENOMEM, "out of memory");
+		if ((rc = hodei__store_provider_put(ctx->store, &cfg, 1))) {
+			node_unlink(ctx, p);
+			node_free(p);
+			return rc;
+		}
 		p->created_at = p->updated_at = hodei__now_ms();
 	} else {
 		p->cfg.max_workers = ctx->cfg.local_workers;
@@ -725,15 +789,18 @@ static int ensure_local(hodei_ctx *ctx)
 
 int hodei__providers_init(hodei_ctx *ctx)
 {
-	load_ctx lc = { ctx };
+	load_ctx lc = { ctx, 0 };
 	int rc;
 
 	if (!(ctx->restart_ev = event_new(ctx->base, -1, 0, on_restart, ctx)))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	hodei_provider_type_register(ctx, &pool_ops);
-	hodei_provider_type_register(ctx, hodei__local_provider_ops());
+	if ((rc = hodei_provider_type_register(ctx, &pool_ops)) ||
+	    (rc = hodei_provider_type_register(ctx, hodei__local_provider_ops())))
+		return rc;
 	if ((rc = hodei__store_providers_scan(ctx->store, load_row, &lc)))
 		return rc;
+	if (lc.err)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (!(ctx->opts.flags & HODEI_CTX_NO_LOCAL_PROVIDER) && (rc = ensure_local(ctx)))
 		return rc;
 	for (hodei__provider_node *p = ctx->providers; p; p = p->next) {

@@ -22,19 +22,28 @@ static void swap(hodei__qent *a, hodei__qent *b)
 	*b = t;
 }
 
+int hodei__queue_reserve(hodei__queue *q, size_t n)
+{
+	size_t cap = q->cap ? q->cap : 64;
+	hodei__qent *h;
+
+	if (q->len + n <= q->cap)
+		return 0;
+	while (cap < q->len + n)
+		cap *= 2;
+	if (!(h = realloc(q->heap, cap * sizeof(*h))))
+		return HODEI_ENOMEM;
+	q->heap = h;
+	q->cap = cap;
+	return 0;
+}
+
 int hodei__queue_push(hodei__queue *q, hodei__qent e)
 {
 	size_t i;
 
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		hodei__qent *h = realloc(q->heap, cap * sizeof(*h));
-
-		if (!h)
-			return HODEI_ENOMEM;
-		q->heap = h;
-		q->cap = cap;
-	}
+	if (q->len == q->cap && hodei__queue_reserve(q, 1))
+		return HODEI_ENOMEM;
 	i = q->len++;
 	q->heap[i] = e;
 	while (i > 0 && before(&q->heap[i], &q->heap[(i - 1) / 2])) {

@@ -43,24 +43,43 @@ static void arm_delay(hodei_ctx *ctx)
 	event_add(ctx->delay_ev, &tv);
 }
 
-void hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
-                          int64_t not_before)
+int hodei__sched_reserve(hodei_ctx *ctx, size_t n)
+{
+	struct hodei__dvec *d = &ctx->delayed;
+
+	if (hodei__queue_reserve(&ctx->queue, n))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if (d->len + n > d->cap) {
+		size_t cap = d->cap ? d->cap : 16;
+		struct hodei__delayed *v;
+
+		while (cap < d->len + n)
+			cap *= 2;
+		if (!(v = realloc(d->v, cap * sizeof(*v))))
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		d->v = v;
+		d->cap = cap;
+	}
+	return 0;
+}
+
+int hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
+                         int64_t not_before)
 {
 	hodei__qent e = { seq, qseq, priority };
+	int rc;
 
+	if ((rc = hodei__sched_reserve(ctx, 1)))
+		return rc;
 	if (not_before > hodei__now_ms()) {
 		struct hodei__dvec *d = &ctx->delayed;
 
-		if (d->len == d->cap) {
-			d->cap = d->cap ? d->cap * 2 : 16;
-			d->v = realloc(d->v, d->cap * sizeof(*d->v));
-		}
 		d->v[d->len].e = e;
 		d->v[d->len++].not_before = not_before;
 		arm_delay(ctx);
-		return;
+		return 0;
 	}
-	hodei__queue_push(&ctx->queue, e);
+	return hodei__queue_push(&ctx->queue, e);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -73,7 +92,9 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 	hodei__lock(ctx);
 	for (size_t i = 0; i < ctx->delayed.len;) {
 		if (ctx->delayed.v[i].not_before <= now) {
-			hodei__queue_push(&ctx->queue, ctx->delayed.v[i].e);
+			/* out of memory: it stays here, and the timer tries again */
+			if (hodei__queue_push(&ctx->queue, ctx->delayed.v[i].e))
+				break;
 			ctx->delayed.v[i] = ctx->delayed.v[--ctx->delayed.len];
 		} else {
 			i++;
@@ -86,6 +107,9 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 
 void hodei__sched_unpark(hodei_ctx *ctx)
 {
+	/* all or none: on out of memory they stay parked until the next unpark */
+	if (hodei__queue_reserve(&ctx->queue, ctx->parked.len))
+		return;
 	for (size_t i = 0; i < ctx->parked.len; i++)
 		hodei__queue_push(&ctx->queue, ctx->parked.v[i]);
 	ctx->parked.len = 0;
@@ -209,10 +233,23 @@ static void fail_unplaceable(hodei_ctx *ctx, hodei_job *job, const char *why)
 	hodei__job_transition(ctx, job->seq, job->id, HODEI_JOB_QUEUED, &u);
 }
 
-static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
+/* The record of a run, allocated before the job leaves the queue (NULL: out
+ * of memory, and the job stays queued). */
+static hodei__active *active_new(const char *id)
+{
+	hodei__active *a = calloc(1, sizeof(*a));
+
+	if (!a || !(a->id = strdup(id))) {
+		free(a);
+		hodei__err(HODEI_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return a;
+}
+
+static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w, hodei__active *a)
 {
 	hodei__jobupd u = { 0 };
-	hodei__active *a = calloc(1, sizeof(*a));
 	int rc;
 
 	u.state = HODEI_JOB_ASSIGNED;
@@ -223,7 +260,6 @@ static int assign(hodei_ctx *ctx, hodei_job *job, hodei_worker *w)
 	u.provider = w->prov->cfg.name;
 	u.store_later = 1; /* after the spawn: hodei__sched_store_assigned() */
 	a->seq = job->seq;
-	a->id = strdup(job->id);
 	a->state = HODEI_JOB_ASSIGNED;
 	a->attempt = job->attempt;
 	a->max_retries = job->max_retries;
@@ -275,9 +311,14 @@ static bool pump_once(hodei_ctx *ctx)
 			return true;
 
 		if (!ctx->head || ctx->head->seq != e.seq) {
+			int lr;
+
 			hodei_job_free(ctx->head);
 			ctx->head = NULL;
-			if (hodei__store_load_job(ctx->store, e.seq, NULL, &ctx->head) != 0) {
+			lr = hodei__store_load_job(ctx->store, e.seq, NULL, &ctx->head);
+			if (lr == HODEI_ENOMEM) /* it stays queued, and the pump goes on later */
+				return true;
+			if (lr) {
 				hodei__queue_pop(&ctx->queue, &e);
 				continue;
 			}
@@ -296,16 +337,21 @@ static bool pump_once(hodei_ctx *ctx)
 			continue;
 		}
 		if (!any_accepting(ctx, ctx->head)) {
+			/* out of memory: it stays queued, and the pump goes on later */
+			if (vec_push(&ctx->parked, e))
+				return true;
 			hodei__queue_pop(&ctx->queue, &e);
-			vec_push(&ctx->parked, e);
 			continue;
 		}
 		if ((w = idle_worker_for(ctx, ctx->head))) {
 			hodei_job *job = ctx->head;
+			hodei__active *a = active_new(job->id);
 
+			if (!a) /* out of memory: it stays queued, and the pump goes on later */
+				return true;
 			ctx->head = NULL;
 			hodei__queue_pop(&ctx->queue, &e);
-			assign(ctx, job, w);
+			assign(ctx, job, w, a);
 			hodei_job_free(job);
 			continue;
 		}
@@ -477,11 +523,16 @@ static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
 		f->v = v;
 		f->cap = cap;
 	}
-	e = &f->v[f->len++];
+	e = &f->v[f->len];
+	e->reason = NULL;
+	if (u->reason && !(e->reason = strdup(u->reason))) {
+		store_put(ctx, seq, u); /* store it now then */
+		return;
+	}
+	f->len++;
 	e->seq = seq;
 	e->u = *u;
 	e->u.store_later = 0;
-	e->reason = u->reason ? strdup(u->reason) : NULL;
 	e->u.reason = e->reason;
 }
 
@@ -503,7 +554,18 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 	hodei__jobupd u = { 0 };
 	hodei_worker *w = a->worker;
 	int64_t now = hodei__now_ms();
+	hodei__outcome final;
 
+	/* Room for the requeue before anything is written: without it, the
+	 * attempt ends as it is, and the job is not retried (never a job QUEUED
+	 * in the store that the queue does not hold). */
+	if (o->requeue && hodei__sched_reserve(ctx, 1)) {
+		final = *o;
+		final.requeue = false;
+		snprintf(final.reason, sizeof(final.reason), "%.200s; not retried: out of memory",
+		         o->reason);
+		o = &final;
+	}
 	hodei__sched_store_assigned(ctx, a); /* the start failed before it was stored */
 	if (!ctx->batch || o->requeue) /* else the batch stores them after the next spawn */
 		hodei__log_flush(ctx);
@@ -555,7 +617,8 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		/* The next attempt numbers its lines after the stored count: store
 		 * the line just logged first, or its number would be taken twice. */
 		hodei__log_flush(ctx);
-		hodei__sched_enqueue(ctx, a->seq, a->priority, q.qseq, q.not_before);
+		/* reserved above: cannot fail */
+		(void)hodei__sched_enqueue(ctx, a->seq, a->priority, q.qseq, q.not_before);
 	} else {
 		hodei__tx_end(ctx, 0);
 	}
@@ -620,6 +683,7 @@ int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state)
 typedef struct recover_ctx {
 	hodei_ctx *ctx;
 	int64_t lost;
+	int err; /* out of memory: the open fails, and the next one recovers the rest */
 } recover_ctx;
 
 static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t qseq,
@@ -631,14 +695,19 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	hodei__active *a;
 	hodei__outcome o;
 
+	if (rc->err)
+		return;
 	if (state == HODEI_JOB_QUEUED) {
-		hodei__sched_enqueue(ctx, seq, priority, qseq, not_before);
+		rc->err = hodei__sched_enqueue(ctx, seq, priority, qseq, not_before);
 		return;
 	}
 	/* an orphan of a local run, still going: stop it before running it again */
 	if (pid > 0 && pid_start > 0 && hodei__proc_starttime((int)pid) == pid_start)
 		kill(-(pid_t)pid, SIGKILL);
-	a = calloc(1, sizeof(*a));
+	if (!(a = calloc(1, sizeof(*a)))) {
+		rc->err = hodei__err(HODEI_ENOMEM, "out of memory");
+		return;
+	}
 	a->seq = seq;
 	a->state = state;
 	a->attempt = attempt;
@@ -651,15 +720,25 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	{
 		hodei_job *job = NULL;
 
-		if (hodei__store_load_job(ctx->store, seq, NULL, &job) == 0) {
+		int lr = hodei__store_load_job(ctx->store, seq, NULL, &job);
+
+		if (lr == 0) {
 			a->id = strdup(job->id);
 			a->next_log_seq = job->last_log_seq + 1;
 			a->log_bytes = job->log_bytes;
 		}
 		hodei_job_free(job);
+		if (lr == HODEI_ENOMEM || (lr == 0 && !a->id)) {
+			active_remove(ctx, a);
+			rc->err = hodei__err(HODEI_ENOMEM, "out of memory");
+			return;
+		}
 	}
-	if (!a->id)
-		a->id = strdup("");
+	if (!a->id && !(a->id = strdup(""))) {
+		active_remove(ctx, a);
+		rc->err = hodei__err(HODEI_ENOMEM, "out of memory");
+		return;
+	}
 	hodei__outcome_of_loss(&o, "the process that ran it stopped (restart recovery)",
 	                       attempt, max_retries, false, 0);
 	hodei__log_system(ctx, a, "worker lost: the process that ran it stopped");
@@ -669,9 +748,11 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 
 int hodei__sched_recover(hodei_ctx *ctx)
 {
-	recover_ctx rc = { ctx, 0 };
+	recover_ctx rc = { ctx, 0, 0 };
 	int r = hodei__store_scan_active(ctx->store, recover_one, &rc);
 
+	if (!r && rc.err)
+		r = rc.err;
 	if (rc.lost)
 		hodei__diag(ctx, HODEI_DIAG_WARN, "recovery: %lld job(s) were running when the last"
 		            " process stopped", (long long)rc.lost);

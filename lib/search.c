@@ -92,7 +92,10 @@ static char *trigram_match(const char *text)
 			hodei__buf_add(&q, t[b] == '"' ? "\"\"" : (const char *)t + b, t[b] == '"' ? 2 : 1);
 		hodei__buf_add(&q, "\"", 1);
 	}
-	hodei__buf_add(&q, "", 1);
+	if (hodei__buf_add(&q, "", 1)) {
+		hodei__buf_free(&q);
+		return NULL; /* out of memory: the plans without the index answer */
+	}
 	return q.data;
 }
 
@@ -146,8 +149,14 @@ static void add_cursor_test(hodei__buf *sql, const plan *p, const char *col)
 static int prepare(hodei_store *st, hodei__buf *sql, const plan *p, sqlite3_stmt **out)
 {
 	sqlite3 *db = hodei__store_db(st);
-	int rc = sqlite3_prepare_v2(db, sql->data, -1, out, NULL);
+	int rc;
 
+	if (sql->failed || !sql->data) {
+		hodei__buf_free(sql);
+		*out = NULL;
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
+	rc = sqlite3_prepare_v2(db, sql->data, -1, out, NULL);
 	hodei__buf_free(sql);
 	if (rc != SQLITE_OK)
 		return hodei__store_error(st, "listing jobs");

@@ -544,50 +544,65 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
 	return hodei__store_write_row(st, *seq, 1, HODEI_JOB_QUEUED, now, NULL);
 }
 
-static char *col_str(sqlite3_stmt *s, int i)
+/* NULL for a NULL column; out of memory sets *nomem (callers test it once). */
+static char *col_str_m(sqlite3_stmt *s, int i, bool *nomem)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
+	char *c = t ? strdup((const char *)t) : NULL;
 
-	return t ? strdup((const char *)t) : NULL;
+	if (t && !c)
+		*nomem = true;
+	return c;
 }
 
-static char **col_vec(sqlite3_stmt *s, int i, size_t *n)
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	bool nomem = false;
+
+	return col_str_m(s, i, &nomem);
+}
+
+static char **col_vec(sqlite3_stmt *s, int i, size_t *n, bool *nomem)
 {
 	const void *b = sqlite3_column_blob(s, i);
 	int len = sqlite3_column_bytes(s, i);
+	char **v;
 
 	*n = 0;
-	return hodei__vec_unpack(b ? b : "", (size_t)len, n);
+	if (!(v = hodei__vec_unpack(b ? b : "", (size_t)len, n)))
+		*nomem = true;
+	return v;
 }
 
 static hodei_job *row_to_job(sqlite3_stmt *s)
 {
 	hodei_job *j = calloc(1, sizeof(*j));
+	bool nomem = false;
 
 	if (!j)
 		return NULL;
 	j->version = HODEI_JOB_VERSION;
 	j->seq = sqlite3_column_int64(s, 0);
-	j->id = col_str(s, 1);
-	j->name = col_str(s, 2);
-	j->command = col_str(s, 3);
-	j->args = col_vec(s, 4, &j->nargs);
-	j->env = col_vec(s, 5, &j->nenv);
-	j->labels = col_vec(s, 6, &j->nlabels);
+	j->id = col_str_m(s, 1, &nomem);
+	j->name = col_str_m(s, 2, &nomem);
+	j->command = col_str_m(s, 3, &nomem);
+	j->args = col_vec(s, 4, &j->nargs, &nomem);
+	j->env = col_vec(s, 5, &j->nenv, &nomem);
+	j->labels = col_vec(s, 6, &j->nlabels, &nomem);
 	j->priority = sqlite3_column_int(s, 7);
 	j->timeout_ms = sqlite3_column_int64(s, 8);
 	j->cpu_millis = (uint32_t)sqlite3_column_int64(s, 9);
 	j->memory_bytes = (uint64_t)sqlite3_column_int64(s, 10);
 	j->max_retries = sqlite3_column_int(s, 11);
-	j->workdir = col_str(s, 12);
-	j->queued_by = col_str(s, 13);
+	j->workdir = col_str_m(s, 12, &nomem);
+	j->queued_by = col_str_m(s, 13, &nomem);
 	j->flags = (unsigned int)sqlite3_column_int(s, 14);
-	j->provider_pin = col_str(s, 15);
+	j->provider_pin = col_str_m(s, 15, &nomem);
 	j->state = sqlite3_column_int(s, 16);
 	j->attempt = sqlite3_column_int(s, 17);
 	j->exit_code = sqlite3_column_int(s, 18);
 	j->term_signal = sqlite3_column_int(s, 19);
-	j->reason = col_str(s, 20);
+	j->reason = col_str_m(s, 20, &nomem);
 	j->progress = sqlite3_column_int(s, 21);
 	j->created_at = sqlite3_column_int64(s, 22);
 	j->queued_at = sqlite3_column_int64(s, 23);
@@ -595,12 +610,16 @@ static hodei_job *row_to_job(sqlite3_stmt *s)
 	j->finished_at = sqlite3_column_int64(s, 25);
 	j->cpu_time_us = sqlite3_column_int64(s, 26);
 	j->max_rss_kb = sqlite3_column_int64(s, 27);
-	j->worker_id = col_str(s, 28);
-	j->provider = col_str(s, 29);
+	j->worker_id = col_str_m(s, 28, &nomem);
+	j->provider = col_str_m(s, 29, &nomem);
 	j->log_lines = sqlite3_column_int64(s, 30);
 	j->last_log_seq = sqlite3_column_int64(s, 31);
 	j->log_lines_lost = sqlite3_column_int64(s, 32);
 	j->log_bytes = sqlite3_column_int64(s, 33);
+	if (nomem) { /* all or nothing */
+		hodei_job_free(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -694,7 +713,7 @@ static sqlite3_stmt *transition_stmt(hodei_store *st, const hodei__jobupd *u, in
 	if (u->set_pid)
 		hodei__buf_addf(&sql, ", pid = ?, pid_start = ?");
 	hodei__buf_addf(&sql, " WHERE seq = ?");
-	if (sql.data)
+	if (sql.data && !sql.failed) /* else NULL: the caller reports out of memory */
 		sqlite3_prepare_v3(st->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &st->tcache[key],
 		                   NULL);
 	hodei__buf_free(&sql);
@@ -796,7 +815,12 @@ int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **o
 		l->items[l->count].attempt = sqlite3_column_int(s, 0);
 		l->items[l->count].state = sqlite3_column_int(s, 1);
 		l->items[l->count].at = sqlite3_column_int64(s, 2);
-		l->items[l->count].reason = col_str(s, 3);
+		l->items[l->count].reason = NULL;
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
+		    !(l->items[l->count].reason = col_str(s, 3))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		l->count++;
 	}
 	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
@@ -905,7 +929,10 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 		hodei__buf_addf(&sql, " AND level >= %d", q->min_level);
 	if (q->contains && *q->contains)
 		hodei__buf_addf(&sql, " AND instr(text, ?3) > 0");
-	hodei__buf_addf(&sql, " ORDER BY seq LIMIT %zu", limit + 1);
+	if (hodei__buf_addf(&sql, " ORDER BY seq LIMIT %zu", limit + 1)) {
+		hodei__buf_free(&sql);
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
 	hodei__buf_free(&sql);
 	if (rc != SQLITE_OK)
@@ -1238,8 +1265,13 @@ int hodei__store_providers_scan(hodei_store *st, hodei__provider_row_fn fn, void
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		hodei_provider_config cfg = HODEI_PROVIDER_CONFIG_INIT;
 		size_t n = 0;
-		char **labels = col_vec(s, 4, &n);
+		bool nomem = false;
+		char **labels = col_vec(s, 4, &n, &nomem);
 
+		if (nomem) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		cfg.name = (const char *)sqlite3_column_text(s, 0);
 		cfg.type = (const char *)sqlite3_column_text(s, 1);
 		cfg.endpoint = (const char *)sqlite3_column_text(s, 2);
@@ -1256,7 +1288,8 @@ int hodei__store_providers_scan(hodei_store *st, hodei__provider_row_fn fn, void
 		   sqlite3_column_int64(s, 14));
 		hodei__vec_free(labels, n);
 	}
-	rc = rows_done(st, rc, "reading providers");
+	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
+	                        : rows_done(st, rc, "reading providers");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1289,9 +1322,13 @@ int hodei__store_health_log(hodei_store *st, const char *name, size_t limit,
 		e->at = sqlite3_column_int64(s, 0);
 		e->status = sqlite3_column_int(s, 1);
 		e->score = sqlite3_column_int(s, 2);
-		e->message = col_str(s, 3);
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL && !(e->message = col_str(s, 3))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 	}
-	rc = rows_done(st, rc, "reading health log");
+	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
+	                        : rows_done(st, rc, "reading health log");
 	sqlite3_finalize(s);
 	if (rc) {
 		hodei_health_log_free(l);

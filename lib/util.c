@@ -180,8 +180,12 @@ void hodei__vec_free(char **v, size_t n)
 
 int hodei__buf_add(hodei__buf *b, const void *data, size_t len)
 {
-	if (len > SIZE_MAX / 4 - b->len)
+	if (b->failed)
+		return HODEI_ENOMEM;
+	if (len > SIZE_MAX / 4 - b->len) {
+		b->failed = 1;
 		return HODEI_ENOMEM; /* the doubling below would overflow */
+	}
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
 		char *p;
@@ -189,8 +193,10 @@ int hodei__buf_add(hodei__buf *b, const void *data, size_t len)
 		while (cap < b->len + len + 1)
 			cap *= 2;
 		p = realloc(b->data, cap);
-		if (!p)
+		if (!p) {
+			b->failed = 1;
 			return HODEI_ENOMEM;
+		}
 		b->data = p;
 		b->cap = cap;
 	}
@@ -207,10 +213,12 @@ int hodei__buf_addf(hodei__buf *b, const char *fmt, ...)
 	int n, rc;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = b->failed ? -1 : vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->failed = 1;
 		return HODEI_ENOMEM;
+	}
 	rc = hodei__buf_add(b, s, (size_t)n);
 	free(s);
 	return rc;
@@ -239,4 +247,5 @@ void hodei__buf_free(hodei__buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->failed = 0;
 }

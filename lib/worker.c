@@ -102,11 +102,15 @@ void hodei__worker_release_provider(hodei_ctx *ctx, hodei__provider_node *p, boo
 	}
 }
 
-static void build_argv(const hodei_job *job, const char ***argv, size_t *argc)
+static int build_argv(const hodei_job *job, const char ***argv, size_t *argc)
 {
 	size_t n = 0;
 	const char **v = calloc(job->nargs + 5, sizeof(*v));
 
+	*argv = NULL;
+	*argc = 0;
+	if (!v)
+		return HODEI_ENOMEM;
 	if (job->flags & HODEI_JOB_SHELL) {
 		v[n++] = "/bin/sh";
 		v[n++] = "-c";
@@ -121,14 +125,20 @@ static void build_argv(const hodei_job *job, const char ***argv, size_t *argc)
 	v[n] = NULL;
 	*argv = v;
 	*argc = n;
+	return 0;
 }
 
-static void build_envp(const hodei_job *job, char ***envp, size_t *nenv)
+/* All or nothing: HODEI_ENOMEM leaves *envp NULL. */
+static int build_envp(const hodei_job *job, char ***envp, size_t *nenv)
 {
 	char **v = calloc(job->nenv + 5, sizeof(*v));
 	size_t n = 0;
 	bool has_path = false;
 
+	*envp = NULL;
+	*nenv = 0;
+	if (!v)
+		return HODEI_ENOMEM;
 	for (size_t i = 0; i < job->nenv; i++) {
 		v[n++] = strdup(job->env[i]);
 		has_path |= strncmp(job->env[i], "PATH=", 5) == 0;
@@ -139,23 +149,31 @@ static void build_envp(const hodei_job *job, char ***envp, size_t *nenv)
 	v[n++] = hodei__sprintf("HODEI_JOB_NAME=%s", job->name);
 	v[n++] = hodei__sprintf("HODEI_JOB_ATTEMPT=%d", job->attempt);
 	v[n] = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]) {
+			hodei__vec_free(v, n);
+			return HODEI_ENOMEM;
+		}
 	*envp = v;
 	*nenv = n;
+	return 0;
 }
 
 int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *job)
 {
 	hodei_ctx *ctx = w->ctx;
 	hodei_run_request req = { 0 };
-	const char **argv;
-	char **envp;
+	const char **argv = NULL;
+	char **envp = NULL;
 	int rc;
 
 	req.version = HODEI_RUN_REQUEST_VERSION;
 	req.job_id = job->id;
 	req.attempt = job->attempt;
-	build_argv(job, &argv, &req.argc);
-	build_envp(job, &envp, &req.nenv);
+	if (build_argv(job, &argv, &req.argc) || build_envp(job, &envp, &req.nenv))
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+	else
+		rc = 0;
 	req.argv = argv;
 	req.envp = (const char *const *)envp;
 	req.workdir = job->workdir;
@@ -164,13 +182,15 @@ int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *
 	req.cpu_millis = job->cpu_millis;
 	req.memory_bytes = job->memory_bytes;
 	req.flags = job->flags;
-	hodei__err_clear();
-	if (w->agent_ops)
-		rc = w->agent_ops->run(w->agent, w, &req);
-	else if (w->prov->ops->run)
-		rc = w->prov->ops->run(w->prov->state, w, &req);
-	else
-		rc = hodei__err(HODEI_EUNAVAIL, "worker %s cannot run jobs", w->id);
+	if (rc == 0) { /* else out of memory: the start fails below */
+		hodei__err_clear();
+		if (w->agent_ops)
+			rc = w->agent_ops->run(w->agent, w, &req);
+		else if (w->prov->ops->run)
+			rc = w->prov->ops->run(w->prov->state, w, &req);
+		else
+			rc = hodei__err(HODEI_EUNAVAIL, "worker %s cannot run jobs", w->id);
+	}
 	free(argv);
 	hodei__vec_free(envp, req.nenv);
 	if (rc != 0 && w->job == a) {
@@ -517,6 +537,8 @@ static int worker_list_on_loop(hodei_ctx *ctx, void *arg)
 		i->provider = strdup(w->prov->cfg.name);
 		i->state = w->state;
 		i->job_id = w->job ? strdup(w->job->id) : NULL;
+		if (!i->id || !i->provider || (w->job && !i->job_id))
+			return hodei__err(HODEI_ENOMEM, "out of memory"); /* the caller frees l */
 		i->started_at = w->started_at;
 		i->last_seen = w->last_seen;
 		i->jobs_run = w->jobs_run;

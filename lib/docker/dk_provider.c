@@ -357,15 +357,6 @@ static void dk_probe(void *state)
 
 /* ---- options ---- */
 
-static char **strings_of(json_t *a)
-{
-	char **v = calloc(json_array_size(a) + 1, sizeof(*v));
-	size_t i;
-	json_t *s;
-	json_array_foreach(a, i, s) v[i] = strdup(json_string_value(s) ? json_string_value(s) : "");
-	return v;
-}
-
 static void strings_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -386,6 +377,23 @@ static void options_free(dk_prov *p)
 	strings_free(p->env);
 }
 
+/* All or nothing: NULL when out of memory. */
+static char **strings_of(json_t *a)
+{
+	char **v = calloc(json_array_size(a) + 1, sizeof(*v));
+	size_t i;
+	json_t *s;
+	if (!v)
+		return NULL;
+	json_array_foreach(a, i, s) {
+		if (!(v[i] = strdup(json_string_value(s) ? json_string_value(s) : ""))) {
+			strings_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
 static int check_strings(json_t *a, const char *field)
 {
 	size_t i;
@@ -402,7 +410,8 @@ static int opt_string(json_t *o, const char *key, const char *def, char **out)
 	json_t *v = json_object_get(o, key);
 	if (v && !json_is_string(v))
 		return hodei__err(HODEI_EINVAL, "options.%s: must be a string", key);
-	*out = strdup(v ? json_string_value(v) : def);
+	if (!(*out = strdup(v ? json_string_value(v) : def)))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -477,6 +486,8 @@ static int parse_options(dk_prov *p, const char *text)
 		json_t *cmd = json_object_get(o, "command");
 		p->cmd = cmd && json_array_size(cmd) ? strings_of(cmd) : NULL;
 		p->env = strings_of(json_object_get(o, "env"));
+		if ((cmd && json_array_size(cmd) && !p->cmd) || !p->env)
+			rc = hodei__err(HODEI_ENOMEM, "out of memory"); /* the caller frees p */
 		p->register_timeout_ms = rt ? json_integer_value(rt) : 60000;
 		p->stop_timeout_s = st ? (int)json_integer_value(st) : 2;
 	}
@@ -505,7 +516,8 @@ static int dk_create(hodei_provider *provider, void **state)
 	p->name = strdup(hodei_provider_name(provider));
 	p->max_memory = cfg->max_memory_bytes;
 	p->max_vcpus = cfg->max_vcpus;
-	int rc = parse_options(p, cfg->options_json);
+	int rc = p->name ? parse_options(p, cfg->options_json)
+	                 : hodei__err(HODEI_ENOMEM, "out of memory");
 	/* only the network Hodei names is Hodei's to create */
 	p->network_ready = rc == 0 && strcmp(p->network, DK_NETWORK) != 0;
 	if (rc == 0)

@@ -91,18 +91,32 @@ static void wire_string(const wire *w, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void add_symbol(const char *scope, const wire *name, int file, int is_service)
+static int nomem; /* an allocation failed: reflection_init() fails */
+
+/* 0, or -1 when out of memory (nomem set; the index stays as it was). */
+static int add_symbol(const char *scope, const wire *name, int file, int is_service)
 {
 	char leaf[128];
 	wire_string(name, leaf, sizeof leaf);
 	if (nsymbols == symbols_cap) {
-		symbols_cap = symbols_cap ? symbols_cap * 2 : 256;
-		symbols = realloc(symbols, symbols_cap * sizeof *symbols);
+		size_t cap = symbols_cap ? symbols_cap * 2 : 256;
+		symbol *grown = realloc(symbols, cap * sizeof *symbols);
+		if (!grown) {
+			nomem = 1;
+			return -1;
+		}
+		symbols = grown;
+		symbols_cap = cap;
 	}
 	size_t n = strlen(scope) + strlen(leaf) + 2;
 	char *full = malloc(n);
+	if (!full) {
+		nomem = 1;
+		return -1;
+	}
 	snprintf(full, n, "%s%s%s", scope, *scope ? "." : "", leaf);
 	symbols[nsymbols++] = (symbol){full, file, is_service};
+	return 0;
 }
 
 /* The name field (1) of a descriptor message. */
@@ -125,7 +139,8 @@ static void index_message(const char *scope, wire msg, int file)
 	uint32_t f;
 	if (find_name(msg, &name) < 0)
 		return;
-	add_symbol(scope, &name, file, 0);
+	if (add_symbol(scope, &name, file, 0) < 0)
+		return;
 	const char *full = symbols[nsymbols - 1].name;
 	char inner[256];
 	snprintf(inner, sizeof inner, "%s", full);
@@ -145,7 +160,8 @@ static void index_service(const char *scope, wire svc, int file)
 	uint32_t f;
 	if (find_name(svc, &name) < 0)
 		return;
-	add_symbol(scope, &name, file, 1);
+	if (add_symbol(scope, &name, file, 1) < 0)
+		return;
 	char full[256];
 	snprintf(full, sizeof full, "%s", symbols[nsymbols - 1].name);
 	while (wire_next(&svc, &f, &sub) == 0) {
@@ -208,7 +224,7 @@ int reflection_init(void)
 	for (int i = 0; i < nfiles; i++)
 		for (int d = 0; d < files[i].ndeps; d++)
 			files[i].deps[d] = file_by_name(files[i].dep_names[d]);
-	return nfiles > 0 ? 0 : -1;
+	return nfiles > 0 && !nomem ? 0 : -1;
 }
 
 /* ---- ServerReflectionInfo ---- */

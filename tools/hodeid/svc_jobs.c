@@ -261,6 +261,11 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 		return HODEI_GRPC_UNAVAILABLE;
 	}
 	pending_submit *p = calloc(1, sizeof *p);
+	if (!p) { /* the request is ours, as below */
+		hodei__queue_job_request__free_unpacked(q, NULL);
+		snprintf(err, errlen, "out of memory");
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 	p->req = q;
 	p->r.d = s->d;
 	p->r.a = arena_new();
@@ -601,9 +606,18 @@ static int watch_jobs(hodeid_stream *s, const ProtobufCMessage *in, char *err, s
 {
 	const Hodei__WatchJobsRequest *q = (const void *)in;
 	watch *w = calloc(1, sizeof *w);
-	w->ids = calloc(q->n_job_ids + 1, sizeof *w->ids);
+	if (!w || !(w->ids = calloc(q->n_job_ids + 1, sizeof *w->ids))) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
+	s->state = w; /* from here watch_close frees it */
+	s->on_close = watch_close;
 	for (size_t i = 0; i < q->n_job_ids; i++)
-		w->ids[w->nids++] = strdup(q->job_ids[i]);
+		if (!(w->ids[w->nids++] = strdup(q->job_ids[i]))) {
+			snprintf(err, errlen, "out of memory");
+			return HODEI_GRPC_RESOURCE_EXHAUSTED;
+		}
 	hodei_sub_options o = HODEI_SUB_OPTIONS_INIT;
 	o.mask = HODEI_EVENT_JOB_STATE | (q->include_progress ? HODEI_EVENT_JOB_PROGRESS : 0);
 	o.job_id = w->nids == 1 ? w->ids[0] : NULL;

@@ -176,6 +176,11 @@ static int subscribe_logs(hodeid_stream *s, const ProtobufCMessage *in, char *er
 		return hodei__grpc_status_from_result(rc);
 	}
 	logsub *ls = calloc(1, sizeof *ls);
+	if (!ls) {
+		hodei_job_free(job);
+		snprintf(err, errlen, "out of memory");
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 	ls->job_id = strdup(q->job_id);
 	ls->min_level = (int)q->min_level;
 	ls->contains = q->contains && *q->contains ? strdup(q->contains) : NULL;
@@ -187,6 +192,10 @@ static int subscribe_logs(hodeid_stream *s, const ProtobufCMessage *in, char *er
 	s->state = ls;
 	s->on_close = on_close;
 	s->on_writable = on_writable;
+	if (!ls->job_id || (q->contains && *q->contains && !ls->contains) || !ls->check) {
+		snprintf(err, errlen, "out of memory"); /* on_close frees ls */
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 
 	/* Subscribe before reading history, so nothing falls in between. */
 	hodei_sub_options o = HODEI_SUB_OPTIONS_INIT;

@@ -72,8 +72,12 @@ static int watch_metrics(hodeid_stream *s, const ProtobufCMessage *in, char *err
 	metrics_watch *w = calloc(1, sizeof *w);
 	unsigned secs = q->interval_seconds ? q->interval_seconds : 5;
 	struct timeval tv = {secs > 3600 ? 3600 : secs, 0};
+	if (!w || !(w->timer = event_new(s->d->base, -1, EV_PERSIST, watch_tick, s))) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 	w->range = (int)q->range;
-	w->timer = event_new(s->d->base, -1, EV_PERSIST, watch_tick, s);
 	s->state = w;
 	s->on_close = watch_close;
 	event_add(w->timer, &tv);
