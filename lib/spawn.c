@@ -28,10 +28,39 @@
 
 #define CHILD_STACK (64 * 1024)
 
+/*
+ * Under ThreadSanitizer the child gets a copy of the memory instead
+ * (CLONE_VFORK without CLONE_VM): TSan keeps its per-thread state in that
+ * memory, and a child running on the loop thread's state would corrupt it
+ * (false races between correctly locked accesses).  The failing step then
+ * comes back through a shared page.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define SPAWN_SHARES_MEMORY 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SPAWN_SHARES_MEMORY 0
+#endif
+#endif
+#ifndef SPAWN_SHARES_MEMORY
+#define SPAWN_SHARES_MEMORY 1
+#endif
+
+typedef struct spawn_report {
+	int err;
+	const char *step;
+} spawn_report;
+
+static _Thread_local spawn_report *child_report; /* SPAWN_SHARES_MEMORY 0: shared page */
+
 static int child_fail(hodei__spawn_plan *c, const char *step)
 {
 	c->err = errno ? errno : EIO;
 	c->step = step;
+	if (!SPAWN_SHARES_MEMORY && child_report) {
+		child_report->err = c->err;
+		child_report->step = step;
+	}
 	_exit(127);
 }
 
@@ -112,14 +141,30 @@ int hodei__spawn(pid_t *pid, hodei__spawn_plan *plan)
 	if (stack == MAP_FAILED)
 		return hodei__err(HODEI_EIO, "command: cannot start '%s': mmap: %s", plan->argv[0],
 		                  strerror(errno));
+	if (!SPAWN_SHARES_MEMORY) {
+		child_report = mmap(NULL, sizeof(*child_report), PROT_READ | PROT_WRITE,
+		                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (child_report == MAP_FAILED) {
+			child_report = NULL;
+			munmap(stack, CHILD_STACK);
+			return hodei__err(HODEI_EIO, "command: cannot start '%s': mmap: %s",
+			                  plan->argv[0], strerror(errno));
+		}
+	}
 	/* no handler of ours may run in the child while it shares our memory */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	*pid = clone(child_main, (char *)stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD,
-	             plan);
+	*pid = clone(child_main, (char *)stack + CHILD_STACK,
+	             (SPAWN_SHARES_MEMORY ? CLONE_VM : 0) | CLONE_VFORK | SIGCHLD, plan);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	munmap(stack, CHILD_STACK);
+	if (!SPAWN_SHARES_MEMORY) {
+		plan->err = child_report->err;
+		plan->step = child_report->step;
+		munmap(child_report, sizeof(*child_report));
+		child_report = NULL;
+	}
 	if (*pid < 0)
 		return hodei__err(HODEI_EIO, "command: cannot start '%s': clone: %s", plan->argv[0],
 		                  strerror(saved));
