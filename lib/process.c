@@ -426,7 +426,10 @@ int hodei_process_spawn(hodei_process **out, struct event_base *base,
 		return rc;
 	}
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	if (p->pidfd < 0) {
+	/* ESRCH: it exited and someone else reaped it already (SIGCHLD ignored):
+	 * a run that ended, whose status wait4 reports as lost (ECHILD) */
+	bool reaped_elsewhere = p->pidfd < 0 && errno == ESRCH;
+	if (p->pidfd < 0 && !reaped_elsewhere) {
 		rc = hodei__err(HODEI_EIO, "pidfd_open: %s (Linux 5.3 or later is needed)",
 		                strerror(errno));
 		close(po[0]);
@@ -437,10 +440,14 @@ int hodei_process_spawn(hodei_process **out, struct event_base *base,
 	}
 	init_pipe(p, &p->out, po[0], HODEI_STREAM_STDOUT);
 	init_pipe(p, &p->err, pe[0], HODEI_STREAM_STDERR);
-	p->exit_ev = event_new(base, p->pidfd, EV_READ | EV_PERSIST, on_exit_ready, p);
+	p->exit_ev = reaped_elsewhere
+	             ? event_new(base, -1, 0, on_exit_ready, p)
+	             : event_new(base, p->pidfd, EV_READ | EV_PERSIST, on_exit_ready, p);
 	p->kill_ev = evtimer_new(base, on_kill, p);
 	p->drain_ev = evtimer_new(base, on_drain, p);
 	event_add(p->exit_ev, NULL);
+	if (reaped_elsewhere)
+		event_active(p->exit_ev, EV_TIMEOUT, 0); /* its end, from the loop as usual */
 	if (req->timeout_ms > 0) {
 		struct timeval tv = { req->timeout_ms / 1000, (req->timeout_ms % 1000) * 1000 };
 
