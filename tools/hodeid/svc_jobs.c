@@ -256,7 +256,8 @@ static void run_batch(evutil_socket_t fd, short what, void *arg)
 static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, size_t errlen)
 {
 	Hodei__QueueJobRequest *q = (Hodei__QueueJobRequest *)in;
-	if (s->d->draining) {
+	if (s->d->draining) { /* the request is ours on every path */
+		hodei__queue_job_request__free_unpacked(q, NULL);
 		snprintf(err, errlen, "%s", STOPPING_MESSAGE);
 		return HODEI_GRPC_UNAVAILABLE;
 	}
