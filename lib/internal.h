@@ -63,6 +63,11 @@ void *hodei__vec_pack(const char *const *v, size_t n, size_t *len);
 char **hodei__vec_unpack(const void *blob, size_t len, size_t *n);
 void hodei__vec_free(char **v, size_t n);
 char **hodei__vec_dup(const char *const *v, size_t n);
+/* Room for one more item in the array *items (a T **) of *cap items holding
+ * count: doubles it (first: the first size) when full.  HODEI_ENOMEM leaves
+ * the array as it was. */
+int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first);
+
 /* Append JSON string literal of s to buf (a growable buffer). */
 /* Growable buffer.  Out of memory is sticky: after one failed add every
  * later add fails too, so a caller may build a whole text and test `failed`

@@ -801,16 +801,9 @@ int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **o
 	}
 	sqlite3_bind_int64(s, 1, seq);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (l->count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			hodei_transition *v = realloc(l->items, ncap * sizeof(*v));
-
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			l->items = v;
-			cap = ncap;
+		if (hodei__array_grow(&l->items, &cap, l->count, sizeof(*l->items), 8)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		l->items[l->count].attempt = sqlite3_column_int(s, 0);
 		l->items[l->count].state = sqlite3_column_int(s, 1);
@@ -955,16 +948,9 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 			rc = SQLITE_DONE;
 			break;
 		}
-		if (p->count == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			hodei_log_line *v = realloc(p->lines, ncap * sizeof(*v));
-
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			p->lines = v;
-			cap = ncap;
+		if (hodei__array_grow(&p->lines, &cap, p->count, sizeof(*p->lines), 64)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		l = &p->lines[p->count++];
 		l->seq = sqlite3_column_int64(s, 0);

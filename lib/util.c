@@ -249,3 +249,21 @@ void hodei__buf_free(hodei__buf *b)
 	b->len = b->cap = 0;
 	b->failed = 0;
 }
+
+int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first)
+{
+	void **pp = items;
+	size_t ncap;
+	void *v;
+
+	if (count < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if (ncap < *cap || ncap > SIZE_MAX / size)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if (!(v = realloc(*pp, ncap * size)))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	*pp = v;
+	*cap = ncap;
+	return 0;
+}
