@@ -57,6 +57,9 @@ void hodei__dk_http_free(hodei__dk_http *http);
 /* Is endpoint one the client can use (unix://, tcp://, http://)?  HODEI_EINVAL
  * naming "endpoint" otherwise. */
 int hodei__dk_endpoint_check(const char *endpoint);
+/* Paths are sent as they are, without the /v1.41 prefix (other APIs on a
+ * unix socket: Firecracker's). */
+void hodei__dk_http_no_prefix(hodei__dk_http *http);
 /* The endpoint as shown in messages, e.g. "unix:///var/run/docker.sock". */
 const char *hodei__dk_http_endpoint(const hodei__dk_http *http);
 
@@ -98,6 +101,15 @@ void hodei__dk_ids_free(char **ids, size_t n);
  * control characters, into out ("" when none). */
 void hodei__dk_reply_last_line(const char *body, size_t len, char *out, size_t outlen);
 
+/* ---- dk_container.c ---- */
+/* How many jobs worker `wid` has run (0 when unknown): ephemeral workers,
+ * containers and microVMs, retire after their first. */
+int64_t hodei__dk_worker_jobs_run(hodei_ctx *ctx, const char *wid);
+/* Does the job (hint, may be NULL) fit the provider's max memory / vCPUs
+ * (0 = no limit)?  HODEI_EINVAL naming "memory" or "cpu" otherwise. */
+int hodei__dk_check_limits(const char *name, uint64_t max_memory, uint32_t max_vcpus,
+                           const hodei_run_request *hint);
+
 /* ---- dk_deps.c ---- */
 /* Run argv (PATH lookup), collect stdout+stderr; *status as from waitpid. */
 int hodei__dk_run_capture(char *const argv[], hodei__dk_buf *out, int *status);
@@ -110,7 +122,33 @@ typedef struct hodei__dk_dep {
 int hodei__dk_deps(const char *binary, hodei__dk_dep **out, size_t *n);
 void hodei__dk_deps_free(hodei__dk_dep *deps, size_t n);
 
-/* ---- dk_image.c ---- */
+/* ---- dk_image.c: an archive written into memory (the image's layer tar,
+ * the microVM's cpio newc initramfs), with the directories already in it ---- */
+struct archive;
+typedef struct hodei__dk_arch {
+	struct archive *a;
+	hodei__dk_buf *out;
+	char **dirs;
+	size_t ndirs;
+	long long mtime;
+} hodei__dk_arch;
+#define HODEI__DK_ARCH_TAR 0
+#define HODEI__DK_ARCH_CPIO 1 /* newc, what the kernel unpacks as an initramfs */
+int hodei__dk_arch_open(hodei__dk_arch *t, hodei__dk_buf *out, int format);
+int hodei__dk_arch_close(hodei__dk_arch *t);
+/* One entry (type AE_IFREG, AE_IFDIR, AE_IFLNK), path relative. */
+int hodei__dk_arch_entry(hodei__dk_arch *t, const char *path, int type, int mode,
+                         const void *data, size_t len, const char *link);
+/* Every missing parent directory of path ("usr/lib/x"). */
+int hodei__dk_arch_parents(hodei__dk_arch *t, const char *path);
+/* A host file (symlinks followed) as `dest` (relative). */
+int hodei__dk_arch_copy(hodei__dk_arch *t, const char *dest, const char *src, int mode);
+/* The worker's root: /tmp, /root, busybox with its applets in /bin, the agent
+ * at /usr/local/bin/hodei-worker with its libraries, /etc/passwd and group. */
+int hodei__dk_arch_rootfs(hodei__dk_arch *t, const char *worker, const char *busybox);
+/* Read a whole file into out.  Errors: HODEI_ENOTFOUND, HODEI_EIO. */
+int hodei__dk_read_file(const char *path, hodei__dk_buf *out);
+
 /* Write the image as a docker-load tar into *out (malloc'd). */
 int hodei__dk_image_tar(const char *tag, const char *worker_path, const char *busybox_path,
                         hodei__dk_buf *out);

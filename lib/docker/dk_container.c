@@ -323,18 +323,28 @@ static void create_container(dk_worker *dw)
 		fail(dw, "docker provider: out of memory");
 }
 
+int hodei__dk_check_limits(const char *name, uint64_t max_memory, uint32_t max_vcpus,
+                           const hodei_run_request *hint)
+{
+	uint64_t mem = hint ? hint->memory_bytes : 0;
+	uint32_t cpu = hint ? hint->cpu_millis : 0;
+	if (max_memory && mem > max_memory)
+		return hodei__err(HODEI_EINVAL,
+		                  "memory: the job asks for %llu bytes, provider %s offers at most %llu",
+		                  (unsigned long long)mem, name, (unsigned long long)max_memory);
+	if (max_vcpus && cpu > max_vcpus * 1000u)
+		return hodei__err(HODEI_EINVAL,
+		                  "cpu: the job asks for %u millicores, provider %s offers at most %u",
+		                  cpu, name, max_vcpus * 1000u);
+	return 0;
+}
+
 int hodei__dk_container_provision(dk_prov *p, hodei_worker *w, const hodei_run_request *hint)
 {
 	uint64_t mem = hint ? hint->memory_bytes : 0;
 	uint32_t cpu = hint ? hint->cpu_millis : 0;
-	if (p->max_memory && mem > p->max_memory)
-		return hodei__err(HODEI_EINVAL,
-		                  "memory: the job asks for %llu bytes, provider %s offers at most %llu",
-		                  (unsigned long long)mem, p->name, (unsigned long long)p->max_memory);
-	if (p->max_vcpus && cpu > p->max_vcpus * 1000u)
-		return hodei__err(HODEI_EINVAL,
-		                  "cpu: the job asks for %u millicores, provider %s offers at most %u",
-		                  cpu, p->name, p->max_vcpus * 1000u);
+	if (hodei__dk_check_limits(p->name, p->max_memory, p->max_vcpus, hint) != 0)
+		return HODEI_EINVAL;
 	dk_worker *dw = calloc(1, sizeof(*dw));
 	if (!dw)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
@@ -384,17 +394,22 @@ void hodei__dk_container_recover(dk_prov *p)
 
 /* Ephemeral: one job per container.  Called while the library reports the
  * worker idle again, before the scheduler's next pass can give it a job. */
-static void maybe_retire(dk_worker *dw)
+int64_t hodei__dk_worker_jobs_run(hodei_ctx *ctx, const char *wid)
 {
 	hodei_worker_array *list = NULL;
 	int64_t jobs = 0;
-	if (hodei_worker_list(&list, dw->p->ctx) != 0)
-		return;
+	if (hodei_worker_list(&list, ctx) != 0)
+		return 0;
 	for (size_t i = 0; i < list->count; i++)
-		if (strcmp(list->items[i].id, dw->wid) == 0)
+		if (strcmp(list->items[i].id, wid) == 0)
 			jobs = list->items[i].jobs_run;
 	hodei_worker_array_free(list);
-	if (jobs > 0)
+	return jobs;
+}
+
+static void maybe_retire(dk_worker *dw)
+{
+	if (hodei__dk_worker_jobs_run(dw->p->ctx, dw->wid) > 0)
 		hodei_worker_lost(dw->w, "ephemeral worker: one job per container");
 }
 

@@ -267,6 +267,13 @@ void hodei__dk_http_free(hodei__dk_http *http)
 	free(http);
 }
 
+void hodei__dk_http_no_prefix(hodei__dk_http *http)
+{
+	size_t n = strlen(http->base_url), k = strlen(HODEI__DK_API);
+	if (n >= k && strcmp(http->base_url + n - k, HODEI__DK_API) == 0)
+		http->base_url[n - k] = '\0';
+}
+
 const char *hodei__dk_http_endpoint(const hodei__dk_http *http)
 {
 	return http->shown;

@@ -37,22 +37,14 @@
 #define LIBDIR_FALLBACK "usr/lib" /* no libc among the libraries: a guess */
 #define WORKER_IN_IMAGE "/" WORKER_IN_TAR
 
-/* A tar being written into memory, with the directories already in it. */
-typedef struct tarw {
-	struct archive *a;
-	hodei__dk_buf *out;
-	char **dirs;
-	size_t ndirs;
-	time_t mtime;
-} tarw;
 
 static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, size_t len)
 {
-	tarw *t = data;
+	hodei__dk_arch *t = data;
 	return hodei__dk_buf_add(t->out, buf, len) == 0 ? (la_ssize_t)len : -1;
 }
 
-static int tar_open(tarw *t, hodei__dk_buf *out)
+int hodei__dk_arch_open(hodei__dk_arch *t, hodei__dk_buf *out, int format)
 {
 	memset(t, 0, sizeof(*t));
 	t->out = out;
@@ -60,14 +52,17 @@ static int tar_open(tarw *t, hodei__dk_buf *out)
 	t->a = archive_write_new();
 	if (!t->a)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	archive_write_set_format_pax_restricted(t->a);
+	if (format == HODEI__DK_ARCH_CPIO)
+		archive_write_set_format_cpio_newc(t->a);
+	else
+		archive_write_set_format_pax_restricted(t->a);
 	archive_write_set_bytes_in_last_block(t->a, 1);
 	if (archive_write_open(t->a, t, NULL, tar_write_cb, NULL) != ARCHIVE_OK)
 		return hodei__err(HODEI_EIO, "tar: %s", archive_error_string(t->a));
 	return 0;
 }
 
-static int tar_close(tarw *t)
+int hodei__dk_arch_close(hodei__dk_arch *t)
 {
 	int rc = 0;
 	if (t->a && archive_write_close(t->a) != ARCHIVE_OK)
@@ -81,7 +76,7 @@ static int tar_close(tarw *t)
 	return rc;
 }
 
-static int tar_entry(tarw *t, const char *path, int type, int mode, const void *data,
+int hodei__dk_arch_entry(hodei__dk_arch *t, const char *path, int type, int mode, const void *data,
                      size_t len, const char *link)
 {
 	struct archive_entry *e = archive_entry_new();
@@ -90,7 +85,7 @@ static int tar_entry(tarw *t, const char *path, int type, int mode, const void *
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, (unsigned int)type);
 	archive_entry_set_perm(e, (mode_t)mode);
-	archive_entry_set_mtime(e, t->mtime, 0);
+	archive_entry_set_mtime(e, (time_t)t->mtime, 0);
 	archive_entry_set_size(e, type == AE_IFREG ? (la_int64_t)len : 0);
 	if (link)
 		archive_entry_set_symlink(e, link);
@@ -103,7 +98,7 @@ static int tar_entry(tarw *t, const char *path, int type, int mode, const void *
 }
 
 /* Add every missing parent directory of path ("usr/lib/x"). */
-static int tar_parents(tarw *t, const char *path)
+int hodei__dk_arch_parents(hodei__dk_arch *t, const char *path)
 {
 	char dir[PATH_MAX];
 	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
@@ -122,7 +117,7 @@ static int tar_parents(tarw *t, const char *path)
 			return hodei__err(HODEI_ENOMEM, "out of memory");
 		t->dirs = v;
 		t->ndirs++;
-		int rc = tar_entry(t, dir, AE_IFDIR, strcmp(dir, "tmp") == 0 ? 01777 : 0755, NULL,
+		int rc = hodei__dk_arch_entry(t, dir, AE_IFDIR, strcmp(dir, "tmp") == 0 ? 01777 : 0755, NULL,
 		                   0, NULL);
 		if (rc != 0)
 			return rc;
@@ -130,7 +125,7 @@ static int tar_parents(tarw *t, const char *path)
 	return 0;
 }
 
-static int read_file(const char *path, hodei__dk_buf *out)
+int hodei__dk_read_file(const char *path, hodei__dk_buf *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -152,21 +147,21 @@ static int read_file(const char *path, hodei__dk_buf *out)
 }
 
 /* Copy a host file (symlinks followed) to `dest` (relative) in the layer. */
-static int tar_copy(tarw *t, const char *dest, const char *src, int mode)
+int hodei__dk_arch_copy(hodei__dk_arch *t, const char *dest, const char *src, int mode)
 {
 	hodei__dk_buf data = { 0 };
-	int rc = read_file(src, &data);
+	int rc = hodei__dk_read_file(src, &data);
 	if (rc == 0)
-		rc = tar_parents(t, dest);
+		rc = hodei__dk_arch_parents(t, dest);
 	if (rc == 0)
-		rc = tar_entry(t, dest, AE_IFREG, mode, data.data, data.len, NULL);
+		rc = hodei__dk_arch_entry(t, dest, AE_IFREG, mode, data.data, data.len, NULL);
 	hodei__dk_buf_free(&data);
 	return rc;
 }
 
-static int add_busybox(tarw *t, const char *busybox)
+static int add_busybox(hodei__dk_arch *t, const char *busybox)
 {
-	int rc = tar_copy(t, "bin/busybox", busybox, 0755);
+	int rc = hodei__dk_arch_copy(t, "bin/busybox", busybox, 0755);
 	if (rc != 0)
 		return rc;
 	hodei__dk_buf list = { 0 };
@@ -184,12 +179,12 @@ static int add_busybox(tarw *t, const char *busybox)
 		if (*name && !strchr(name, '/') && strcmp(name, "busybox") != 0 &&
 		    snprintf(path, sizeof(path), "bin/%s", name) < (int)sizeof(path)) {
 			has_sh |= strcmp(name, "sh") == 0;
-			rc = tar_entry(t, path, AE_IFLNK, 0777, NULL, 0, "busybox");
+			rc = hodei__dk_arch_entry(t, path, AE_IFLNK, 0777, NULL, 0, "busybox");
 		}
 		name = eol ? eol + 1 : NULL;
 	}
 	if (rc == 0 && !has_sh)
-		rc = tar_entry(t, "bin/sh", AE_IFLNK, 0777, NULL, 0, "busybox");
+		rc = hodei__dk_arch_entry(t, "bin/sh", AE_IFLNK, 0777, NULL, 0, "busybox");
 	hodei__dk_buf_free(&list);
 	return rc;
 }
@@ -213,14 +208,14 @@ static void lib_dir(const hodei__dk_dep *deps, size_t ndeps, char *out, size_t l
 	}
 }
 
-static int add_worker(tarw *t, const char *worker)
+static int add_worker(hodei__dk_arch *t, const char *worker)
 {
 	hodei__dk_dep *deps = NULL;
 	size_t ndeps = 0;
 	char libdir[PATH_MAX];
 	int rc = hodei__dk_deps(worker, &deps, &ndeps);
 	if (rc == 0)
-		rc = tar_copy(t, WORKER_IN_TAR, worker, 0755);
+		rc = hodei__dk_arch_copy(t, WORKER_IN_TAR, worker, 0755);
 	lib_dir(deps, ndeps, libdir, sizeof(libdir));
 	for (size_t i = 0; rc == 0 && i < ndeps; i++) {
 		char dest[2 * PATH_MAX];
@@ -230,34 +225,42 @@ static int add_worker(tarw *t, const char *worker)
 			snprintf(dest, sizeof(dest), "%s", deps[i].name + 1);
 		else
 			snprintf(dest, sizeof(dest), "%s/%s", libdir, base);
-		rc = tar_copy(t, dest, deps[i].path, 0755);
+		rc = hodei__dk_arch_copy(t, dest, deps[i].path, 0755);
 	}
 	hodei__dk_deps_free(deps, ndeps);
 	return rc;
 }
 
-static int build_layer(const char *worker, const char *busybox, hodei__dk_buf *layer)
+int hodei__dk_arch_rootfs(hodei__dk_arch *t, const char *worker, const char *busybox)
 {
 	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
 	                             "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 	static const char group[] = "root:x:0:\nnogroup:x:65534:\n";
-	tarw t;
-	int rc = tar_open(&t, layer);
+	int rc = hodei__dk_arch_parents(t, "tmp/");
 	if (rc == 0)
-		rc = tar_parents(&t, "tmp/");
+		rc = hodei__dk_arch_parents(t, "root/");
 	if (rc == 0)
-		rc = tar_parents(&t, "root/");
+		rc = add_busybox(t, busybox);
 	if (rc == 0)
-		rc = add_busybox(&t, busybox);
+		rc = add_worker(t, worker);
 	if (rc == 0)
-		rc = add_worker(&t, worker);
+		rc = hodei__dk_arch_parents(t, "etc/");
 	if (rc == 0)
-		rc = tar_parents(&t, "etc/");
+		rc = hodei__dk_arch_entry(t, "etc/passwd", AE_IFREG, 0644, passwd,
+		                          sizeof(passwd) - 1, NULL);
 	if (rc == 0)
-		rc = tar_entry(&t, "etc/passwd", AE_IFREG, 0644, passwd, sizeof(passwd) - 1, NULL);
+		rc = hodei__dk_arch_entry(t, "etc/group", AE_IFREG, 0644, group, sizeof(group) - 1,
+		                          NULL);
+	return rc;
+}
+
+static int build_layer(const char *worker, const char *busybox, hodei__dk_buf *layer)
+{
+	hodei__dk_arch t;
+	int rc = hodei__dk_arch_open(&t, layer, HODEI__DK_ARCH_TAR);
 	if (rc == 0)
-		rc = tar_entry(&t, "etc/group", AE_IFREG, 0644, group, sizeof(group) - 1, NULL);
-	int rc2 = tar_close(&t);
+		rc = hodei__dk_arch_rootfs(&t, worker, busybox);
+	int rc2 = hodei__dk_arch_close(&t);
 	return rc ? rc : rc2;
 }
 
@@ -329,24 +332,25 @@ int hodei__dk_image_tar(const char *tag, const char *worker_path, const char *bu
 	sha256_hex(layer.data, layer.len, layer_hex);
 	char *config = image_config(layer_hex);
 	char *manifest = malloc(strlen(tag) + 256);
-	tarw t;
-	rc = config && manifest ? tar_open(&t, out) : hodei__err(HODEI_ENOMEM, "out of memory");
+	hodei__dk_arch t;
+	rc = config && manifest ? hodei__dk_arch_open(&t, out, HODEI__DK_ARCH_TAR)
+	                        : hodei__err(HODEI_ENOMEM, "out of memory");
 	if (rc == 0) {
 		sha256_hex(config, strlen(config), config_hex);
 		sprintf(manifest, "[{\"Config\":\"%s.json\",\"RepoTags\":[\"%s\"],"
 		                  "\"Layers\":[\"%s/layer.tar\"]}]",
 		        config_hex, tag, layer_hex);
 		snprintf(path, sizeof(path), "%s.json", config_hex);
-		rc = tar_entry(&t, path, AE_IFREG, 0644, config, strlen(config), NULL);
+		rc = hodei__dk_arch_entry(&t, path, AE_IFREG, 0644, config, strlen(config), NULL);
 		if (rc == 0)
-			rc = tar_entry(&t, layer_hex, AE_IFDIR, 0755, NULL, 0, NULL);
+			rc = hodei__dk_arch_entry(&t, layer_hex, AE_IFDIR, 0755, NULL, 0, NULL);
 		snprintf(path, sizeof(path), "%s/layer.tar", layer_hex);
 		if (rc == 0)
-			rc = tar_entry(&t, path, AE_IFREG, 0644, layer.data, layer.len, NULL);
+			rc = hodei__dk_arch_entry(&t, path, AE_IFREG, 0644, layer.data, layer.len, NULL);
 		if (rc == 0)
-			rc = tar_entry(&t, "manifest.json", AE_IFREG, 0644, manifest,
+			rc = hodei__dk_arch_entry(&t, "manifest.json", AE_IFREG, 0644, manifest,
 			               strlen(manifest), NULL);
-		int rc2 = tar_close(&t);
+		int rc2 = hodei__dk_arch_close(&t);
 		rc = rc ? rc : rc2;
 	}
 	free(config);

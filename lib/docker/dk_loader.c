@@ -1,6 +1,8 @@
 /*
  * The docker provider's loader, the only part of lib/docker inside libhodei
- * (see dk_module.h).  hodei-docker.so is opened on first use: when a docker
+ * (see dk_module.h).  The module holds the microvm provider too (lib/microvm:
+ * it shares the archive writer and the HTTP client); its ops are forwarded
+ * the same way.  hodei-docker.so is opened on first use: when a docker
  * provider is created, or an image is built.  It is never closed: libcurl's
  * global state and the provider's ops stay valid until the process exits.
  *
@@ -17,6 +19,7 @@
 
 #include "internal.h"
 #include "dk_module.h"
+#include "hodei/sys/microvm.h"
 #include "docker/dk_paths.h" /* generated: where the module is */
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -84,66 +87,146 @@ static int load_module(void)
 
 /* ---- the ops the library sees: create() loads, the rest forward ---- */
 
-static int fwd_create(hodei_provider *provider, void **state)
+/* One provider instance of a type in the module: its ops and its state. */
+typedef struct fwd {
+	const hodei_provider_ops *ops;
+	void *state;
+} fwd;
+
+static int fwd_create_with(const hodei_provider_ops *(*which)(void), hodei_provider *provider,
+                           void **state)
 {
 	int rc = load_module();
-	return rc != 0 ? rc : module->ops->create(provider, state);
+	if (rc != 0)
+		return rc;
+	fwd *f = calloc(1, sizeof(*f));
+	if (!f)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	f->ops = which();
+	if (!f->ops) {
+		free(f);
+		return hodei__err(HODEI_EUNAVAIL, "provider module: type not built in");
+	}
+	rc = f->ops->create(provider, &f->state);
+	if (rc != 0) {
+		free(f);
+		return rc;
+	}
+	*state = f;
+	return 0;
 }
 
 static void fwd_destroy(void *state)
 {
-	module->ops->destroy(state);
+	fwd *f = state;
+	f->ops->destroy(f->state);
+	free(f);
 }
 
 static int fwd_provision(void *state, hodei_worker *worker, const hodei_run_request *hint)
 {
-	return module->ops->provision(state, worker, hint);
+	fwd *f = state;
+	return f->ops->provision(f->state, worker, hint);
 }
 
 static int fwd_run(void *state, hodei_worker *worker, const hodei_run_request *req)
 {
-	if (!module->ops->run)
+	fwd *f = state;
+	if (!f->ops->run)
 		return hodei__err(HODEI_EUNAVAIL, "worker %s cannot run jobs", hodei_worker_id(worker));
-	return module->ops->run(state, worker, req);
+	return f->ops->run(f->state, worker, req);
 }
 
 static void fwd_cancel(void *state, hodei_worker *worker)
 {
-	if (module->ops->cancel)
-		module->ops->cancel(state, worker);
+	fwd *f = state;
+	if (f->ops->cancel)
+		f->ops->cancel(f->state, worker);
 }
 
 static void fwd_release(void *state, hodei_worker *worker)
 {
-	module->ops->release(state, worker);
+	fwd *f = state;
+	f->ops->release(f->state, worker);
 }
 
 static void fwd_probe(void *state)
 {
-	if (module->ops->probe)
-		module->ops->probe(state);
+	fwd *f = state;
+	if (f->ops->probe)
+		f->ops->probe(f->state);
 }
 
 /* Without the module nothing is checked here: create says why it cannot start. */
-static int fwd_check(const hodei_provider_config *cfg)
+static int fwd_check_with(const hodei_provider_ops *(*which)(void),
+                          const hodei_provider_config *cfg)
 {
-	if (load_module() != 0 || module->ops->version < 2 || !module->ops->check)
+	const hodei_provider_ops *ops = load_module() == 0 ? which() : NULL;
+	if (!ops || ops->version < 2 || !ops->check)
 		return 0;
-	return module->ops->check(cfg);
+	return ops->check(cfg);
+}
+
+static const hodei_provider_ops *docker_of_module(void)
+{
+	return module->ops;
+}
+
+static const hodei_provider_ops *microvm_of_module(void)
+{
+	return module->microvm_ops;
+}
+
+static int fwd_create_docker(hodei_provider *provider, void **state)
+{
+	return fwd_create_with(docker_of_module, provider, state);
+}
+
+static int fwd_check_docker(const hodei_provider_config *cfg)
+{
+	return fwd_check_with(docker_of_module, cfg);
+}
+
+static int fwd_create_microvm(hodei_provider *provider, void **state)
+{
+	return fwd_create_with(microvm_of_module, provider, state);
+}
+
+static int fwd_check_microvm(const hodei_provider_config *cfg)
+{
+	return fwd_check_with(microvm_of_module, cfg);
 }
 
 static const hodei_provider_ops loader_ops = {
 	.version = HODEI_PROVIDER_OPS_VERSION,
 	.type = "docker",
-	.create = fwd_create,
+	.create = fwd_create_docker,
 	.destroy = fwd_destroy,
 	.provision = fwd_provision,
 	.run = fwd_run,
 	.cancel = fwd_cancel,
 	.release = fwd_release,
 	.probe = fwd_probe,
-	.check = fwd_check,
+	.check = fwd_check_docker,
 };
+
+static const hodei_provider_ops microvm_loader_ops = {
+	.version = HODEI_PROVIDER_OPS_VERSION,
+	.type = "microvm",
+	.create = fwd_create_microvm,
+	.destroy = fwd_destroy,
+	.provision = fwd_provision,
+	.run = fwd_run,
+	.cancel = fwd_cancel,
+	.release = fwd_release,
+	.probe = fwd_probe,
+	.check = fwd_check_microvm,
+};
+
+const hodei_provider_ops *hodei_microvm_provider_ops(void)
+{
+	return &microvm_loader_ops;
+}
 
 const hodei_provider_ops *hodei_docker_provider_ops(void)
 {

@@ -23,13 +23,14 @@
 #define HODEI__DK_MODULE_ENTRY "hodei__dk_module_entry"
 #define HODEI__DK_MODULE_FILE "hodei-docker.so"
 /* Bump when this struct or the callback changes. */
-#define HODEI__DK_MODULE_ABI 1
+#define HODEI__DK_MODULE_ABI 2
 
 typedef struct hodei__dk_module {
 	unsigned int abi;
 	const char *version; /* HODEI_VERSION_STRING it was built with */
 	const hodei_provider_ops *ops;
 	int (*image_build)(const hodei_docker_image_options *opts);
+	const hodei_provider_ops *microvm_ops; /* (ABI 2) lib/microvm */
 } hodei__dk_module;
 
 /* Sets the library's last error message; returns code. */
@@ -39,5 +40,6 @@ typedef const hodei__dk_module *(*hodei__dk_module_entry_fn)(hodei__dk_set_error
 /* In the module (dk_provider.c, dk_image.c): what the entry hands out. */
 const hodei_provider_ops *hodei__dk_provider_ops(void);
 int hodei__dk_image_build(const hodei_docker_image_options *opts);
+const hodei_provider_ops *hodei__mv_provider_ops(void); /* lib/microvm/mv_provider.c */
 
 #endif

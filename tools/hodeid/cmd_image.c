@@ -13,6 +13,7 @@
 
 #include <hodei/hodei.h>
 #include <hodei/sys/docker.h>
+#include <hodei/sys/microvm.h>
 
 int hodeid_cmd_image(int argc, char **argv);
 
@@ -85,14 +86,17 @@ int hodeid_cmd_image(int argc, char **argv)
 }
 
 /*
- * Make the docker provider type available to this server's context, after
+ * Make the docker and microvm provider types available to this server's
+ * context, after
  * the gRPC port is bound: docker workers on the host network reach hodeid
  * at HODEI_SERVER, which defaults to loopback and the bound port unless the
  * operator set it (bridge networks need a reachable address: hodei-docker(7)).
  */
-int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port,
+                           const char *data_dir);
 
-int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port)
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port,
+                           const char *data_dir)
 {
 	const char *set = getenv("HODEI_SERVER");
 	if (!set || !*set) {
@@ -104,5 +108,14 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 		         any ? "127.0.0.1" : grpc_listen, grpc_port);
 		setenv("HODEI_SERVER", addr, 1);
 	}
-	return hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	/* microVMs keep their files (pid, console, config drive, initramfs) in
+	 * the data directory, where the next hodeid finds a previous run's VMs */
+	const char *vmdir = getenv("HODEI_MICROVM_DIR");
+	if (!vmdir || !*vmdir) {
+		char dir[4200];
+		snprintf(dir, sizeof(dir), "%s/microvm", data_dir);
+		setenv("HODEI_MICROVM_DIR", dir, 1);
+	}
+	int rc = hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	return rc ? rc : hodei_provider_type_register(ctx, hodei_microvm_provider_ops());
 }

@@ -28,7 +28,8 @@
 void grpc_close_all(hodeid *d);
 void agents_free(hodeid *d);
 int hodeid_cmd_image(int argc, char **argv);                                  /* cmd_image.c */
-int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port);
+int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_port,
+                           const char *data_dir);
 
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
@@ -423,8 +424,8 @@ int main(int argc, char **argv)
 	}
 	if (worker_listener_open(d) != 0)
 		LOG_WARN("no worker socket: docker workers need the provider's 'server' option");
-	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port) != 0)
-		LOG_WARN("docker provider type: %s", hodei_error_last());
+	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port, d->cfg.data_dir) != 0)
+		LOG_WARN("docker/microvm provider types: %s", hodei_error_last());
 	write_port_file(d);
 	struct event *sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);
