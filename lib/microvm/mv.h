@@ -89,6 +89,7 @@ struct mv_prov {
 	long tsc_khz;
 	int stale_killed;
 	int vm_failures;       /* VMs in a row that never registered */
+	char last_failure[1200];
 	mv_vm *vms;
 	hodei_sub *sub;
 };

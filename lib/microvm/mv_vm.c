@@ -173,6 +173,7 @@ static void vm_fail(mv_vm *vm, const char *why)
 	hodei__mv_console_tail(vm->dir, tail, sizeof(tail));
 	snprintf(reason, sizeof(reason), "microvm provider %s: %s; console: %s", vm->p->name, why,
 	         tail[0] ? tail : "(nothing printed)");
+	snprintf(vm->p->last_failure, sizeof(vm->p->last_failure), "%s", reason);
 	if (!vm->registered && ++vm->p->vm_failures == 3)
 		hodei_provider_report_health(vm->p->prov, HODEI_PROVIDER_UNHEALTHY, 10, reason);
 	if (vm->w)
