@@ -29,6 +29,9 @@ enum mv_accel { MV_ACCEL_TCG, MV_ACCEL_KVM, MV_ACCEL_AUTO };
 /* The guest's view of user networking (QEMU's slirp defaults). */
 #define MV_GUEST_IP "10.0.2.15/24"
 #define MV_GUEST_GW "10.0.2.2"
+/* network "isolated": the only address the guest reaches, forwarded by QEMU
+ * (a socat per connection) to hodeid's worker socket */
+#define MV_GUEST_HODEID "10.0.2.100:50051"
 /* The config drive: KEY=VALUE lines padded with NULs to this size. */
 #define MV_CONFIG_SIZE 4096
 
@@ -71,6 +74,8 @@ struct mv_prov {
 	char *worker_binary;
 	char *busybox;
 	char *kernel_args;     /* appended to the kernel command line */
+	bool isolated;         /* QEMU restrict=on, only hodeid's worker socket forwarded */
+	char *agent_socket;    /* hodeid's worker socket (HODEI_AGENT_SOCKET) */
 	char **env;            /* extra "K=V" for the agent, NULL-terminated */
 	bool ephemeral;
 	int64_t register_timeout_ms;
@@ -101,6 +106,10 @@ struct mv_prov {
  * Errors: HODEI_ENOTFOUND (a file), HODEI_EIO, HODEI_ENOMEM. */
 int hodei__mv_initramfs_build(const char *out, const char *worker, const char *busybox,
                               const char *modules_dir, size_t *nmodules, size_t *bytes);
+
+/* mv_provider.c: report health (Unhealthy with what is missing, else Active
+ * with the backend, acceleration, network, files, VMs and the last failure) */
+void hodei__mv_report(mv_prov *p);
 
 /* mv_vm.c */
 int hodei__mv_vm_provision(mv_prov *p, hodei_worker *w, const hodei_run_request *hint);

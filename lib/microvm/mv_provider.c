@@ -51,6 +51,7 @@ static void options_free(mv_prov *p)
 	free(p->worker_binary);
 	free(p->busybox);
 	free(p->kernel_args);
+	free(p->agent_socket);
 	strings_free(p->env);
 }
 
@@ -104,7 +105,7 @@ static void guest_server(char *out, size_t len)
 static const char *const known_options[] = {
 	"backend", "accel", "vmm", "kernel", "initramfs", "modules", "state_dir", "server",
 	"worker_binary", "busybox", "kernel_args", "env", "ephemeral", "register_timeout_ms",
-	"memory_mib", NULL
+	"memory_mib", "network", "agent_socket", NULL
 };
 
 static int parse_options(mv_prov *p, const char *text)
@@ -145,8 +146,20 @@ static int parse_options(mv_prov *p, const char *text)
 	if (rc == 0)
 		rc = opt_string(o, "state_dir", env_dir && *env_dir ? env_dir : "hodei-microvm",
 		                &p->state_dir);
+	static const char *const networks[] = { "isolated", "user", NULL };
+	const char *sock = getenv("HODEI_AGENT_SOCKET");
+	int network = 0;
 	if (rc == 0)
-		rc = opt_string(o, "server", server, &p->server);
+		rc = opt_string(o, "agent_socket", sock && *sock ? sock : "", &p->agent_socket);
+	/* isolated by default where hodeid has a worker socket to forward to */
+	if (rc == 0)
+		rc = opt_choice(o, "network", networks, p->agent_socket[0] == '/' ? 0 : 1, &network);
+	p->isolated = rc == 0 && network == 0 && p->backend == MV_QEMU;
+	if (rc == 0 && network == 0 && p->agent_socket[0] != '/')
+		rc = hodei__err(HODEI_EINVAL, "options.network: \"isolated\" needs hodeid's worker "
+		                "socket (options.agent_socket or HODEI_AGENT_SOCKET)");
+	if (rc == 0)
+		rc = opt_string(o, "server", p->isolated ? MV_GUEST_HODEID : server, &p->server);
 	if (rc == 0)
 		rc = opt_string(o, "worker_binary", "", &p->worker_binary);
 	if (rc == 0)
@@ -274,6 +287,20 @@ static void check_host(mv_prov *p)
 		return;
 	}
 	free(vmm);
+	char *socat = p->isolated ? path_of("socat") : NULL;
+	if (p->isolated && !socat) {
+		set_missing(p, "socat not found (network \"isolated\" forwards the guest's one "
+		               "connection to hodeid's worker socket with it): install the Debian "
+		               "package socat, or set options.network to \"user\"");
+		return;
+	}
+	free(socat);
+	struct stat sst;
+	if (p->isolated && (stat(p->agent_socket, &sst) != 0 || !S_ISSOCK(sst.st_mode))) {
+		set_missing(p, "hodeid's worker socket %s is not there (network \"isolated\")",
+		            p->agent_socket);
+		return;
+	}
 	if (p->kernel[0])
 		snprintf(p->kernel_path, sizeof(p->kernel_path), "%s", p->kernel);
 	else
@@ -344,7 +371,7 @@ static void check_host(mv_prov *p)
 
 /* ---- health ---- */
 
-static void report(mv_prov *p)
+void hodei__mv_report(mv_prov *p)
 {
 	if (p->missing) {
 		hodei_provider_report_health(p->prov, HODEI_PROVIDER_UNHEALTHY, 0, p->missing);
@@ -359,8 +386,11 @@ static void report(mv_prov *p)
 	if (p->stale_killed)
 		snprintf(stale, sizeof(stale), ", killed %d VMs of a previous run", p->stale_killed);
 	snprintf(msg, sizeof(msg),
-	         "%s %s, accel %s, kernel %s, initramfs %s (%zu KiB, %zu modules), %zu VMs%s%s%s",
+	         "%s %s, accel %s, network %s, kernel %s, initramfs %s (%zu KiB, %zu modules), %zu VMs%s%s%s",
 	         p->backend == MV_QEMU ? "qemu" : "firecracker", p->vmm, p->accel_note,
+	         p->backend == MV_FIRECRACKER ? "tap hodei-tap0 (the operator's)"
+	         : p->isolated                ? "isolated (only hodeid's worker socket)"
+	                                      : "user (host loopback and internet reachable)",
 	         p->kernel_path, p->initrd_path, p->initrd_bytes / 1024, p->nmodules, n, stale,
 	         p->last_failure[0] ? "; last failure: " : "", p->last_failure);
 	hodei_provider_report_health(p->prov, HODEI_PROVIDER_ACTIVE, 100, msg);
@@ -373,7 +403,7 @@ static void mv_probe(void *state)
 		check_host(p);
 	if (p->vm_failures >= 3)
 		p->vm_failures = 2; /* one more try */
-	report(p);
+	hodei__mv_report(p);
 }
 
 /* ---- ops ---- */
@@ -429,7 +459,7 @@ static int mv_create(hodei_provider *provider, void **state)
 	/* before anything of ours is in the directory: what is there is a previous run's */
 	p->stale_killed = hodei__mv_sweep_stale(p->dir);
 	check_host(p);
-	report(p);
+	hodei__mv_report(p);
 	*state = p;
 	return 0;
 }

@@ -176,6 +176,8 @@ static void vm_fail(mv_vm *vm, const char *why)
 	snprintf(vm->p->last_failure, sizeof(vm->p->last_failure), "%s", reason);
 	if (!vm->registered && ++vm->p->vm_failures == 3)
 		hodei_provider_report_health(vm->p->prov, HODEI_PROVIDER_UNHEALTHY, 10, reason);
+	else
+		hodei__mv_report(vm->p);
 	if (vm->w)
 		hodei_worker_lost(vm->w, reason);
 }
@@ -316,15 +318,44 @@ static void kernel_cmdline(const mv_prov *p, char *out, size_t len)
 		snprintf(out + n, len - (size_t)n, " %s", p->kernel_args);
 }
 
+/* A path inside a QEMU option value: commas doubled.  0, or -1 when it does not fit. */
+static int qemu_path(char *out, size_t len, const char *path)
+{
+	size_t o = 0;
+	for (; *path; path++) {
+		if (o + 3 > len)
+			return -1;
+		if (*path == ',')
+			out[o++] = ',';
+		out[o++] = *path;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 static int start_qemu(mv_vm *vm)
 {
 	mv_prov *p = vm->p;
-	char mem[32], smp[32], cmdline[1024], drive[PATH_MAX + 96];
+	char mem[32], smp[32], cmdline[1024], drive[2 * PATH_MAX + 96], net[2 * PATH_MAX + 160];
+	char img[PATH_MAX], esc_img[2 * PATH_MAX], esc_sock[2 * PATH_MAX];
+	snprintf(img, sizeof(img), "%s/config.img", vm->dir);
+	if (qemu_path(esc_img, sizeof(esc_img), img) != 0 ||
+	    qemu_path(esc_sock, sizeof(esc_sock), p->agent_socket) != 0)
+		return hodei__err(HODEI_EINVAL, "options.state_dir: too long");
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)vm->mem_mib);
 	snprintf(smp, sizeof(smp), "%u", vm->vcpus);
 	kernel_cmdline(p, cmdline, sizeof(cmdline));
-	snprintf(drive, sizeof(drive), "id=config,file=%s/config.img,format=raw,if=none,readonly=on",
-	         vm->dir);
+	/* isolated: no route anywhere (restrict=on), but the guest's connections to
+	 * MV_GUEST_HODEID each become a socat to hodeid's worker socket, which
+	 * serves the worker protocol only */
+	if (p->isolated)
+		snprintf(net, sizeof(net),
+		         "user,id=net0,restrict=on,guestfwd=tcp:" MV_GUEST_HODEID
+		         "-cmd:socat STDIO UNIX-CONNECT:%s",
+		         esc_sock);
+	else
+		snprintf(net, sizeof(net), "user,id=net0");
+	snprintf(drive, sizeof(drive), "id=config,file=%s,format=raw,if=none,readonly=on", esc_img);
 	char *argv[] = { p->vmm,
 		         "-M", "microvm",
 		         "-accel", p->use_kvm ? "kvm" : "tcg",
@@ -333,7 +364,7 @@ static int start_qemu(mv_vm *vm)
 		         "-nographic", "-no-reboot",
 		         "-kernel", p->kernel_path, "-initrd", p->initrd_path,
 		         "-append", cmdline,
-		         "-netdev", "user,id=net0",
+		         "-netdev", net,
 		         "-device", "virtio-net-device,netdev=net0",
 		         "-drive", drive,
 		         "-device", "virtio-blk-device,drive=config",

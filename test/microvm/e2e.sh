@@ -9,7 +9,9 @@
 #   1. a provider whose kernel is missing is Unhealthy, naming the package;
 #   2. a job with --cpu 2 --memory 200M runs in a VM (pid 1 is our /init,
 #      2 vCPUs, ~264 MiB), as nobody, with no token on /proc/cmdline and the
-#      config drive unreadable; its log streams; the VM is gone afterwards;
+#      config drive unreadable; the network isolated (hodeid's gRPC port on
+#      the host's loopback unreachable, only the forwarded worker socket
+#      is); its log streams; the VM is gone afterwards;
 #   3. a second job gets a new VM (ephemeral); hodeid is killed (-9) while it
 #      runs, the VM outlives it, and the next hodeid kills it at start; the
 #      job then runs again to the end in a third VM;
@@ -102,6 +104,7 @@ nk=$(cli providers get mv-nokernel)
 echo "$nk" | grep -q UNHEALTHY || fail "mv-nokernel not unhealthy: $nk"
 echo "$nk" | grep -q 'linux-image-amd64' || fail "mv-nokernel does not say what to install: $nk"
 cli providers get mv | grep -q 'TCG' || fail "mv does not report TCG: $(cli providers get mv)"
+cli providers get mv | grep -q 'network isolated' || fail "mv not isolated: $(cli providers get mv)"
 echo "ok 1 missing kernel: $(echo "$nk" | grep Message)"
 
 # 2. one job in a VM, checked from inside
@@ -112,6 +115,8 @@ out=$(cli jobs queue --id mv-1 --provider mv --shell --cpu 2 --memory 200M --fol
 	echo uid=$(id -u)
 	grep -qi token /proc/cmdline && echo TOKEN-ON-CMDLINE
 	cat /dev/vda >/dev/null 2>&1 && echo CONFIG-DRIVE-READABLE
+	nc -w 3 10.0.2.2 '"$port"' </dev/null >/dev/null 2>&1 && echo HOST-LOOPBACK-REACHABLE
+	nc -w 3 10.0.2.100 50051 </dev/null >/dev/null 2>&1 && echo WORKER-SOCKET-REACHABLE
 	echo job=$HODEI_JOB_ID') || fail "job mv-1 failed: $out"
 echo "$out"
 echo "$out" | grep -q pid1-is-hodei-init || fail "not in the VM"
@@ -122,6 +127,8 @@ echo "$out" | grep -q uid=65534 || fail "job not run as nobody"
 echo "$out" | grep -q TOKEN-ON-CMDLINE && fail "token on the kernel command line"
 echo "$out" | grep -q CONFIG-DRIVE-READABLE && fail "job can read the config drive"
 echo "$out" | grep -q job=mv-1 || fail "log did not stream"
+echo "$out" | grep -q HOST-LOOPBACK-REACHABLE && fail "a job in an isolated VM reached hodeid's API port"
+echo "$out" | grep -q WORKER-SOCKET-REACHABLE || fail "nc cannot reach even the forwarded worker socket"
 until_true 60 no_vms mv || fail "VM left behind after an ephemeral job: $(vm_dirs mv)"
 echo "ok 2 job in a VM (2 vCPUs, $mem MiB), VM destroyed after it"
 
@@ -152,7 +159,8 @@ line=$(grep 'did not register within 15000 ms' "$dir/hodeid.log" | head -1)
 echo "$line"
 echo "$line" | grep -q 'console: ' || fail "no console lines in the reason"
 echo "$line" | grep -q 'console: (nothing printed)' && fail "the console was empty"
-cli providers get mv-hang | grep -q 'last failure: .*did not register' || fail "provider does not show the failure"
+shows_failure() { cli providers get mv-hang | grep -q 'last failure: .*did not register'; }
+until_true 30 shows_failure || fail "provider does not show the failure: $(cli providers get mv-hang)"
 cli jobs cancel mv-3 >/dev/null || true
 echo "ok 4 VM that never registered killed, console in the reason"
 echo "5 passed, 0 failed"
