@@ -42,12 +42,13 @@ env.pop("HODEI_MICROVM_DIR", None)
 
 docker = subprocess.call([os.path.join(root, "test/docker/ensure-dockerd.sh")]) == 0
 accel = os.environ.get("MV_ACCEL", "tcg")
+seed_env = dict(env, HODEI_MICROVM_DIR=os.path.join(tmp, "seed-vm"))
 subprocess.check_call([seed, os.path.join(data, "hodei.db"), "vm",
                        json.dumps({"accel": accel, "register_timeout_ms": 900000}), "1",
-                       "microvm"], env=env)
+                       "microvm"], env=seed_env)
 if docker:
     subprocess.check_call([seed, os.path.join(data, "hodei.db"), "dk",
-                           json.dumps({"ephemeral": True}), "1", "docker"], env=env)
+                           json.dumps({"ephemeral": True}), "1", "docker"], env=seed_env)
 ports = os.path.join(tmp, "ports")
 log = open(os.path.join(tmp, "hodeid.log"), "w")
 srv = subprocess.Popen([hodeid, "--data-dir", data, "-g", "127.0.0.1:0", "-H", "off",

@@ -61,9 +61,11 @@ vm_dirs() { find "$dir/data/microvm/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/n
 no_vms() { [ -z "$(vm_dirs "$1")" ]; }
 gone() { [ ! -d "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 mkdir -p "$dir/data"
+# registering a provider starts it once: its files go aside, not into the cwd
+seed() { HODEI_MICROVM_DIR="$dir/seed-vm" "$SEED" "$@"; }
 
 if [ "$MODE" = firecracker ]; then
-	"$SEED" "$dir/data/hodei.db" fc "{\"backend\": \"firecracker\", \"vmm\": \"$here/fc-standin.py\", \"accel\": \"tcg\", \"register_timeout_ms\": 900000}" 1 microvm ||
+	seed "$dir/data/hodei.db" fc "{\"backend\": \"firecracker\", \"vmm\": \"$here/fc-standin.py\", \"accel\": \"tcg\", \"register_timeout_ms\": 900000}" 1 microvm ||
 		fail "cannot register the provider"
 	# the stand-in refuses what Firecracker refuses
 	sock="$dir/check.sock"
@@ -93,9 +95,9 @@ if [ "$MODE" = firecracker ]; then
 	exit 0
 fi
 
-"$SEED" "$dir/data/hodei.db" mv '{"register_timeout_ms": 900000}' 1 microvm || fail "seed mv"
-"$SEED" "$dir/data/hodei.db" mv-nokernel '{"kernel": "/nonexistent/vmlinuz"}' 1 microvm || fail "seed mv-nokernel"
-"$SEED" "$dir/data/hodei.db" mv-hang '{"kernel_args": "rdinit=/bin/sleep -- 3600", "register_timeout_ms": 15000}' 1 microvm ||
+seed "$dir/data/hodei.db" mv '{"register_timeout_ms": 900000}' 1 microvm || fail "seed mv"
+seed "$dir/data/hodei.db" mv-nokernel '{"kernel": "/nonexistent/vmlinuz"}' 1 microvm || fail "seed mv-nokernel"
+seed "$dir/data/hodei.db" mv-hang '{"kernel_args": "rdinit=/bin/sleep -- 3600", "register_timeout_ms": 15000}' 1 microvm ||
 	fail "seed mv-hang"
 start_hodeid
 
