@@ -39,6 +39,7 @@ test/docker/ensure-dockerd.sh || echo "dockerd could not be started: the docker 
 rc=0; meson test -C build --num-processes 2 --print-errorlogs || rc=1; result $rc build
 
 if [ -z "${QUICK:-}" ]; then
+	# The microvm suite boots real VMs (minutes): it runs once, in build/ above.
 	step "sanitizer build and test (build-asan/: ASan + UBSan)"
 	rc=0
 	scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
@@ -46,7 +47,7 @@ if [ -z "${QUICK:-}" ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --num-processes 2 --print-errorlogs \
-		--no-suite slow --no-suite web || rc=1
+		--no-suite slow --no-suite web --no-suite microvm || rc=1
 	result $rc build-asan
 fi
 
