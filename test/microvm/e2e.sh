@@ -60,6 +60,18 @@ is_state() { [ "$(state "$1")" = "$2" ]; }
 vm_dirs() { find "$dir/data/microvm/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null; }
 no_vms() { [ -z "$(vm_dirs "$1")" ]; }
 gone() { [ ! -d "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+# An orderly stop at the end: the provider's destroy runs, and under ASan a
+# leak or any sanitizer report fails the test.
+stop_hodeid() {
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	pid=
+	[ "$rc" = 0 ] || fail "hodeid exited with $rc on SIGTERM"
+	if grep -q 'Sanitizer\|runtime error' "$dir/hodeid.log"; then
+		grep -A20 'Sanitizer\|runtime error' "$dir/hodeid.log" | head -40
+		fail "sanitizer report from hodeid"
+	fi
+}
 mkdir -p "$dir/data"
 # registering a provider starts it once: its files go aside, not into the cwd
 seed() { HODEI_MICROVM_DIR="$dir/seed-vm" "$SEED" "$@"; }
@@ -90,6 +102,7 @@ if [ "$MODE" = firecracker ]; then
 		grep -q "^PUT $p -> 204" "$dir/fc.log" || fail "no PUT $p"
 	done
 	until_true 60 no_vms fc || fail "VM left behind"
+	stop_hodeid
 	echo "firecracker stand-in: every request valid, job ran"
 	echo "1 passed, 0 failed"
 	exit 0
@@ -165,4 +178,5 @@ shows_failure() { cli providers get mv-hang | grep -q 'last failure: .*did not r
 until_true 30 shows_failure || fail "provider does not show the failure: $(cli providers get mv-hang)"
 cli jobs cancel mv-3 >/dev/null || true
 echo "ok 4 VM that never registered killed, console in the reason"
+stop_hodeid
 echo "5 passed, 0 failed"
