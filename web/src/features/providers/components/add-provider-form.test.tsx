@@ -20,11 +20,12 @@ describe("AddProviderForm", () => {
         },
       }),
     );
-    for (const name of [/^Kubernetes/, /^Azure VM/, /^Firecracker/]) {
+    for (const name of [/^Kubernetes/, /^Azure VM/]) {
       expect(option(name)).toBeDisabled();
       expect(option(name)).toHaveTextContent("(not available in this build)");
     }
-    for (const name of [/^Docker$/, /^Static pool/, /^Local processes$/]) expect(option(name)).toBeEnabled();
+    for (const name of [/^Docker$/, /^Static pool/, /^Local processes$/, /^microVM/])
+      expect(option(name)).toBeEnabled();
 
     const type = screen.getByLabelText("Type");
     await userEvent.selectOptions(type, "kubernetes");
