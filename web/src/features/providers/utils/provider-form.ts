@@ -60,7 +60,7 @@ export function toProviderSpec(v: ProviderFormValues): ProviderSpecInput {
     name: v.name.trim(),
     endpoint: v.endpoint.trim(),
     token: v.token,
-    labels: parseKeyValueLines(v.labels),
+    labels: parseKeyValueLines(v.labels, "labels", "Labels"),
     capacity: {
       maxMemoryBytes: BigInt(Math.round(count(v.maxMemoryGiB, "max memory") * 1024 ** 3)),
       maxVcpus: Math.round(count(v.maxVcpus, "max vCPUs")),
