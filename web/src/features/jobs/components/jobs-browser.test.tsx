@@ -35,6 +35,28 @@ describe("JobsBrowser", () => {
     expect(screen.getByRole("button", { name: "Next →" })).toBeDisabled();
   });
 
+  it("takes the filter and the search from the URL, and offers Queued and Cancelled", async () => {
+    const requests: ListJobsRequest[] = [];
+    renderWithServer(
+      <JobsBrowser />,
+      (router) =>
+        router.service(JobExecutionService, {
+          listJobs(req) {
+            requests.push(req);
+            return { jobs: [{ id: "job-c", state: JobState.CANCELLED, definition: { name: "nightly", command: "x" } }], totalCount: 1n };
+          },
+        }),
+      "/jobs?state=cancelled&q=nightly",
+    );
+    expect(await screen.findByText("job-c")).toBeInTheDocument();
+    expect(requests[0].states).toEqual([JobState.CANCELLED]);
+    expect(requests[0].search).toBe("nightly");
+    expect(screen.getByRole("button", { name: "Cancelled" })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByLabelText("Search jobs by name or ID")).toHaveValue("nightly");
+    await userEvent.click(screen.getByRole("button", { name: "Queued" }));
+    await waitFor(() => expect(requests.at(-1)?.states).toEqual([JobState.QUEUED]));
+  });
+
   it("fills a page that the server ended early (bounded by bytes) from the next tokens", async () => {
     const requests: ListJobsRequest[] = [];
     renderWithServer(<JobsBrowser />, (router) =>
