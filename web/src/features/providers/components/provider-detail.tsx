@@ -1,3 +1,4 @@
+import { Breakable } from "@/components/ui/breakable";
 import { Card } from "@/components/ui/card";
 import { DefinitionList } from "@/components/ui/definition-list";
 import { ErrorState, Loading } from "@/components/ui/states";
@@ -33,7 +34,7 @@ export function ProviderDetail({ name }: { name: string }) {
           <span className="job-status-indicator">
             <ProviderStatusBadge status={p.status} />
             <span>{p.type}</span>
-            <HealthScore score={p.healthScore} />
+            <HealthScore score={p.healthScore} status={p.status} />
           </span>
           {p.statusMessage && <span className="health__muted">{p.statusMessage}</span>}
         </div>
@@ -43,7 +44,7 @@ export function ProviderDetail({ name }: { name: string }) {
         <Card title="Configuration">
           <DefinitionList
             items={[
-              ["Endpoint", p.endpoint || "—"],
+              ["Endpoint", p.endpoint ? <Breakable text={p.endpoint} /> : "—"],
               ["API token", p.hasToken ? "set (hidden)" : "none"],
               ["Labels", labels || "—"],
               ["Max workers", cap?.maxWorkers ? String(cap.maxWorkers) : "type default"],
