@@ -226,6 +226,10 @@ check('workers list --output json: the documented fields',
       w['started_at'].endswith('Z') and w['last_seen'].endswith('Z') and
       isinstance(w['jobs_run'], int) and w['jobs_run'] >= 0 and
       all(set(r) == set(w) for r in rows), (rc, out, err))
+rc, out, err = cli('jobs', 'get', busy)
+check('jobs get of a running job: elapsed time, not 0.0s or 0 KiB',
+      rc == 0 and 'so far (running)' in out and 'Duration:  0.0s' not in out and
+      '0 KiB' not in out and 'measured when the attempt ends' in out, (rc, out, err))
 rc, out, err = cli('jobs', 'cancel', busy)
 out, err = follower.communicate(timeout=60)
 check('busy job cancelled, follower ended', rc == 0 and follower.returncode == 0 and

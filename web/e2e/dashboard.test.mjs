@@ -346,4 +346,50 @@ describe("dashboard against a real hodeid", () => {
     }
     await page.setViewportSize({ width: 1280, height: 860 });
   });
+
+  check("every page: no serious accessibility violations, nothing under the navigation, light and dark", async () => {
+    const axe = readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+    const pages = [["/", "dashboard"], ["/jobs", "jobs"], ["/jobs/new", "new-job"], ["/metrics", "metrics"], ["/providers", "providers"], ["/providers/local", "provider"]];
+    const serious = [];
+    for (const [width, height, size] of [[1280, 860, "desktop"], [390, 844, "phone"]]) {
+      await page.setViewportSize({ width, height });
+      for (const scheme of ["dark", "light"]) {
+        await page.emulateMedia({ colorScheme: scheme });
+        for (const [route, name] of pages) {
+          await goto(route);
+          await page.locator("main h1").first().waitFor();
+          await until(async () => (await page.locator("main .state--loading").count()) === 0, { what: `${route} to load` });
+          if (scheme === "dark" || size === "desktop") {
+            await page.addScriptTag({ content: axe });
+            const found = await page.evaluate(async () => {
+              const r = await window.axe.run(document, { resultTypes: ["violations"] });
+              return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+            });
+            serious.push(...found.map((f) => `${size} ${scheme} ${route}: ${f}`));
+          }
+          // the navigation never covers the page: beside it on a desktop,
+          // below its end (the page scrolled to the bottom) on a phone
+          const overlap = await page.evaluate(() => {
+            window.scrollTo(0, document.documentElement.scrollHeight);
+            const nav = document.querySelector("nav[aria-label=Main]").getBoundingClientRect();
+            let worst = 0;
+            for (const el of document.querySelectorAll("main *")) {
+              const r = el.getBoundingClientRect();
+              if (r.width === 0 || r.height === 0) continue;
+              const x = Math.min(r.right, nav.right) - Math.max(r.left, nav.left);
+              const y = Math.min(r.bottom, nav.bottom) - Math.max(r.top, nav.top);
+              if (x > 1 && y > 1) worst = Math.max(worst, Math.min(x, y));
+            }
+            return worst;
+          });
+          assert.equal(overlap, 0, `${size} ${route}: the navigation covers ${overlap}px of the page`);
+          await screenshot(page, `15-${size}-${scheme}-${name}`);
+        }
+      }
+    }
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    assert.deepEqual(serious, [], `axe-core found serious violations:\n${serious.join("\n")}`);
+  });
 });
