@@ -94,7 +94,9 @@ describe("dashboard against a real hodeid", () => {
     await alert.waitFor();
     assert.match(await alert.innerText(), /command/i);
     // The message sits under the field it names.
-    assert.equal(await alert.evaluate((el) => el.closest(".field")?.querySelector("label")?.textContent), "Command");
+    assert.match(await alert.evaluate((el) => el.closest(".field")?.querySelector("label")?.textContent), /^Command\b/);
+    // in the form's words, not the API's field path
+    assert.doesNotMatch(await alert.innerText(), /job_definition/);
     await screenshot(page, "02-new-job-validation");
   });
 
@@ -117,10 +119,13 @@ describe("dashboard against a real hodeid", () => {
     const levels = await page.locator(".log-line").evaluateAll((els) =>
       Object.fromEntries(els.map((e) => [e.querySelector(".log-line__text").textContent, [e.dataset.level, getComputedStyle(e).color]])),
     );
-    assert.equal(levels["WARN careful"][0], "WARN");
-    assert.equal(levels["ERROR oops"][0], "ERROR");
-    assert.notEqual(levels["WARN careful"][1], levels["ERROR oops"][1]);
+    // the level is shown once, by its badge ("WARN careful" -> WARN | careful)
+    assert.equal(levels["careful"][0], "WARN");
+    assert.equal(levels["oops"][0], "ERROR");
+    assert.notEqual(levels["careful"][1], levels["oops"][1]);
     assert.equal(levels["hello from e2e"][1], "rgb(255, 255, 255)");
+    // ::progress:: lines feed the progress bar, not the log
+    assert.ok(!Object.keys(levels).some((t) => t.includes("::progress::")), Object.keys(levels).join(" | "));
     await screenshot(page, "03-job-succeeded-with-logs");
 
     // Filters of the log viewer: minimum level and text.
