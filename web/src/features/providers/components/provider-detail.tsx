@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { Breakable } from "@/components/ui/breakable";
 import { Card } from "@/components/ui/card";
 import { DefinitionList } from "@/components/ui/definition-list";
@@ -8,6 +9,8 @@ import { tsMs } from "@/lib/proto-time";
 import { useProviderUpdates } from "../hooks/use-provider-updates";
 import { useProvider } from "../hooks/use-providers";
 import { maskedJson } from "../utils/mask-secrets";
+import { formFromProvider } from "../utils/provider-form";
+import { AddProviderForm } from "./add-provider-form";
 import { HealthLog } from "./health-log";
 import { HealthScore } from "./health-score";
 import { ProviderActions } from "./provider-actions";
@@ -16,6 +19,7 @@ import "./providers.css";
 
 export function ProviderDetail({ name }: { name: string }) {
   const query = useProvider(name);
+  const [editing, setEditing] = useState(false);
   useProviderUpdates();
   if (query.isPending) return <Loading label="Loading provider…" />;
   if (query.isError && !query.data) {
@@ -38,8 +42,13 @@ export function ProviderDetail({ name }: { name: string }) {
           </span>
           {p.statusMessage && <span className="health__muted">{p.statusMessage}</span>}
         </div>
-        <ProviderActions provider={p} />
+        <ProviderActions provider={p} onEdit={() => setEditing(true)} />
       </header>
+      {editing && (
+        <Card title={`Edit ${p.name}`}>
+          <AddProviderForm initial={formFromProvider(p)} onCreated={() => setEditing(false)} />
+        </Card>
+      )}
       <div className="provider-grid">
         <Card title="Configuration">
           <DefinitionList
