@@ -29,5 +29,8 @@ export default defineConfig({
     globals: true,
     setupFiles: ["./src/test-setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // a bound on a hung test, not a speed check: typing into forms takes
+    // seconds on a loaded 2-core machine
+    testTimeout: 30000,
   },
 });

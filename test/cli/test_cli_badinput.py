@@ -39,7 +39,22 @@ def expect(name, args, code, stderr_has=(), stdout_empty=True):
 # ---- usage errors: exit 2, message and usage on stderr, nothing on stdout ----
 expect('unknown command', ['frobnicate'], 2, ["unknown command 'frobnicate'", '--help'])
 expect('unknown subcommand', ['jobs', 'frobnicate'], 2, ["unknown command 'jobs frobnicate'"])
-expect('group without subcommand', ['jobs'], 2, ["'jobs' needs a subcommand"])
+expect('group without subcommand', ['jobs'], 2, ["'jobs' needs a subcommand", 'jobs list',
+                                                  'jobs queue', 'jobs retry'])
+expect('a typo gets a suggestion', ['jbos', 'list'], 2, ["did you mean 'jobs'?"])
+expect('a subcommand typo gets one', ['jobs', 'lsit'], 2, ["did you mean 'jobs list'?"])
+expect('an option typo gets one', ['jobs', 'list', '--stauts', 'x'], 2,
+       ["did you mean '--status'?"])
+expect('no suggestion for nonsense', ['xyzzyplugh'], 2, ["unknown command 'xyzzyplugh'"])
+check('no suggestion is made up', 'did you mean' not in run('xyzzyplugh')[2])
+for args in (['jobs', '--help'], ['providers', '--help'], ['help', 'jobs'], ['jobs', '-h']):
+    rc, out, err = run(*args)
+    check(' '.join(args) + ': the group commands', rc == 0 and 'Commands:' in out and
+          ' list ' in out and err == '', (rc, out, err))
+rc, out, err = run('help', 'logs')
+check('help logs: the command\'s options', rc == 0 and '--tail N' in out, (rc, out, err))
+expect('completion without a shell', ['completion'], 2, ['bash, zsh or fish'])
+expect('completion of an unknown shell', ['completion', 'tcsh'], 2, ['bash, zsh or fish'])
 expect('unknown flag', ['jobs', 'list', '--frobnicate'], 2,
        ["unknown option '--frobnicate'", 'Usage: hodei-jobs-cli jobs list'])
 expect('unknown global flag', ['--frobnicate', 'health'], 2, ["unknown option '--frobnicate'"])

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The documentation matches the tool: every command and option that
-hodei-jobs-cli's --help lists is in man/hodei-jobs-cli.1 and in the bash
+hodei-jobs-cli's --help lists is in man/hodei-jobs-cli.1 and offered by the
 completion, and the man page documents every exit code; the completion
-completes commands, options and values.
+completes commands, options and values; the installed bash script is the
+one `hodei-jobs-cli completion bash` prints.
 
 usage: test_cli_docs.py CLI MAN-PAGE COMPLETION
 """
@@ -27,16 +28,20 @@ def run(*args):
 
 man = open(MAN).read().replace('\\-', '-')
 completion = open(COMPLETION).read()
-commands = re.findall(r'^  ((?:jobs|workers|queue|providers) \w+|health|logs)  ',
+commands = re.findall(r'^  ((?:jobs|workers|queue|providers|config) [\w-]+|health|logs)  ',
                       run('--help'), re.M)
 check('--help lists the commands', len(commands) >= 11, commands)
 for cmd in commands:
     check('man page documents "%s"' % cmd, re.search(r'\.SS %s\b' % cmd, man), cmd)
-    for word in cmd.split():
-        check('completion knows "%s"' % word, word in completion)
+    words = cmd.split()
+    for i, word in enumerate(words):
+        check('completion offers "%s"' % word, word in run('__complete', *words[:i], '').split())
     for opt in set(re.findall(r'^  (--[a-z-]+)', run(*cmd.split(), '--help'), re.M)):
         check('man page documents %s %s' % (cmd, opt), opt in man)
-        check('completion knows %s %s' % (cmd, opt), opt in completion)
+        check('completion offers %s %s' % (cmd, opt), opt in run('__complete', *words, '--').split())
+check('the installed bash completion is `completion bash`', completion == run('completion', 'bash'))
+for sh in ('zsh', 'fish'):
+    check('completion %s prints a script' % sh, '__complete' in run('completion', sh))
 for code in ('0', '1', '2', '3', '4', '5', '124', '125', '128+N'):
     check('man page documents exit status %s' % code,
           re.search(r'\.SH EXIT STATUS.*\.B %s\b' % re.escape(code), man, re.S))
@@ -48,7 +53,8 @@ def complete(line):
               '[[ $COMP_LINE == *" " ]] && COMP_WORDS+=(""); '
               'COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _hodei_jobs_cli; '
               'printf "%%s\\n" "${COMPREPLY[@]}"') % (COMPLETION, "'" + line + "'")
-    out = subprocess.run(['bash', '-c', script], capture_output=True, text=True).stdout
+    env = dict(os.environ, PATH=os.path.dirname(CLI) + ':' + os.environ['PATH'])
+    out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, env=env).stdout
     return sorted(w for w in out.split('\n') if w)
 
 
@@ -60,6 +66,11 @@ check('complete values', complete('hodei-jobs-cli jobs queue --priority ') ==
       ['critical', 'high', 'low', 'normal'])
 check('complete after a global option', complete('hodei-jobs-cli --server h:1 logs x --fo') ==
       ['--follow'])
+check('complete a directory for --workdir', 'test' in complete('hodei-jobs-cli jobs queue --workdir te'),
+      complete('hodei-jobs-cli jobs queue --workdir te'))
+check('complete the shells of completion', complete('hodei-jobs-cli completion ') ==
+      ['bash', 'fish', 'zsh'])
+check('complete config subcommands', 'use-context' in complete('hodei-jobs-cli config '))
 
 if failures:
     print('%d failed' % len(failures))

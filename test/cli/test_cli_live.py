@@ -8,6 +8,7 @@ under `logs --follow`.
 usage: test_cli_live.py PATH-TO-hodei-jobs-cli PATH-TO-hodeid
 """
 import json
+import re
 import os
 import select
 import shutil
@@ -225,6 +226,10 @@ check('workers list --output json: the documented fields',
       w['started_at'].endswith('Z') and w['last_seen'].endswith('Z') and
       isinstance(w['jobs_run'], int) and w['jobs_run'] >= 0 and
       all(set(r) == set(w) for r in rows), (rc, out, err))
+rc, out, err = cli('jobs', 'get', busy)
+check('jobs get of a running job: elapsed time, not 0.0s or 0 KiB',
+      rc == 0 and 'so far (running)' in out and 'Duration:  0.0s' not in out and
+      '0 KiB' not in out and 'measured when the attempt ends' in out, (rc, out, err))
 rc, out, err = cli('jobs', 'cancel', busy)
 out, err = follower.communicate(timeout=60)
 check('busy job cancelled, follower ended', rc == 0 and follower.returncode == 0 and
@@ -319,6 +324,104 @@ check('no colours with NO_COLOR', '\033[' not in tty_out and 'ERROR: bad' in tty
 rc, out, err = cli('logs', job)
 check('no colours in a pipe', rc == 0 and out == 'ERROR: bad\nfine\n', repr(out))
 
+# ---- logs --tail and --since ----
+job = queue('--id', 'cli-tail', '--command', 'sh', '--args',
+            "-c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; done'", '--wait')
+rc, out, err = cli('logs', 'cli-tail', '--tail', '3')
+check('logs --tail 3: the last three lines', rc == 0 and
+      out == 'line 8\nline 9\nline 10\n', (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--tail', '0')
+check('logs --tail 0: nothing, exit 0', rc == 0 and out == '', (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--tail', '3', '--grep', 'line 1')
+check('logs --tail with --grep: the last matching lines', rc == 0 and
+      out == 'line 1\nline 10\n', (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--since', '1h')
+check('logs --since 1h: every line', rc == 0 and out.count('\n') == 10, (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--since', '2999-01-01T00:00:00Z')
+check('logs --since the future: no line', rc == 0 and out == '', (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--since', 'yesterday')
+check('logs --since garbage: usage error naming the flag', rc == 2 and '--since' in err,
+      (rc, err))
+rc, out, err = cli('logs', 'cli-tail', '--tail', '-1')
+check('logs --tail -1: usage error', rc == 2 and '--tail' in err, (rc, err))
+rc, out, err = cli('logs', 'cli-tail', '--tail', '2', '--follow')
+check('logs --tail with --follow: usage error', rc == 2 and '--follow' in err, (rc, err))
+
+# ---- jobs list --watch: a job queued later shows up, without a restart ----
+watcher = subprocess.Popen([CLI, 'jobs', 'list', '--watch', '--interval', '200ms',
+                            '--status', 'finished', '-o', 'json'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+first = watcher.stdout.readline()
+check('jobs list --watch prints the list', first.startswith('{'), first)
+queue('--id', 'cli-watched', '--command', 'true', '--wait')
+seen = None
+for line in watcher.stdout:  # bounded by the test's timeout, no sleeping
+    if '"cli-watched"' in line:
+        seen = json.loads(line)
+        break
+watcher.kill()
+watcher.wait()
+check('jobs list --watch shows the new job once it changes', seen and seen['id'] ==
+      'cli-watched', seen)
+
+# ---- completion of job ids, from the server, in bash, zsh and fish ----
+cli_dir = os.path.dirname(CLI)
+shell_env = dict(ENV, PATH=cli_dir + ':' + os.environ['PATH'])
+rc, out, err = cli('__complete', 'logs', 'cli-ta')
+check('__complete offers job ids from the server', out.split() == ['cli-tail'], (rc, out, err))
+rc, out, err = cli('__complete', 'jobs', 'queue', '--provider', '')
+check('__complete offers provider names', 'local' in out.split(), (rc, out, err))
+for sh, script, line in (
+        ('bash', 'source <(hodei-jobs-cli completion bash); '
+                 'COMP_WORDS=(hodei-jobs-cli logs cli-ta); COMP_CWORD=2; _hodei_jobs_cli; '
+                 'printf "%s\\n" "${COMPREPLY[@]}"', None),
+        ('zsh', 'compdef() { :; }; compadd() { shift 2; print -l -- "$@"; }; '
+                'source <(hodei-jobs-cli completion zsh); '
+                'words=(hodei-jobs-cli logs cli-ta); CURRENT=3; _hodei_jobs_cli', None),
+        ('fish', 'hodei-jobs-cli completion fish | source; '
+                 'complete --do-complete "hodei-jobs-cli logs cli-ta"', None)):
+    if not check('%s is installed (scripts/deps.txt)' % sh, shutil.which(sh), sh):
+        continue
+    p = subprocess.run([sh, '-c', script], capture_output=True, text=True, env=shell_env,
+                       timeout=60)
+    check('%s completes a job id from the server' % sh,
+          [w.split('\t')[0] for w in p.stdout.split()] == ['cli-tail'], (p.stdout, p.stderr))
+
+# ---- named contexts: server, token and which is current ----
+conf = os.path.join(TMP, 'config')
+cenv = dict(ENV, HODEI_CONFIG=conf)
+cenv.pop('HODEI_SERVER')
+rc, out, err = cli('config', 'set-context', 'here', '--server', SERVER, env=cenv)
+check('config set-context', rc == 0 and os.stat(conf).st_mode & 0o777 == 0o600,
+      (rc, out, err))
+rc, out, err = cli('config', 'set-context', 'nowhere', '--server',
+                   '127.0.0.1:%d' % free_port(), env=cenv)
+rc, out, err = cli('config', 'get-contexts', env=cenv)
+check('config get-contexts: the first context is current',
+      rc == 0 and re.search(r'^\*\s+here\s', out, re.M) and 'nowhere' in out, (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--tail', '1', env=cenv)
+check('the current context gives the server', rc == 0 and out == 'line 10\n', (rc, out, err))
+rc, out, err = cli('--context', 'nowhere', 'jobs', 'list', env=cenv)
+check('--context picks another context', rc == 3, (rc, err))
+rc, out, err = cli('config', 'use-context', 'nowhere', env=cenv)
+rc, out, err = cli('jobs', 'list', env=cenv)
+check('use-context changes the current one', rc == 3, (rc, err))
+rc, out, err = cli('jobs', 'list', env=dict(cenv, HODEI_SERVER=SERVER))
+check('HODEI_SERVER wins over the current context', rc == 0, (rc, err))
+rc, out, err = cli('--context', 'missing', 'jobs', 'list', env=cenv)
+check('an unknown --context is a usage error', rc == 2 and "no context 'missing'" in err,
+      (rc, err))
+rc, out, err = cli('config', 'set-context', 'bad name', env=cenv)
+check('a bad context name is refused', rc == 2 and 'NAME' in err, (rc, err))
+rc, out, err = cli('config', 'delete-context', 'nowhere', env=cenv)
+rc, out, err = cli('config', 'get-contexts', env=cenv)
+check('config delete-context', rc == 0 and 'nowhere' not in out, (rc, out))
+with open(conf, 'a') as f:
+    f.write('\n[context broken\n')
+rc, out, err = cli('jobs', 'list', env=cenv)
+check('a broken configuration file is named with its line', rc == 2 and conf in err and
+      'expected [context NAME]' in err, (rc, err))
+
 # ---- logs --follow while the server restarts ----
 script = 'i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.05; done'
 job = queue('--id', 'cli-restart', '--command', 'sh', '--args', '-c "%s"' % script,
@@ -353,6 +456,28 @@ check('server gone for good: follow gives up, exit 3', follower.returncode == 3 
 rc, out, err = cli('jobs', 'list')
 check('server down: exit 3', rc == 3 and 'cannot connect' in err, (rc, err))
 
+# ---- a log deleted by the retention sweep: said so, exit 4 ----
+import sqlite3  # noqa: E402
+db = sqlite3.connect(os.path.join(DATA, 'hodei.db'))
+# finished 30 days ago, and the sweep's mark set back: as if a month had passed
+db.execute("UPDATE jobs SET finished_at = ? WHERE id = 'cli-tail'",
+           (int(time.time() * 1000) - 30 * 86400000,))
+db.execute("DELETE FROM meta WHERE key = 'logs_swept_to'")
+db.commit()
+db.close()
+server = Server()
+server.start()  # the first sweep runs a second after the start
+for _ in range(600):
+    rc, out, err = cli('logs', 'cli-tail')
+    if rc != 0 or out == '':
+        break
+    select.select([], [], [], 0.05)
+check('logs of an expired log: says so, exit 4', rc == 4 and out == '' and
+      'has expired' in err and '10 lines' in err, (rc, out, err))
+rc, out, err = cli('logs', 'cli-tail', '--grep', 'nothing-matches')
+check('a filter that matches nothing is not "expired"', rc == 0 and out == '', (rc, err))
+server.kill(signal.SIGTERM)
+
 # ---- a server that wants an API token ----
 token_file = os.path.join(TMP, 'token')
 with open(token_file, 'w') as f:
@@ -366,6 +491,19 @@ rc, out, err = cli('jobs', 'list')
 check('no token: exit 5', rc == 5, (rc, err))
 rc, out, err = cli('jobs', 'list', env=dict(ENV, HODEI_API_TOKEN='wrong'))
 check('wrong token: exit 5', rc == 5, (rc, err))
+tconf = os.path.join(TMP, 'config-token')
+tenv = dict(ENV, HODEI_CONFIG=tconf)
+cli('config', 'set-context', 'secure', '--server', SERVER, '--token-file', token_file, env=tenv)
+cli('config', 'set-context', 'inline', '--server', SERVER, '--token', 's3cret-token', env=tenv)
+rc, out, err = cli('jobs', 'list', env=tenv)
+check('a context token-file is sent', rc == 0, (rc, err))
+rc, out, err = cli('--context', 'inline', 'jobs', 'list', env=tenv)
+check('a context token is sent', rc == 0, (rc, err))
+rc, out, err = cli('config', 'get-contexts', env=tenv)
+check('get-contexts never prints a token', 's3cret' not in out, out)
+rc, out, err = cli('--context', 'inline', 'jobs', 'list',
+                   env=dict(tenv, HODEI_API_TOKEN='wrong'))
+check('an explicit --context wins over HODEI_API_TOKEN', rc == 0, (rc, err))
 server.kill(signal.SIGTERM)
 
 if failures:

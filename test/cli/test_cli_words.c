@@ -213,6 +213,56 @@ static void test_states(void **state)
 	assert_int_equal(cli_parse_states(",", &mask), -1);
 }
 
+static void test_closest(void **state)
+{
+	static const char *const words[] = { "list", "get", "queue", "cancel", "retry" };
+	static const char *const options[] = { "status", "search", "limit", "server" };
+
+	(void)state;
+	assert_int_equal(cli_edit_distance("lsit", "list"), 1); /* a swap is one edit */
+	assert_int_equal(cli_edit_distance("", "abc"), 3);
+	assert_int_equal(cli_edit_distance("kitten", "sitting"), 3);
+	assert_string_equal(cli_closest("lsit", words, 5), "list");
+	assert_string_equal(cli_closest("qeue", words, 5), "queue");
+	assert_string_equal(cli_closest("canc", words, 5), "cancel"); /* a prefix */
+	assert_string_equal(cli_closest("stauts", options, 4), "status");
+	assert_null(cli_closest("x", words, 5));        /* too short to guess */
+	assert_null(cli_closest("frobnicate", words, 5)); /* nothing close */
+	assert_null(cli_closest("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+	                        words, 5));
+}
+
+static void test_config_file(void **state)
+{
+	cli_config cfg;
+	const cli_context *c;
+
+	(void)state;
+	assert_int_equal(cli_config_parse(&cfg, "# comment\ncurrent-context = b\n\n"
+	                                        "[context a]\nserver = h:1\n"
+	                                        "[context b]\n  server=h:2  \ntoken-file = /t\n"
+	                                        "ca = /ca.pem\n", "f"), 0);
+	assert_int_equal(cfg.ncontexts, 2);
+	assert_string_equal(cfg.current, "b");
+	c = cli_config_find(&cfg, "b");
+	assert_non_null(c);
+	assert_string_equal(c->server, "h:2");
+	assert_string_equal(c->token_file, "/t");
+	assert_string_equal(c->ca, "/ca.pem");
+	assert_null(c->token);
+	assert_null(cli_config_find(&cfg, "c"));
+	cli_config_free(&cfg);
+	/* refused, with the line named: unknown key, key outside a section, bad section */
+	assert_int_equal(cli_config_parse(&cfg, "[context a]\nport = 1\n", "f"), CLI_EXIT_USAGE);
+	assert_int_equal(cli_config_parse(&cfg, "server = h:1\n", "f"), CLI_EXIT_USAGE);
+	assert_int_equal(cli_config_parse(&cfg, "[context a b]\n", "f"), CLI_EXIT_USAGE);
+	assert_int_equal(cli_config_parse(&cfg, "[ctx a]\n", "f"), CLI_EXIT_USAGE);
+	assert_int_equal(cli_config_parse(&cfg, "[context a]\nserver\n", "f"), CLI_EXIT_USAGE);
+	assert_true(cli_config_valid_name("prod-1.eu_west"));
+	assert_false(cli_config_valid_name(""));
+	assert_false(cli_config_valid_name("a b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_env_and_labels),
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_closest),
+		cmocka_unit_test(test_config_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,21 @@
 
 enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON };
 
+/** One named context of the configuration file (config.c). */
+typedef struct cli_context {
+	char *name;
+	char *server;     /* HOST:PORT, or NULL */
+	char *token;      /* the API token itself, or NULL */
+	char *token_file; /* or a file whose first line is the token */
+	char *ca;         /* CA file that verifies the server (https://) */
+} cli_context;
+
+typedef struct cli_config {
+	char *current; /* current-context, or NULL */
+	cli_context *contexts;
+	size_t ncontexts;
+} cli_config;
+
 /** Options every command accepts, and what they resolve to. */
 typedef struct cli {
 	const char *prog;    /* "hodei-jobs-cli" */
@@ -36,6 +51,11 @@ typedef struct cli {
 	int color;           /* colour log lines by level */
 	int escape;          /* show control characters in log lines as \xHH */
 	int64_t timeout_ms;  /* --connect-timeout */
+	const char *context_name; /* --context */
+	int context_applied;      /* cli_apply_context() ran */
+	cli_config config;        /* the configuration file, once read */
+	char *token;              /* from the context, else NULL: HODEI_API_TOKEN */
+	const char *ca_file;      /* from the context */
 	const struct cli_command *command;
 	hodei_client *client; /* opened on demand by cli_connect() */
 } cli_ctx;
@@ -60,7 +80,13 @@ void cli_print_command_help(const cli_ctx *cli, FILE *out);
 void cli_print_synopsis(const cli_command *cmd, FILE *out);
 
 /** Ids for the options every command accepts (beyond a command's own). */
-enum { CLI_OPT_SERVER = 1000, CLI_OPT_OUTPUT, CLI_OPT_HELP, CLI_OPT_CONNECT_TIMEOUT };
+enum {
+	CLI_OPT_SERVER = 1000,
+	CLI_OPT_OUTPUT,
+	CLI_OPT_HELP,
+	CLI_OPT_CONNECT_TIMEOUT,
+	CLI_OPT_CONTEXT
+};
 
 /**
  * getopt_long over argv with the command's options plus the global ones.
@@ -116,6 +142,14 @@ int cli_check_env(const char *text);
 int cli_check_label(const char *text);
 /** Quote a word for a shell if it needs it (malloc'd). */
 char *cli_shell_quote(const char *word);
+/** Edits (insert, delete, replace, swap two neighbours) from a to b. */
+size_t cli_edit_distance(const char *a, const char *b);
+/**
+ * The candidate closest to a mistyped word ("lsit" -> "list", "--stauts" ->
+ * "--status"), or NULL when none is close enough to suggest.  A candidate
+ * that starts with the word counts as one edit away.
+ */
+const char *cli_closest(const char *word, const char *const *candidates, size_t n);
 
 /* ---- output.c ---- */
 /**
@@ -197,6 +231,39 @@ int cli_follow_logs(cli_ctx *cli, cli_follow *f, hodei_job **final);
 /** Final, and no automatic retry will follow. */
 int cli_job_done(const hodei_job *job);
 
+/* ---- config.c: named contexts ---- */
+/** The configuration file's path ($HODEI_CONFIG, XDG, ~/.config); -1 if none. */
+int cli_config_path(char *buf, size_t size);
+/** Parse the file's text (path names it in messages): 0 or an exit code,
+ *  message printed. */
+int cli_config_parse(cli_config *cfg, const char *text, const char *path);
+/** Read the file; a missing file is an empty configuration. */
+int cli_config_load(cli_config *cfg, const char *path);
+/** Write it back atomically, mode 0600. */
+int cli_config_save(const cli_config *cfg, const char *path);
+void cli_config_free(cli_config *cfg);
+/** A context name: 1-64 of A-Z a-z 0-9 . _ - */
+int cli_config_valid_name(const char *s);
+cli_context *cli_config_find(const cli_config *cfg, const char *name);
+/** The context named `name`, added empty if missing; NULL on ENOMEM. */
+cli_context *cli_config_add(cli_config *cfg, const char *name);
+/** *field = copy of value ("" or NULL clears); -1 on ENOMEM. */
+int cli_config_set(char **field, const char *value);
+/**
+ * Resolve --context (or the file's current context) into cli->server,
+ * cli->token and cli->ca_file.  Precedence: --server, then an explicit
+ * --context, then HODEI_SERVER / HODEI_API_TOKEN, then the current context.
+ */
+int cli_apply_context(cli_ctx *cli);
+
+/* ---- complete.c: shell completion ---- */
+/** hodei-jobs-cli completion bash|zsh|fish: print the script. */
+int cli_completion_script(cli_ctx *cli, int argc, char **argv);
+/** hodei-jobs-cli __complete WORD... CURRENT: the candidates, one a line. */
+int cli_complete(cli_ctx *cli, int argc, char **argv);
+/** The table of commands (main.c). */
+const cli_command *cli_commands(size_t *n);
+
 /* ---- cmd_jobs_list.c ---- */
 /** "running,failed" (also all, active, finished, completed) -> state mask. */
 int cli_parse_states(const char *text, unsigned int *mask);
@@ -213,5 +280,9 @@ int cmd_workers_list(cli_ctx *cli, int argc, char **argv);
 int cmd_queue_status(cli_ctx *cli, int argc, char **argv);
 int cmd_providers_list(cli_ctx *cli, int argc, char **argv);
 int cmd_providers_get(cli_ctx *cli, int argc, char **argv);
+int cmd_config_get_contexts(cli_ctx *cli, int argc, char **argv);
+int cmd_config_use_context(cli_ctx *cli, int argc, char **argv);
+int cmd_config_set_context(cli_ctx *cli, int argc, char **argv);
+int cmd_config_delete_context(cli_ctx *cli, int argc, char **argv);
 
 #endif

@@ -5,16 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli.h"
 
-enum { OPT_STATUS = 256, OPT_SEARCH, OPT_LIMIT, OPT_OLDEST };
+enum { OPT_STATUS = 256, OPT_SEARCH, OPT_LIMIT, OPT_OLDEST, OPT_WATCH, OPT_INTERVAL };
 
 static const struct option options[] = {
 	{ "status", required_argument, NULL, OPT_STATUS },
 	{ "search", required_argument, NULL, OPT_SEARCH },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "oldest", no_argument, NULL, OPT_OLDEST },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ 0, 0, 0, 0 },
 };
 
@@ -22,7 +25,15 @@ static const struct option options[] = {
 
 typedef struct list_opts {
 	hodei_job_filter filter;
-	int64_t limit; /* jobs to show; 0 = all */
+	int64_t limit;       /* jobs to show; 0 = all */
+	int watch;           /* --watch */
+	int64_t interval_ms; /* --interval */
+	/* with --watch: what each job looked like at the previous look */
+	char **seen;
+	size_t nseen;
+	char **now;
+	size_t nnow;
+	int first_look;
 } list_opts;
 
 /* One state name, or a group the dashboard uses ("completed", "active"). */
@@ -80,9 +91,55 @@ static int on_option(cli_ctx *cli, int id, const char *arg, void *state)
 	case OPT_OLDEST:
 		o->filter.order = HODEI_ORDER_OLDEST;
 		return 0;
+	case OPT_WATCH:
+		o->watch = 1;
+		return 0;
+	case OPT_INTERVAL:
+		if (cli_parse_duration_ms(arg, &o->interval_ms) != 0 || o->interval_ms < 100 ||
+		    o->interval_ms > 3600000)
+			return cli_usage_error(cli, "--interval: expected a duration from 100ms to 1h, "
+			                       "not '%s'", arg);
+		return 0;
 	default:
 		return cli_usage_error(cli, "unknown option");
 	}
+}
+
+/* "id state exit": a job changed when this changed. */
+static char *signature(const hodei_job *job)
+{
+	char *sig = NULL;
+
+	if (asprintf(&sig, "%s %d %d %d %lld", job->id, job->state, job->attempt, job->exit_code,
+	             (long long)job->finished_at) < 0)
+		return NULL;
+	return sig;
+}
+
+static int seen_before(const list_opts *o, const char *sig)
+{
+	size_t i;
+
+	for (i = 0; i < o->nseen; i++)
+		if (strcmp(o->seen[i], sig) == 0)
+			return 1;
+	return 0;
+}
+
+/* With --watch on a pipe: only jobs that are new or changed are shown. */
+static int show_job(const cli_ctx *cli, list_opts *o, const hodei_job *job)
+{
+	char *sig;
+
+	if (!o->watch || cli_is_terminal(stdout))
+		return 1;
+	if (!(sig = signature(job)) || cli_push_word(&o->now, &o->nnow, sig) != 0) {
+		free(sig);
+		return 1; /* out of memory: showing it again is harmless */
+	}
+	(void)cli;
+	free(sig);
+	return o->first_look || !seen_before(o, o->now[o->nnow - 1]);
 }
 
 /* Fetch pages and show each job; *shown counts them. */
@@ -105,6 +162,8 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 		if (rc != 0)
 			return cli_fail(rc, "jobs list");
 		for (i = 0; i < page->count; i++, (*shown)++) {
+			if (!show_job(cli, o, page->jobs[i]))
+				continue;
 			if (cli->output == CLI_OUTPUT_JSON)
 				cli_print_job_json(stdout, page->jobs[i]);
 			else
@@ -117,11 +176,39 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 	return 0;
 }
 
-int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
+/* One look: the table (or JSON lines) of what is to be shown. */
+static int look(cli_ctx *cli, list_opts *o)
 {
-	list_opts o = { HODEI_JOB_FILTER_INIT, 50 };
 	cli_table table;
 	int64_t shown = 0;
+	int rc, tty = o->watch && cli_is_terminal(stdout);
+
+	cli_table_init_jobs(&table);
+	rc = fetch(cli, o, &table, &shown);
+	if (rc == 0 && cli->output == CLI_OUTPUT_TABLE) {
+		if (tty) {
+			char now[40];
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			printf("\033[H\033[2J%s jobs list, every %.1fs (Ctrl-C stops)   %s\n\n",
+			       CLI_PROG, (double)o->interval_ms / 1000,
+			       cli_format_time((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, now,
+			                       sizeof(now)));
+		}
+		if (table.nrows > 1)
+			cli_table_print(&table, stdout);
+		else if (!o->watch)
+			fprintf(stderr, "no jobs\n");
+	}
+	cli_table_free(&table);
+	fflush(stdout);
+	return rc;
+}
+
+int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
+{
+	list_opts o = { HODEI_JOB_FILTER_INIT, 50, 0, 2000, NULL, 0, NULL, 0, 1 };
 	int first, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, options, on_option, &o, &first)) != 0)
@@ -130,14 +217,23 @@ int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_connect(cli)) != 0)
 		return rc;
-	cli_table_init_jobs(&table);
-	rc = fetch(cli, &o, &table, &shown);
-	if (rc == 0 && cli->output == CLI_OUTPUT_TABLE) {
-		if (shown)
-			cli_table_print(&table, stdout);
-		else
-			fprintf(stderr, "no jobs\n");
+	for (;;) {
+		struct timespec pause;
+
+		rc = look(cli, &o);
+		if (rc != 0 || !o.watch)
+			break;
+		cli_free_words(o.seen, o.nseen);
+		o.seen = o.now;
+		o.nseen = o.nnow;
+		o.now = NULL;
+		o.nnow = 0;
+		o.first_look = 0;
+		pause.tv_sec = o.interval_ms / 1000;
+		pause.tv_nsec = (long)(o.interval_ms % 1000) * 1000000;
+		nanosleep(&pause, NULL);
 	}
-	cli_table_free(&table);
+	cli_free_words(o.seen, o.nseen);
+	cli_free_words(o.now, o.nnow);
 	return rc;
 }

@@ -35,6 +35,7 @@ int cli_open_client(cli_ctx *cli, int64_t connect_timeout_ms)
 {
 	hodei_client_options opts = HODEI_CLIENT_OPTIONS_INIT;
 
+	opts.token = cli->token; /* NULL: HODEI_API_TOKEN */
 	opts.connect_timeout_ms = connect_timeout_ms;
 	opts.user_agent = "hodei-jobs-cli/" HODEI_VERSION_STRING;
 	return hodei_client_open(&cli->client, cli->server, &opts);
@@ -46,6 +47,11 @@ int cli_connect(cli_ctx *cli)
 
 	if (cli->client)
 		return 0;
+	if (!cli->context_applied) {
+		cli->context_applied = 1;
+		if ((rc = cli_apply_context(cli)) != 0)
+			return rc;
+	}
 	rc = cli_open_client(cli, cli->timeout_ms);
 	if (rc != 0)
 		return cli_error(cli_exit_code(rc), "%s", hodei_error_last());

@@ -30,14 +30,17 @@
 
 static const cli_command commands[] = {
 	{ NULL, "health", cmd_health, "", "check that the server is up and serving", "" },
-	{ "jobs", "list", cmd_jobs_list, "[--status S] [--search TEXT] [--limit N]",
+	{ "jobs", "list", cmd_jobs_list, "[--status S] [--search TEXT] [--limit N] [--watch]",
 	  "list jobs, newest first",
 	  "  --status STATES      only these states, comma-separated: queued, assigned,\n"
 	  "                       running, succeeded (or completed), failed, cancelled,\n"
 	  "                       timed_out, active, finished, all\n"
 	  "  --search TEXT        jobs whose id starts with or whose name contains TEXT\n"
 	  "  --limit N            show at most N jobs (default 50, 0 = all)\n"
-	  "  --oldest             oldest first\n" },
+	  "  --oldest             oldest first\n"
+	  "  --watch              keep watching: on a terminal the list is redrawn;\n"
+	  "                       on a pipe, jobs are printed again when they change\n"
+	  "  --interval DURATION  how often --watch looks (default 2s)\n" },
 	{ "jobs", "get", cmd_jobs_get, "JOB-ID", "show one job", "" },
 	{ "jobs", "queue", cmd_jobs_queue, "--command PROGRAM [options]", "queue a job",
 	  QUEUE_HELP },
@@ -53,11 +56,25 @@ static const cli_command commands[] = {
 	  "  --reconnect SECS     with --follow, how long to retry a lost connection\n"
 	  "                       (default 30)\n"
 	  "  --raw                print control characters as the job wrote them, even\n"
-	  "                       on a terminal (there they are shown as \\xHH)\n" },
+	  "                       on a terminal (there they are shown as \\xHH)\n"
+	  "  --tail N             only the last N stored lines\n"
+	  "  --since WHEN         only lines captured since WHEN: a duration ago (10m,\n"
+	  "                       2h) or a UTC time (2026-12-07T10:00:00Z)\n" },
 	{ "workers", "list", cmd_workers_list, "", "list the workers that exist now", "" },
 	{ "queue", "status", cmd_queue_status, "", "show the scheduler's queue", "" },
 	{ "providers", "list", cmd_providers_list, "", "list providers", "" },
 	{ "providers", "get", cmd_providers_get, "NAME", "show one provider", "" },
+	{ "config", "get-contexts", cmd_config_get_contexts, "",
+	  "list the contexts of the configuration file", "" },
+	{ "config", "use-context", cmd_config_use_context, "NAME",
+	  "make a context the current one", "" },
+	{ "config", "set-context", cmd_config_set_context, "NAME [options]",
+	  "add a context, or change one",
+	  "  --context-server HOST:PORT  the context's server (also taken from --server)\n"
+	  "  --token TOKEN        the API token, kept in the file (mode 0600)\n"
+	  "  --token-file FILE    or a file whose first line is the token\n"
+	  "  --ca FILE            CA certificates that verify an https:// server\n" },
+	{ "config", "delete-context", cmd_config_delete_context, "NAME", "delete a context", "" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -74,7 +91,7 @@ static void print_global_help(FILE *out)
 
 		n += fprintf(out, "%s%s%s", commands[i].group ? commands[i].group : "",
 		             commands[i].group ? " " : "", commands[i].name);
-		fprintf(out, "%*s%s\n", n < 20 ? 20 - n : 1, "", commands[i].summary);
+		fprintf(out, "%*s%s\n", n < 24 ? 24 - n : 2, "", commands[i].summary);
 	}
 	fprintf(out,
 	        "\nOptions (accepted by every command):\n"
@@ -84,6 +101,7 @@ static void print_global_help(FILE *out)
 	        "  --connect-timeout DUR  give up connecting after DUR (default 5s)\n"
 	        "  --help, -h             this help, or a command's help after it\n"
 	        "  --version              print the version\n"
+	        "  --context NAME         use this context of the configuration file\n"
 	        "\nEnvironment: HODEI_SERVER, HODEI_API_TOKEN (sent as a bearer token),\n"
 	        "NO_COLOR (no colours even on a terminal).\n"
 	        "\nExit status: 0 ok, 1 error, 2 usage or invalid input, 3 server unreachable\n"
@@ -116,6 +134,101 @@ static const cli_command *find_command(int argc, char **argv, int *words, int *k
 	return NULL;
 }
 
+const cli_command *cli_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
+
+/* "Usage: hodei-jobs-cli jobs COMMAND" and the group's commands. */
+static void print_group_help(FILE *out, const char *group)
+{
+	size_t i;
+
+	fprintf(out, "Usage: %s %s COMMAND [options]\n\nCommands:\n", CLI_PROG, group);
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].group && strcmp(commands[i].group, group) == 0) {
+			int n = fprintf(out, "  %s %s", group, commands[i].name);
+
+			fprintf(out, "%*s%s\n", n < 22 ? 22 - n : 1, "", commands[i].summary);
+		}
+	}
+	fprintf(out, "\nRun '%s %s COMMAND --help' for a command's options.\n", CLI_PROG, group);
+}
+
+/* The words a mistyped first word (group = NULL) or subcommand could have
+ * meant; at most NCOMMANDS + 2 of them. */
+static size_t command_words(const char *group, const char **out)
+{
+	size_t i, j, n = 0;
+
+	if (!group) {
+		out[n++] = "help";
+		out[n++] = "completion";
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
+		const char *w = group ? (commands[i].group && strcmp(commands[i].group, group) == 0
+		                                 ? commands[i].name : NULL)
+		                      : (commands[i].group ? commands[i].group : commands[i].name);
+
+		for (j = 0; w && j < n; j++)
+			if (strcmp(out[j], w) == 0)
+				w = NULL;
+		if (w)
+			out[n++] = w;
+	}
+	return n;
+}
+
+/* "unknown command 'jbos'" with ", did you mean 'jobs'?" when one is close. */
+static int unknown_command(const char *group, const char *word)
+{
+	const char *words[NCOMMANDS + 2];
+	const char *near = cli_closest(word, words, command_words(group, words));
+
+	if (group)
+		fprintf(stderr, "%s: unknown command '%s %s'", CLI_PROG, group, word);
+	else
+		fprintf(stderr, "%s: unknown command '%s'", CLI_PROG, word);
+	if (near)
+		fprintf(stderr, "; did you mean '%s%s%s'?", group ? group : "", group ? " " : "",
+		        near);
+	fputc('\n', stderr);
+	if (group)
+		print_group_help(stderr, group);
+	else
+		fprintf(stderr, "Try '%s --help'.\n", CLI_PROG);
+	return CLI_EXIT_USAGE;
+}
+
+static int is_help(const char *word)
+{
+	return strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0;
+}
+
+/* hodei-jobs-cli help [GROUP [COMMAND]] */
+static int cmd_help(cli_ctx *cli, int argc, char **argv)
+{
+	const cli_command *cmd;
+	int words, known_group;
+
+	if (argc < 2) {
+		print_global_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	cmd = find_command(argc - 1, argv + 1, &words, &known_group);
+	if (cmd) {
+		cli->command = cmd;
+		cli_print_command_help(cli, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (known_group && argc == 2) {
+		print_group_help(stdout, argv[1]);
+		return CLI_EXIT_OK;
+	}
+	return unknown_command(known_group ? argv[1] : NULL, known_group ? argv[2] : argv[1]);
+}
+
 /* Global options before the command word; returns the index of the command. */
 static int parse_globals(cli_ctx *cli, int argc, char **argv, int *first)
 {
@@ -123,6 +236,7 @@ static int parse_globals(cli_ctx *cli, int argc, char **argv, int *first)
 		{ "server", required_argument, NULL, CLI_OPT_SERVER },
 		{ "output", required_argument, NULL, CLI_OPT_OUTPUT },
 		{ "connect-timeout", required_argument, NULL, CLI_OPT_CONNECT_TIMEOUT },
+		{ "context", required_argument, NULL, CLI_OPT_CONTEXT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -176,19 +290,33 @@ int main(int argc, char **argv)
 		print_global_help(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (strcmp(argv[first], "help") == 0)
+		return cmd_help(&cli, argc - first, argv + first);
+	if (strcmp(argv[first], "completion") == 0)
+		return cli_completion_script(&cli, argc - first, argv + first);
+	if (strcmp(argv[first], "__complete") == 0)
+		return cli_complete(&cli, argc - first, argv + first);
 	cmd = find_command(argc - first, argv + first, &words, &known_group);
 	if (!cmd) {
+		if (known_group && first + 1 < argc && is_help(argv[first + 1])) {
+			print_group_help(stdout, argv[first]);
+			return CLI_EXIT_OK;
+		}
 		if (known_group && first + 1 < argc)
-			return cli_usage_error(NULL, "unknown command '%s %s'", argv[first],
-			                       argv[first + 1]);
-		if (known_group)
-			return cli_usage_error(NULL, "'%s' needs a subcommand", argv[first]);
-		return cli_usage_error(NULL, "unknown command '%s'", argv[first]);
+			return unknown_command(argv[first], argv[first + 1]);
+		if (known_group) {
+			fprintf(stderr, "%s: '%s' needs a subcommand\n", CLI_PROG, argv[first]);
+			print_group_help(stderr, argv[first]);
+			return CLI_EXIT_USAGE;
+		}
+		return unknown_command(NULL, argv[first]);
 	}
 	cli.command = cmd;
 	/* The command sees argv starting at its last word (as argv[0]). */
 	rc = cmd->run(&cli, argc - first - words + 1, argv + first + words - 1);
 	hodei_client_close(cli.client);
+	cli_config_free(&cli.config);
+	free(cli.token);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = cli_error(CLI_EXIT_ERROR, "cannot write the output");
 	return rc < 0 ? CLI_EXIT_OK : rc;

@@ -66,6 +66,7 @@ static const struct option global_options[] = {
 	{ "output", required_argument, NULL, CLI_OPT_OUTPUT },
 	{ "connect-timeout", required_argument, NULL, CLI_OPT_CONNECT_TIMEOUT },
 	{ "help", no_argument, NULL, CLI_OPT_HELP },
+	{ "context", required_argument, NULL, CLI_OPT_CONTEXT },
 };
 
 #define NGLOBAL (sizeof(global_options) / sizeof(global_options[0]))
@@ -91,6 +92,11 @@ int cli_global_option(cli_ctx *cli, int id, const char *arg)
 		if (cli_parse_duration_ms(arg, &cli->timeout_ms) != 0 || cli->timeout_ms <= 0)
 			return cli_usage_error(cli, "--connect-timeout: expected a duration such as "
 			                       "5 or 500ms, not '%s'", arg);
+		return 0;
+	case CLI_OPT_CONTEXT:
+		if (!arg[0])
+			return cli_usage_error(cli, "--context: must not be empty");
+		cli->context_name = arg;
 		return 0;
 	default:
 		return cli_usage_error(cli, "unexpected option");
@@ -132,6 +138,25 @@ static struct option *merge_options(const struct option *options)
 	return all;
 }
 
+/* "unknown option '--stauts'; did you mean '--status'?" */
+static int unknown_option(const cli_ctx *cli, const char *word, const struct option *all)
+{
+	const char *names[64];
+	char buf[80];
+	const char *near;
+	size_t n = 0, len = strcspn(word, "=");
+
+	for (; all->name && n < 64; all++)
+		names[n++] = all->name;
+	if (strncmp(word, "--", 2) != 0 || len - 2 >= sizeof(buf))
+		return cli_usage_error(cli, "unknown option '%s'", word);
+	memcpy(buf, word + 2, len - 2);
+	buf[len - 2] = '\0';
+	near = cli_closest(buf, names, n);
+	return near ? cli_usage_error(cli, "unknown option '%s'; did you mean '--%s'?", word, near)
+	            : cli_usage_error(cli, "unknown option '%s'", word);
+}
+
 int cli_parse(cli_ctx *cli, int argc, char **argv, const struct option *options,
               int (*on_option)(cli_ctx *cli, int id, const char *arg, void *state), void *state,
               int *first_arg)
@@ -148,7 +173,7 @@ int cli_parse(cli_ctx *cli, int argc, char **argv, const struct option *options,
 	while (rc == 0 && (id = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
 		if (id == '?') {
 			rc = optopt ? cli_usage_error(cli, "unknown option '-%c'", optopt)
-			            : cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+			            : unknown_option(cli, argv[optind - 1], all);
 		} else if (id == ':') {
 			rc = cli_usage_error(cli, "option '%s' needs a value", argv[optind - 1]);
 		} else if (id == 'h' || id == CLI_OPT_HELP) {

@@ -4,13 +4,28 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
+static int running(const hodei_job *job)
+{
+	return job->state == HODEI_JOB_RUNNING || job->state == HODEI_JOB_ASSIGNED;
+}
+
+/* How long the attempt ran, or while it runs, how long it has been running. */
 static int64_t run_ms(const hodei_job *job)
 {
+	struct timespec now;
+	int64_t now_ms;
+
 	if (!job->started_at)
 		return -1;
+	if (running(job) && job->finished_at < job->started_at) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		return now_ms > job->started_at ? now_ms - job->started_at : 0;
+	}
 	return (job->finished_at >= job->started_at ? job->finished_at : job->started_at) -
 	       job->started_at;
 }
@@ -134,7 +149,10 @@ void cli_print_job_details(FILE *out, const hodei_job *job)
 	print_field(out, "Created:", cli_format_time(job->created_at, buf, sizeof(buf)));
 	print_field(out, "Started:", cli_format_time(job->started_at, buf, sizeof(buf)));
 	print_field(out, "Finished:", cli_format_time(job->finished_at, buf, sizeof(buf)));
-	print_field(out, "Duration:", cli_format_duration(run_ms(job), buf, sizeof(buf)));
+	cli_format_duration(run_ms(job), buf, sizeof(buf));
+	if (running(job) && job->started_at)
+		strncat(buf, " so far (running)", sizeof(buf) - strlen(buf) - 1);
+	print_field(out, "Duration:", buf);
 	snprintf(buf, sizeof(buf), "%s", job->cpu_millis ? "" : "any");
 	if (job->cpu_millis)
 		snprintf(buf, sizeof(buf), "%.3g cores requested", job->cpu_millis / 1000.0);
@@ -144,7 +162,9 @@ void cli_print_job_details(FILE *out, const hodei_job *job)
 		snprintf(buf2, sizeof(buf2), "%.1f MiB requested",
 		         (double)job->memory_bytes / (1024 * 1024));
 	print_field(out, "Memory:", buf2);
-	if (job->started_at) {
+	if (job->started_at && running(job) && !job->cpu_time_us && !job->max_rss_kb) {
+		print_field(out, "Used:", "measured when the attempt ends");
+	} else if (job->started_at) {
 		snprintf(buf, sizeof(buf), "%.2fs CPU, %lld KiB peak memory",
 		         (double)job->cpu_time_us / 1e6, (long long)job->max_rss_kb);
 		print_field(out, "Used:", buf);

@@ -257,3 +257,58 @@ char *cli_shell_quote(const char *word)
 	*o = '\0';
 	return out;
 }
+
+/* Optimal string alignment distance (Levenshtein plus transpositions) of a
+ * and b, capped: words longer than 63 bytes are "far". */
+size_t cli_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[64][64];
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *cli_closest(const char *word, const char *const *candidates, size_t n)
+{
+	size_t i, best = SIZE_MAX, len = strlen(word);
+	/* a third of the word, at least 1 and at most 3 edits: "lsit" -> "list",
+	 * but "x" suggests nothing */
+	size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+	const char *found = NULL;
+
+	if (len < 2)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		size_t d;
+
+		if (!candidates[i])
+			continue;
+		d = strncmp(candidates[i], word, len) == 0 ? 1 : cli_edit_distance(word,
+		                                                                    candidates[i]);
+		if (d <= limit && d < best) {
+			best = d;
+			found = candidates[i];
+		}
+	}
+	return found;
+}

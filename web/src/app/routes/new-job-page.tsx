@@ -1,5 +1,6 @@
 import { Link, useNavigate } from "react-router-dom";
 import { Card } from "@/components/ui/card";
+import { PageHead } from "@/components/ui/page-head";
 import { NewJobForm } from "@/features/jobs/components/new-job-form";
 import { useTitle } from "@/lib/use-title";
 
@@ -9,7 +10,8 @@ export default function NewJobPage() {
   return (
     <>
       <Link className="back-link" to="/jobs">← Jobs</Link>
-      <Card title="New Job">
+      <PageHead title="New Job" />
+      <Card>
         <NewJobForm onScheduled={(id) => navigate(`/jobs/${encodeURIComponent(id)}`)} />
       </Card>
     </>

@@ -1,5 +1,6 @@
 import { Link, useNavigate } from "react-router-dom";
 import { Card } from "@/components/ui/card";
+import { PageHead } from "@/components/ui/page-head";
 import { AddProviderForm } from "@/features/providers/components/add-provider-form";
 import { useTitle } from "@/lib/use-title";
 
@@ -9,7 +10,8 @@ export default function NewProviderPage() {
   return (
     <>
       <Link className="back-link" to="/providers">← Providers</Link>
-      <Card title="Add Provider">
+      <PageHead title="Add Provider" />
+      <Card>
         <AddProviderForm onCreated={(name) => navigate(`/providers/${encodeURIComponent(name)}`)} />
       </Card>
     </>

@@ -42,6 +42,9 @@ describe("JobDetail", () => {
 
   it("says when the job does not exist", async () => {
     renderWithServer(<JobDetail jobId="job-404" />, serveJob(JobState.RUNNING));
-    expect(await screen.findByRole("alert")).toHaveTextContent("Job job-404 does not exist.");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Job job-404 does not exist");
+    // nothing to try again: a link back to the jobs instead
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+    expect(screen.getByRole("link", { name: "See all jobs" })).toHaveAttribute("href", "/jobs");
   });
 });

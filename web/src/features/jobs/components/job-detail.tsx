@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { Link } from "react-router-dom";
 import type { Job } from "@/gen/hodei/job_pb";
 import { ErrorState, Loading } from "@/components/ui/states";
 import { errorMessage, isNotFound } from "@/lib/errors";
@@ -16,8 +17,15 @@ export function JobDetail({ jobId, renderLogs }: { jobId: string; renderLogs?: (
   const query = useJob(jobId);
   if (query.isPending) return <Loading label="Loading job…" />;
   if (query.isError && !query.data) {
-    const message = isNotFound(query.error) ? `Job ${jobId} does not exist.` : errorMessage(query.error);
-    return <ErrorState message={message} onRetry={() => void query.refetch()} />;
+    // a job that does not exist will not appear by trying again
+    if (isNotFound(query.error))
+      return (
+        <div className="state state--error" role="alert">
+          <span>Job {jobId} does not exist: no job has this id (it may have been deleted).</span>
+          <Link to="/jobs">See all jobs</Link>
+        </div>
+      );
+    return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
   }
   const { job, history } = query.data;
   if (!job) return <ErrorState message="The server sent no job." />;

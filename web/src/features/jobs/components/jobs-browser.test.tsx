@@ -35,6 +35,28 @@ describe("JobsBrowser", () => {
     expect(screen.getByRole("button", { name: "Next →" })).toBeDisabled();
   });
 
+  it("takes the filter and the search from the URL, and offers Queued and Cancelled", async () => {
+    const requests: ListJobsRequest[] = [];
+    renderWithServer(
+      <JobsBrowser />,
+      (router) =>
+        router.service(JobExecutionService, {
+          listJobs(req) {
+            requests.push(req);
+            return { jobs: [{ id: "job-c", state: JobState.CANCELLED, definition: { name: "nightly", command: "x" } }], totalCount: 1n };
+          },
+        }),
+      "/jobs?state=cancelled&q=nightly",
+    );
+    expect(await screen.findByText("job-c")).toBeInTheDocument();
+    expect(requests[0].states).toEqual([JobState.CANCELLED]);
+    expect(requests[0].search).toBe("nightly");
+    expect(screen.getByRole("button", { name: "Cancelled" })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByLabelText("Search jobs by name or ID")).toHaveValue("nightly");
+    await userEvent.click(screen.getByRole("button", { name: "Queued" }));
+    await waitFor(() => expect(requests.at(-1)?.states).toEqual([JobState.QUEUED]));
+  });
+
   it("fills a page that the server ended early (bounded by bytes) from the next tokens", async () => {
     const requests: ListJobsRequest[] = [];
     renderWithServer(<JobsBrowser />, (router) =>
@@ -86,20 +108,27 @@ describe("JobsBrowser", () => {
         listJobs(req) {
           tokens.push(req.pageToken);
           const n = tokens.length;
-          if (n <= 2 * MAX_LIST_REQUESTS) return { jobs: [], nextPageToken: `scan-${n}`, totalCount: 1n };
+          if (n <= 3 * MAX_LIST_REQUESTS) return { jobs: [], nextPageToken: `scan-${n}`, totalCount: 1n };
           return { jobs: [{ id: "job-last", state: JobState.FAILED, definition: { name: "xy", command: "false" } }], totalCount: 1n };
         },
       }),
     );
-    await userEvent.type(screen.getByLabelText("Search jobs by name or ID"), "xy");
+    // the first list (no search) scans MAX_LIST_REQUESTS pages and stops
     expect(await screen.findByText(/No matches in the jobs searched so far/)).toBeInTheDocument();
     expect(tokens).toHaveLength(MAX_LIST_REQUESTS);
+    // pasted, not typed: on a loaded machine the debounce could end between
+    // two keys, and a search for "x" would take some of the requests counted
+    await userEvent.click(screen.getByLabelText("Search jobs by name or ID"));
+    await userEvent.paste("xy");
+    await waitFor(() => expect(tokens).toHaveLength(2 * MAX_LIST_REQUESTS));
+    expect(tokens[MAX_LIST_REQUESTS]).toBe(""); /* a new search starts at the top */
+    expect(await screen.findByText(/No matches in the jobs searched so far/)).toBeInTheDocument();
     expect(screen.queryByText("No jobs match.")).not.toBeInTheDocument();
     expect(screen.getByText(/Page 1 · 1 jobs/)).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole("button", { name: "Next →" }));
-    await waitFor(() => expect(tokens).toHaveLength(2 * MAX_LIST_REQUESTS));
-    expect(tokens[MAX_LIST_REQUESTS]).toBe(`scan-${MAX_LIST_REQUESTS}`);
+    await waitFor(() => expect(tokens).toHaveLength(3 * MAX_LIST_REQUESTS));
+    expect(tokens[2 * MAX_LIST_REQUESTS]).toBe(`scan-${2 * MAX_LIST_REQUESTS}`);
     expect(await screen.findByText(/Page 2/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Next →" }));
     expect(await screen.findByText("job-last")).toBeInTheDocument();

@@ -1,20 +1,42 @@
 import { useState } from "react";
+import { useSearchParams } from "react-router-dom";
 import { Pager } from "@/components/ui/pager";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
 import { errorMessage } from "@/lib/errors";
 import { formatNumber, num } from "@/lib/format";
 import { useDebounced } from "@/lib/use-debounced";
 import { useJobList } from "../hooks/use-job-list";
-import type { JobFilter } from "../utils/job-state";
+import { parseJobFilter, type JobFilter } from "../utils/job-state";
 import { JobFilters } from "./job-filters";
 import { JobTable } from "./job-table";
 
 const PAGE_SIZE = 25;
 
-/** Filters, search and server-side pages of the job history. */
+/**
+ * Filters, search and server-side pages of the job history.  The filter and
+ * the search live in the URL (?state=failed&q=nightly), so a reload, a
+ * bookmark or a shared link shows the same list.
+ */
 export function JobsBrowser() {
-  const [filter, setFilter] = useState<JobFilter>("all");
-  const [search, setSearch] = useState("");
+  const [params, setParams] = useSearchParams();
+  const filter = parseJobFilter(params.get("state"));
+  const search = params.get("q") ?? "";
+  const setUrl = (next: { state?: JobFilter; q?: string }) =>
+    setParams(
+      (p) => {
+        const out = new URLSearchParams(p);
+        const state = next.state ?? parseJobFilter(p.get("state"));
+        const q = next.q ?? p.get("q") ?? "";
+        if (state === "all") out.delete("state");
+        else out.set("state", state);
+        if (q === "") out.delete("q");
+        else out.set("q", q);
+        return out;
+      },
+      { replace: true },
+    );
+  const setFilter = (f: JobFilter) => setUrl({ state: f });
+  const setSearch = (s: string) => setUrl({ q: s });
   const [tokens, setTokens] = useState<string[]>([""]);
   const debouncedSearch = useDebounced(search, 250);
   const pageToken = tokens[tokens.length - 1];

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { QueryClient } from "@tanstack/react-query";
+import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { GetJobResponseSchema, JobEventKind, WatchJobsResponseSchema, type GetJobResponse } from "@/gen/hodei/job_execution_pb";
 import { JobState } from "@/gen/hodei/job_pb";
 import { jobKeys } from "../api/jobs-api";
@@ -46,5 +46,29 @@ describe("applyJobEvent", () => {
     const client = new QueryClient();
     applyJobEvent(client, create(WatchJobsResponseSchema, { kind: JobEventKind.PROGRESS, jobId: "job-9", progress: 5 }));
     expect(client.getQueryData(jobKeys.detail("job-9"))).toBeUndefined();
+  });
+
+  it("fetches again a job whose first GetJob was still in flight when it changed", async () => {
+    const client = new QueryClient();
+    let calls = 0;
+    let release: (v: GetJobResponse) => void = () => {};
+    // a job page is open (an observer); its first answer is the job as it
+    // was before the event: RUNNING
+    const observer = new QueryObserver<GetJobResponse>(client, {
+      queryKey: jobKeys.detail("job-2"),
+      queryFn: () => {
+        calls++;
+        if (calls === 1) return new Promise<GetJobResponse>((r) => (release = r));
+        return create(GetJobResponseSchema, { job: { id: "job-2", state: JobState.FAILED } });
+      },
+    });
+    const stop = observer.subscribe(() => {});
+    await vi.waitFor(() => expect(calls).toBe(1));
+    applyJobEvent(client, create(WatchJobsResponseSchema, {
+      kind: JobEventKind.STATE, jobId: "job-2", state: JobState.FAILED, job: { id: "job-2", state: JobState.FAILED },
+    }));
+    release(create(GetJobResponseSchema, { job: { id: "job-2", state: JobState.RUNNING } }));
+    await vi.waitFor(() => expect(client.getQueryData<GetJobResponse>(jobKeys.detail("job-2"))?.job?.state).toBe(JobState.FAILED));
+    stop();
   });
 });

@@ -41,7 +41,14 @@ export function useJobEvents(): void {
 export function applyJobEvent(queryClient: QueryClient, event: WatchJobsResponse): void {
   const key = jobKeys.detail(event.jobId);
   const cached = queryClient.getQueryData<GetJobResponse>(key);
-  if (!cached?.job) return;
+  if (!cached?.job) {
+    // Not loaded yet: a GetJob in flight may answer with the job as it was
+    // before this event (a job that fails at once), and no later event would
+    // correct it; fetch again once that one is done.
+    if (event.kind !== JobEventKind.PROGRESS && queryClient.getQueryState(key)?.fetchStatus === "fetching")
+      void queryClient.refetchQueries({ queryKey: key }).then(() => queryClient.invalidateQueries({ queryKey: key }));
+    return;
+  }
   if (event.kind === JobEventKind.PROGRESS) {
     const job = { ...cached.job, progress: event.progress };
     queryClient.setQueryData<GetJobResponse>(key, { ...cached, job });

@@ -2,20 +2,31 @@ import { JobState, type Job } from "@/gen/hodei/job_pb";
 import type { Tone } from "@/components/ui/stat-card";
 import { tsMs } from "@/lib/proto-time";
 
-export type JobFilter = "all" | "running" | "failed" | "completed";
+export type JobFilter = "all" | "queued" | "running" | "failed" | "completed" | "cancelled";
 
 export const JOB_FILTERS = [
   { value: "all", label: "All Jobs" },
+  { value: "queued", label: "Queued" },
   { value: "running", label: "Running" },
   { value: "failed", label: "Failed" },
   { value: "completed", label: "Completed" },
+  { value: "cancelled", label: "Cancelled" },
 ] as const satisfies readonly { value: JobFilter; label: string }[];
+
+/** A filter named in a URL (?state=failed), or "all" for anything else. */
+export function parseJobFilter(text: string | null): JobFilter {
+  return JOB_FILTERS.find((f) => f.value === text)?.value ?? "all";
+}
 
 /** The states each filter asks the server for (empty: every state). */
 export function statesFor(filter: JobFilter): JobState[] {
   switch (filter) {
+    case "queued":
+      return [JobState.QUEUED];
     case "running":
       return [JobState.ASSIGNED, JobState.RUNNING];
+    case "cancelled":
+      return [JobState.CANCELLED];
     case "failed":
       return [JobState.FAILED, JobState.TIMED_OUT];
     case "completed":

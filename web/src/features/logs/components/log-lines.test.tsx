@@ -4,7 +4,7 @@ import type { LogLine } from "../utils/log-buffer";
 import { LogLines } from "./log-lines";
 
 const lines = (n: number): LogLine[] =>
-  Array.from({ length: n }, (_, i) => ({ seq: i + 1, ts: 0, level: i % 2 ? LogLevel.ERROR : LogLevel.INFO, text: `line ${i + 1}` }));
+  Array.from({ length: n }, (_, i) => ({ seq: i + 1, ts: 0, level: i % 2 ? LogLevel.ERROR : LogLevel.INFO, text: `line ${i + 1}`, attempt: 1 }));
 
 describe("LogLines", () => {
   it("puts only a window of 100,000 lines in the DOM, following the newest", () => {

@@ -15,7 +15,7 @@ const USER_SCROLL_WINDOW_MS = 600;
  * same frame as the data (no wait for a scroll event); scrolling up by hand
  * stops following, scrolling back to the bottom resumes it.
  */
-export function LogLines({ rows, count }: { rows: readonly LogLine[]; count: number }) {
+export function LogLines({ rows, count, fit = false }: { rows: readonly LogLine[]; count: number; fit?: boolean }) {
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const lastUserInput = useRef(0);
@@ -50,6 +50,8 @@ export function LogLines({ rows, count }: { rows: readonly LogLine[]; count: num
     <div
       ref={scroller}
       className="log-lines"
+      // a short finished log gets a panel its size, not a tall empty one
+      style={fit ? { height: `min(60vh, 520px, ${count * ROW_HEIGHT + 16}px)` } : undefined}
       onScroll={onScroll}
       onWheel={markUserInput}
       onTouchMove={markUserInput}

@@ -13,6 +13,10 @@ export function LogToolbar(props: {
   downloading: boolean;
   filter: LogFilter;
   onFilter: (f: LogFilter) => void;
+  /** the attempts that wrote lines: a picker when there are several */
+  attempts: number[];
+  /** the job has ended: nothing more will come, so no Pause */
+  ended: boolean;
 }) {
   const { filter, onFilter } = props;
   return (
@@ -32,7 +36,19 @@ export function LogToolbar(props: {
       >
         {LEVELS.map((l, i) => <option key={l} value={l}>{LEVEL_LABELS[i]}</option>)}
       </select>
-      <Button onClick={props.onPauseToggle}>{props.paused ? "Resume" : "Pause"}</Button>
+      {props.attempts.length > 1 && (
+        <select
+          aria-label="Attempt"
+          value={filter.attempt}
+          onChange={(e) => onFilter({ ...filter, attempt: Number(e.target.value) })}
+        >
+          <option value={0}>All attempts</option>
+          {props.attempts.map((a) => <option key={a} value={a}>Attempt {a}</option>)}
+        </select>
+      )}
+      {!(props.ended && !props.paused) && (
+        <Button onClick={props.onPauseToggle}>{props.paused ? "Resume" : "Pause"}</Button>
+      )}
       <Button onClick={props.onClear}>Clear</Button>
       <Button onClick={props.onDownload} busy={props.downloading}>Download</Button>
     </div>

@@ -25,11 +25,13 @@ export function LogViewer({ jobId, attempt }: { jobId: string; attempt?: number 
         downloading={downloader.busy}
         filter={filter}
         onFilter={setFilter}
+        attempts={stream.buffer.attempts()}
+        ended={stream.status === "ended"}
       />
       {rows.length === 0 ? (
-        <div className="log-lines log-empty">{emptyText(stream, filter)}</div>
+        <div className="log-lines log-empty log-lines--fit">{emptyText(stream, filter)}</div>
       ) : (
-        <LogLines rows={rows} count={rows.length} />
+        <LogLines rows={rows} count={rows.length} fit={stream.status === "ended"} />
       )}
       <div className="log-status" data-testid="log-status">
         <span>{statusText(stream, paused)}</span>

@@ -1,7 +1,7 @@
 import { LogLevel } from "@/gen/hodei/log_stream_pb";
 import { LogBuffer, NO_FILTER, type LogLine } from "./log-buffer";
 
-const line = (seq: number, level: LogLevel, text: string): LogLine => ({ seq, ts: seq, level, text });
+const line = (seq: number, level: LogLevel, text: string, attempt = 1): LogLine => ({ seq, ts: seq, level, text, attempt });
 
 function filled(): LogBuffer {
   const b = new LogBuffer();
@@ -15,16 +15,16 @@ function filled(): LogBuffer {
 describe("LogBuffer", () => {
   it("filters by minimum level and by text, case-insensitively", () => {
     const b = filled();
-    expect(b.view({ text: "", minLevel: LogLevel.WARN }).map((l) => l.seq)).toEqual([3, 4]);
-    expect(b.view({ text: "HELLO", minLevel: LogLevel.UNSPECIFIED }).map((l) => l.seq)).toEqual([2, 4]);
-    expect(b.view({ text: "hello", minLevel: LogLevel.ERROR }).map((l) => l.seq)).toEqual([4]);
+    expect(b.view({ text: "", minLevel: LogLevel.WARN, attempt: 0 }).map((l) => l.seq)).toEqual([3, 4]);
+    expect(b.view({ text: "HELLO", minLevel: LogLevel.UNSPECIFIED, attempt: 0 }).map((l) => l.seq)).toEqual([2, 4]);
+    expect(b.view({ text: "hello", minLevel: LogLevel.ERROR, attempt: 0 }).map((l) => l.seq)).toEqual([4]);
   });
 
   it("extends a cached view with new lines only", () => {
     const b = filled();
-    const first = b.view({ text: "hello", minLevel: LogLevel.UNSPECIFIED });
+    const first = b.view({ text: "hello", minLevel: LogLevel.UNSPECIFIED, attempt: 0 });
     b.append(line(5, LogLevel.INFO, "hello again"));
-    const second = b.view({ text: "hello", minLevel: LogLevel.UNSPECIFIED });
+    const second = b.view({ text: "hello", minLevel: LogLevel.UNSPECIFIED, attempt: 0 });
     expect(second).toBe(first);
     expect(second.map((l) => l.seq)).toEqual([2, 4, 5]);
   });
@@ -54,7 +54,29 @@ describe("LogBuffer", () => {
   it("keeps filtering 100,000 lines cheap", () => {
     const b = new LogBuffer();
     for (let i = 1; i <= 100_000; i++) b.append(line(i, i % 10 === 0 ? LogLevel.ERROR : LogLevel.INFO, `line ${i}`));
-    expect(b.view({ text: "", minLevel: LogLevel.ERROR }).length).toBe(10_000);
-    expect(b.view({ text: "line 9999", minLevel: LogLevel.UNSPECIFIED }).length).toBe(11);
+    expect(b.view({ text: "", minLevel: LogLevel.ERROR, attempt: 0 }).length).toBe(10_000);
+    expect(b.view({ text: "line 9999", minLevel: LogLevel.UNSPECIFIED, attempt: 0 }).length).toBe(11);
+  });
+
+  it("leaves progress reports out and marks where each attempt starts", () => {
+    const b = new LogBuffer();
+    b.append(line(1, LogLevel.INFO, "first try", 1));
+    b.append(line(2, LogLevel.DEBUG, "::progress::50", 1));
+    b.append(line(3, LogLevel.ERROR, "boom", 1));
+    b.append(line(4, LogLevel.INFO, "second try", 2));
+    b.append(line(5, LogLevel.DEBUG, "::progress:: 100", 2));
+    const rows = b.view(NO_FILTER);
+    expect(rows.map((r) => (r.marker ? `-- ${r.text}` : r.text))).toEqual([
+      "-- Attempt 1", "first try", "boom", "-- Attempt 2", "second try",
+    ]);
+    expect(b.attempts()).toEqual([1, 2]);
+    // one attempt picked: its lines only
+    expect(b.view({ ...NO_FILTER, attempt: 2 }).filter((r) => !r.marker).map((r) => r.seq)).toEqual([4]);
+  });
+
+  it("marks nothing for a job that ran once", () => {
+    const b = new LogBuffer();
+    b.append(line(1, LogLevel.INFO, "only", 1));
+    expect(b.view(NO_FILTER).some((r) => r.marker)).toBe(false);
   });
 });

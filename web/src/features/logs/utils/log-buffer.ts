@@ -6,19 +6,29 @@ export interface LogLine {
   ts: number;
   level: LogLevel;
   text: string;
+  /** the attempt (run) that wrote it, from 1 */
+  attempt: number;
+  /** a row the viewer adds where a new attempt starts: not a line of the job */
+  marker?: boolean;
 }
 
 export interface LogFilter {
   text: string;
   minLevel: LogLevel;
+  /** only this attempt's lines; 0 = every attempt */
+  attempt: number;
 }
 
-export const NO_FILTER: LogFilter = { text: "", minLevel: LogLevel.UNSPECIFIED };
+export const NO_FILTER: LogFilter = { text: "", minLevel: LogLevel.UNSPECIFIED, attempt: 0 };
 
 function matches(line: LogLine, f: LogFilter, needle: string): boolean {
+  if (f.attempt && line.attempt !== f.attempt) return false;
   if (f.minLevel !== LogLevel.UNSPECIFIED && line.level < f.minLevel) return false;
   return needle === "" || line.text.toLowerCase().includes(needle);
 }
+
+/** "::progress::N" lines are progress, not output (the job's progress bar shows them). */
+const PROGRESS = /^::progress::\s*\d{1,3}(\.\d+)?%?\s*$/;
 
 /**
  * Every line received for one job, plus what the viewer shows of it.  Built
@@ -29,7 +39,8 @@ function matches(line: LogLine, f: LogFilter, needle: string): boolean {
 export class LogBuffer {
   private lines: LogLine[] = [];
   private start = 0;
-  private cache: { key: string; upTo: number; rows: LogLine[] } | null = null;
+  private cache: { key: string; upTo: number; rows: LogLine[]; attempt: number } | null = null;
+  private attemptSet = new Set<number>();
 
   get size(): number {
     return this.lines.length;
@@ -42,6 +53,12 @@ export class LogBuffer {
   append(line: LogLine): void {
     if (line.seq !== 0 && line.seq <= this.lastSeq) return; // replayed after a reconnect
     this.lines.push(line);
+    this.attemptSet.add(line.attempt);
+  }
+
+  /** The attempts that wrote lines, in order. */
+  attempts(): number[] {
+    return [...this.attemptSet].sort((a, b) => a - b);
   }
 
   clear(): void {
@@ -53,20 +70,30 @@ export class LogBuffer {
     return this.lines;
   }
 
-  /** Lines after the last Clear, up to `upTo` received, passing `f`. */
+  /**
+   * Lines after the last Clear, up to `upTo` received, passing `f`, without
+   * progress reports; where the attempt changes, a marker row says so
+   * ("Attempt 2"), so the runs of a retried job do not run together.
+   */
   view(f: LogFilter, upTo = this.lines.length): readonly LogLine[] {
-    const key = `${this.start}\u0000${f.minLevel}\u0000${f.text}`;
+    const key = `${this.start}\u0000${f.minLevel}\u0000${f.text}\u0000${f.attempt}`;
     if (!this.cache || this.cache.key !== key || this.cache.upTo > upTo) {
-      this.cache = { key, upTo: this.start, rows: [] };
+      this.cache = { key, upTo: this.start, rows: [], attempt: 0 };
     }
     const needle = f.text.toLowerCase();
-    const rows = this.cache.rows;
-    const unfiltered = needle === "" && f.minLevel === LogLevel.UNSPECIFIED;
-    for (let i = Math.max(this.cache.upTo, this.start); i < upTo; i++) {
+    const cache = this.cache;
+    const unfiltered = needle === "" && f.minLevel === LogLevel.UNSPECIFIED && !f.attempt;
+    const several = this.attemptSet.size > 1;
+    for (let i = Math.max(cache.upTo, this.start); i < upTo; i++) {
       const line = this.lines[i];
-      if (unfiltered || matches(line, f, needle)) rows.push(line);
+      if (PROGRESS.test(line.text) || !(unfiltered || matches(line, f, needle))) continue;
+      if (line.attempt !== cache.attempt && (several || line.attempt > 1)) {
+        cache.rows.push({ seq: 0, ts: line.ts, level: LogLevel.UNSPECIFIED, text: `Attempt ${line.attempt}`, attempt: line.attempt, marker: true });
+      }
+      cache.attempt = line.attempt;
+      cache.rows.push(line);
     }
-    this.cache.upTo = upTo;
-    return rows;
+    cache.upTo = upTo;
+    return cache.rows;
   }
 }

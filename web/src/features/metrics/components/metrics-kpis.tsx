@@ -13,7 +13,7 @@ export function MetricsKpis({ metrics }: { metrics: AggregatedMetrics }) {
       <StatCard testId="kpi-total" label="Total Jobs" tone="accent" value={formatNumber(num(metrics.rangeTotalJobs))} />
       <StatCard testId="kpi-success" label="Success Rate" tone="ok" value={formatPercent(metrics.successRate)} />
       <StatCard testId="kpi-duration" label="Avg Duration" tone="neutral" value={avg ? formatDuration(avg) : "—"} />
-      <StatCard testId="kpi-cpu" label="CPU Load" tone="warn" value={formatPercent(cpuLoadRatio(metrics.load1, metrics.cpuCount))} />
+      <StatCard testId="kpi-cpu" label="Load per CPU (now)" tone="warn" value={formatPercent(cpuLoadRatio(metrics.load1, metrics.cpuCount))} />
     </div>
   );
 }

@@ -18,7 +18,9 @@ export function SystemHealth({ metrics }: { metrics: AggregatedMetrics }) {
       <div className="health">
         <div className="health__row">
           <div>
-            <div className="health__muted">CPU Load</div>
+            <div className="health__muted" title="1-minute load average divided by the number of CPUs: over 100% means processes wait for a CPU">
+              Load per CPU (1 min)
+            </div>
             <div className="health__big" data-testid="cpu-load">{formatPercent(ratio)}</div>
             <div className="health__muted">
               load {metrics.load1.toFixed(2)} / {metrics.load5.toFixed(2)} / {metrics.load15.toFixed(2)} · {metrics.cpuCount} CPUs
@@ -32,7 +34,11 @@ export function SystemHealth({ metrics }: { metrics: AggregatedMetrics }) {
             </div>
           </div>
         </div>
-        <Sparkline label="CPU load over the last minutes" values={history} max={Math.max(1, metrics.cpuCount)} />
+        {history.length > 1 ? (
+          <Sparkline label="1-minute load average since this page opened" values={history} max={Math.max(1, metrics.cpuCount)} />
+        ) : (
+          <div className="health__muted">The load chart fills in as samples arrive (every few seconds).</div>
+        )}
       </div>
     </Card>
   );

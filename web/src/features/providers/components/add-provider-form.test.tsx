@@ -1,7 +1,9 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ProviderService, type CreateProviderRequest } from "@/gen/hodei/provider_pb";
+import { create } from "@bufbuild/protobuf";
+import { ProviderSchema, ProviderService, type CreateProviderRequest } from "@/gen/hodei/provider_pb";
+import { formFromProvider } from "../utils/provider-form";
 import { renderWithServer } from "@/testing/render-with-server";
 import { AddProviderForm } from "./add-provider-form";
 
@@ -30,7 +32,7 @@ describe("AddProviderForm", () => {
     const type = screen.getByLabelText("Type");
     await userEvent.selectOptions(type, "kubernetes");
     expect(type).not.toHaveValue("kubernetes");
-    await userEvent.type(screen.getByLabelText("Name"), "k8s");
+    await userEvent.type(screen.getByLabelText(/^Name/), "k8s");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     await waitFor(() => expect(requests.map((r) => r.provider?.type)).toEqual(["docker"]));
   });
@@ -45,7 +47,7 @@ describe("AddProviderForm", () => {
       }),
     );
     await userEvent.selectOptions(screen.getByLabelText("Type"), "pool");
-    await userEvent.type(screen.getByLabelText("Name"), "edge");
+    await userEvent.type(screen.getByLabelText(/^Name/), "edge");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("provider.type: unknown provider type 'pool' (available: docker, local)");
@@ -61,7 +63,7 @@ describe("AddProviderForm", () => {
         },
       }),
     );
-    await userEvent.type(screen.getByLabelText("Name"), "edge");
+    await userEvent.type(screen.getByLabelText(/^Name/), "edge");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("provider store is read-only");
   });
@@ -78,11 +80,41 @@ describe("AddProviderForm", () => {
       }),
     );
     await userEvent.selectOptions(screen.getByLabelText("Type"), "pool");
-    await userEvent.type(screen.getByLabelText("Name"), "edge");
+    await userEvent.type(screen.getByLabelText(/^Name/), "edge");
     await userEvent.type(screen.getByLabelText("Labels"), "zone=eu");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     await waitFor(() => expect(onCreated).toHaveBeenCalledWith("edge"));
     expect(received?.provider?.type).toBe("pool");
     expect(received?.provider?.labels).toEqual({ zone: "eu" });
+  });
+
+  it("edits a provider: type and name fixed, options and max workers sent, empty token kept", async () => {
+    const updates: { name?: string; token?: string; optionsJson?: string; maxWorkers?: number }[] = [];
+    const provider = create(ProviderSchema, {
+      name: "dock", type: "docker", endpoint: "unix:///var/run/docker.sock",
+      optionsJson: JSON.stringify({ image: "hodei-worker:1", idle_timeout: 30 }), capacity: { maxWorkers: 2 },
+    });
+    const onCreated = vi.fn();
+    renderWithServer(<AddProviderForm initial={formFromProvider(provider)} onCreated={onCreated} />, (router) =>
+      router.service(ProviderService, {
+        updateProvider(req) {
+          updates.push({ name: req.provider?.name, token: req.provider?.token, optionsJson: req.provider?.optionsJson, maxWorkers: req.provider?.capacity?.maxWorkers });
+          return { provider };
+        },
+      }),
+    );
+    expect(screen.getByLabelText("Type")).toBeDisabled();
+    expect(screen.getByLabelText(/^Name/)).toHaveAttribute("readonly");
+    expect(screen.getByLabelText("Worker image")).toHaveValue("hodei-worker:1");
+    await userEvent.clear(screen.getByLabelText("Max workers"));
+    await userEvent.type(screen.getByLabelText("Max workers"), "5");
+    await userEvent.click(screen.getByLabelText(/Ephemeral/));
+    await userEvent.click(screen.getByRole("button", { name: "Save Provider" }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalled());
+    expect(updates[0].name).toBe("dock");
+    expect(updates[0].token).toBe("");
+    expect(updates[0].maxWorkers).toBe(5);
+    // the options the form shows, and those it does not, kept
+    expect(JSON.parse(updates[0].optionsJson ?? "{}")).toEqual({ idle_timeout: 30, ephemeral: true, image: "hodei-worker:1" });
   });
 });

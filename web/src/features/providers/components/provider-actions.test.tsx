@@ -25,4 +25,16 @@ describe("ProviderActions", () => {
     await userEvent.click(screen.getByRole("button", { name: "Shut down" }));
     await waitFor(() => expect(calls).toEqual(["maintenance k8s", "healthy k8s", "shutdown k8s"]));
   });
+
+  it("deletes only after confirmation", async () => {
+    const calls: string[] = [];
+    const provider = create(ProviderSchema, { name: "old", status: ProviderStatus.OFFLINE });
+    renderWithServer(<ProviderActions provider={provider} />, (router) =>
+      router.service(ProviderService, { deleteProvider: (req) => (calls.push(`delete ${req.name}`), {}) }),
+    );
+    await userEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(calls).toEqual([]);
+    await userEvent.click(screen.getByRole("button", { name: "Delete provider" }));
+    await waitFor(() => expect(calls).toEqual(["delete old"]));
+  });
 });

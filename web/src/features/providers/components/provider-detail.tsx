@@ -1,3 +1,5 @@
+import { useState } from "react";
+import { Breakable } from "@/components/ui/breakable";
 import { Card } from "@/components/ui/card";
 import { DefinitionList } from "@/components/ui/definition-list";
 import { ErrorState, Loading } from "@/components/ui/states";
@@ -7,6 +9,8 @@ import { tsMs } from "@/lib/proto-time";
 import { useProviderUpdates } from "../hooks/use-provider-updates";
 import { useProvider } from "../hooks/use-providers";
 import { maskedJson } from "../utils/mask-secrets";
+import { formFromProvider } from "../utils/provider-form";
+import { AddProviderForm } from "./add-provider-form";
 import { HealthLog } from "./health-log";
 import { HealthScore } from "./health-score";
 import { ProviderActions } from "./provider-actions";
@@ -15,6 +19,7 @@ import "./providers.css";
 
 export function ProviderDetail({ name }: { name: string }) {
   const query = useProvider(name);
+  const [editing, setEditing] = useState(false);
   useProviderUpdates();
   if (query.isPending) return <Loading label="Loading provider…" />;
   if (query.isError && !query.data) {
@@ -33,17 +38,22 @@ export function ProviderDetail({ name }: { name: string }) {
           <span className="job-status-indicator">
             <ProviderStatusBadge status={p.status} />
             <span>{p.type}</span>
-            <HealthScore score={p.healthScore} />
+            <HealthScore score={p.healthScore} status={p.status} />
           </span>
           {p.statusMessage && <span className="health__muted">{p.statusMessage}</span>}
         </div>
-        <ProviderActions provider={p} />
+        <ProviderActions provider={p} onEdit={() => setEditing(true)} />
       </header>
+      {editing && (
+        <Card title={`Edit ${p.name}`}>
+          <AddProviderForm initial={formFromProvider(p)} onCreated={() => setEditing(false)} />
+        </Card>
+      )}
       <div className="provider-grid">
         <Card title="Configuration">
           <DefinitionList
             items={[
-              ["Endpoint", p.endpoint || "—"],
+              ["Endpoint", p.endpoint ? <Breakable text={p.endpoint} /> : "—"],
               ["API token", p.hasToken ? "set (hidden)" : "none"],
               ["Labels", labels || "—"],
               ["Max workers", cap?.maxWorkers ? String(cap.maxWorkers) : "type default"],

@@ -24,7 +24,7 @@ export function ProviderTable({ providers }: { providers: readonly Provider[] })
             <td data-label="Type">{p.type}</td>
             <td data-label="Status"><ProviderStatusBadge status={p.status} /></td>
             <td data-label="Current Jobs">{formatNumber(num(p.currentJobs))}</td>
-            <td data-label="Health Score"><HealthScore score={p.healthScore} /></td>
+            <td data-label="Health Score"><HealthScore score={p.healthScore} status={p.status} /></td>
           </tr>
         ))}
       </tbody>

@@ -30,3 +30,23 @@ export function useCreateProvider() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: providerKeys.all }),
   });
 }
+
+/** Save an edited provider (UpdateProvider: an empty token keeps the stored one). */
+export function useUpdateProvider() {
+  const client = useProvidersClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (provider: ProviderSpecInput) => client.updateProvider({ provider }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: providerKeys.all }),
+  });
+}
+
+/** Delete a provider (the server refuses while it runs jobs). */
+export function useDeleteProvider() {
+  const client = useProvidersClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => client.deleteProvider({ name }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: providerKeys.all }),
+  });
+}

@@ -15,7 +15,7 @@ describe("provider form", () => {
     });
     expect(spec.name).toBe("docker-prod");
     expect(spec.labels).toEqual({ zone: "eu", gpu: "a100" });
-    expect(spec.capacity).toEqual({ maxMemoryBytes: 2n * 1024n ** 3n, maxVcpus: 8, gpu: true });
+    expect(spec.capacity).toEqual({ maxMemoryBytes: 2n * 1024n ** 3n, maxVcpus: 8, gpu: true, maxWorkers: 0 });
   });
   it("refuses the types hodeid does not have", () => {
     expect(["docker", "pool", "local"].filter(isAvailableType)).toEqual(["docker", "pool", "local"]);

@@ -1,4 +1,5 @@
 import { parseKeyValueLines } from "@/lib/key-value";
+import type { Provider } from "@/gen/hodei/provider_pb";
 import type { ProviderSpecInput } from "../hooks/use-provider-mutations";
 
 /**
@@ -32,6 +33,16 @@ export interface ProviderFormValues {
   maxMemoryGiB: string;
   maxVcpus: string;
   gpu: boolean;
+  /** at most this many workers at once; empty = the type's default */
+  maxWorkers: string;
+  /** docker: one job per container, then it is removed */
+  ephemeral: boolean;
+  /** docker: the worker image; empty = the built-in default */
+  image: string;
+  /** docker: the network the workers join; empty = hodei-workers */
+  network: string;
+  /** options of the provider the form does not show, kept as they are on edit */
+  otherOptions: Record<string, unknown>;
 }
 
 export const EMPTY_PROVIDER_FORM: ProviderFormValues = {
@@ -43,7 +54,45 @@ export const EMPTY_PROVIDER_FORM: ProviderFormValues = {
   maxMemoryGiB: "",
   maxVcpus: "",
   gpu: false,
+  maxWorkers: "",
+  ephemeral: false,
+  image: "",
+  network: "",
+  otherOptions: {},
 };
+
+/** The options each type's form shows (the docker provider's own names). */
+export function typeOptions(type: string): { ephemeral: boolean; image: boolean; network: boolean } {
+  const docker = type === "docker";
+  return { ephemeral: docker, image: docker, network: docker };
+}
+
+/** The form filled from an existing provider, for Edit (the token is never sent back: empty keeps it). */
+export function formFromProvider(p: Provider): ProviderFormValues {
+  let options: Record<string, unknown> = {};
+  try {
+    options = p.optionsJson ? (JSON.parse(p.optionsJson) as Record<string, unknown>) : {};
+  } catch {
+    options = {};
+  }
+  const { ephemeral, image, network, ...otherOptions } = options;
+  const cap = p.capacity;
+  return {
+    type: p.type,
+    name: p.name,
+    endpoint: p.endpoint,
+    token: "",
+    labels: Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join("\n"),
+    maxMemoryGiB: cap?.maxMemoryBytes ? String(Number(cap.maxMemoryBytes) / 1024 ** 3) : "",
+    maxVcpus: cap?.maxVcpus ? String(cap.maxVcpus) : "",
+    gpu: Boolean(cap?.gpu),
+    maxWorkers: cap?.maxWorkers ? String(cap.maxWorkers) : "",
+    ephemeral: ephemeral === true,
+    image: typeof image === "string" ? image : "",
+    network: typeof network === "string" ? network : "",
+    otherOptions,
+  };
+}
 
 function count(text: string, what: string): number {
   if (text.trim() === "") return 0;
@@ -60,13 +109,24 @@ export function toProviderSpec(v: ProviderFormValues): ProviderSpecInput {
     name: v.name.trim(),
     endpoint: v.endpoint.trim(),
     token: v.token,
-    labels: parseKeyValueLines(v.labels),
+    labels: parseKeyValueLines(v.labels, "labels", "Labels"),
     capacity: {
       maxMemoryBytes: BigInt(Math.round(count(v.maxMemoryGiB, "max memory") * 1024 ** 3)),
       maxVcpus: Math.round(count(v.maxVcpus, "max vCPUs")),
       gpu: v.gpu,
+      maxWorkers: Math.round(count(v.maxWorkers, "max workers")),
     },
+    optionsJson: optionsJson(v),
   };
+}
+
+function optionsJson(v: ProviderFormValues): string {
+  const shown = typeOptions(v.type);
+  const options: Record<string, unknown> = { ...v.otherOptions };
+  if (shown.ephemeral && v.ephemeral) options.ephemeral = true;
+  if (shown.image && v.image.trim()) options.image = v.image.trim();
+  if (shown.network && v.network.trim()) options.network = v.network.trim();
+  return Object.keys(options).length ? JSON.stringify(options) : "";
 }
 
 export type ProviderFormField = keyof ProviderFormValues;
@@ -82,4 +142,11 @@ export const PROVIDER_FIELD_ALIASES: Record<string, ProviderFormField> = {
   max_vcpus: "maxVcpus",
   "max vCPUs": "maxVcpus",
   gpu: "gpu",
+  max_workers: "maxWorkers",
+  "max workers": "maxWorkers",
+  "options.image": "image",
+  image: "image",
+  "options.network": "network",
+  network: "network",
+  ephemeral: "ephemeral",
 };
