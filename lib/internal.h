@@ -67,6 +67,11 @@ char **hodei__vec_dup(const char *const *v, size_t n);
  * count: doubles it (first: the first size) when full.  HODEI_ENOMEM leaves
  * the array as it was. */
 int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first);
+/* Room for need items in all: doubles *cap (from first) until it is enough.
+ * The one growth policy of the library and of the tools that link it
+ * statically; HODEI_ENOMEM (and hodei_error_last()) leaves the array as it
+ * was. */
+int hodei__array_reserve(void *items, size_t *cap, size_t need, size_t size, size_t first);
 
 /* Append JSON string literal of s to buf (a growable buffer). */
 /* Growable buffer.  Out of memory is sticky: after one failed add every

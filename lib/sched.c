@@ -14,15 +14,8 @@
 
 static int vec_push(struct hodei__qvec *q, hodei__qent e)
 {
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		hodei__qent *v = realloc(q->v, cap * sizeof(*v));
-
-		if (!v)
-			return HODEI_ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (hodei__array_grow(&q->v, &q->cap, q->len, sizeof(*q->v), 64))
+		return HODEI_ENOMEM;
 	q->v[q->len++] = e;
 	return 0;
 }
@@ -49,18 +42,7 @@ int hodei__sched_reserve(hodei_ctx *ctx, size_t n)
 
 	if (hodei__queue_reserve(&ctx->queue, n))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	if (d->len + n > d->cap) {
-		size_t cap = d->cap ? d->cap : 16;
-		struct hodei__delayed *v;
-
-		while (cap < d->len + n)
-			cap *= 2;
-		if (!(v = realloc(d->v, cap * sizeof(*v))))
-			return hodei__err(HODEI_ENOMEM, "out of memory");
-		d->v = v;
-		d->cap = cap;
-	}
-	return 0;
+	return hodei__array_reserve(&d->v, &d->cap, d->len + n, sizeof(*d->v), 16);
 }
 
 int hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
@@ -512,16 +494,9 @@ static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
 	struct hodei__finals *f = &ctx->finals;
 	struct hodei__final *e;
 
-	if (f->len == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 4;
-		struct hodei__final *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v) { /* store it now then */
-			store_put(ctx, seq, u);
-			return;
-		}
-		f->v = v;
-		f->cap = cap;
+	if (hodei__array_grow(&f->v, &f->cap, f->len, sizeof(*f->v), 4)) {
+		store_put(ctx, seq, u); /* store it now then */
+		return;
 	}
 	e = &f->v[f->len];
 	e->reason = NULL;

@@ -69,15 +69,8 @@ static void jent_free(jent *e)
 
 int hodei__store_jpush(struct jvec *j, const jent *e)
 {
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 16;
-		jent *v = realloc(j->v, cap * sizeof(*v));
-
-		if (!v)
-			return hodei__err(HODEI_ENOMEM, "out of memory");
-		j->v = v;
-		j->cap = cap;
-	}
+	if (hodei__array_grow(&j->v, &j->cap, j->len, sizeof(*j->v), 16))
+		return HODEI_ENOMEM;
 	j->v[j->len++] = *e;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "internal.h" /* hodei__array_grow() */
 #include "grpc_health_v1_health.pb-c.h"
 #include "grpc_reflection_v1_reflection.pb-c.h"
 #include "services.h"
@@ -98,15 +99,9 @@ static int add_symbol(const char *scope, const wire *name, int file, int is_serv
 {
 	char leaf[128];
 	wire_string(name, leaf, sizeof leaf);
-	if (nsymbols == symbols_cap) {
-		size_t cap = symbols_cap ? symbols_cap * 2 : 256;
-		symbol *grown = realloc(symbols, cap * sizeof *symbols);
-		if (!grown) {
-			nomem = 1;
-			return -1;
-		}
-		symbols = grown;
-		symbols_cap = cap;
+	if (hodei__array_grow(&symbols, &symbols_cap, nsymbols, sizeof *symbols, 256)) {
+		nomem = 1;
+		return -1;
 	}
 	size_t n = strlen(scope) + strlen(leaf) + 2;
 	char *full = malloc(n);
