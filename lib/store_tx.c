@@ -325,6 +325,14 @@ int hodei__store_close_retry(hodei_store *st)
 	return hodei__store_retry(st);
 }
 
+bool hodei__store_pending(hodei_store *st, int64_t seq)
+{
+	for (size_t i = 0; i < st->redo.len; i++)
+		if (st->redo.v[i].kind != J_LOGS && st->redo.v[i].seq == seq)
+			return true;
+	return false;
+}
+
 size_t hodei__store_backlog(hodei_store *st, size_t *lines)
 {
 	if (lines)
