@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,56 @@ static void test_job_summary(void **state)
 	arena_free(a);
 }
 
+/*
+ * ListWorkers pages: 100 workers with 50 KB ids (5 MB) do not fit in one
+ * 4 MiB answer.  Each page stays under the bound, the pages follow one
+ * another by id with none twice and none missed, and page_size bounds the
+ * count as well.
+ */
+static void test_worker_pages(void **state)
+{
+	enum { N = 100, ID = 50 * 1024 }; /* a token (an id) fits in the room a page leaves */
+	hodei_worker_array list = {N, calloc(N, sizeof(hodei_worker_info))};
+	char token[ID + 1] = "";
+	size_t seen = 0, pages = 0;
+	assert_non_null(list.items);
+	for (size_t i = 0; i < N; i++) {
+		list.items[i].id = malloc(ID + 1);
+		assert_non_null(list.items[i].id);
+		memset(list.items[i].id, 'w', ID);
+		snprintf(list.items[i].id, ID + 1, "%02zu", (N - 1 - i) * 7 % N); /* unsorted */
+		list.items[i].id[2] = 'w';
+		list.items[i].id[ID] = '\0';
+		list.items[i].provider = "local";
+	}
+	do {
+		arena *a = arena_new();
+		Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+		assert_int_equal(pb_worker_page(a, &list, token, 0, &resp), 0);
+		assert_true(resp.n_workers > 0);
+		assert_true(protobuf_c_message_get_packed_size(&resp.base) <= HODEI_GRPC_MAX_MESSAGE);
+		for (size_t i = 0; i < resp.n_workers; i++, seen++) {
+			char want[3];
+			snprintf(want, sizeof want, "%02zu", seen);
+			assert_memory_equal(resp.workers[i]->id, want, 2);
+		}
+		snprintf(token, sizeof token, "%s", resp.next_page_token ? resp.next_page_token : "");
+		pages++;
+		arena_free(a);
+	} while (token[0]);
+	assert_int_equal(seen, N);
+	assert_true(pages >= 2);
+	arena *a = arena_new();
+	Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+	assert_int_equal(pb_worker_page(a, &list, NULL, 3, &resp), 0);
+	assert_int_equal(resp.n_workers, 3);
+	assert_string_equal(resp.next_page_token, resp.workers[2]->id);
+	arena_free(a);
+	for (size_t i = 0; i < N; i++)
+		free(list.items[i].id);
+	free(list.items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_arena_and_maps),
 		cmocka_unit_test(test_job_summary),
+		cmocka_unit_test(test_worker_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,6 +251,13 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 	c->path = strdup(path);
 	const char *auth = evhttp_find_header(in, "authorization");
 	c->auth = auth ? strdup(auth) : NULL;
+	if (!c->path || (auth && !c->auth)) {
+		free(c->path);
+		free(c->auth);
+		free(c);
+		send_text(req, 503, "Service Unavailable", "text/plain", "out of memory\n", 14);
+		return;
+	}
 	c->base.path = c->path;
 	c->base.authorization = c->auth;
 	c->base.principal = principal;
