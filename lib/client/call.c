@@ -311,8 +311,8 @@ static int fail_lost(hodei_call *call)
 {
 	hodei_client *c = call->client;
 
-	return hodei__err(HODEI_EUNAVAIL, "%s", c->broken ? c->broken_msg
-	                                                          : "the connection was closed");
+	return hodei__err(c->broken ? c->broken_rc : HODEI_EUNAVAIL, "%s",
+	                  c->broken ? c->broken_msg : "the connection was closed");
 }
 
 int hodei_call_recv(hodei_call *call, void **msg, size_t *len, int64_t timeout_ms)
