@@ -12,7 +12,6 @@
  *
  *   client_failmalloc ADDRESS JOB_ID  -> "calls C failures F", exit 0
  */
-#include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,35 +19,8 @@
 #include <hodei/client.h>
 #include <hodei/hodei.h>
 
-char *__real_strndup(const char *s, size_t n);
-char *__wrap_strndup(const char *s, size_t n);
-
-static long countdown = -1; /* allocations left before the one that fails; -1: none */
-static int injected;
-
-static int fail_now(void)
-{
-	if (countdown < 0)
-		return 0;
-	if (countdown-- == 0) {
-		injected = 1;
-		countdown = -1; /* only the Nth */
-		if (getenv("FAILMALLOC_TRACE")) {
-			void *bt[16];
-
-			backtrace_symbols_fd(bt, backtrace(bt, 16), 2);
-		}
-		return 1;
-	}
-	return 0;
-}
-
+#define FAILMALLOC_COUNTDOWN
 #include "../failmalloc.h"
-
-char *__wrap_strndup(const char *s, size_t n)
-{
-	return fail_now() ? NULL : __real_strndup(s, n);
-}
 
 static const char *address, *job_id;
 
@@ -189,10 +161,9 @@ int main(int argc, char **argv)
 		for (long n = 0;; n++) {
 			int rc;
 
-			injected = 0;
-			countdown = n;
+			arm(n);
 			rc = run(calls[k].fn);
-			countdown = -1;
+			disarm();
 			if (!injected) {
 				if (rc != 0) {
 					fprintf(stderr, "%s: fails without an injected failure: %s (%s)\n",
