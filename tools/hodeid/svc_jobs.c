@@ -289,6 +289,11 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 		return status;
 	}
 	p->spec.queued_by = nonempty(q->queued_by);
+	if (!batch_ev && !(batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d))) {
+		snprintf(err, errlen, "out of memory");
+		pending_free(p);
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 	p->s = s;
 	s->state = p;
 	s->on_close = pending_cancel;
@@ -299,8 +304,6 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 	else
 		pending_head = p;
 	pending_tail = p;
-	if (!batch_ev)
-		batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d);
 	/* After what is readable now has been read: the batch fills up. */
 	if (!event_pending(batch_ev, EV_TIMEOUT, NULL))
 		event_active(batch_ev, EV_TIMEOUT, 0);

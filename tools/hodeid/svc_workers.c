@@ -292,6 +292,10 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 		d->agents->prev = ag;
 	d->agents = ag;
 	ag->timer = event_new(d->base, -1, EV_PERSIST, agent_tick, ag);
+	if (!ag->timer) {
+		agent_drop(ag, "out of memory while registering");
+		return rpc_nomem(r);
+	}
 	struct timeval tv = {d->cfg.heartbeat_ms / 1000, (d->cfg.heartbeat_ms % 1000) * 1000};
 	event_add(ag->timer, &tv);
 	LOG_INFO("worker registered worker=%s provider=%s version=%s", ag->worker_id,
