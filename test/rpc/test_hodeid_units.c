@@ -11,6 +11,9 @@
 
 #include "conv.h"
 
+#define FAILMALLOC_COUNTDOWN
+#include "../failmalloc.h"
+
 static void test_utf8_sanitized(void **state)
 {
 	arena *a = arena_new();
@@ -205,6 +208,52 @@ static void test_worker_pages(void **state)
 	free(list.items);
 }
 
+/*
+ * hodeid's answers under a failing allocator: for N = 0, 1, 2, ... the Nth
+ * allocation of building a job, a worker page and a provider fails.  A
+ * builder then returns NULL (or -1) and the arena says it failed, so the
+ * answer is refused; it never crashes, and it never hands back a message
+ * with holes.  With nothing failing, the arena has not failed.
+ */
+static void test_builders_out_of_memory(void **state)
+{
+	char *args[] = {"a", "b"}, *env[] = {"K=v"}, *labels[] = {"team=x"};
+	hodei_job j = {.id = "j", .name = "n", .command = "echo", .args = args, .nargs = 2,
+	               .env = env, .nenv = 1, .labels = labels, .nlabels = 1, .reason = "r",
+	               .timeout_ms = 1000, .cpu_millis = 10, .created_at = 1};
+	hodei_worker_info w[2] = {{.id = "w2", .provider = "p", .job_id = "j", .started_at = 5},
+	                          {.id = "w1", .provider = "p"}};
+	hodei_provider_info p = {.name = "p", .type = "local", .labels = labels, .nlabels = 1,
+	                         .created_at = 1};
+	long injections = 0;
+	for (int what = 0; what < 3; what++) {
+		for (long n = 0;; n++) {
+			arm(n);
+			arena *a = arena_new();
+			int ok;
+			if (what == 0) {
+				ok = pb_job(a, &j) != NULL;
+			} else if (what == 1) {
+				hodei_worker_array list = {2, w};
+				Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+				ok = a && pb_worker_page(a, &list, NULL, 0, &resp) == 0;
+				assert_true(!ok || resp.n_workers == 2);
+			} else {
+				ok = pb_provider(a, &p) != NULL;
+			}
+			disarm();
+			assert_int_equal(ok, !arena_failed(a)); /* failed: refused, never a hole */
+			arena_free(a);
+			if (!injected) {
+				assert_true(ok);
+				break;
+			}
+			injections++;
+		}
+	}
+	assert_true(injections > 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_arena_and_maps),
 		cmocka_unit_test(test_job_summary),
 		cmocka_unit_test(test_worker_pages),
+		cmocka_unit_test(test_builders_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
