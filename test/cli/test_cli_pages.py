@@ -139,7 +139,7 @@ try:
     shown = on_tty(['logs', 'evil'], ENV)
     check('colours stay with escaping', '\x1b[37m\\x1b]0;owned' in shown, repr(shown))
     # ---- the C client under a failing allocator: ENOMEM, never a crash ----
-    rc, out, err = run([FAILMALLOC, SERVER, 'big-0'], timeout=600)
+    rc, out, err = run([FAILMALLOC, SERVER, 'chatty'], timeout=600)
     check('the C client: every failed allocation is ENOMEM, and the call works after',
           rc == 0 and out.startswith('calls 9 failures '), (rc, out, err[-2000:]))
 finally:
