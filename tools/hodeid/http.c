@@ -285,6 +285,8 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 	if (rc == HODEI_GRPC_ETOOBIG)
 		hodei__rpc_call_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		                       "message larger than the 4 MiB limit");
+	else if (rc == HODEI_GRPC_ENOMEM)
+		hodei__rpc_call_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	else if (rc < 0)
 		hodei__rpc_call_finish(&c->base, HODEI_GRPC_UNIMPLEMENTED,
 		                       "malformed or compressed message");
