@@ -376,16 +376,7 @@ void hodei__contain_started(hodei__spawn_plan *plan, pid_t pid)
 	plan->cgroup_fd = -1;
 	if (pid <= 0 || pol.mode != HODEI_CONTAIN_SUBREAPER)
 		return;
-	if (pol.nlive == pol.cap) {
-		size_t cap = pol.cap ? 2 * pol.cap : 16;
-		pid_t *grown = realloc(pol.live, cap * sizeof(*grown));
-
-		if (grown) {
-			pol.live = grown;
-			pol.cap = cap;
-		}
-	}
-	if (pol.nlive < pol.cap)
+	if (hodei__array_grow(&pol.live, &pol.cap, pol.nlive, sizeof(*pol.live), 16) == 0)
 		pol.live[pol.nlive++] = pid;
 }
 

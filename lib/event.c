@@ -217,16 +217,10 @@ void hodei__emit(hodei_ctx *ctx, const hodei_event *ev)
 		emit_now(ctx, ev);
 		return;
 	}
-	if (ctx->ndeferred == ctx->deferred_cap) {
-		size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
-		hodei_event **v = realloc(ctx->deferred, cap * sizeof(*v));
-
-		if (!v) {
-			drop_for_all(ctx, ev);
-			return;
-		}
-		ctx->deferred = v;
-		ctx->deferred_cap = cap;
+	if (hodei__array_grow(&ctx->deferred, &ctx->deferred_cap, ctx->ndeferred,
+	                      sizeof(*ctx->deferred), 16)) {
+		drop_for_all(ctx, ev);
+		return;
 	}
 	if ((c = event_copy(ev)))
 		ctx->deferred[ctx->ndeferred++] = c;

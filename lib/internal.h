@@ -67,6 +67,11 @@ char **hodei__vec_dup(const char *const *v, size_t n);
  * count: doubles it (first: the first size) when full.  HODEI_ENOMEM leaves
  * the array as it was. */
 int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first);
+/* Room for need items in all: doubles *cap (from first) until it is enough.
+ * The one growth policy of the library and of the tools that link it
+ * statically; HODEI_ENOMEM (and hodei_error_last()) leaves the array as it
+ * was. */
+int hodei__array_reserve(void *items, size_t *cap, size_t need, size_t size, size_t first);
 
 /* Append JSON string literal of s to buf (a growable buffer). */
 /* Growable buffer.  Out of memory is sticky: after one failed add every
@@ -214,6 +219,8 @@ int hodei__store_end(hodei_store *st, int rc);
 bool hodei__store_in_tx(hodei_store *st);
 int hodei__store_retry(hodei_store *st);
 size_t hodei__store_backlog(hodei_store *st, size_t *lines);
+/* Whether a change of job seq waits in the backlog (its row is stale). */
+bool hodei__store_pending(hodei_store *st, int64_t seq);
 int hodei__store_next_qseq(hodei_store *st, int64_t *qseq);
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
                             int64_t qseq, int64_t now, int64_t *seq);
@@ -439,6 +446,12 @@ void hodei__sched_stop_orderly(hodei_ctx *ctx); /* drain.c: at close */
 int hodei__sched_running(hodei_ctx *ctx, hodei__active *a, hodei__jobupd *u);
 void hodei__sched_batch_begin(hodei_ctx *ctx);
 void hodei__sched_backlog(hodei_ctx *ctx);
+/*
+ * Before acting on job seq's stored row (cancel, retry): make what the
+ * backlog holds first.  0 when the row is what memory knows; else the
+ * store's error, and nothing may act on the row (memory is ahead of it).
+ */
+int hodei__sched_settle(hodei_ctx *ctx, int64_t seq, const char *id);
 void hodei__sched_batch_end(hodei_ctx *ctx);
 
 /* ---- worker.c ---- */

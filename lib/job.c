@@ -237,6 +237,12 @@ static int cancel_on_loop(hodei_ctx *ctx, void *arg)
 
 	if ((rc = hodei__store_job_seq(ctx->store, a->id, &seq, &state)))
 		return rc;
+	/* memory may be ahead of the row (its change waits in the backlog):
+	 * never act on a stale row, read it again once it is stored */
+	if (hodei__store_pending(ctx->store, seq) &&
+	    ((rc = hodei__sched_settle(ctx, seq, a->id)) ||
+	     (rc = hodei__store_job_seq(ctx->store, a->id, &seq, &state))))
+		return rc;
 	if (hodei__state_final(state))
 		return hodei__err(HODEI_ESTATE, "job '%s' already ended (%s)", a->id,
 		                  hodei_job_state_name(state));
@@ -262,6 +268,15 @@ static int retry_on_loop(hodei_ctx *ctx, void *arg)
 
 	if ((rc = hodei__store_load_job(ctx->store, 0, id, &job)))
 		goto out;
+	if (hodei__store_pending(ctx->store, job->seq)) { /* a stale row: as in cancel */
+		int64_t seq = job->seq;
+
+		hodei_job_free(job);
+		job = NULL;
+		if ((rc = hodei__sched_settle(ctx, seq, id)) ||
+		    (rc = hodei__store_load_job(ctx->store, 0, id, &job)))
+			goto out;
+	}
 	if (job->state != HODEI_JOB_FAILED && job->state != HODEI_JOB_TIMED_OUT &&
 	    job->state != HODEI_JOB_CANCELLED) {
 		rc = hodei__err(HODEI_ESTATE, "job '%s' is %s: only FAILED, TIMED_OUT or CANCELLED jobs"

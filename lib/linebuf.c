@@ -17,18 +17,8 @@ void hodei__linebuf_init(hodei__linebuf *lb, size_t max_line)
 
 static int hold(hodei__linebuf *lb, const char *data, size_t len)
 {
-	if (lb->len + len > lb->cap) {
-		size_t cap = lb->cap ? lb->cap : 256;
-		char *p;
-
-		while (cap < lb->len + len)
-			cap *= 2;
-		p = realloc(lb->buf, cap);
-		if (!p)
-			return HODEI_ENOMEM;
-		lb->buf = p;
-		lb->cap = cap;
-	}
+	if (hodei__array_reserve(&lb->buf, &lb->cap, lb->len + len, 1, 256))
+		return HODEI_ENOMEM;
 	memcpy(lb->buf + lb->len, data, len);
 	lb->len += len;
 	return 0;

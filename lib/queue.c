@@ -24,18 +24,8 @@ static void swap(hodei__qent *a, hodei__qent *b)
 
 int hodei__queue_reserve(hodei__queue *q, size_t n)
 {
-	size_t cap = q->cap ? q->cap : 64;
-	hodei__qent *h;
-
-	if (q->len + n <= q->cap)
-		return 0;
-	while (cap < q->len + n)
-		cap *= 2;
-	if (!(h = realloc(q->heap, cap * sizeof(*h))))
-		return HODEI_ENOMEM;
-	q->heap = h;
-	q->cap = cap;
-	return 0;
+	return hodei__array_reserve(&q->heap, &q->cap, q->len + n, sizeof(*q->heap), 64)
+	       ? HODEI_ENOMEM : 0;
 }
 
 int hodei__queue_push(hodei__queue *q, hodei__qent e)

@@ -14,15 +14,8 @@
 
 static int vec_push(struct hodei__qvec *q, hodei__qent e)
 {
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		hodei__qent *v = realloc(q->v, cap * sizeof(*v));
-
-		if (!v)
-			return HODEI_ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (hodei__array_grow(&q->v, &q->cap, q->len, sizeof(*q->v), 64))
+		return HODEI_ENOMEM;
 	q->v[q->len++] = e;
 	return 0;
 }
@@ -49,18 +42,7 @@ int hodei__sched_reserve(hodei_ctx *ctx, size_t n)
 
 	if (hodei__queue_reserve(&ctx->queue, n))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	if (d->len + n > d->cap) {
-		size_t cap = d->cap ? d->cap : 16;
-		struct hodei__delayed *v;
-
-		while (cap < d->len + n)
-			cap *= 2;
-		if (!(v = realloc(d->v, cap * sizeof(*v))))
-			return hodei__err(HODEI_ENOMEM, "out of memory");
-		d->v = v;
-		d->cap = cap;
-	}
-	return 0;
+	return hodei__array_reserve(&d->v, &d->cap, d->len + n, sizeof(*d->v), 16);
 }
 
 int hodei__sched_enqueue(hodei_ctx *ctx, int64_t seq, int priority, int64_t qseq,
@@ -222,6 +204,10 @@ static void provision_for(hodei_ctx *ctx, const hodei_job *job)
 	}
 }
 
+static void store_put(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u);
+
+/* Off the queue: FAILED in memory, and in the store now or by the retry (a
+ * failed write must not leave a row QUEUED that no queue holds). */
 static void fail_unplaceable(hodei_ctx *ctx, hodei_job *job, const char *why)
 {
 	hodei__jobupd u = { 0 };
@@ -230,7 +216,11 @@ static void fail_unplaceable(hodei_ctx *ctx, hodei_job *job, const char *why)
 	u.attempt = job->attempt;
 	u.reason = why;
 	u.at = hodei__now_ms();
-	hodei__job_transition(ctx, job->seq, job->id, HODEI_JOB_QUEUED, &u);
+	u.store_later = 1;
+	if (hodei__job_transition(ctx, job->seq, job->id, HODEI_JOB_QUEUED, &u) == 0) {
+		u.store_later = 0;
+		store_put(ctx, job->seq, &u);
+	}
 }
 
 /* The record of a run, allocated before the job leaves the queue (NULL: out
@@ -512,16 +502,9 @@ static void defer_final(hodei_ctx *ctx, int64_t seq, const hodei__jobupd *u)
 	struct hodei__finals *f = &ctx->finals;
 	struct hodei__final *e;
 
-	if (f->len == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 4;
-		struct hodei__final *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v) { /* store it now then */
-			store_put(ctx, seq, u);
-			return;
-		}
-		f->v = v;
-		f->cap = cap;
+	if (hodei__array_grow(&f->v, &f->cap, f->len, sizeof(*f->v), 4)) {
+		store_put(ctx, seq, u); /* store it now then */
+		return;
 	}
 	e = &f->v[f->len];
 	e->reason = NULL;
@@ -787,6 +770,37 @@ void hodei__sched_backlog(hodei_ctx *ctx)
 	evtimer_add(ctx->retry_ev, &tv);
 }
 
+/* Make what the backlog holds; 0 when nothing waits any more. */
+static int catch_up(hodei_ctx *ctx)
+{
+	int rc = hodei__store_retry(ctx->store);
+
+	if (!rc)
+		hodei__log_flush(ctx);
+	if (hodei__store_backlog(ctx->store, NULL)) {
+		hodei__sched_backlog(ctx);
+		return rc ? rc : hodei__err(HODEI_EIO, "the store has writes waiting");
+	}
+	hodei__diag(ctx, HODEI_DIAG_INFO, "the store writes again: everything kept is stored");
+	ctx->retry_ms = 0;
+	hodei__waiters_fire(ctx, 0); /* waiters read the stored states: look again */
+	hodei__sched_kick(ctx);
+	return 0;
+}
+
+int hodei__sched_settle(hodei_ctx *ctx, int64_t seq, const char *id)
+{
+	char why[256];
+	int rc;
+
+	if (!hodei__store_pending(ctx->store, seq) || !(rc = catch_up(ctx)) ||
+	    !hodei__store_pending(ctx->store, seq))
+		return 0;
+	snprintf(why, sizeof(why), "%s", hodei_error_last());
+	return hodei__err(rc, "job '%s': its last change is not stored yet (%s): try again once"
+	                  " the store writes", id, why);
+}
+
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	hodei_ctx *ctx = arg;
@@ -794,16 +808,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	hodei__lock(ctx);
-	if (!hodei__store_retry(ctx->store))
-		hodei__log_flush(ctx);
-	if (hodei__store_backlog(ctx->store, NULL)) {
-		hodei__sched_backlog(ctx);
-	} else {
-		hodei__diag(ctx, HODEI_DIAG_INFO, "the store writes again: everything kept is stored");
-		ctx->retry_ms = 0;
-		hodei__waiters_fire(ctx, 0); /* waiters read the stored states: look again */
-		hodei__sched_kick(ctx);
-	}
+	(void)catch_up(ctx); /* what still waits is retried later */
 	hodei__unlock(ctx);
 }
 

@@ -69,15 +69,8 @@ static void jent_free(jent *e)
 
 int hodei__store_jpush(struct jvec *j, const jent *e)
 {
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 16;
-		jent *v = realloc(j->v, cap * sizeof(*v));
-
-		if (!v)
-			return hodei__err(HODEI_ENOMEM, "out of memory");
-		j->v = v;
-		j->cap = cap;
-	}
+	if (hodei__array_grow(&j->v, &j->cap, j->len, sizeof(*j->v), 16))
+		return HODEI_ENOMEM;
 	j->v[j->len++] = *e;
 	return 0;
 }
@@ -330,6 +323,14 @@ int hodei__store_close_retry(hodei_store *st)
 {
 	st->depth = 0;
 	return hodei__store_retry(st);
+}
+
+bool hodei__store_pending(hodei_store *st, int64_t seq)
+{
+	for (size_t i = 0; i < st->redo.len; i++)
+		if (st->redo.v[i].kind != J_LOGS && st->redo.v[i].seq == seq)
+			return true;
+	return false;
 }
 
 size_t hodei__store_backlog(hodei_store *st, size_t *lines)

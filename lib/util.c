@@ -250,20 +250,29 @@ void hodei__buf_free(hodei__buf *b)
 	b->failed = 0;
 }
 
-int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first)
+int hodei__array_reserve(void *items, size_t *cap, size_t need, size_t size, size_t first)
 {
 	void **pp = items;
-	size_t ncap;
+	size_t ncap = *cap ? *cap : first;
 	void *v;
 
-	if (count < *cap)
+	if (need <= *cap)
 		return 0;
-	ncap = *cap ? *cap * 2 : first;
-	if (ncap < *cap || ncap > SIZE_MAX / size)
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		ncap *= 2;
+	}
+	if (ncap > SIZE_MAX / size)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (!(v = realloc(*pp, ncap * size)))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	*pp = v;
 	*cap = ncap;
 	return 0;
+}
+
+int hodei__array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first)
+{
+	return hodei__array_reserve(items, cap, count + 1, size, first);
 }

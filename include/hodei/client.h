@@ -194,7 +194,10 @@ HODEI_EXTERN void hodei_log_stream_free(hodei_log_stream *stream);
 HODEI_EXTERN int hodei_client_log_read(hodei_log_page **out, hodei_client *client,
                                        const hodei_log_query *query);
 
-/** The workers that exist on the server now. */
+/**
+ * The workers that exist on the server now, by id (following the server's
+ * pages, which are bounded by bytes).  Errors: HODEI_EUNAVAIL, HODEI_ENOMEM.
+ */
 HODEI_EXTERN int hodei_client_worker_list(hodei_worker_array **out, hodei_client *client);
 
 #define HODEI_QUEUE_STATUS_VERSION 1

@@ -64,12 +64,13 @@ int hodei__call_feed(hodei_call *call, const uint8_t *data, size_t len)
 	if (rc == 0)
 		return 0;
 	call->local_error = rc == HODEI_GRPC_ETOOBIG || rc == HODEI_EFULL ? HODEI_EFULL
-	                  : rc == HODEI_ENOMEM ? HODEI_ENOMEM : HODEI_EIO;
+	                  : rc == HODEI_ENOMEM || rc == HODEI_GRPC_ENOMEM ? HODEI_ENOMEM : HODEI_EIO;
 	snprintf(call->local_msg, sizeof(call->local_msg), "%s: %s", call->method,
 	         rc == HODEI_GRPC_ETOOBIG ? "the server sent a message over 4 MiB"
 	         : rc == HODEI_EFULL ? "too many unread messages from the server"
 	         : rc == HODEI_GRPC_ECOMPRESSED ? "the server sent a compressed message"
-	         : rc == HODEI_ENOMEM ? "out of memory" : "the server sent a malformed message");
+	         : rc == HODEI_ENOMEM || rc == HODEI_GRPC_ENOMEM ? "out of memory"
+	         : "the server sent a malformed message");
 	return -1;
 }
 
@@ -311,8 +312,8 @@ static int fail_lost(hodei_call *call)
 {
 	hodei_client *c = call->client;
 
-	return hodei__err(HODEI_EUNAVAIL, "%s", c->broken ? c->broken_msg
-	                                                          : "the connection was closed");
+	return hodei__err(c->broken ? c->broken_rc : HODEI_EUNAVAIL, "%s",
+	                  c->broken ? c->broken_msg : "the connection was closed");
 }
 
 int hodei_call_recv(hodei_call *call, void **msg, size_t *len, int64_t timeout_ms)

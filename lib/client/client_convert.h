@@ -31,7 +31,11 @@ int64_t hodei__pb_time_ms(const Google__Protobuf__Timestamp *ts);
 int64_t hodei__pb_duration_us(const Google__Protobuf__Duration *d);
 /** strdup of a protobuf string (never NULL in); the second gives NULL for "". */
 char *hodei__pb_strdup(const char *s);
-char *hodei__pb_strdup_or_null(const char *s);
+/* protobuf_c_message_unpack(); *nomem says whether NULL was out of memory. */
+ProtobufCMessage *hodei__pb_unpack(const ProtobufCMessageDescriptor *desc, size_t len,
+                                   const uint8_t *data, int *nomem);
+/* A copy of s, or NULL for NULL or ""; -1 only when the copy failed. */
+int hodei__pb_dup_opt(char **out, const char *s);
 /** Map entries (any map<string,string>) as malloc'd "key=value" strings. */
 int hodei__pb_entries_to_vec(char ***out, size_t *n, void *const *entries, size_t count);
 

@@ -50,6 +50,7 @@ struct hodei_client {
 	int got_settings;    /* the server's first SETTINGS arrived */
 	int goaway;          /* the server is going away: no new calls */
 	int broken;          /* the connection is unusable */
+	int broken_rc;       /* ... with this error: HODEI_EUNAVAIL, or HODEI_ENOMEM */
 	char broken_msg[320];
 	uint8_t first_bytes[48]; /* what the peer sent first, for diagnostics */
 	size_t nfirst;

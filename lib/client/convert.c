@@ -7,6 +7,33 @@
 
 #include "client_convert.h"
 
+/* protobuf-c's allocator, noting out of memory (unpack says NULL for a
+ * malformed message and for a failed allocation alike).  Messages it
+ * unpacks are freed with the default allocator: both are malloc/free. */
+static void *pb_alloc(void *nomem, size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		*(int *)nomem = 1;
+	return p;
+}
+
+static void pb_free(void *nomem, void *p)
+{
+	(void)nomem;
+	free(p);
+}
+
+ProtobufCMessage *hodei__pb_unpack(const ProtobufCMessageDescriptor *desc, size_t len,
+                                   const uint8_t *data, int *nomem)
+{
+	ProtobufCAllocator a = { pb_alloc, pb_free, nomem };
+
+	*nomem = 0;
+	return protobuf_c_message_unpack(desc, &a, len, data);
+}
+
 int hodei__client_call_pb(hodei_client *c, const char *method, const ProtobufCMessage *req,
                           const ProtobufCMessageDescriptor *resp_desc,
                           ProtobufCMessage **resp)
@@ -14,7 +41,7 @@ int hodei__client_call_pb(hodei_client *c, const char *method, const ProtobufCMe
 	size_t req_len = protobuf_c_message_get_packed_size(req), raw_len;
 	uint8_t *req_buf = malloc(req_len ? req_len : 1);
 	void *raw;
-	int rc;
+	int rc, nomem;
 
 	*resp = NULL;
 	if (!req_buf)
@@ -24,8 +51,10 @@ int hodei__client_call_pb(hodei_client *c, const char *method, const ProtobufCMe
 	free(req_buf);
 	if (rc != 0)
 		return rc;
-	*resp = protobuf_c_message_unpack(resp_desc, NULL, raw_len, raw);
+	*resp = hodei__pb_unpack(resp_desc, raw_len, raw, &nomem);
 	free(raw);
+	if (!*resp && nomem)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
 	if (!*resp)
 		return hodei__err(HODEI_EIO, "%s: the server's answer is not a valid %s", method,
 		                  resp_desc->name);
@@ -49,9 +78,10 @@ char *hodei__pb_strdup(const char *s)
 	return strdup(s ? s : "");
 }
 
-char *hodei__pb_strdup_or_null(const char *s)
+int hodei__pb_dup_opt(char **out, const char *s)
 {
-	return s && s[0] ? strdup(s) : NULL;
+	*out = s && s[0] ? strdup(s) : NULL;
+	return s && s[0] && !*out ? -1 : 0;
 }
 
 /* Every protobuf-c map entry message has this layout. */
@@ -111,17 +141,17 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 	j->attempt = pb->attempt;
 	j->exit_code = pb->exit_code;
 	j->term_signal = pb->term_signal;
-	j->reason = hodei__pb_strdup_or_null(pb->reason);
+	bad |= hodei__pb_dup_opt(&j->reason, pb->reason);
 	j->progress = pb->progress;
-	j->queued_by = hodei__pb_strdup_or_null(pb->queued_by);
+	bad |= hodei__pb_dup_opt(&j->queued_by, pb->queued_by);
 	j->created_at = hodei__pb_time_ms(pb->created_at);
 	j->queued_at = hodei__pb_time_ms(pb->queued_at);
 	j->started_at = hodei__pb_time_ms(pb->started_at);
 	j->finished_at = hodei__pb_time_ms(pb->finished_at);
 	j->cpu_time_us = hodei__pb_duration_us(pb->cpu_time);
 	j->max_rss_kb = (int64_t)(pb->max_rss_bytes / 1024);
-	j->worker_id = hodei__pb_strdup_or_null(pb->worker_id);
-	j->provider = hodei__pb_strdup_or_null(pb->provider);
+	bad |= hodei__pb_dup_opt(&j->worker_id, pb->worker_id);
+	bad |= hodei__pb_dup_opt(&j->provider, pb->provider);
 	j->log_lines = pb->log_lines;
 	j->log_lines_lost = pb->log_lines_lost;
 	if (!d)
@@ -140,10 +170,10 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 		j->memory_bytes = d->resources->memory_bytes;
 	}
 	j->max_retries = (int)d->max_retries;
-	j->workdir = hodei__pb_strdup_or_null(d->working_directory);
+	bad |= hodei__pb_dup_opt(&j->workdir, d->working_directory);
 	j->flags = (d->shell ? HODEI_JOB_SHELL : 0) |
 	           (pb->definition_truncated ? HODEI_JOB_TRUNCATED : 0);
-	j->provider_pin = hodei__pb_strdup_or_null(d->provider);
+	bad |= hodei__pb_dup_opt(&j->provider_pin, d->provider);
 	return bad ? -1 : 0;
 }
 

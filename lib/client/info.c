@@ -27,48 +27,91 @@ int hodei_client_health(hodei_client *c, const char *service, int *status)
 
 static int worker_from_pb(hodei_worker_info *w, const Hodei__Worker *pb)
 {
+	int bad = hodei__pb_dup_opt(&w->job_id, pb->job_id);
+
 	w->id = hodei__pb_strdup(pb->id);
 	w->provider = hodei__pb_strdup(pb->provider);
 	w->state = pb->state;
-	w->job_id = hodei__pb_strdup_or_null(pb->job_id);
 	w->started_at = hodei__pb_time_ms(pb->started_at);
 	w->last_seen = hodei__pb_time_ms(pb->last_seen);
 	w->jobs_run = pb->jobs_run;
-	return w->id && w->provider && (w->job_id || !pb->job_id[0]) ? 0 : -1;
+	return w->id && w->provider && !bad ? 0 : -1;
 }
 
+/*
+ * Every page of a list whose request has page_token (at *req_token) and
+ * whose answers say next_page_token: append(list, answer, &next) each,
+ * following the tokens until an answer ends the list.
+ */
+static int follow_pages(hodei_client *c, const char *method, const ProtobufCMessage *req,
+                        char **req_token, const ProtobufCMessageDescriptor *desc,
+                        int (*append)(void *list, const ProtobufCMessage *resp,
+                                      const char **next),
+                        void *list)
+{
+	char *token = NULL;
+	int rc;
+
+	do {
+		ProtobufCMessage *resp = NULL;
+		const char *next = "";
+
+		*req_token = token ? token : (char *)"";
+		rc = hodei__client_call_pb(c, method, req, desc, &resp);
+		free(token);
+		token = NULL;
+		if (rc != 0)
+			break;
+		if (append(list, resp, &next) != 0 || (next[0] && !(token = strdup(next))))
+			rc = hodei__err(HODEI_ENOMEM, "out of memory");
+		protobuf_c_message_free_unpacked(resp, NULL);
+	} while (rc == 0 && token);
+	free(token);
+	return rc;
+}
+
+/* Append an answer's workers to the list (grown); 0 or -1 on ENOMEM. */
+static int workers_append(void *to, const ProtobufCMessage *m, const char **next)
+{
+	const Hodei__ListWorkersResponse *resp = (const void *)m;
+	hodei_worker_array *list = to;
+	hodei_worker_info *grown;
+	size_t i;
+
+	*next = resp->next_page_token;
+	grown = realloc(list->items, (list->count + resp->n_workers + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	list->items = grown;
+	for (i = 0; i < resp->n_workers; i++) {
+		memset(&list->items[list->count], 0, sizeof(*grown));
+		list->count++; /* freed with the list, whatever it holds */
+		if (worker_from_pb(&list->items[list->count - 1], resp->workers[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every worker: the server answers in pages bounded by bytes. */
 int hodei_client_worker_list(hodei_worker_array **out, hodei_client *c)
 {
 	Hodei__ListWorkersRequest req = HODEI__LIST_WORKERS_REQUEST__INIT;
-	Hodei__ListWorkersResponse *resp = NULL;
-	hodei_worker_array *list = NULL;
-	size_t i;
+	hodei_worker_array *list;
 	int rc;
 
 	if (!out || !c)
 		return hodei__err(HODEI_EINVAL, "out and client: must not be NULL");
 	*out = NULL;
-	rc = hodei__client_call_pb(c, "/hodei.WorkerAgentService/ListWorkers", &req.base,
-	                           &hodei__list_workers_response__descriptor,
-	                           (ProtobufCMessage **)&resp);
-	if (rc != 0)
-		return rc;
-	list = calloc(1, sizeof(*list));
-	if (list)
-		list->items = calloc(resp->n_workers + 1, sizeof(*list->items));
-	for (i = 0; list && list->items && i < resp->n_workers; i++) {
-		list->count = i + 1;
-		if (worker_from_pb(&list->items[i], resp->workers[i]) != 0)
-			break;
-	}
-	if (!list || !list->items || i < resp->n_workers) {
+	if (!(list = calloc(1, sizeof(*list))))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	rc = follow_pages(c, "/hodei.WorkerAgentService/ListWorkers", &req.base, &req.page_token,
+	                  &hodei__list_workers_response__descriptor, workers_append, list);
+	if (rc != 0) {
 		hodei_worker_array_free(list);
-		rc = hodei__err(HODEI_ENOMEM, "out of memory");
-	} else {
-		*out = list;
+		return rc;
 	}
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
+	*out = list;
+	return 0;
 }
 
 int hodei_client_queue_status(hodei_queue_status *out, hodei_client *c,
@@ -108,7 +151,7 @@ static hodei_provider_info *provider_from_pb(const Hodei__Provider *pb)
 	p->version = 1;
 	bad = !(p->name = hodei__pb_strdup(pb->name));
 	bad |= !(p->type = hodei__pb_strdup(pb->type));
-	p->endpoint = hodei__pb_strdup_or_null(pb->endpoint);
+	bad |= hodei__pb_dup_opt(&p->endpoint, pb->endpoint);
 	bad |= hodei__pb_entries_to_vec(&p->labels, &p->nlabels, (void *const *)pb->labels,
 	                                pb->n_labels) != 0;
 	if (pb->capacity) {
@@ -118,11 +161,11 @@ static hodei_provider_info *provider_from_pb(const Hodei__Provider *pb)
 		p->max_workers = pb->capacity->max_workers;
 	}
 	p->has_token = pb->has_token;
-	p->options_json = hodei__pb_strdup_or_null(pb->options_json);
-	p->config_json = hodei__pb_strdup_or_null(pb->config_json);
+	bad |= hodei__pb_dup_opt(&p->options_json, pb->options_json);
+	bad |= hodei__pb_dup_opt(&p->config_json, pb->config_json);
 	p->status = pb->status;
 	p->health_score = pb->health_score;
-	p->status_message = hodei__pb_strdup_or_null(pb->status_message);
+	bad |= hodei__pb_dup_opt(&p->status_message, pb->status_message);
 	p->current_jobs = pb->current_jobs;
 	p->workers = pb->workers;
 	p->created_at = hodei__pb_time_ms(pb->created_at);
@@ -134,12 +177,15 @@ static hodei_provider_info *provider_from_pb(const Hodei__Provider *pb)
 	return p;
 }
 
-/* Append an answer's providers to *list (grown); 0 or -1 on ENOMEM. */
-static int providers_append(hodei_provider_array *list, const Hodei__ListProvidersResponse *resp)
+/* Append an answer's providers to the list (grown); 0 or -1 on ENOMEM. */
+static int providers_append(void *to, const ProtobufCMessage *m, const char **next)
 {
+	const Hodei__ListProvidersResponse *resp = (const void *)m;
+	hodei_provider_array *list = to;
 	hodei_provider_info **grown;
 	size_t i;
 
+	*next = resp->next_page_token;
 	grown = realloc(list->items, (list->count + resp->n_providers + 1) * sizeof(*grown));
 	if (!grown)
 		return -1;
@@ -153,36 +199,20 @@ static int providers_append(hodei_provider_array *list, const Hodei__ListProvide
 }
 
 /* Every provider: the server sends more than one answer only when they
- * would not fit in one message; follow its tokens. */
+ * would not fit in one message. */
 int hodei_client_provider_list(hodei_provider_array **out, hodei_client *c)
 {
 	Hodei__ListProvidersRequest req = HODEI__LIST_PROVIDERS_REQUEST__INIT;
 	hodei_provider_array *list;
-	char *token = NULL;
-	int rc = 0;
+	int rc;
 
 	if (!out || !c)
 		return hodei__err(HODEI_EINVAL, "out and client: must not be NULL");
 	*out = NULL;
 	if (!(list = calloc(1, sizeof(*list))))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	do {
-		Hodei__ListProvidersResponse *resp = NULL;
-
-		req.page_token = token ? token : (char *)"";
-		rc = hodei__client_call_pb(c, "/hodei.ProviderService/ListProviders", &req.base,
-		                           &hodei__list_providers_response__descriptor,
-		                           (ProtobufCMessage **)&resp);
-		free(token);
-		token = NULL;
-		if (rc != 0)
-			break;
-		if (providers_append(list, resp) != 0 ||
-		    (resp->next_page_token[0] && !(token = strdup(resp->next_page_token))))
-			rc = hodei__err(HODEI_ENOMEM, "out of memory");
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	} while (rc == 0 && token);
-	free(token);
+	rc = follow_pages(c, "/hodei.ProviderService/ListProviders", &req.base, &req.page_token,
+	                  &hodei__list_providers_response__descriptor, providers_append, list);
 	if (rc != 0) {
 		hodei_provider_array_free(list);
 		return rc;

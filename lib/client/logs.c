@@ -76,7 +76,7 @@ int hodei_log_stream_next(hodei_log_stream *s, const hodei_log_line **line,
 {
 	void *msg;
 	size_t len;
-	int rc;
+	int rc, nomem;
 
 	if (!s || !line)
 		return hodei__err(HODEI_EINVAL, "stream and line: must not be NULL");
@@ -92,8 +92,11 @@ int hodei_log_stream_next(hodei_log_stream *s, const hodei_log_line **line,
 			                  (long long)timeout_ms);
 		if (rc != 0 || !msg)
 			return rc;
-		s->current = hodei__subscribe_logs_response__unpack(NULL, len, msg);
+		s->current = (Hodei__SubscribeLogsResponse *)hodei__pb_unpack(
+			&hodei__subscribe_logs_response__descriptor, len, msg, &nomem);
 		free(msg);
+		if (!s->current && nomem)
+			return hodei__err(HODEI_ENOMEM, "out of memory");
 		if (!s->current)
 			return hodei__err(HODEI_EIO, "SubscribeLogs: the server sent an invalid message");
 		if (s->current->entry)

@@ -71,6 +71,7 @@ static void set_broken(hodei_client *c, const char *fmt, ...)
 	if (c->broken)
 		return;
 	c->broken = 1;
+	c->broken_rc = HODEI_EUNAVAIL;
 	va_start(ap, fmt);
 	vsnprintf(c->broken_msg, sizeof(c->broken_msg), fmt, ap);
 	va_end(ap);
@@ -184,6 +185,7 @@ static void flush_out(hodei_client *c)
 	while ((n = nghttp2_session_mem_send(c->session, &data)) > 0) {
 		if (hodei__bytes_append(&c->out, data, (size_t)n) != 0) {
 			set_broken(c, "out of memory");
+			c->broken_rc = HODEI_ENOMEM; /* said as such, not as a bad server */
 			return;
 		}
 	}
@@ -468,6 +470,8 @@ static int handshake(hodei_client *c, int64_t deadline)
 			                          (long long)c->connect_timeout_ms);
 		hodei_client_process(c, left);
 	}
+	if (c->broken && c->broken_rc == HODEI_ENOMEM)
+		return hodei__err(HODEI_ENOMEM, "%s", c->broken_msg);
 	if (!c->got_settings)
 		return fail_not_http2(c);
 	if (c->broken)
@@ -506,7 +510,7 @@ void hodei__client_disconnect(hodei_client *c)
 			call->closed = 1;
 			call->stream_id = 0;
 			if (!call->local_error) {
-				call->local_error = HODEI_EUNAVAIL;
+				call->local_error = c->broken ? c->broken_rc : HODEI_EUNAVAIL;
 				snprintf(call->local_msg, sizeof(call->local_msg), "%s",
 				         c->broken ? c->broken_msg : "the connection was closed");
 			}

@@ -372,6 +372,7 @@ typedef struct sync_state {
 	long status;
 	char *reply;
 	char *error;
+	int nomem; /* a copy failed: the answer is not what was received */
 } sync_state;
 
 static void sync_done(void *userdata, const hodei__dk_response *resp)
@@ -384,6 +385,8 @@ static void sync_done(void *userdata, const hodei__dk_response *resp)
 		st->error = strdup(resp->error);
 	else if (resp->status > 0 && !resp->is_docker)
 		st->error = strdup("the endpoint answered but is not a Docker Engine API");
+	st->nomem = !st->reply || ((resp->error || (resp->status > 0 && !resp->is_docker)) &&
+	                           !st->error);
 }
 
 int hodei__dk_send_sync(const char *endpoint, const char *method, const char *path,
@@ -411,6 +414,12 @@ int hodei__dk_send_sync(const char *endpoint, const char *method, const char *pa
 		event_base_loop(base, EVLOOP_ONCE);
 	hodei__dk_http_free(http);
 	event_base_free(base);
+	if (rc == 0 && st.nomem) {
+		free(st.reply);
+		free(st.error);
+		st.reply = st.error = NULL;
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+	}
 	*status = st.status;
 	*reply = st.reply;
 	*error = st.error;

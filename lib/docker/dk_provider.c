@@ -39,8 +39,7 @@ void hodei__dk_unreachable(dk_prov *p, const char *error)
 
 void hodei__dk_note_failure(dk_prov *p, const char *reason)
 {
-	free(p->last_failure);
-	p->last_failure = strdup(reason);
+	snprintf(p->last_failure, sizeof(p->last_failure), "%s", reason);
 	if (++p->fail_streak == FAILS_BEFORE_UNHEALTHY)
 	{
 		char msg[1024];
@@ -186,8 +185,7 @@ static void image_missing(dk_prov *p, const char *why)
 	char msg[1024];
 	p->image_state = DK_IMAGE_MISSING;
 	snprintf(msg, sizeof(msg), "docker provider %s: image %s: %s", p->name, p->image, why);
-	free(p->image_error);
-	p->image_error = strdup(msg);
+	snprintf(p->image_error, sizeof(p->image_error), "%s", msg);
 	setup_failed(p, 20, msg);
 }
 
@@ -305,7 +303,7 @@ static void on_info(void *ud, const hodei__dk_response *resp)
 	if (p->fail_streak >= FAILS_BEFORE_UNHEALTHY) {
 		status = HODEI_PROVIDER_UNHEALTHY;
 		score = 10;
-		snprintf(msg, sizeof(msg), "containers keep failing: %s", p->last_failure);
+		snprintf(msg, sizeof(msg), "containers keep failing: %.960s", p->last_failure);
 		p->fail_streak = FAILS_BEFORE_UNHEALTHY - 1; /* one more try after this probe */
 	} else if (p->image_state == DK_IMAGE_MISSING) {
 		status = HODEI_PROVIDER_UNHEALTHY;
@@ -551,8 +549,6 @@ static void dk_destroy(void *state)
 	}
 	free(p->name);
 	options_free(p);
-	free(p->image_error);
-	free(p->last_failure);
 	free(p);
 }
 

@@ -65,12 +65,12 @@ struct dk_prov {
 	bool swept;          /* orphans removed */
 	bool network_ready;  /* DK_NETWORK exists (or another network was named) */
 	int image_state;     /* enum dk_image_state */
-	char *image_error;   /* why the image is unusable */
+	char image_error[1024]; /* why the image is unusable (no copy that could fail) */
 	hodei__dk_req *setup_req; /* sweep / image check / load */
 	hodei__dk_req *ping_req, *info_req;
 	int sweep_left;      /* orphan deletions in flight */
 	int fail_streak;     /* containers in a row that never registered */
-	char *last_failure;
+	char last_failure[1024];
 	bool reachable;
 	dk_worker *workers;
 	hodei_sub *sub;

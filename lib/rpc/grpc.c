@@ -188,8 +188,8 @@ int hodei__grpc_reader_feed(hodei_grpc_reader *r, const uint8_t *data, size_t le
 				n = len;
 			if (n == 0)
 				break; /* the prefix ended the chunk: wait for the data */
-			if (reader_reserve(r, r->have + n) < 0)
-				return r->failed = HODEI_GRPC_ETOOBIG;
+			if (reader_reserve(r, r->have + n) < 0) /* within the limit: no memory */
+				return r->failed = HODEI_GRPC_ENOMEM;
 			memcpy(r->buf + r->have, data, n);
 			r->have += n;
 			data += n;

@@ -52,6 +52,7 @@ void hodei__grpc_prefix(uint8_t out[HODEI_GRPC_PREFIX], uint32_t len, int compre
 #define HODEI_GRPC_ETOOBIG (-1)     /**< a message over the reader's limit */
 #define HODEI_GRPC_ECOMPRESSED (-2) /**< the compressed flag is set */
 #define HODEI_GRPC_EFLAG (-3)       /**< the flag byte is neither 0 nor 1 */
+#define HODEI_GRPC_ENOMEM (-4)      /**< no memory for the message */
 
 /** Called for each complete message; the bytes are valid during the call. */
 typedef int (*hodei_grpc_message_fn)(void *userdata, const uint8_t *msg, size_t len);

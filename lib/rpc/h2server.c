@@ -461,6 +461,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
 		h2_finish(&c->base, HODEI_GRPC_UNIMPLEMENTED, "compressed messages are not supported");
 	else if (rc == HODEI_GRPC_EFLAG)
 		h2_finish(&c->base, HODEI_GRPC_INTERNAL, "malformed message prefix");
+	else if (rc == HODEI_GRPC_ENOMEM)
+		h2_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	else if (s->inbound > s->opts.max_buffered)
 		h2_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		          "too much request data buffered on this connection");

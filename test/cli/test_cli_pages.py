@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
 from clitest import check, failures, free_port  # noqa: E402
 
-CLI, HODEID, PAGES = (os.path.abspath(p) for p in sys.argv[1:4])
+CLI, HODEID, PAGES, FAILMALLOC = (os.path.abspath(p) for p in sys.argv[1:5])
 TMP = tempfile.mkdtemp(prefix='hodei-cli-pages-')
 SERVER = '127.0.0.1:%d' % free_port()
 ENV = dict(os.environ, HODEI_SERVER=SERVER, HODEI_API_TOKEN='')
@@ -138,6 +138,10 @@ try:
           '\x1b' not in shown, repr(shown))
     shown = on_tty(['logs', 'evil'], ENV)
     check('colours stay with escaping', '\x1b[37m\\x1b]0;owned' in shown, repr(shown))
+    # ---- the C client under a failing allocator: ENOMEM, never a crash ----
+    rc, out, err = run([FAILMALLOC, SERVER, 'chatty'], timeout=600)
+    check('the C client: every failed allocation is ENOMEM, and the call works after',
+          rc == 0 and out.startswith('calls 9 failures '), (rc, out, err[-2000:]))
 finally:
     server.terminate()
     server.wait(timeout=30)

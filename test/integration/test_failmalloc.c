@@ -26,37 +26,11 @@
 
 #include "harness.h"
 
-char *__real_strndup(const char *s, size_t n);
 int __real_vasprintf(char **out, const char *fmt, va_list ap);
-char *__wrap_strndup(const char *s, size_t n);
 int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
 
-static long countdown = -1; /* allocations left before the one that fails; -1: none */
-static int injected;        /* the failure happened */
-
-static int fail_now(void)
-{
-	if (countdown < 0)
-		return 0;
-	if (countdown-- == 0) {
-		injected = 1;
-		countdown = -1; /* only the Nth: what follows works again */
-		if (getenv("FAILMALLOC_TRACE")) { /* where it failed */
-			void *bt[16];
-
-			backtrace_symbols_fd(bt, backtrace(bt, 16), 2);
-		}
-		return 1;
-	}
-	return 0;
-}
-
+#define FAILMALLOC_COUNTDOWN
 #include "../failmalloc.h"
-
-char *__wrap_strndup(const char *s, size_t n)
-{
-	return fail_now() ? NULL : __real_strndup(s, n);
-}
 
 int __wrap_vasprintf(char **out, const char *fmt, va_list ap)
 {
@@ -65,17 +39,6 @@ int __wrap_vasprintf(char **out, const char *fmt, va_list ap)
 		return -1;
 	}
 	return __real_vasprintf(out, fmt, ap);
-}
-
-static void arm(long n)
-{
-	injected = 0;
-	countdown = n;
-}
-
-static void disarm(void)
-{
-	countdown = -1;
 }
 
 /* Fewer iterations than this per path would mean a path allocates nothing. */

@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <sqlite3.h>
+
 #include "harness.h"
 
 /* A second open, in this process or another, fails at once and names the
@@ -289,6 +292,147 @@ static void disk_full_then_freed(void **state)
 	harness_close(&h);
 }
 
+/* Run an embedded loop until job `id` reports `want` on sub. */
+static void loop_until_state(struct event_base *base, hodei_sub *sub, int want)
+{
+	hodei_event *ev;
+	int seen = 0;
+
+	while (!seen) {
+		event_base_loop(base, EVLOOP_ONCE);
+		while (hodei_sub_next(sub, &ev) == 0) {
+			seen = seen || ev->state == want;
+			hodei_event_free(ev);
+		}
+	}
+}
+
+/*
+ * Memory never runs ahead of the store for an action: a job ends while the
+ * disk is full (its SUCCEEDED waits in the backlog, the row still says
+ * RUNNING).  A cancel or a retry then must not act on that stale row: while
+ * the store cannot write they fail naming the job; once space is back (and
+ * before the retry timer ran: an embedded loop nobody dispatches) the cancel
+ * sees the stored SUCCEEDED and is refused, and the history never says
+ * CANCELLED after SUCCEEDED.
+ */
+static void no_action_on_a_stale_row(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_sub_options so = HODEI_SUB_OPTIONS_INIT;
+	hodei_transition_list *hist;
+	struct event_base *base;
+	char mnt[300], go[300], script[600];
+	hodei_sub *sub;
+	hodei_job *job;
+	int rc;
+
+	(void)state;
+	harness_dir(&h);
+	snprintf(mnt, sizeof(mnt), "%s/small", h.dir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=16m") != 0) {
+		harness_close(&h);
+		skip(); /* needs root (CAP_SYS_ADMIN) */
+	}
+	snprintf(go, sizeof(go), "%s/go", h.dir);
+	assert_int_equal(mkfifo(go, 0600), 0);
+	snprintf(h.db, sizeof(h.db), "%s/jobs.db", mnt);
+	assert_non_null(base = event_base_new());
+	opts.event_base = base;
+	opts.local_workers = 1;
+	opts.diag = on_diag;
+	harness_open_opts(&h, &opts);
+	so.mask = HODEI_EVENT_JOB_STATE;
+	so.job_id = "held";
+	assert_int_equal(hodei_sub_open(&sub, h.ctx, &so), 0);
+	/* 1 MB of lines after the go: more than the full disk takes */
+	snprintf(script, sizeof(script), "read x < '%s'; seq -f 'line %%06g %0*d' 1 10000", go,
+	         87, 0);
+	sh_job(&h, "held", script, NULL);
+	loop_until_state(base, sub, HODEI_JOB_RUNNING);
+	sh("dd if=/dev/zero of='%s/filler' bs=64k 2>/dev/null; true", mnt);
+	fifo_say(go);
+	loop_until_state(base, sub, HODEI_JOB_SUCCEEDED); /* in memory; the store is full */
+
+	rc = hodei_job_cancel(h.ctx, "held");
+	assert_int_equal(rc, HODEI_ENOSPC);
+	assert_non_null(strstr(hodei_error_last(), "job 'held': its last change is not stored"));
+	rc = hodei_job_retry(h.ctx, "held");
+	assert_int_equal(rc, HODEI_ENOSPC);
+	assert_non_null(strstr(hodei_error_last(), "job 'held': its last change is not stored"));
+
+	sh("rm -f '%s/filler'", mnt);
+	rc = hodei_job_cancel(h.ctx, "held"); /* the backlog first, then the row */
+	assert_int_equal(rc, HODEI_ESTATE);
+	assert_non_null(strstr(hodei_error_last(), "already ended (SUCCEEDED)"));
+	assert_int_equal(hodei_job_get(&job, h.ctx, "held"), 0);
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	hodei_job_free(job);
+	assert_int_equal(hodei_job_history(&hist, h.ctx, "held"), 0);
+	assert_true(hist->count >= 1);
+	assert_int_equal(hist->items[hist->count - 1].state, HODEI_JOB_SUCCEEDED);
+	for (size_t i = 0; i < hist->count; i++)
+		assert_int_not_equal(hist->items[i].state, HODEI_JOB_CANCELLED);
+	hodei_transition_list_free(hist);
+	assert_int_equal(hodei_job_retry(h.ctx, "held"), HODEI_ESTATE); /* SUCCEEDED: no retry */
+	hodei_sub_close(sub);
+	hodei_ctx_close(h.ctx);
+	h.ctx = NULL;
+	event_base_free(base);
+	assert_int_equal(umount(mnt), 0);
+	harness_close(&h);
+}
+
+/*
+ * A job no provider can take fails while another connection holds the
+ * store's write lock (SQLITE_BUSY after the busy timeout): the FAILED it
+ * gets when it leaves the queue is kept and stored by the retry, never lost
+ * with the row left QUEUED that no queue holds any more.
+ */
+static void unplaceable_job_fails_through_a_locked_store(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_provider_config pc = HODEI_PROVIDER_CONFIG_INIT;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	struct event_base *base;
+	sqlite3 *db;
+	hodei_job *job = NULL;
+	hodei_job_id id;
+
+	(void)state;
+	harness_dir(&h);
+	assert_non_null(base = event_base_new());
+	opts.event_base = base;
+	opts.local_workers = 1;
+	opts.diag = on_diag;
+	harness_open_opts(&h, &opts);
+	pc.name = "local";
+	pc.type = "local";
+	pc.max_vcpus = 1;
+	assert_int_equal(hodei_provider_update(h.ctx, &pc), 0);
+	spec.id = "big";
+	spec.command = "true";
+	spec.cpu_millis = 4000;
+	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0); /* the pump waits for the loop */
+	assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* the pump: its write is refused */
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(hodei_job_wait(&job, h.ctx, "big", 20000), 0);
+	assert_int_equal(job->state, HODEI_JOB_FAILED);
+	assert_non_null(job->reason);
+	assert_non_null(strstr(job->reason, "no provider can offer 4000 millicores"));
+	hodei_job_free(job);
+	hodei_ctx_close(h.ctx);
+	h.ctx = NULL;
+	event_base_free(base);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +441,8 @@ int main(void)
 		cmocka_unit_test(recovery_scan_error_reaches_open),
 		cmocka_unit_test(log_limit_counts_the_rest),
 		cmocka_unit_test(disk_full_then_freed),
+		cmocka_unit_test(no_action_on_a_stale_row),
+		cmocka_unit_test(unplaceable_job_fails_through_a_locked_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,12 +3,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "conv.h"
+
+#define FAILMALLOC_COUNTDOWN
+#include "../failmalloc.h"
 
 static void test_utf8_sanitized(void **state)
 {
@@ -154,6 +158,102 @@ static void test_job_summary(void **state)
 	arena_free(a);
 }
 
+/*
+ * ListWorkers pages: 100 workers with 50 KB ids (5 MB) do not fit in one
+ * 4 MiB answer.  Each page stays under the bound, the pages follow one
+ * another by id with none twice and none missed, and page_size bounds the
+ * count as well.
+ */
+static void test_worker_pages(void **state)
+{
+	enum { N = 100, ID = 50 * 1024 }; /* a token (an id) fits in the room a page leaves */
+	hodei_worker_array list = {N, calloc(N, sizeof(hodei_worker_info))};
+	char token[ID + 1] = "";
+	size_t seen = 0, pages = 0;
+	assert_non_null(list.items);
+	for (size_t i = 0; i < N; i++) {
+		list.items[i].id = malloc(ID + 1);
+		assert_non_null(list.items[i].id);
+		memset(list.items[i].id, 'w', ID);
+		snprintf(list.items[i].id, ID + 1, "%02zu", (N - 1 - i) * 7 % N); /* unsorted */
+		list.items[i].id[2] = 'w';
+		list.items[i].id[ID] = '\0';
+		list.items[i].provider = "local";
+	}
+	do {
+		arena *a = arena_new();
+		Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+		assert_int_equal(pb_worker_page(a, &list, token, 0, &resp), 0);
+		assert_true(resp.n_workers > 0);
+		assert_true(protobuf_c_message_get_packed_size(&resp.base) <= HODEI_GRPC_MAX_MESSAGE);
+		for (size_t i = 0; i < resp.n_workers; i++, seen++) {
+			char want[3];
+			snprintf(want, sizeof want, "%02zu", seen);
+			assert_memory_equal(resp.workers[i]->id, want, 2);
+		}
+		snprintf(token, sizeof token, "%s", resp.next_page_token ? resp.next_page_token : "");
+		pages++;
+		arena_free(a);
+	} while (token[0]);
+	assert_int_equal(seen, N);
+	assert_true(pages >= 2);
+	arena *a = arena_new();
+	Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+	assert_int_equal(pb_worker_page(a, &list, NULL, 3, &resp), 0);
+	assert_int_equal(resp.n_workers, 3);
+	assert_string_equal(resp.next_page_token, resp.workers[2]->id);
+	arena_free(a);
+	for (size_t i = 0; i < N; i++)
+		free(list.items[i].id);
+	free(list.items);
+}
+
+/*
+ * hodeid's answers under a failing allocator: for N = 0, 1, 2, ... the Nth
+ * allocation of building a job, a worker page and a provider fails.  A
+ * builder then returns NULL (or -1) and the arena says it failed, so the
+ * answer is refused; it never crashes, and it never hands back a message
+ * with holes.  With nothing failing, the arena has not failed.
+ */
+static void test_builders_out_of_memory(void **state)
+{
+	char *args[] = {"a", "b"}, *env[] = {"K=v"}, *labels[] = {"team=x"};
+	hodei_job j = {.id = "j", .name = "n", .command = "echo", .args = args, .nargs = 2,
+	               .env = env, .nenv = 1, .labels = labels, .nlabels = 1, .reason = "r",
+	               .timeout_ms = 1000, .cpu_millis = 10, .created_at = 1};
+	hodei_worker_info w[2] = {{.id = "w2", .provider = "p", .job_id = "j", .started_at = 5},
+	                          {.id = "w1", .provider = "p"}};
+	hodei_provider_info p = {.name = "p", .type = "local", .labels = labels, .nlabels = 1,
+	                         .created_at = 1};
+	long injections = 0;
+	for (int what = 0; what < 3; what++) {
+		for (long n = 0;; n++) {
+			arm(n);
+			arena *a = arena_new();
+			int ok;
+			if (what == 0) {
+				ok = pb_job(a, &j) != NULL;
+			} else if (what == 1) {
+				hodei_worker_array list = {2, w};
+				Hodei__ListWorkersResponse resp = HODEI__LIST_WORKERS_RESPONSE__INIT;
+				ok = a && pb_worker_page(a, &list, NULL, 0, &resp) == 0;
+				assert_true(!ok || resp.n_workers == 2);
+			} else {
+				ok = pb_provider(a, &p) != NULL;
+			}
+			disarm();
+			assert_int_equal(ok, !arena_failed(a)); /* failed: refused, never a hole */
+			arena_free(a);
+			if (!injected) {
+				assert_true(ok);
+				break;
+			}
+			injections++;
+		}
+	}
+	assert_true(injections > 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_arena_and_maps),
 		cmocka_unit_test(test_job_summary),
+		cmocka_unit_test(test_worker_pages),
+		cmocka_unit_test(test_builders_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,6 +538,23 @@ class Integration(Tests):
         page = wait_for(done, 60, 'the 20 jobs to finish')
         assert {j['state'] for j in page['jobs']} == {'JOB_STATE_SUCCEEDED'}, page
         assert {j['workerId'] for j in page['jobs']} <= {'a', 'b'}, page
+        # ListWorkers pages (bounded by count here, by bytes always), by id
+        seen, token = [], ''
+        while True:
+            page = call(h.addr, 'hodei.WorkerAgentService/ListWorkers',
+                        dict({'page_size': 1}, **({'page_token': token} if token else {})))
+            assert len(page.get('workers', [])) <= 1, page
+            seen += [w['id'] for w in page.get('workers', [])]
+            token = page.get('nextPageToken', '')
+            if not token:
+                break
+        assert seen == ['a', 'b'], seen
+        cli = os.path.join(os.path.dirname(os.environ['HODEID']), '..', 'hodei-jobs-cli',
+                           'hodei-jobs-cli')
+        p = subprocess.run([cli, '--server', h.addr, '-o', 'json', 'workers', 'list'],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert sorted(json.loads(line)['id'] for line in p.stdout.splitlines()) == ['a', 'b']
 
     def test_docker_one_time_token(self, d):
         """A docker provider's container runs hodei-worker, which registers with

@@ -126,12 +126,41 @@ static void buf_keeps_its_text_when_growing_fails(void **state)
 	hodei__buf_free(&b);
 }
 
+/* The one growth helper: a failed growth keeps the array, no overflow. */
+static void array_reserve_keeps_the_array_when_growing_fails(void **state)
+{
+	size_t cap = 0, i;
+	int *v = NULL;
+
+	(void)state;
+	assert_int_equal(hodei__array_reserve(&v, &cap, 3, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 4);
+	for (i = 0; i < 4; i++)
+		v[i] = (int)i;
+	assert_int_equal(hodei__array_grow(&v, &cap, 3, sizeof(*v), 4), 0); /* room already */
+	assert_int_equal(cap, 4);
+	arm(0);
+	assert_int_equal(hodei__array_grow(&v, &cap, 4, sizeof(*v), 4), HODEI_ENOMEM);
+	disarm();
+	assert_int_equal(cap, 4);
+	assert_int_equal(v[3], 3); /* the old array, not lost */
+	assert_int_equal(hodei__array_reserve(&v, &cap, 33, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 64); /* doubled until enough */
+	assert_int_equal(v[3], 3);
+	assert_int_equal(hodei__array_reserve(&v, &cap, SIZE_MAX / 2, sizeof(*v), 4),
+	                 HODEI_ENOMEM); /* no overflow */
+	assert_int_equal(hodei__array_reserve(&v, &cap, SIZE_MAX, 1, 4), HODEI_ENOMEM);
+	assert_int_equal(cap, 64);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vec_dup_is_all_or_nothing),
 		cmocka_unit_test(vec_unpack_is_all_or_nothing),
 		cmocka_unit_test(buf_keeps_its_text_when_growing_fails),
+		cmocka_unit_test(array_reserve_keeps_the_array_when_growing_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,8 +169,11 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 			else
 				cli_table_add_job(table, page->jobs[i]);
 		}
-		if (page->next_cursor && (!o->limit || *shown < o->limit)) /* a page may be empty */
-			cursor = strdup(page->next_cursor);
+		if (page->next_cursor && (!o->limit || *shown < o->limit) && /* a page may be empty */
+		    !(cursor = strdup(page->next_cursor))) {
+			hodei_job_page_free(page);
+			return cli_error(cli_exit_code(HODEI_ENOMEM), "jobs list: out of memory");
+		}
 		hodei_job_page_free(page);
 	} while (cursor);
 	return 0;

@@ -231,7 +231,10 @@ void cli_table_add(cli_table *t, const char *const *row)
 	for (i = 0; i < t->ncols; i++) {
 		const char *cell = row[i] && row[i][0] ? row[i] : "-";
 
-		t->cells[t->nrows * t->ncols + i] = strdup(cell);
+		if (!(t->cells[t->nrows * t->ncols + i] = strdup(cell))) {
+			fputs("out of memory\n", stderr);
+			exit(CLI_EXIT_ERROR);
+		}
 	}
 	t->nrows++;
 }

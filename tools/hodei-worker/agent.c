@@ -175,8 +175,10 @@ static void on_line(void *userdata, int stream, int64_t ts_us, const char *text,
 		Google__Protobuf__Timestamp ts;
 		uint8_t text[];
 	} *l = malloc(sizeof *l + len);
-	if (!l)
+	if (!l) {
+		agent_log("error", "out of memory: a line of job %s's output was dropped", a->job_id);
 		return;
+	}
 	Hodei__OutputLine init = HODEI__OUTPUT_LINE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	l->line = init;
@@ -508,6 +510,10 @@ static int call_unary(agent *a, const char *method, const ProtobufCMessage *req,
 		return rc;
 	size_t n = protobuf_c_message_get_packed_size(req);
 	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf) {
+		hodei_call_free(call);
+		return HODEI_ENOMEM;
+	}
 	protobuf_c_message_pack(req, buf);
 	rc = hodei_call_send(call, buf, n);
 	free(buf);

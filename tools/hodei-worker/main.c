@@ -43,6 +43,18 @@ static const char usage[] =
 	"the connection is lost for good, 2 for usage errors, 3 when the token is\n"
 	"refused.  See hodei-worker(8).\n";
 
+/* Out of memory at start-up: a clean error and exit, never a token taken
+ * for missing. */
+static char *strdup_or_exit(const char *s)
+{
+	char *p = strdup(s);
+	if (!p) {
+		fputs("hodei-worker: out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
+}
+
 static char *read_secret(const char *file, const char *env)
 {
 	char buf[4096];
@@ -54,10 +66,10 @@ static char *read_secret(const char *file, const char *env)
 		}
 		fclose(f);
 		buf[strcspn(buf, "\r\n")] = '\0';
-		return buf[0] ? strdup(buf) : NULL;
+		return buf[0] ? strdup_or_exit(buf) : NULL;
 	}
 	const char *v = getenv(env);
-	return v && *v ? strdup(v) : NULL;
+	return v && *v ? strdup_or_exit(v) : NULL;
 }
 
 /*
@@ -113,7 +125,7 @@ static void read_secrets_fd(const char *arg, char **worker, char **join)
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char **to = line[0] == 'W' ? worker : line[0] == 'J' ? join : NULL;
 		if (to && line[1] && !*to)
-			*to = strdup(line + 1);
+			*to = strdup_or_exit(line + 1);
 	}
 	explicit_bzero(buf, sizeof buf);
 }

@@ -1,4 +1,10 @@
-/* A bump allocator: a response and everything it points to, freed at once. */
+/*
+ * A bump allocator: a response and everything it points to, freed at once.
+ * Out of memory is sticky, as in hodei__buf: the allocation returns NULL,
+ * and arena_failed() says so for the whole answer, which is then refused
+ * (RESOURCE_EXHAUSTED) instead of sent with a piece missing.  Nothing
+ * aborts.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +24,24 @@ struct deferred {
 	void *ptr;
 };
 
+/* No answer defers more than a few snapshots: their records need no
+ * allocation, so a snapshot is never left unfreed. */
+#define ARENA_DEFERRED 8
+
 struct arena {
 	struct block *head;
-	struct deferred *deferred;
+	struct deferred *deferred; /* beyond ARENA_DEFERRED */
+	struct deferred fixed[ARENA_DEFERRED];
+	size_t nfixed;
+	int failed;
 };
 
 void arena_defer(arena *a, void (*fn)(void *), void *ptr)
 {
-	struct deferred *f = arena_alloc(a, sizeof *f);
+	struct deferred *f = a->nfixed < ARENA_DEFERRED ? &a->fixed[a->nfixed++]
+	                                                : arena_alloc(a, sizeof *f);
+	if (!f)
+		return; /* failed (the answer is refused); never with few snapshots */
 	f->fn = fn;
 	f->ptr = ptr;
 	f->next = a->deferred;
@@ -34,10 +50,12 @@ void arena_defer(arena *a, void (*fn)(void *), void *ptr)
 
 arena *arena_new(void)
 {
-	arena *a = calloc(1, sizeof *a);
-	if (!a)
-		abort();
-	return a;
+	return calloc(1, sizeof(arena));
+}
+
+int arena_failed(const arena *a)
+{
+	return !a || a->failed;
 }
 
 void arena_free(arena *a)
@@ -57,13 +75,15 @@ void arena_free(arena *a)
 
 void *arena_alloc(arena *a, size_t n)
 {
+	if (!a || a->failed || n > SIZE_MAX / 2)
+		goto nomem;
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	struct block *b = a->head;
 	if (!b || b->size - b->used < n) {
 		size_t size = n > 8192 ? n : 8192;
 		b = malloc(sizeof *b + size);
 		if (!b)
-			abort();
+			goto nomem;
 		b->used = 0;
 		b->size = size;
 		b->next = a->head;
@@ -73,6 +93,10 @@ void *arena_alloc(arena *a, size_t n)
 	b->used += n;
 	memset(p, 0, n);
 	return p;
+nomem:
+	if (a)
+		a->failed = 1;
+	return NULL;
 }
 
 char *arena_strdup(arena *a, const char *s)
@@ -81,6 +105,8 @@ char *arena_strdup(arena *a, const char *s)
 		return NULL;
 	size_t n = strlen(s) + 1;
 	char *p = arena_alloc(a, n);
+	if (!p)
+		return NULL;
 	memcpy(p, s, n);
 	return p;
 }
@@ -95,6 +121,8 @@ char *arena_printf(arena *a, const char *fmt, ...)
 	int n = vsnprintf(probe, sizeof probe, fmt, ap); /* the length it needs */
 	va_end(ap);
 	char *p = arena_alloc(a, (size_t)(n < 0 ? 0 : n) + 1);
+	if (!p)
+		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
 	va_end(ap);

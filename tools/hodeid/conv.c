@@ -10,7 +10,8 @@
 void *pb_new(arena *a, const ProtobufCMessageDescriptor *d)
 {
 	void *p = arena_alloc(a, d->sizeof_message);
-	protobuf_c_message_init(d, p);
+	if (p)
+		protobuf_c_message_init(d, p);
 	return p;
 }
 
@@ -30,7 +31,7 @@ char *pb_str(arena *a, const char *s)
 static char **pb_strv(arena *a, char *const *v, size_t n)
 {
 	char **out = arena_alloc(a, (n + 1) * sizeof *out);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; out && i < n; i++)
 		out[i] = pb_str(a, v[i]);
 	return out;
 }
@@ -38,8 +39,10 @@ static char **pb_strv(arena *a, char *const *v, size_t n)
 char *pb_utf8(arena *a, const char *text, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	char *out = arena_alloc(a, len * 3 + 1);
+	char *out = len < SIZE_MAX / 4 ? arena_alloc(a, len * 3 + 1) : arena_alloc(a, SIZE_MAX);
 	size_t o = 0;
+	if (!out)
+		return NULL;
 	for (size_t i = 0; i < len;) {
 		size_t n = p[i] ? hodei__pbwire_utf8_seq(p + i, len - i) : 0;
 		if (n) {
@@ -61,6 +64,8 @@ Google__Protobuf__Timestamp *pb_time_ms(arena *a, int64_t ms)
 	if (ms <= 0)
 		return NULL;
 	Google__Protobuf__Timestamp *t = PB_NEW(a, google__protobuf__timestamp);
+	if (!t)
+		return NULL;
 	t->seconds = ms / 1000;
 	t->nanos = (int32_t)(ms % 1000) * 1000000;
 	return t;
@@ -71,6 +76,8 @@ Google__Protobuf__Timestamp *pb_time_us(arena *a, int64_t us)
 	if (us <= 0)
 		return NULL;
 	Google__Protobuf__Timestamp *t = PB_NEW(a, google__protobuf__timestamp);
+	if (!t)
+		return NULL;
 	t->seconds = us / 1000000;
 	t->nanos = (int32_t)(us % 1000000) * 1000;
 	return t;
@@ -79,6 +86,8 @@ Google__Protobuf__Timestamp *pb_time_us(arena *a, int64_t us)
 Google__Protobuf__Duration *pb_duration_ms(arena *a, int64_t ms)
 {
 	Google__Protobuf__Duration *d = PB_NEW(a, google__protobuf__duration);
+	if (!d)
+		return NULL;
 	d->seconds = ms / 1000;
 	d->nanos = (int32_t)(ms % 1000) * 1000000;
 	return d;
@@ -97,12 +106,12 @@ int64_t pb_duration_to_ms(const Google__Protobuf__Duration *d)
 const char **pb_map_to_kv(arena *a, void *const *entries, size_t n)
 {
 	const char **kv = arena_alloc(a, (n + 1) * sizeof *kv);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; kv && i < n; i++) {
 		/* Every map<string,string> entry is {base, key, value}. */
 		const Hodei__JobDefinition__EnvironmentEntry *e = entries[i];
 		kv[i] = arena_printf(a, "%s=%s", e->key ? e->key : "", e->value ? e->value : "");
 	}
-	return kv;
+	return arena_failed(a) ? NULL : kv;
 }
 
 /* "k=v" strings into map entries of descriptor d. */
@@ -110,8 +119,10 @@ static void **kv_to_map(arena *a, char *const *kv, size_t n,
                         const ProtobufCMessageDescriptor *d)
 {
 	void **out = arena_alloc(a, (n ? n : 1) * sizeof *out);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; out && i < n; i++) {
 		Hodei__JobDefinition__EnvironmentEntry *e = pb_new(a, d);
+		if (!e)
+			return NULL;
 		const char *eq = strchr(kv[i], '=');
 		size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
 		e->key = pb_utf8(a, kv[i], klen);
@@ -126,6 +137,8 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	Hodei__Job *p = PB_NEW(a, hodei__job);
 	Hodei__JobDefinition *def = PB_NEW(a, hodei__job_definition);
 	Hodei__JobId *id = PB_NEW(a, hodei__job_id);
+	if (!p || !def || !id)
+		return NULL;
 	id->value = pb_str(a, j->id);
 	def->job_id = id;
 	def->name = pb_str(a, j->name);
@@ -139,7 +152,8 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	if (j->timeout_ms > 0)
 		def->timeout = pb_duration_ms(a, j->timeout_ms);
 	if (j->cpu_millis || j->memory_bytes) {
-		def->resources = PB_NEW(a, hodei__resource_requirements);
+		if (!(def->resources = PB_NEW(a, hodei__resource_requirements)))
+			return NULL;
 		def->resources->cpu_millis = j->cpu_millis;
 		def->resources->memory_bytes = j->memory_bytes;
 	}
@@ -170,7 +184,7 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	p->provider = pb_str(a, j->provider);
 	p->log_lines = j->log_lines;
 	p->log_lines_lost = j->log_lines_lost;
-	return p;
+	return arena_failed(a) ? NULL : p; /* never a message with holes */
 }
 
 int pb_text_cut(arena *a, char **s, size_t max)
@@ -182,6 +196,8 @@ int pb_text_cut(arena *a, char **s, size_t max)
 	while (len > 0 && ((unsigned char)(*s)[len] & 0xc0) == 0x80)
 		len--; /* (*s)[len] continues a character: cut before it */
 	char *out = arena_alloc(a, len + 1);
+	if (!out)
+		return 0; /* arena_failed(): the answer is refused */
 	memcpy(out, *s, len);
 	out[len] = '\0';
 	*s = out;
@@ -212,6 +228,8 @@ int pb_job_summarize(arena *a, Hodei__Job *job)
 			continue;
 		Hodei__JobDefinition__EnvironmentEntry *c =
 			PB_NEW(a, hodei__job_definition__environment_entry);
+		if (!c)
+			return cut; /* arena_failed(): the answer is refused */
 		c->key = e->key;
 		c->value = e->value;
 		cut |= pb_text_cut(a, &c->value, PB_SUMMARY_TEXT);
@@ -267,6 +285,8 @@ size_t pb_repeated_size(const ProtobufCMessage *m)
 Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *l)
 {
 	Hodei__LogEntry *e = PB_NEW(a, hodei__log_entry);
+	if (!e)
+		return NULL;
 	e->job_id = pb_str(a, job_id);
 	e->sequence = l->seq;
 	e->timestamp = pb_time_us(a, l->ts_us);
@@ -275,13 +295,15 @@ Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line
 	e->attempt = l->attempt;
 	e->line = pb_utf8(a, l->text, l->len);
 	e->partial = (l->flags & HODEI_LOG_PARTIAL) != 0;
-	return e;
+	return arena_failed(a) ? NULL : e;
 }
 
 Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *i)
 {
 	Hodei__Provider *p = PB_NEW(a, hodei__provider);
 	Hodei__ProviderCapacity *cap = PB_NEW(a, hodei__provider_capacity);
+	if (!p || !cap)
+		return NULL;
 	p->name = pb_str(a, i->name);
 	p->type = pb_str(a, i->type);
 	p->endpoint = pb_str(a, i->endpoint);
@@ -303,12 +325,14 @@ Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *i)
 	p->workers = i->workers;
 	p->created_at = pb_time_ms(a, i->created_at);
 	p->updated_at = pb_time_ms(a, i->updated_at);
-	return p;
+	return arena_failed(a) ? NULL : p;
 }
 
 Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w)
 {
 	Hodei__Worker *p = PB_NEW(a, hodei__worker);
+	if (!p)
+		return NULL;
 	p->id = pb_str(a, w->id);
 	p->provider = pb_str(a, w->provider);
 	p->state = (Hodei__WorkerState)w->state;
@@ -316,15 +340,49 @@ Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w)
 	p->started_at = pb_time_ms(a, w->started_at);
 	p->last_seen = pb_time_ms(a, w->last_seen);
 	p->jobs_run = w->jobs_run;
-	return p;
+	return arena_failed(a) ? NULL : p;
+}
+
+static int worker_id_cmp(const void *x, const void *y)
+{
+	return strcmp(((const hodei_worker_info *)x)->id, ((const hodei_worker_info *)y)->id);
+}
+
+int pb_worker_page(arena *a, hodei_worker_array *list, const char *page_token,
+                   uint32_t page_size, Hodei__ListWorkersResponse *resp)
+{
+	size_t i = 0, bytes = 0;
+	if (list->count > 1)
+		qsort(list->items, list->count, sizeof *list->items, worker_id_cmp);
+	while (page_token && *page_token && i < list->count &&
+	       strcmp(list->items[i].id, page_token) <= 0)
+		i++;
+	if (!(resp->workers = arena_alloc(a, (list->count - i + 1) * sizeof *resp->workers)))
+		return -1;
+	for (; i < list->count; i++) {
+		Hodei__Worker *w = pb_worker(a, &list->items[i]);
+		if (!w)
+			return -1;
+		size_t n = pb_repeated_size(&w->base);
+		if (resp->n_workers > 0 &&
+		    ((page_size && resp->n_workers == page_size) || bytes + n > PB_PAGE_BYTES)) {
+			resp->next_page_token = resp->workers[resp->n_workers - 1]->id;
+			break;
+		}
+		resp->workers[resp->n_workers++] = w;
+		bytes += n;
+	}
+	return 0;
 }
 
 static Hodei__StateCount **state_counts(arena *a, const int64_t *by_state, size_t *n)
 {
 	Hodei__StateCount **out = arena_alloc(a, 7 * sizeof *out);
 	*n = 0;
-	for (int s = HODEI_JOB_QUEUED; s <= HODEI_JOB_TIMED_OUT; s++) {
+	for (int s = HODEI_JOB_QUEUED; out && s <= HODEI_JOB_TIMED_OUT; s++) {
 		Hodei__StateCount *c = PB_NEW(a, hodei__state_count);
+		if (!c)
+			return NULL;
 		c->state = (Hodei__JobState)s;
 		c->count = by_state[s];
 		out[(*n)++] = c;
@@ -336,6 +394,8 @@ Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
                                      const hodei_provider_array *providers)
 {
 	Hodei__AggregatedMetrics *p = PB_NEW(a, hodei__aggregated_metrics);
+	if (!p)
+		return NULL;
 	p->range = (Hodei__TimeRange)m->range;
 	p->range_start = pb_time_ms(a, m->range_start_ms);
 	p->range_end = pb_time_ms(a, m->range_end_ms);
@@ -357,9 +417,12 @@ Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
 	p->bucket_width = pb_duration_ms(a, m->bucket_ms);
 	p->log_lines_captured = m->log_lines_captured;
 	p->n_trend = m->nbuckets;
-	p->trend = arena_alloc(a, (m->nbuckets + 1) * sizeof *p->trend);
+	if (!(p->trend = arena_alloc(a, (m->nbuckets + 1) * sizeof *p->trend)))
+		return NULL;
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		Hodei__TrendBucket *b = PB_NEW(a, hodei__trend_bucket);
+		if (!b)
+			return NULL;
 		b->start = pb_time_ms(a, m->buckets[i].start_ms);
 		b->succeeded = m->buckets[i].succeeded;
 		b->failed = m->buckets[i].failed;
@@ -368,10 +431,13 @@ Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
 	}
 	size_t np = providers ? providers->count : 0;
 	p->n_providers = np;
-	p->providers = arena_alloc(a, (np + 1) * sizeof *p->providers);
+	if (!(p->providers = arena_alloc(a, (np + 1) * sizeof *p->providers)))
+		return NULL;
 	for (size_t i = 0; i < np; i++) {
 		const hodei_provider_info *pi = providers->items[i];
 		Hodei__ProviderSummary *s = PB_NEW(a, hodei__provider_summary);
+		if (!s)
+			return NULL;
 		s->name = pb_str(a, pi->name);
 		s->type = pb_str(a, pi->type);
 		s->status = (Hodei__ProviderStatus)pi->status;
@@ -380,7 +446,7 @@ Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
 		s->workers = pi->workers;
 		p->providers[i] = s;
 	}
-	return p;
+	return arena_failed(a) ? NULL : p;
 }
 
 /* ---- failing a call: the status and message of an rpc_req ---- */
@@ -392,6 +458,11 @@ int rpc_fail(rpc_req *r, int status, const char *fmt, ...)
 	vsnprintf(r->err, sizeof r->err, fmt, ap);
 	va_end(ap);
 	return status;
+}
+
+int rpc_nomem(rpc_req *r)
+{
+	return rpc_fail(r, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 int rpc_fail_lib(rpc_req *r, int rc, const field_map *map)

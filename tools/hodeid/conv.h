@@ -73,6 +73,14 @@ size_t pb_repeated_size(const ProtobufCMessage *m);
 Hodei__LogEntry *pb_log_entry(arena *a, const char *job_id, const hodei_log_line *line);
 Hodei__Provider *pb_provider(arena *a, const hodei_provider_info *p);
 Hodei__Worker *pb_worker(arena *a, const hodei_worker_info *w);
+/**
+ * One ListWorkers answer into resp: list sorted by id, the workers after
+ * page_token ("" or NULL: from the first), at most page_size of them (0:
+ * any number) and at most PB_PAGE_BYTES; next_page_token set when more
+ * follow.  0, or -1 when out of memory.
+ */
+int pb_worker_page(arena *a, hodei_worker_array *list, const char *page_token,
+                   uint32_t page_size, Hodei__ListWorkersResponse *resp);
 Hodei__AggregatedMetrics *pb_metrics(arena *a, const hodei_metrics *m,
                                      const hodei_provider_array *providers);
 

@@ -126,7 +126,9 @@ static void run_unary(hodeid_stream *s, const ProtobufCMessage *in)
 {
 	rpc_req r = {s->d, arena_new(), ""};
 	ProtobufCMessage *out = NULL;
-	int status = s->m->unary(&r, in, &out);
+	int status = r.a ? s->m->unary(&r, in, &out) : rpc_nomem(&r);
+	if (status == HODEI_GRPC_OK && arena_failed(r.a)) /* an answer with a piece missing */
+		status = rpc_nomem(&r);
 	if (status == HODEI_GRPC_OK && out) {
 		int rc = stream_send(s, out);
 		if (rc == -2)

@@ -81,9 +81,12 @@ void hodeid_diag(int level, const char *message, void *userdata);
 
 /* ---- arena (arena.c): response messages are built in one, freed at once ---- */
 typedef struct arena arena;
-arena *arena_new(void);
+arena *arena_new(void); /* NULL: out of memory */
 void arena_free(arena *a);
-void *arena_alloc(arena *a, size_t n); /* zeroed; aborts on ENOMEM */
+/** Zeroed; NULL when out of memory, which is sticky: see arena_failed(). */
+void *arena_alloc(arena *a, size_t n);
+/** Whether an allocation failed (or a is NULL): the answer must not be sent. */
+int arena_failed(const arena *a);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Call fn(ptr) when the arena is freed (library snapshots a reply borrows). */
@@ -101,6 +104,8 @@ typedef struct rpc_req {
 
 /** Fail with a status and a message; returns the status. */
 int rpc_fail(rpc_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** RESOURCE_EXHAUSTED "out of memory" (an arena or other allocation failed). */
+int rpc_nomem(rpc_req *r);
 /** How the library names a field, and how the API does. */
 typedef struct field_map {
 	const char *lib;   /* "workdir" */

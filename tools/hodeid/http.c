@@ -251,6 +251,13 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 	c->path = strdup(path);
 	const char *auth = evhttp_find_header(in, "authorization");
 	c->auth = auth ? strdup(auth) : NULL;
+	if (!c->path || (auth && !c->auth)) {
+		free(c->path);
+		free(c->auth);
+		free(c);
+		send_text(req, 503, "Service Unavailable", "text/plain", "out of memory\n", 14);
+		return;
+	}
 	c->base.path = c->path;
 	c->base.authorization = c->auth;
 	c->base.principal = principal;
@@ -278,6 +285,8 @@ static void grpc_web(hodeid *d, struct evhttp_request *req, const char *path)
 	if (rc == HODEI_GRPC_ETOOBIG)
 		hodei__rpc_call_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		                       "message larger than the 4 MiB limit");
+	else if (rc == HODEI_GRPC_ENOMEM)
+		hodei__rpc_call_finish(&c->base, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	else if (rc < 0)
 		hodei__rpc_call_finish(&c->base, HODEI_GRPC_UNIMPLEMENTED,
 		                       "malformed or compressed message");

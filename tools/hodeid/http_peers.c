@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "hodeid.h"
+#include "internal.h" /* hodei__array_grow() */
 
 typedef struct http_peer {
 	int fd;
@@ -56,14 +57,8 @@ static size_t live_from(const peer_key *key)
 
 static int remember(int fd, uint64_t cookie, const peer_key *key)
 {
-	if (npeers == cap) {
-		size_t ncap = cap ? 2 * cap : 64;
-		http_peer *grown = realloc(peers, ncap * sizeof *grown);
-		if (!grown)
-			return -1;
-		peers = grown;
-		cap = ncap;
-	}
+	if (hodei__array_grow(&peers, &cap, npeers, sizeof *peers, 64))
+		return -1;
 	peers[npeers++] = (http_peer){fd, cookie, *key};
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "internal.h" /* hodei__array_grow() */
 #include "grpc_health_v1_health.pb-c.h"
 #include "grpc_reflection_v1_reflection.pb-c.h"
 #include "services.h"
@@ -98,15 +99,9 @@ static int add_symbol(const char *scope, const wire *name, int file, int is_serv
 {
 	char leaf[128];
 	wire_string(name, leaf, sizeof leaf);
-	if (nsymbols == symbols_cap) {
-		size_t cap = symbols_cap ? symbols_cap * 2 : 256;
-		symbol *grown = realloc(symbols, cap * sizeof *symbols);
-		if (!grown) {
-			nomem = 1;
-			return -1;
-		}
-		symbols = grown;
-		symbols_cap = cap;
+	if (hodei__array_grow(&symbols, &symbols_cap, nsymbols, sizeof *symbols, 256)) {
+		nomem = 1;
+		return -1;
 	}
 	size_t n = strlen(scope) + strlen(leaf) + 2;
 	char *full = malloc(n);
@@ -249,8 +244,10 @@ static void answer_files(arena *a, refl_resp *resp, int idx)
 	add_file_closure(idx, order, &n, seen);
 	Grpc__Reflection__V1__FileDescriptorResponse *fd =
 		PB_NEW(a, grpc__reflection__v1__file_descriptor_response);
+	if (!fd || !(fd->file_descriptor_proto =
+	             arena_alloc(a, (size_t)n * sizeof *fd->file_descriptor_proto)))
+		return; /* arena_failed(): the answer is refused */
 	fd->n_file_descriptor_proto = (size_t)n;
-	fd->file_descriptor_proto = arena_alloc(a, (size_t)n * sizeof *fd->file_descriptor_proto);
 	for (int i = 0; i < n; i++) {
 		fd->file_descriptor_proto[i].data = (uint8_t *)files[order[i]].data;
 		fd->file_descriptor_proto[i].len = files[order[i]].len;
@@ -263,6 +260,8 @@ static void answer_files(arena *a, refl_resp *resp, int idx)
 static void answer_error(arena *a, refl_resp *resp, int code, const char *msg)
 {
 	Grpc__Reflection__V1__ErrorResponse *e = PB_NEW(a, grpc__reflection__v1__error_response);
+	if (!e)
+		return; /* arena_failed() */
 	e->error_code = code;
 	e->error_message = arena_strdup(a, msg);
 	resp->message_response_case =
@@ -284,12 +283,15 @@ static void answer_services(arena *a, refl_resp *resp)
 {
 	Grpc__Reflection__V1__ListServiceResponse *l =
 		PB_NEW(a, grpc__reflection__v1__list_service_response);
-	l->service = arena_alloc(a, (nsymbols + 1) * sizeof *l->service);
+	if (!l || !(l->service = arena_alloc(a, (nsymbols + 1) * sizeof *l->service)))
+		return; /* arena_failed() */
 	for (size_t i = 0; i < nsymbols; i++) {
 		if (!symbols[i].is_service)
 			continue;
 		Grpc__Reflection__V1__ServiceResponse *s =
 			PB_NEW(a, grpc__reflection__v1__service_response);
+		if (!s)
+			return;
 		s->name = symbols[i].name;
 		l->service[l->n_service++] = s;
 	}
@@ -303,6 +305,11 @@ static void reflection_message(hodeid_stream *s, const ProtobufCMessage *in)
 	const refl_req *q = (const void *)in;
 	arena *a = arena_new();
 	refl_resp *resp = PB_NEW(a, grpc__reflection__v1__server_reflection_response);
+	if (!resp) {
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		arena_free(a);
+		return;
+	}
 	resp->valid_host = q->host ? q->host : "";
 	resp->original_request = (refl_req *)q;
 	switch (q->message_request_case) {
@@ -331,6 +338,8 @@ static void reflection_message(hodeid_stream *s, const ProtobufCMessage *in)
 		} else {
 			Grpc__Reflection__V1__ExtensionNumberResponse *e =
 				PB_NEW(a, grpc__reflection__v1__extension_number_response);
+			if (!e)
+				break; /* arena_failed() */
 			e->base_type_name = q->all_extension_numbers_of_type;
 			resp->message_response_case =
 				GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ALL_EXTENSION_NUMBERS_RESPONSE;
@@ -341,7 +350,10 @@ static void reflection_message(hodeid_stream *s, const ProtobufCMessage *in)
 		answer_error(a, resp, HODEI_GRPC_NOT_FOUND, "extensions are not used by this API");
 		break;
 	}
-	stream_send(s, &resp->base);
+	if (arena_failed(a))
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+	else
+		stream_send(s, &resp->base);
 	arena_free(a);
 }
 
@@ -390,6 +402,8 @@ static int health_check(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage
 		return rpc_fail(r, HODEI_GRPC_NOT_FOUND, "service: unknown service '%s'", q->service);
 	Grpc__Health__V1__HealthCheckResponse *resp =
 		PB_NEW(r->a, grpc__health__v1__health_check_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->status = (Grpc__Health__V1__HealthCheckResponse__ServingStatus)st;
 	*out = &resp->base;
 	return 0;

@@ -87,7 +87,7 @@ static int spec_from_pb(rpc_req *r, const Hodei__JobDefinition *def, hodei_job_s
 	spec->workdir = nonempty(def->working_directory);
 	spec->flags = def->shell ? HODEI_JOB_SHELL : 0;
 	spec->provider = nonempty(def->provider);
-	return 0;
+	return arena_failed(r->a) ? rpc_nomem(r) : 0;
 }
 
 /* The job as just queued, without reading it back from the store. */
@@ -120,6 +120,8 @@ static Hodei__Job *queued_job(rpc_req *r, const hodei_job_spec *spec, const char
 	j.progress = -1;
 	j.created_at = j.queued_at = now;
 	Hodei__Job *p = pb_job(r->a, &j);
+	if (!p)
+		return NULL; /* arena_failed() */
 	p->id = arena_strdup(r->a, id);
 	p->definition->job_id->value = p->id;
 	return svc_job_fit(r->a, p);
@@ -189,9 +191,15 @@ static void pending_answer(pending_submit *p, int rc, const char *id)
 {
 	if (rc == 0) {
 		Hodei__QueueJobResponse *resp = PB_NEW(p->r.a, hodei__queue_job_response);
-		resp->job = queued_job(&p->r, &p->spec, id);
-		stream_send(p->s, &resp->base);
-		stream_finish(p->s, HODEI_GRPC_OK, NULL);
+		if (resp)
+			resp->job = queued_job(&p->r, &p->spec, id);
+		if (arena_failed(p->r.a)) { /* queued, but no answer can say so */
+			stream_finish(p->s, HODEI_GRPC_RESOURCE_EXHAUSTED,
+			              "out of memory after the job was queued");
+		} else {
+			stream_send(p->s, &resp->base);
+			stream_finish(p->s, HODEI_GRPC_OK, NULL);
+		}
 	} else {
 		int status = rpc_fail_lib(&p->r, rc, job_fields);
 		stream_finish(p->s, status, p->r.err);
@@ -281,6 +289,11 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 		return status;
 	}
 	p->spec.queued_by = nonempty(q->queued_by);
+	if (!batch_ev && !(batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d))) {
+		snprintf(err, errlen, "out of memory");
+		pending_free(p);
+		return HODEI_GRPC_RESOURCE_EXHAUSTED;
+	}
 	p->s = s;
 	s->state = p;
 	s->on_close = pending_cancel;
@@ -291,8 +304,6 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 	else
 		pending_head = p;
 	pending_tail = p;
-	if (!batch_ev)
-		batch_ev = event_new(s->d->base, -1, 0, run_batch, s->d);
 	/* After what is readable now has been read: the batch fills up. */
 	if (!event_pending(batch_ev, EV_TIMEOUT, NULL))
 		event_active(batch_ev, EV_TIMEOUT, 0);
@@ -314,7 +325,7 @@ Hodei__Job *svc_job_snapshot(rpc_req *r, const char *id, int *status)
 
 Hodei__Job *svc_job_fit(arena *a, Hodei__Job *job)
 {
-	if (protobuf_c_message_get_packed_size(&job->base) > PB_PAGE_BYTES)
+	if (job && protobuf_c_message_get_packed_size(&job->base) > PB_PAGE_BYTES)
 		pb_job_summarize(a, job);
 	return job;
 }
@@ -336,6 +347,8 @@ static int cancel_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage *
 	if (rc)
 		return rpc_fail_lib(r, rc, id_fields);
 	Hodei__CancelJobResponse *resp = PB_NEW(r->a, hodei__cancel_job_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->job = svc_job_snapshot(r, q->job_id, &status);
 	*out = &resp->base;
 	return status;
@@ -353,6 +366,8 @@ static int retry_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	if (rc)
 		return rpc_fail_lib(r, rc, id_fields);
 	Hodei__RetryJobResponse *resp = PB_NEW(r->a, hodei__retry_job_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->job = svc_job_snapshot(r, q->job_id, &status);
 	*out = &resp->base;
 	return status;
@@ -387,6 +402,8 @@ static int start_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 		                "attempt: worker '%s' does not hold attempt %d of job '%s'",
 		                q->worker_id, q->attempt, q->job_id);
 	Hodei__StartJobResponse *resp = PB_NEW(r->a, hodei__start_job_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->job = svc_job_snapshot(r, q->job_id, &status);
 	*out = &resp->base;
 	return status;
@@ -410,6 +427,8 @@ static int complete_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage
 		                "attempt: worker '%s' does not hold attempt %d of job '%s'",
 		                q->worker_id, q->attempt, q->job_id);
 	Hodei__CompleteJobResponse *resp = PB_NEW(r->a, hodei__complete_job_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->job = svc_job_snapshot(r, q->job_id, &status);
 	*out = &resp->base;
 	return status;
@@ -422,6 +441,8 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 	if (status)
 		return status;
 	Hodei__GetJobResponse *resp = PB_NEW(r->a, hodei__get_job_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->job = svc_job_snapshot(r, q->job_id, &status);
 	if (status)
 		return status;
@@ -434,12 +455,16 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 	resp->history = arena_alloc(r->a, (h->count + 1) * sizeof *resp->history);
 	for (size_t i = 0; i < h->count; i++) {
 		Hodei__JobTransition *t = PB_NEW(r->a, hodei__job_transition);
+		if (!t || !resp->history)
+			return rpc_nomem(r);
 		t->attempt = h->items[i].attempt;
 		t->state = (Hodei__JobState)h->items[i].state;
 		t->time = pb_time_ms(r->a, h->items[i].at);
 		t->reason = pb_str(r->a, h->items[i].reason);
 		resp->history[i] = t;
 	}
+	if (arena_failed(r->a)) /* before sizing a message with holes */
+		return rpc_nomem(r);
 	/* The whole definition, unless it and the history cannot share a
 	 * message: a summary then, flagged, rather than no answer. */
 	if (protobuf_c_message_get_packed_size(&resp->base) > PB_PAGE_BYTES)
@@ -473,8 +498,12 @@ static int list_take(rpc_req *r, list_page *lp, const hodei_job_page *chunk)
 {
 	for (size_t i = 0; i < chunk->count; i++) {
 		Hodei__Job *job = pb_job(r->a, chunk->jobs[i]);
+		if (!job)
+			return 1; /* arena_failed(): the answer is refused */
 		pb_job_summarize(r->a, job);
 		pb_job_own(r->a, job); /* the chunk is freed before the answer is sent */
+		if (arena_failed(r->a))
+			return 1;
 		size_t n = pb_repeated_size(&job->base);
 		if (lp->count > 0 && lp->bytes + n > PB_PAGE_BYTES) {
 			/* The library's cursor is the store row of the last job of a
@@ -512,7 +541,8 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	f.order = q->oldest_first ? HODEI_ORDER_OLDEST : HODEI_ORDER_NEWEST;
 	list_page lp = {0};
 	lp.want = q->page_size ? q->page_size : 50;
-	lp.jobs = arena_alloc(r->a, (lp.want + 1) * sizeof *lp.jobs);
+	if (!(lp.jobs = arena_alloc(r->a, (lp.want + 1) * sizeof *lp.jobs)))
+		return rpc_nomem(r);
 	for (int done = 0; !done;) {
 		hodei_job_page *chunk;
 		size_t left = lp.want - lp.count;
@@ -525,11 +555,15 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 		hodei_job_page_free(chunk);
 		f.cursor = lp.next;
 	}
+	if (arena_failed(r->a))
+		return rpc_nomem(r);
 	int64_t total = 0;
 	int rc = hodei_job_count(r->d->ctx, &f, &total);
 	if (rc)
 		return rpc_fail_lib(r, rc, list_fields);
 	Hodei__ListJobsResponse *resp = PB_NEW(r->a, hodei__list_jobs_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->n_jobs = lp.count;
 	resp->jobs = lp.jobs;
 	resp->next_page_token = lp.next ? lp.next : (char *)"";
@@ -571,6 +605,11 @@ static void watch_event(const hodei_event *ev, void *userdata)
 	}
 	rpc_req r = {s->d, arena_new(), ""};
 	Hodei__WatchJobsResponse *m = PB_NEW(r.a, hodei__watch_jobs_response);
+	if (!m) { /* a watcher never misses an event silently */
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory; watch again");
+		arena_free(r.a);
+		return;
+	}
 	m->job_id = pb_str(r.a, ev->job_id);
 	m->attempt = ev->attempt;
 	m->time = pb_time_us(r.a, ev->at_us);
@@ -589,7 +628,10 @@ static void watch_event(const hodei_event *ev, void *userdata)
 		m->kind = HODEI__JOB_EVENT_KIND__JOB_EVENT_KIND_PROGRESS;
 		m->progress = ev->progress;
 	}
-	stream_send(s, &m->base);
+	if (arena_failed(r.a))
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory; watch again");
+	else
+		stream_send(s, &m->base);
 	arena_free(r.a);
 }
 

@@ -52,8 +52,9 @@ static int send_line(hodeid_stream *s, const hodei_log_line *line)
 	logsub *ls = s->state;
 	arena *a = arena_new();
 	Hodei__SubscribeLogsResponse *m = PB_NEW(a, hodei__subscribe_logs_response);
-	m->entry = pb_log_entry(a, ls->job_id, line);
-	int rc = stream_send(s, &m->base);
+	if (m)
+		m->entry = pb_log_entry(a, ls->job_id, line);
+	int rc = arena_failed(a) ? -1 : stream_send(s, &m->base); /* -1: as a call that is over */
 	arena_free(a);
 	return rc;
 }
@@ -220,6 +221,8 @@ static int logs_take(rpc_req *r, Hodei__GetLogsResponse *resp, size_t *bytes,
 	resp->more = page->more != 0;
 	for (size_t i = 0; i < page->count; i++) {
 		Hodei__LogEntry *e = pb_log_entry(r->a, job_id, &page->lines[i]); /* copies */
+		if (!e)
+			return 1; /* arena_failed(): the answer is refused */
 		size_t n = pb_repeated_size(&e->base);
 		if (resp->n_entries > 0 && *bytes + n > PB_PAGE_BYTES) {
 			/* The client reads on from the last line sent. */
@@ -251,7 +254,10 @@ static int get_logs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **o
 	lq.min_level = (int)q->min_level;
 	lq.contains = q->contains && *q->contains ? q->contains : NULL;
 	Hodei__GetLogsResponse *resp = PB_NEW(r->a, hodei__get_logs_response);
-	resp->entries = arena_alloc(r->a, (want + 1) * sizeof *resp->entries);
+	if (!resp)
+		return rpc_nomem(r);
+	if (!(resp->entries = arena_alloc(r->a, (want + 1) * sizeof *resp->entries)))
+		return rpc_nomem(r);
 	resp->next_sequence = q->after_sequence;
 	for (int full = 0; !full;) {
 		hodei_log_page *page;

@@ -30,6 +30,8 @@ static int get_aggregated(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessa
 	const Hodei__GetAggregatedMetricsRequest *q = (const void *)in;
 	Hodei__GetAggregatedMetricsResponse *resp =
 		PB_NEW(r->a, hodei__get_aggregated_metrics_response);
+	if (!resp)
+		return rpc_nomem(r);
 	int status = build_metrics(r, (int)q->range, &resp->metrics);
 	*out = &resp->base;
 	return status;
@@ -48,8 +50,12 @@ static void watch_tick(evutil_socket_t fd, short what, void *arg)
 		return; /* the client has not read the last one: skip a beat */
 	rpc_req r = {s->d, arena_new(), ""};
 	Hodei__WatchMetricsResponse *m = PB_NEW(r.a, hodei__watch_metrics_response);
-	if (build_metrics(&r, w->range, &m->metrics) == 0)
+	if (!m)
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+	else if (build_metrics(&r, w->range, &m->metrics) == 0 && !arena_failed(r.a))
 		stream_send(s, &m->base);
+	else if (arena_failed(r.a))
+		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	else
 		stream_finish(s, HODEI_GRPC_INTERNAL, r.err);
 	arena_free(r.a);
@@ -99,6 +105,8 @@ static int get_queue_status(rpc_req *r, const ProtobufCMessage *in, ProtobufCMes
 		return rpc_fail_lib(r, rc, NULL);
 	ARENA_DEFER(r->a, hodei_metrics_free, m);
 	Hodei__GetQueueStatusResponse *resp = PB_NEW(r->a, hodei__get_queue_status_response);
+	if (!resp)
+		return rpc_nomem(r);
 	int64_t max = hodei_ctx_max_queue_size(r->d->ctx);
 	resp->scheduler_name = "default";
 	resp->queued_jobs = m->queue_depth;

@@ -97,12 +97,16 @@ static int list_providers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessa
 		i++;
 	}
 	Hodei__ListProvidersResponse *resp = PB_NEW(r->a, hodei__list_providers_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->providers = arena_alloc(r->a, (list->count + 1) * sizeof *resp->providers);
 	size_t bytes = 0;
 	for (; i < list->count; i++) {
 		if (!status_wanted(q, list->items[i]->status))
 			continue;
 		Hodei__Provider *p = pb_provider(r->a, list->items[i]);
+		if (!p || !resp->providers)
+			return rpc_nomem(r);
 		size_t n = pb_repeated_size(&p->base);
 		if (resp->n_providers > 0 && bytes + n > PB_PAGE_BYTES) {
 			resp->next_page_token = resp->providers[resp->n_providers - 1]->name;
@@ -120,6 +124,8 @@ static int get_provider(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage
 	const Hodei__GetProviderRequest *q = (const void *)in;
 	int status;
 	Hodei__GetProviderResponse *resp = PB_NEW(r->a, hodei__get_provider_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->provider = snapshot(r, q->name, &status);
 	*out = &resp->base;
 	return status;
@@ -137,6 +143,8 @@ static int create_provider(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 		return rpc_fail_lib(r, rc, provider_fields);
 	LOG_INFO("provider created name=%s type=%s", cfg.name, cfg.type);
 	Hodei__CreateProviderResponse *resp = PB_NEW(r->a, hodei__create_provider_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->provider = snapshot(r, cfg.name, &status);
 	*out = &resp->base;
 	return status;
@@ -153,6 +161,8 @@ static int update_provider(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	if (rc)
 		return rpc_fail_lib(r, rc, provider_fields);
 	Hodei__UpdateProviderResponse *resp = PB_NEW(r->a, hodei__update_provider_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->provider = snapshot(r, cfg.name, &status);
 	*out = &resp->base;
 	return status;
@@ -165,7 +175,10 @@ static int delete_provider(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	if (rc)
 		return rpc_fail_lib(r, rc, name_fields);
 	LOG_INFO("provider deleted name=%s", q->name);
-	*out = &((Hodei__DeleteProviderResponse *)PB_NEW(r->a, hodei__delete_provider_response))->base;
+	Hodei__DeleteProviderResponse *resp = PB_NEW(r->a, hodei__delete_provider_response);
+	if (!resp)
+		return rpc_nomem(r);
+	*out = &resp->base;
 	return 0;
 }
 
@@ -186,6 +199,8 @@ static int mark_healthy(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage
 {
 	const Hodei__MarkProviderHealthyRequest *q = (const void *)in;
 	Hodei__MarkProviderHealthyResponse *resp = PB_NEW(r->a, hodei__mark_provider_healthy_response);
+	if (!resp)
+		return rpc_nomem(r);
 	*out = &resp->base;
 	return set_status(r, q->name, q->message, HODEI_PROVIDER_ACTIVE, &resp->provider);
 }
@@ -195,6 +210,8 @@ static int set_maintenance(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 	const Hodei__SetProviderMaintenanceRequest *q = (const void *)in;
 	Hodei__SetProviderMaintenanceResponse *resp =
 		PB_NEW(r->a, hodei__set_provider_maintenance_response);
+	if (!resp)
+		return rpc_nomem(r);
 	*out = &resp->base;
 	return set_status(r, q->name, q->message, HODEI_PROVIDER_MAINTENANCE, &resp->provider);
 }
@@ -203,6 +220,8 @@ static int shutdown_provider(rpc_req *r, const ProtobufCMessage *in, ProtobufCMe
 {
 	const Hodei__ShutdownProviderRequest *q = (const void *)in;
 	Hodei__ShutdownProviderResponse *resp = PB_NEW(r->a, hodei__shutdown_provider_response);
+	if (!resp)
+		return rpc_nomem(r);
 	*out = &resp->base;
 	return set_status(r, q->name, q->message, HODEI_PROVIDER_OFFLINE, &resp->provider);
 }
@@ -217,10 +236,14 @@ static int health_log(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage *
 	ARENA_DEFER(r->a, hodei_health_log_free, log);
 	Hodei__GetProviderHealthLogResponse *resp =
 		PB_NEW(r->a, hodei__get_provider_health_log_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->entries = arena_alloc(r->a, (log->count + 1) * sizeof *resp->entries);
 	size_t bytes = 0; /* the newest entries that fit in one message */
 	for (size_t i = 0; i < log->count; i++) {
 		Hodei__HealthLogEntry *e = PB_NEW(r->a, hodei__health_log_entry);
+		if (!e || !resp->entries || arena_failed(r->a))
+			return rpc_nomem(r);
 		e->time = pb_time_ms(r->a, log->items[i].at);
 		e->status = (Hodei__ProviderStatus)log->items[i].status;
 		e->score = log->items[i].score;

@@ -274,10 +274,14 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 		return rpc_fail(r, HODEI_GRPC_UNAUTHENTICATED, "token: unknown or already used");
 	}
 	hodeid_agent *ag = calloc(1, sizeof *ag);
+	if (!ag || (scope && !(ag->join_token = strdup(q->token)))) {
+		free(ag); /* a join token never missing (agents_revoke() checks it) */
+		hodei_worker_lost(w, "out of memory while registering");
+		return rpc_nomem(r);
+	}
 	ag->d = d;
 	ag->worker = w;
 	if (scope) {
-		ag->join_token = strdup(q->token);
 		snprintf(ag->pool, sizeof ag->pool, "%s", q->pool && *q->pool ? q->pool : "pool");
 	}
 	snprintf(ag->worker_id, sizeof ag->worker_id, "%s", hodei_worker_id(w));
@@ -288,12 +292,18 @@ static int worker_register(rpc_req *r, const ProtobufCMessage *in, ProtobufCMess
 		d->agents->prev = ag;
 	d->agents = ag;
 	ag->timer = event_new(d->base, -1, EV_PERSIST, agent_tick, ag);
+	if (!ag->timer) {
+		agent_drop(ag, "out of memory while registering");
+		return rpc_nomem(r);
+	}
 	struct timeval tv = {d->cfg.heartbeat_ms / 1000, (d->cfg.heartbeat_ms % 1000) * 1000};
 	event_add(ag->timer, &tv);
 	LOG_INFO("worker registered worker=%s provider=%s version=%s", ag->worker_id,
 	         hodei_provider_name(hodei_worker_provider(w)), q->version ? q->version : "");
 
 	Hodei__RegisterResponse *resp = PB_NEW(r->a, hodei__register_response);
+	if (!resp)
+		return rpc_nomem(r);
 	resp->worker_id = pb_str(r->a, ag->worker_id);
 	resp->session_token = arena_strdup(r->a, ag->session);
 	resp->heartbeat_interval = pb_duration_ms(r->a, d->cfg.heartbeat_ms);
@@ -466,16 +476,18 @@ static int worker_connect(hodeid_stream *s, const ProtobufCMessage *in, char *er
 
 static int list_workers(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
+	const Hodei__ListWorkersRequest *q = (const void *)in;
 	hodei_worker_array *list;
 	int rc = hodei_worker_list(&list, r->d->ctx);
 	if (rc)
 		return rpc_fail_lib(r, rc, NULL);
 	ARENA_DEFER(r->a, hodei_worker_array_free, list);
 	Hodei__ListWorkersResponse *resp = PB_NEW(r->a, hodei__list_workers_response);
-	resp->n_workers = list->count;
-	resp->workers = arena_alloc(r->a, (list->count + 1) * sizeof *resp->workers);
-	for (size_t i = 0; i < list->count; i++)
-		resp->workers[i] = pb_worker(r->a, &list->items[i]);
+	if (!resp)
+		return rpc_nomem(r);
+	/* bounded by bytes as well as by count, like ListJobs and ListProviders */
+	if (pb_worker_page(r->a, list, q->page_token, q->page_size, resp))
+		return rpc_nomem(r);
 	*out = &resp->base;
 	return 0;
 }
