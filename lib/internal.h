@@ -157,6 +157,7 @@ bool hodei__state_allowed(int from, int to);
 typedef struct hodei__outcome {
 	int state;      /* final state of this attempt */
 	bool requeue;   /* queue attempt + 1 */
+	bool keep_place; /* ... in its old place in the queue (a lost worker's job) */
 	int64_t delay_ms;
 	char reason[256];
 } hodei__outcome;
@@ -431,6 +432,7 @@ typedef struct hodei__active {
 	bool log_capped;      /* over max_log_bytes: lines are counted, not kept */
 	int64_t started_at;
 	int64_t pid;
+	int64_t qseq; /* its place in the queue when it was taken from it */
 	struct hodei_worker *worker;
 	bool assigned_pending; /* ASSIGNED not stored yet: after the spawn, in the batch */
 	hodei__jobupd assigned;

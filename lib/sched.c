@@ -352,6 +352,7 @@ static bool pump_once(hodei_ctx *ctx)
 				return true;
 			ctx->head = NULL;
 			hodei__queue_pop(&ctx->queue, &e);
+			a->qseq = e.qseq;
 			assign(ctx, job, w, a);
 			hodei_job_free(job);
 			continue;
@@ -605,7 +606,12 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		q.at = now;
 		q.reason = o->reason;
 		q.set_queue = 1;
-		hodei__store_next_qseq(ctx->store, &q.qseq);
+		/* a lost worker's job goes back to its place (priority, then the
+		 * order it was queued in), a failed attempt's retry to the end */
+		if (o->keep_place && a->qseq > 0)
+			q.qseq = a->qseq;
+		else
+			hodei__store_next_qseq(ctx->store, &q.qseq);
 		q.not_before = now + o->delay_ms;
 		hodei__log_system(ctx, a, "attempt %d %s; retrying as attempt %d", a->attempt,
 		                  o->reason, a->attempt + 1);
@@ -790,6 +796,7 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	a->attempt = attempt;
 	a->max_retries = max_retries;
 	a->priority = priority;
+	a->qseq = qseq;
 	a->next = ctx->active;
 	if (ctx->active)
 		ctx->active->prev = a;

@@ -475,13 +475,17 @@ class AgentTests(Tests):
 
     def test_not_back_in_time_requeued_once(self, d):
         """The agent does not come back within the worker timeout: the job is
-        retried as attempt 2, once, when the hold ends."""
+        retried as attempt 2, once, when the hold ends, and in its place in
+        the queue: before a job of the same priority queued after it."""
         h = self.reattach_setup(d, timeout='3')
         a = self.agent(d, 'late', h.addr, extra=FAST)
         wait_for(lambda: workers(h), what='the agent to register')
-        queue(h, 'late', 'echo "attempt $HODEI_JOB_ATTEMPT"; '
-                         '[ "$HODEI_JOB_ATTEMPT" = 1 ] && exec sleep 600; true', max_retries=0)
+        marks = os.path.join(d, 'marks')
+        queue(h, 'late', 'echo "late $HODEI_JOB_ATTEMPT" >>%s; '
+                         '[ "$HODEI_JOB_ATTEMPT" = 1 ] && exec sleep 600; true' % marks,
+              max_retries=0)
         wait_state(h, 'late', ('JOB_STATE_RUNNING',))
+        queue(h, 'behind', 'echo behind >>%s' % marks, max_retries=0)
         a.kill()  # its job dies with it (the job guard)
         a.wait()
         h.kill9()
@@ -494,10 +498,13 @@ class AgentTests(Tests):
         wait_for(requeued, what='attempt 2 to be queued when the hold ends')
         self.agent(d, 'late', h.addr, extra=FAST)
         assert wait_state(h, 'late', FINAL) == 'JOB_STATE_SUCCEEDED'
+        assert wait_state(h, 'behind', FINAL) == 'JOB_STATE_SUCCEEDED'
         reply = get_job(h, 'late')
         assert int(reply['job']['attempt']) == 2, reply
         queued = [t for t in reply['history'] if t['state'] == 'JOB_STATE_QUEUED']
         assert len(queued) == 2 and 'did not come back' in queued[1].get('reason', ''), reply
+        assert open(marks).read().split('\n')[:-1] == ['late 1', 'late 2', 'behind'], \
+            open(marks).read()
 
     def test_cancel_reaches_reattached_job(self, d):
         """A cancel asked for while the job is held for its agent reaches the
