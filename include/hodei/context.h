@@ -139,7 +139,8 @@ HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
  * it goes back to QUEUED as the same attempt (a system log line and its
  * history say "stopped by an orderly shutdown"), so it runs again after the
  * next open without being charged a retry.  A job on a remote agent is left
- * as it is: the next open counts it as lost (see hodei_ctx_open()).
+ * as it is: the next open holds it for its agent to come back, or counts it
+ * lost (see hodei_ctx_open()).
  */
 HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
 
