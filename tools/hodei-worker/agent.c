@@ -321,12 +321,12 @@ static void send_accepted(agent *a, const Hodei__AssignJob *job)
 	send_request(a, &req);
 }
 
-static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
+static void send_started(agent *a, const char *job_id, int attempt, int pid)
 {
 	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
 	Hodei__JobStarted st = HODEI__JOB_STARTED__INIT;
-	st.job_id = job->job_id;
-	st.attempt = job->attempt;
+	st.job_id = (char *)job_id;
+	st.attempt = attempt;
 	st.pid = pid;
 	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_STARTED;
 	req.started = &st;
@@ -431,7 +431,7 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 		return;
 	}
 	reaper_add(hodei_process_pid(a->proc));
-	send_started(a, job, hodei_process_pid(a->proc));
+	send_started(a, job->job_id, job->attempt, hodei_process_pid(a->proc));
 	if (a->cfg->verbose)
 		agent_log("info", "job started job=%s attempt=%d pid=%d", job->job_id, job->attempt,
 		          hodei_process_pid(a->proc));
@@ -463,6 +463,10 @@ static void reattached(agent *a)
 		          a->job_id, (unsigned long long)a->held_dropped, HELD_LINES_MAX);
 	a->held_dropped = 0;
 	a->reattaching = 0;
+	/* its start again: a server that died before it stored RUNNING has it
+	 * ASSIGNED (one that has it RUNNING ignores this) */
+	if (a->proc)
+		send_started(a, a->job_id, a->attempt, hodei_process_pid(a->proc));
 	for (size_t i = 0; i < a->nheld;) {
 		size_t n = a->nheld - i < BATCH_LINES ? a->nheld - i : BATCH_LINES;
 		Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
