@@ -89,6 +89,7 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 {
 	hodei__config env = { 0 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t hold;
 	int rc;
 
 	if (!(opts->flags & HODEI_CTX_IGNORE_ENV) && (rc = read_env(&env)))
@@ -116,9 +117,9 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 	cfg->kill_grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms : 5000;
 	cfg->worker_idle_ms = opts->worker_idle_ms > 0 ? opts->worker_idle_ms : 60000;
 	cfg->retry_backoff_ms = opts->retry_backoff_ms > 0 ? opts->retry_backoff_ms : 1000;
-	if (opts->agent_hold_ms < -1)
+	hold = opts->version >= 2 ? opts->agent_hold_ms : 0; /* a version 1 struct has none */
+	if (hold < -1)
 		return hodei__err(HODEI_EINVAL, "agent_hold_ms: must be -1, 0 or positive");
-	cfg->agent_hold_ms = opts->agent_hold_ms > 0 ? opts->agent_hold_ms
-	                     : opts->agent_hold_ms == 0 ? 15000 : 0;
+	cfg->agent_hold_ms = hold > 0 ? hold : hold == 0 ? 15000 : 0;
 	return 0;
 }
