@@ -431,8 +431,12 @@ class AgentTests(Tests):
 
     # ---- issue 13.4: an agent's job survives a restart of the server ----
 
-    def reattach_setup(self, d, timeout='10'):
-        """hodeid without local jobs, its agents' lease 9 s (timeout 10 s)."""
+    # Long enough for a loaded machine under ASan to restart hodeid (and the
+    # test to make its calls) within the agents' lease: nothing waits for it.
+    SLOW = ['--heartbeat', '1', '--worker-timeout', '60']
+
+    def reattach_setup(self, d, timeout='60'):
+        """hodeid without local jobs, its agents' lease 59 s (timeout 60 s)."""
         args = ['--no-local-provider', '--heartbeat', '1', '--worker-timeout', timeout]
         return self.hodeid(d, args=args, env={'HODEI_JOIN_TOKEN': TOKEN})
 
@@ -442,7 +446,7 @@ class AgentTests(Tests):
         it ends SUCCEEDED as attempt 1, with every line, numbered on."""
         h = self.reattach_setup(d)
         a = self.agent(d, 'keeper', h.addr,
-                       extra=['--heartbeat', '1', '--worker-timeout', '10'])
+                       extra=self.SLOW)
         wait_for(lambda: workers(h), what='the agent to register')
         fifo = os.path.join(d, 'fifo')
         os.mkfifo(fifo)
@@ -510,7 +514,7 @@ class AgentTests(Tests):
         """A cancel asked for while the job is held for its agent reaches the
         agent when it comes back; so does one asked for after."""
         h = self.reattach_setup(d)
-        a = self.agent(d, 'back', h.addr, extra=['--heartbeat', '1', '--worker-timeout', '10'])
+        a = self.agent(d, 'back', h.addr, extra=self.SLOW)
         wait_for(lambda: workers(h), what='the agent to register')
         pids = os.path.join(d, 'pids')
         for job in ('held', 'after'):
