@@ -809,9 +809,10 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 			a->id = strdup(job->id);
 			a->next_log_seq = job->last_log_seq + 1;
 			a->log_bytes = job->log_bytes;
-			a->started_at = job->started_at;
 			held = a->id && held_on_recovery(ctx, job) &&
 			       hodei__sched_hold(ctx, a, job->worker_id) == 0;
+			if (held) /* its run goes on: timed from its start, as any other */
+				a->started_at = job->started_at;
 		}
 		hodei_job_free(job);
 		if (lr == HODEI_ENOMEM || (lr == 0 && !a->id)) {
