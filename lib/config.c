@@ -49,7 +49,7 @@ static int env_int(const char *name, int64_t min, int64_t max, int64_t *out)
 static int read_env(hodei__config *env)
 {
 	int64_t v;
-	const char *sync;
+	const char *sync, *crash;
 	int rc;
 
 	if ((rc = env_int("HODEI_MAX_QUEUE_SIZE", 0, INT64_MAX, &v)))
@@ -64,6 +64,16 @@ static int read_env(hodei__config *env)
 	if ((rc = env_int("HODEI_MAX_LOG_BYTES", -1, INT64_MAX, &v)))
 		return rc;
 	env->max_log_bytes = v;
+	/* Tests only: die (_exit) at a named point, as a kill -9 there would.
+	 * "spawn": right after the first local job's process started, before
+	 * its pid is committed (test/chaos/crash_spawn.py). */
+	crash = getenv("HODEI_TEST_CRASH_AT");
+	if (crash && *crash) {
+		if (strcmp(crash, "spawn") != 0)
+			return hodei__err(HODEI_EINVAL, "HODEI_TEST_CRASH_AT: must be 'spawn', got '%.64s'",
+			                  crash);
+		env->test_crash_at_spawn = true;
+	}
 	sync = getenv("HODEI_SYNC");
 	if (sync && *sync) {
 		if (strcasecmp(sync, "full") == 0)
@@ -79,6 +89,7 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 {
 	hodei__config env = { 0 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t hold;
 	int rc;
 
 	if (!(opts->flags & HODEI_CTX_IGNORE_ENV) && (rc = read_env(&env)))
@@ -99,11 +110,16 @@ int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts)
 	                     : env.local_workers ? env.local_workers
 	                     : (unsigned int)(ncpu > 0 ? ncpu : 1);
 	cfg->sync_full = env.sync_full;
+	cfg->test_crash_at_spawn = env.test_crash_at_spawn;
 	/* -1 (or 0 from the environment means "unset"): unlimited */
 	cfg->max_log_bytes = env.max_log_bytes < 0 ? 0
 	                     : env.max_log_bytes ? env.max_log_bytes : HODEI__MAX_LOG_BYTES;
 	cfg->kill_grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms : 5000;
 	cfg->worker_idle_ms = opts->worker_idle_ms > 0 ? opts->worker_idle_ms : 60000;
 	cfg->retry_backoff_ms = opts->retry_backoff_ms > 0 ? opts->retry_backoff_ms : 1000;
+	hold = opts->version >= 2 ? opts->agent_hold_ms : 0; /* a version 1 struct has none */
+	if (hold < -1)
+		return hodei__err(HODEI_EINVAL, "agent_hold_ms: must be -1, 0 or positive");
+	cfg->agent_hold_ms = hold > 0 ? hold : hold == 0 ? 15000 : 0;
 	return 0;
 }

@@ -231,8 +231,8 @@ static size_t list_leftovers(pid_t *out, size_t max, bool snapshot_exempt)
 	return n;
 }
 
-/* Wait (bounded) for a killed child to exit, then reap it. */
-static void reap(pid_t pid, int64_t deadline)
+/* Wait (bounded) for a killed process to exit (to be a zombie at least). */
+static void wait_exit(pid_t pid, int64_t deadline)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int64_t left = deadline - hodei__mono_ms();
@@ -244,6 +244,12 @@ static void reap(pid_t pid, int64_t deadline)
 			poll(&pfd, 1, (int)left);
 		close(fd);
 	}
+}
+
+/* ... and reap it: a child of ours. */
+static void reap(pid_t pid, int64_t deadline)
+{
+	wait_exit(pid, deadline);
 	waitpid(pid, NULL, WNOHANG);
 }
 
@@ -285,6 +291,72 @@ static void remove_stale(const char *root)
 	}
 	if (d)
 		closedir(d);
+}
+
+/* ---- processes marked with a store's id (HODEI_LOCAL_RUN) ---- */
+
+/* Does /proc/PID/environ hold an entry that starts with prefix?  Read in
+ * chunks; the last plen - 1 bytes of one (not yet checked) go on to the next. */
+#define ENV_CHUNK 16384
+static bool environ_has(const char *pid, const char *prefix)
+{
+	char path[64], buf[ENV_CHUNK + 256];
+	size_t plen = strlen(prefix), keep = 0;
+	bool sep_before = true; /* the byte before buf[0] ends an entry (or none is) */
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	if (plen == 0 || plen >= 256)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false; /* gone, or not ours to read */
+	while (!found && (n = read(fd, buf + keep, ENV_CHUNK)) > 0) {
+		size_t len = keep + (size_t)n, carry;
+
+		for (size_t i = 0; i + plen <= len && !found; i++)
+			found = (i == 0 ? sep_before : buf[i - 1] == '\0') &&
+			        memcmp(buf + i, prefix, plen) == 0;
+		carry = len < plen - 1 ? len : plen - 1;
+		if (len > carry)
+			sep_before = buf[len - carry - 1] == '\0';
+		memmove(buf, buf + len - carry, carry);
+		keep = carry;
+	}
+	close(fd);
+	return found;
+}
+
+int64_t hodei__contain_kill_marked(const char *prefix)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid(), pids[256];
+	size_t n = 0;
+	int64_t killed = 0, deadline = hodei__mono_ms() + END_WAIT_MS;
+
+	while (d && (e = readdir(d))) {
+		pid_t pid;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || (pid = atoi(e->d_name)) == self ||
+		    !environ_has(e->d_name, prefix))
+			continue;
+		/* its group too, when it leads one (a job's first process does; a
+		 * group it joined may be someone else's) */
+		if (getpgid(pid) == pid)
+			kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		killed++;
+		if (n < sizeof(pids) / sizeof(pids[0]))
+			pids[n++] = pid;
+	}
+	if (d)
+		closedir(d);
+	/* gone before anything starts again (not ours to reap: they were re-parented) */
+	for (size_t i = 0; i < n; i++)
+		wait_exit(pids[i], deadline);
+	return killed;
 }
 
 /* ---- the policy ---- */

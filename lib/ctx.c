@@ -2,6 +2,7 @@
  * The context: open and close, the lock, the loop (the embedder's or a
  * thread of our own), periodic housekeeping.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,8 @@ int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version)
 		return hodei__arg_null("opts");
 	if (version == 0 || version > HODEI_CTX_OPTIONS_VERSION)
 		return hodei__err(HODEI_EVERSION, "options: unknown version %u", version);
-	memset(opts, 0, sizeof(*opts));
+	/* a version 1 caller's struct ends before agent_hold_ms */
+	memset(opts, 0, version >= 2 ? sizeof(*opts) : offsetof(hodei_ctx_options, agent_hold_ms));
 	opts->version = version;
 	return 0;
 }
@@ -304,7 +306,10 @@ int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts)
 		free(ctx);
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	}
-	ctx->opts = *opts;
+	/* a version 1 caller's struct ends before agent_hold_ms */
+	memcpy(&ctx->opts, opts, opts->version >= 2 ? sizeof(*opts)
+	                         : offsetof(hodei_ctx_options, agent_hold_ms));
+	opts = &ctx->opts;
 	ctx->opened_mono_ms = hodei__mono_ms();
 	init_sync(ctx);
 	if ((rc = hodei__config_resolve(&ctx->cfg, opts))) {

@@ -117,6 +117,10 @@ void hodei__contain_unlock(void);
 void hodei__contain_started(hodei__spawn_plan *plan, pid_t pid);
 /* The job's first process is gone (reaped): kill and wait for the rest. */
 void hodei__contain_end(hodei__contain *box, pid_t pid);
+/* Kill every process whose environment has an entry starting with prefix
+ * (and the group it leads), and wait (bounded) for them to go.  Returns how
+ * many were found. */
+int64_t hodei__contain_kill_marked(const char *prefix);
 
 /* ---- config.c: every HODEI_* environment variable is read here ---- */
 typedef struct hodei__config {
@@ -128,7 +132,12 @@ typedef struct hodei__config {
 	int64_t worker_idle_ms;
 	int64_t retry_backoff_ms;
 	int64_t max_log_bytes; /* per job, all attempts; 0 = unlimited */
+	int64_t agent_hold_ms; /* recovery's wait for agents to re-attach; 0 = none */
+	bool test_crash_at_spawn; /* HODEI_TEST_CRASH_AT=spawn: a fault point for tests */
 } hodei__config;
+/* The variable that marks a local job's environment (local.c, recovery). */
+#define HODEI__LOCAL_RUN_VAR "HODEI_LOCAL_RUN"
+#define HODEI__TEST_CRASH_STATUS 86
 int hodei__config_resolve(hodei__config *cfg, const hodei_ctx_options *opts);
 /* The ranges of the numeric settings (option, HODEI_* variable, hodeid flag). */
 #define HODEI__LOCAL_WORKERS_MAX 4096
@@ -153,6 +162,7 @@ bool hodei__state_allowed(int from, int to);
 typedef struct hodei__outcome {
 	int state;      /* final state of this attempt */
 	bool requeue;   /* queue attempt + 1 */
+	bool keep_place; /* ... in its old place in the queue (a lost worker's job) */
 	int64_t delay_ms;
 	char reason[256];
 } hodei__outcome;
@@ -211,6 +221,13 @@ typedef struct hodei__logrec {
 /* One row of the jobs table as needed to dispatch or report. */
 int hodei__store_open(hodei_store **out, const char *path, int sync_full);
 void hodei__store_close(hodei_store *st);
+/* The store's random id (32 hex digits), for HODEI_LOCAL_RUN. */
+const char *hodei__store_id(hodei_store *st);
+/* The last process that had it open ended without closing it (kill -9, a
+ * crash): its local jobs may still run.  Cleared by set_clean once they
+ * are dealt with; a store closed while clean tells the next open so. */
+bool hodei__store_unclean(hodei_store *st);
+void hodei__store_set_clean(hodei_store *st);
 /* Nested transactions (SAVEPOINTs) and the writes kept for a retry: see
  * "Transactions" in store.c.  Every begin, failed or not, needs its end. */
 int hodei__store_begin(hodei_store *st);
@@ -333,6 +350,7 @@ struct hodei_ctx {
 	} delayed; /* retries waiting for their backoff */
 	struct event *delay_ev;
 	struct event *retry_ev;   /* writes the store keeps: retried with backoff */
+	struct event *hold_ev;    /* the end of the holds of agents' jobs */
 	int64_t retry_ms;
 	hodei_job *head; /* cached job at the head of the queue */
 	int64_t counts[8];
@@ -421,9 +439,14 @@ typedef struct hodei__active {
 	bool log_capped;      /* over max_log_bytes: lines are counted, not kept */
 	int64_t started_at;
 	int64_t pid;
+	int64_t qseq; /* its place in the queue when it was taken from it */
 	struct hodei_worker *worker;
 	bool assigned_pending; /* ASSIGNED not stored yet: after the spawn, in the batch */
 	hodei__jobupd assigned;
+	/* Held for its agent to come back (no worker meanwhile): the worker id
+	 * it may come back as, and when the hold ends (monotonic ms). */
+	char *held_for;
+	int64_t held_until;
 } hodei__active;
 int hodei__sched_init(hodei_ctx *ctx);
 void hodei__sched_fini(hodei_ctx *ctx);
@@ -440,6 +463,12 @@ int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state);
 int hodei__sched_recover(hodei_ctx *ctx);
 void hodei__sched_finished(hodei_ctx *ctx, hodei__active *a, const hodei_run_result *res);
 void hodei__sched_lost(hodei_ctx *ctx, hodei__active *a, const char *why);
+/* Keep a's job for worker_id to take again (hodei_worker_reattach) until
+ * agent_hold_ms from now; a has no worker meanwhile.  0, or HODEI_ENOMEM
+ * (nothing changed: the caller counts it lost). */
+int hodei__sched_hold(hodei_ctx *ctx, hodei__active *a, const char *worker_id);
+/* End a hold now: the job is a lost worker's (why). */
+void hodei__sched_hold_end(hodei_ctx *ctx, hodei__active *a, const char *why);
 void hodei__sched_unpark(hodei_ctx *ctx);
 void hodei__sched_store_assigned(hodei_ctx *ctx, hodei__active *a);
 void hodei__sched_stop_orderly(hodei_ctx *ctx); /* drain.c: at close */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -56,23 +57,59 @@ static const hodei_process_callbacks local_callbacks = {
 	HODEI_PROCESS_CALLBACKS_VERSION, on_line, on_exit_cb,
 };
 
+/*
+ * The job's environment plus HODEI_LOCAL_RUN=<store id>/<job id>/<attempt>:
+ * the mark by which the next open finds this process if we die before its
+ * pid is stored (hodei__sched_recover).  NULL: out of memory.
+ */
+static const char **marked_envp(hodei_ctx *ctx, const hodei_run_request *req, char **mark)
+{
+	const char **v = calloc(req->nenv + 2, sizeof(*v));
+
+	*mark = hodei__sprintf(HODEI__LOCAL_RUN_VAR "=%s/%s/%d", hodei__store_id(ctx->store),
+	                       req->job_id, req->attempt);
+	if (!v || !*mark) {
+		free(v);
+		free(*mark);
+		*mark = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < req->nenv; i++)
+		v[i] = req->envp[i];
+	v[req->nenv] = *mark;
+	return v;
+}
+
 static int local_run_job(void *state, hodei_worker *w, const hodei_run_request *req)
 {
 	hodei_ctx *ctx = state;
 	local_run *r = calloc(1, sizeof(*r));
+	hodei_run_request marked = *req;
+	const char **envp;
+	char *mark = NULL;
 	int rc;
 
-	if (!r)
+	if (!r || !(envp = marked_envp(ctx, req, &mark))) {
+		free(r);
 		return hodei__err(HODEI_ENOMEM, "out of memory");
+	}
+	marked.envp = envp;
+	marked.nenv = req->nenv + 1;
 	r->worker = w;
 	r->ctx = ctx;
 	snprintf(r->job_id, sizeof(r->job_id), "%s", req->job_id);
 	r->attempt = req->attempt;
-	rc = hodei_process_spawn(&r->proc, ctx->base, req, &local_callbacks, r);
+	rc = hodei_process_spawn(&r->proc, ctx->base, &marked, &local_callbacks, r);
+	free(envp);
+	free(mark);
 	if (rc) {
 		free(r);
 		return rc;
 	}
+	/* the fault point of test/chaos/crash_spawn.py: dead between the spawn
+	 * and the commit of the pid (HODEI_TEST_CRASH_AT=spawn) */
+	if (ctx->cfg.test_crash_at_spawn)
+		_exit(HODEI__TEST_CRASH_STATUS);
 	hodei_worker_set_data(w, r);
 	hodei__worker_note_pid(w, hodei_process_pid(r->proc));
 	return hodei_worker_job_started(w, req->job_id, req->attempt);

@@ -123,6 +123,7 @@ static void active_remove(hodei_ctx *ctx, hodei__active *a)
 	if (a->next)
 		a->next->prev = a->prev;
 	free(a->id);
+	free(a->held_for);
 	free(a);
 }
 
@@ -341,6 +342,7 @@ static bool pump_once(hodei_ctx *ctx)
 				return true;
 			ctx->head = NULL;
 			hodei__queue_pop(&ctx->queue, &e);
+			a->qseq = e.qseq;
 			assign(ctx, job, w, a);
 			hodei_job_free(job);
 			continue;
@@ -587,7 +589,12 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		q.at = now;
 		q.reason = o->reason;
 		q.set_queue = 1;
-		hodei__store_next_qseq(ctx->store, &q.qseq);
+		/* a lost worker's job goes back to its place (priority, then the
+		 * order it was queued in), a failed attempt's retry to the end */
+		if (o->keep_place && a->qseq > 0)
+			q.qseq = a->qseq;
+		else
+			hodei__store_next_qseq(ctx->store, &q.qseq);
 		q.not_before = now + o->delay_ms;
 		hodei__log_system(ctx, a, "attempt %d %s; retrying as attempt %d", a->attempt,
 		                  o->reason, a->attempt + 1);
@@ -663,9 +670,84 @@ int hodei__sched_cancel(hodei_ctx *ctx, int64_t seq, int state)
 	return 0;
 }
 
+/* ---- jobs held for their agent to come back (hodei_worker_reattach) ---- */
+
+static void arm_hold(hodei_ctx *ctx)
+{
+	int64_t next = INT64_MAX, now = hodei__mono_ms();
+	struct timeval tv;
+
+	for (hodei__active *a = ctx->active; a; a = a->next)
+		if (a->held_for && a->held_until < next)
+			next = a->held_until;
+	if (next == INT64_MAX || !ctx->hold_ev)
+		return;
+	next = next > now ? next - now : 0;
+	tv.tv_sec = next / 1000;
+	tv.tv_usec = (next % 1000) * 1000;
+	event_add(ctx->hold_ev, &tv);
+}
+
+int hodei__sched_hold(hodei_ctx *ctx, hodei__active *a, const char *worker_id)
+{
+	char *id = strdup(worker_id);
+
+	if (!id)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	free(a->held_for);
+	a->held_for = id;
+	a->held_until = hodei__mono_ms() + ctx->cfg.agent_hold_ms;
+	a->worker = NULL;
+	arm_hold(ctx);
+	return 0;
+}
+
+void hodei__sched_hold_end(hodei_ctx *ctx, hodei__active *a, const char *why)
+{
+	free(a->held_for);
+	a->held_for = NULL;
+	hodei__sched_batch_begin(ctx); /* the requeue and the next start: one commit */
+	hodei__sched_lost(ctx, a, why);
+	hodei__sched_batch_end(ctx);
+}
+
+static void on_hold(evutil_socket_t fd, short what, void *arg)
+{
+	hodei_ctx *ctx = arg;
+	int64_t now = hodei__mono_ms();
+	hodei__active *a, *next;
+	char why[160];
+
+	(void)fd;
+	(void)what;
+	hodei__lock(ctx);
+	for (a = ctx->active; a; a = next) {
+		next = a->next;
+		if (!a->held_for || a->held_until > now)
+			continue;
+		snprintf(why, sizeof(why), "worker %.63s did not come back within %lld ms",
+		         a->held_for, (long long)ctx->cfg.agent_hold_ms);
+		hodei__sched_hold_end(ctx, a, why);
+		next = ctx->active; /* the list changed: look again from its start */
+	}
+	arm_hold(ctx);
+	hodei__unlock(ctx);
+}
+
+/* A job an agent of a static pool was running: it may come back with it. */
+static bool held_on_recovery(hodei_ctx *ctx, const hodei_job *job)
+{
+	hodei__provider_node *p;
+
+	if (ctx->cfg.agent_hold_ms <= 0 || !job->worker_id || !*job->worker_id || !job->provider)
+		return false;
+	p = hodei__provider_find(ctx, job->provider);
+	return p && strcmp(p->cfg.type, "pool") == 0;
+}
+
 typedef struct recover_ctx {
 	hodei_ctx *ctx;
-	int64_t lost;
+	int64_t lost, held;
 	int err; /* out of memory: the open fails, and the next one recovers the rest */
 } recover_ctx;
 
@@ -677,6 +759,7 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	hodei_ctx *ctx = rc->ctx;
 	hodei__active *a;
 	hodei__outcome o;
+	bool held = false;
 
 	if (rc->err)
 		return;
@@ -696,19 +779,23 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	a->attempt = attempt;
 	a->max_retries = max_retries;
 	a->priority = priority;
+	a->qseq = qseq;
 	a->next = ctx->active;
 	if (ctx->active)
 		ctx->active->prev = a;
 	ctx->active = a;
 	{
 		hodei_job *job = NULL;
-
 		int lr = hodei__store_load_job(ctx->store, seq, NULL, &job);
 
 		if (lr == 0) {
 			a->id = strdup(job->id);
 			a->next_log_seq = job->last_log_seq + 1;
 			a->log_bytes = job->log_bytes;
+			held = a->id && held_on_recovery(ctx, job) &&
+			       hodei__sched_hold(ctx, a, job->worker_id) == 0;
+			if (held) /* its run goes on: timed from its start, as any other */
+				a->started_at = job->started_at;
 		}
 		hodei_job_free(job);
 		if (lr == HODEI_ENOMEM || (lr == 0 && !a->id)) {
@@ -722,6 +809,13 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 		rc->err = hodei__err(HODEI_ENOMEM, "out of memory");
 		return;
 	}
+	if (held) {
+		hodei__log_system(ctx, a, "the server restarted: worker %s may come back with attempt"
+		                  " %d within %lld ms; it is retried only then", a->held_for, attempt,
+		                  (long long)ctx->cfg.agent_hold_ms);
+		rc->held++;
+		return;
+	}
 	hodei__outcome_of_loss(&o, "the process that ran it stopped (restart recovery)",
 	                       attempt, max_retries, false, 0);
 	hodei__log_system(ctx, a, "worker lost: the process that ran it stopped");
@@ -729,16 +823,47 @@ static void recover_one(void *ud, int64_t seq, int state, int priority, int64_t 
 	rc->lost++;
 }
 
+/*
+ * The last process to open this store died without closing it: a local job
+ * it had started but not yet recorded (its ASSIGNED/RUNNING with the pid
+ * was still to be committed) may run on, and the job, still QUEUED in the
+ * store, would start again next to it.  Every local job carries the store's
+ * mark in its environment (local.c): whatever carries it now is such a
+ * leftover (this process holds the store's lock, and has started nothing),
+ * and is killed before anything starts.  A clean close tells the next open
+ * there is nothing to look for, so a normal start scans nothing.
+ */
+static void kill_unrecorded(hodei_ctx *ctx)
+{
+	char prefix[96];
+	int64_t n;
+
+	if (!hodei__store_unclean(ctx->store))
+		return;
+	snprintf(prefix, sizeof(prefix), HODEI__LOCAL_RUN_VAR "=%s/", hodei__store_id(ctx->store));
+	if ((n = hodei__contain_kill_marked(prefix)) > 0)
+		hodei__diag(ctx, HODEI_DIAG_WARN, "recovery: killed %lld process(es) of local jobs that"
+		            " the last process started and did not stop", (long long)n);
+	hodei__store_set_clean(ctx->store);
+}
+
 int hodei__sched_recover(hodei_ctx *ctx)
 {
-	recover_ctx rc = { ctx, 0, 0 };
-	int r = hodei__store_scan_active(ctx->store, recover_one, &rc);
+	recover_ctx rc = { ctx, 0, 0, 0 };
+	int r;
+
+	kill_unrecorded(ctx);
+	r = hodei__store_scan_active(ctx->store, recover_one, &rc);
 
 	if (!r && rc.err)
 		r = rc.err;
 	if (rc.lost)
 		hodei__diag(ctx, HODEI_DIAG_WARN, "recovery: %lld job(s) were running when the last"
 		            " process stopped", (long long)rc.lost);
+	if (rc.held)
+		hodei__diag(ctx, HODEI_DIAG_WARN, "recovery: %lld job(s) of agents held for %lld ms,"
+		            " for their agents to come back", (long long)rc.held,
+		            (long long)ctx->cfg.agent_hold_ms);
 	return r;
 }
 
@@ -817,7 +942,8 @@ int hodei__sched_init(hodei_ctx *ctx)
 	ctx->pump_ev = event_new(ctx->base, -1, 0, on_pump, ctx);
 	ctx->delay_ev = evtimer_new(ctx->base, on_delay, ctx);
 	ctx->retry_ev = evtimer_new(ctx->base, on_retry, ctx);
-	return ctx->pump_ev && ctx->delay_ev && ctx->retry_ev
+	ctx->hold_ev = evtimer_new(ctx->base, on_hold, ctx);
+	return ctx->pump_ev && ctx->delay_ev && ctx->retry_ev && ctx->hold_ev
 	       ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
 }
 
@@ -841,5 +967,7 @@ void hodei__sched_fini(hodei_ctx *ctx)
 		event_free(ctx->delay_ev);
 	if (ctx->retry_ev)
 		event_free(ctx->retry_ev);
-	ctx->pump_ev = ctx->delay_ev = ctx->retry_ev = NULL;
+	if (ctx->hold_ev)
+		event_free(ctx->hold_ev);
+	ctx->pump_ev = ctx->delay_ev = ctx->retry_ev = ctx->hold_ev = NULL;
 }

@@ -131,6 +131,7 @@ void hodei__outcome_of_loss(hodei__outcome *out, const char *why, int attempt,
 	 * its own retries allow before giving up. */
 	if (attempt <= max_retries + HODEI__LOST_RETRIES) {
 		out->requeue = true;
+		out->keep_place = true; /* not behind what was queued after it */
 		out->delay_ms = 0;
 	}
 }

@@ -260,6 +260,52 @@ static int migrate(hodei_store *st)
 	return hodei__store_exec(st, sql);
 }
 
+/*
+ * The store's own random id (a meta row, made on first open): the local
+ * provider marks each job's environment with it (HODEI_LOCAL_RUN), so that
+ * recovery can find processes of this store that no row names.
+ */
+static int read_id(hodei_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *v;
+	int rc;
+
+	if ((rc = hodei__store_exec(st, "INSERT OR IGNORE INTO meta(key, value) VALUES"
+	                            "('store_id', lower(hex(randomblob(16))))")))
+		return rc;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'store_id'", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return db_err(st, "reading the store id");
+	rc = sqlite3_step(s);
+	v = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+	if (v && strlen((const char *)v) == 32 && strspn((const char *)v, "0123456789abcdef") == 32) {
+		memcpy(st->id, v, 33);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_ROW ? hodei__err(HODEI_ENOTDB, "%s: meta 'store_id' is not 32 hex"
+		                                   " digits", st->path)
+		                      : db_err(st, "reading the store id");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+const char *hodei__store_id(hodei_store *st)
+{
+	return st->id;
+}
+
+bool hodei__store_unclean(hodei_store *st)
+{
+	return st->unclean;
+}
+
+void hodei__store_set_clean(hodei_store *st)
+{
+	st->unclean = false;
+}
+
 /* The pid written in a lock file, or 0. */
 static long lock_holder(int fd)
 {
@@ -305,6 +351,9 @@ static int take_lock(hodei_store *st)
 			rc = hodei__err(HODEI_ELOCKED, "%s: in use by another process (it holds '%s'):"
 			                " one process at a time may open a store", st->path, lp);
 	} else {
+		/* a pid left in it: its holder ended without hodei__store_close()
+		 * marking it clean, and may have left job processes behind */
+		st->unclean = lock_holder(st->lock_fd) > 0;
 		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 		if (ftruncate(st->lock_fd, 0) != 0 || pwrite(st->lock_fd, pid, (size_t)n, 0) != n)
 			rc = hodei__err(HODEI_EIO, "%s: cannot write '%s': %s", st->path, lp,
@@ -341,7 +390,7 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 	    (rc = hodei__store_exec(st, sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
 	    (rc = hodei__store_exec(st, "BEGIN IMMEDIATE")) || (rc = hodei__store_exec(st, schema)) || (rc = migrate(st)) ||
-	    (rc = hodei__store_exec(st, "COMMIT")))
+	    (rc = read_id(st)) || (rc = hodei__store_exec(st, "COMMIT")))
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
@@ -381,6 +430,10 @@ void hodei__store_close(hodei_store *st)
 	hodei__store_jtruncate(&st->redo, 0);
 	free(st->journal.v);
 	free(st->redo.v);
+	/* clean: the next open need not look for our jobs' processes (a
+	 * failed open, or one without recovery, leaves the pid for it) */
+	if (st->lock_fd >= 0 && !st->unclean && st->id[0] && ftruncate(st->lock_fd, 0) != 0)
+		(void)0; /* the next open looks for leftovers: slower, not wrong */
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* releases the lock: only now that SQLite is done */
 	free(st->path);

@@ -36,6 +36,8 @@ struct hodei_store {
 	sqlite3 *db;
 	char *path;
 	int lock_fd; /* "<path>.lock", flock'ed while open; holds our pid */
+	bool unclean;  /* the last holder did not close it (its pid was in the lock file) */
+	char id[33];   /* meta 'store_id': names this store's local job processes */
 	sqlite3_stmt *stmt[ST__COUNT];
 	sqlite3_stmt *tcache[64]; /* transition UPDATEs, by shape */
 	int64_t qseq;

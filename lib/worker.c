@@ -370,9 +370,19 @@ int hodei_worker_attach(hodei_worker **out, hodei_ctx *ctx, const char *provider
 
 int hodei_worker_bind_agent(hodei_worker *w, const hodei_agent_ops *ops, void *agent)
 {
+	hodei_ctx *ctx = w->ctx;
+	int rc;
+
+	hodei__lock(ctx);
 	w->agent_ops = ops;
 	w->agent = agent;
-	return hodei_worker_ready(w);
+	rc = hodei_worker_ready(w);
+	/* a job re-attached (hodei_worker_reattach) whose cancel was asked for
+	 * while it was held: the agent hears of it now */
+	if (w->job && w->job->cancel_requested && ops && ops->cancel)
+		ops->cancel(agent, w);
+	hodei__unlock(ctx);
+	return rc;
 }
 
 void hodei__worker_note_pid(hodei_worker *w, int pid)
@@ -511,6 +521,76 @@ void hodei_worker_lost(hodei_worker *w, const char *reason)
 	release(w);
 	hodei__sched_kick(ctx);
 	hodei__unlock(ctx);
+}
+
+void hodei_worker_lost_held(hodei_worker *w, const char *reason)
+{
+	hodei_ctx *ctx = w->ctx;
+	hodei__active *a = w->job;
+
+	hodei__lock(ctx);
+	if (a && ctx->cfg.agent_hold_ms > 0 && hodei__sched_hold(ctx, a, w->id) == 0) {
+		hodei__diag(ctx, HODEI_DIAG_INFO, "worker %s gone with job %s (%s): held %lld ms for it"
+		            " to come back", w->id, a->id, reason ? reason : "unknown",
+		            (long long)ctx->cfg.agent_hold_ms);
+		hodei__log_system(ctx, a, "worker %s went away (%s); it may come back with attempt %d"
+		                  " within %lld ms", w->id, reason ? reason : "unknown", a->attempt,
+		                  (long long)ctx->cfg.agent_hold_ms);
+		w->job = NULL;
+		w->prov->busy--;
+		hodei__provider_job_ended(ctx, w->prov);
+		release(w);
+		hodei__sched_kick(ctx);
+	} else {
+		hodei_worker_lost(w, reason);
+	}
+	hodei__unlock(ctx);
+}
+
+int hodei_worker_reattach(hodei_worker *w, const char *job_id, int attempt)
+{
+	hodei_ctx *ctx;
+	hodei__active *a;
+	int rc = 0;
+
+	if (!w)
+		return hodei__arg_null("worker");
+	ctx = w->ctx;
+	hodei__lock(ctx);
+	if (!job_id) { /* it holds none: what was held for it is lost now */
+		hodei__active *next;
+		char why[160];
+
+		snprintf(why, sizeof(why), "worker %.63s came back without it", w->id);
+		for (a = ctx->active; a; a = next) {
+			next = a->next;
+			if (a->held_for && strcmp(a->held_for, w->id) == 0) {
+				hodei__sched_hold_end(ctx, a, why);
+				next = ctx->active;
+			}
+		}
+		hodei__unlock(ctx);
+		return 0;
+	}
+	a = hodei__active_find_id(ctx, job_id);
+	if (!a || !a->held_for || strcmp(a->held_for, w->id) != 0 || a->attempt != attempt ||
+	    w->job) {
+		rc = hodei__err(HODEI_ESTATE, "worker %s: job '%s' attempt %d is not held for it",
+		                w->id, job_id, attempt);
+	} else {
+		free(a->held_for);
+		a->held_for = NULL;
+		a->held_until = 0;
+		a->worker = w;
+		w->job = a;
+		w->state = HODEI_WORKER_BUSY;
+		w->prov->busy++;
+		w->last_seen = hodei__now_ms();
+		hodei__log_system(ctx, a, "worker %s came back: attempt %d goes on", w->id, attempt);
+		emit_worker(w);
+	}
+	hodei__unlock(ctx);
+	return rc;
 }
 
 static const char *const worker_state_names[] = { NULL, "STARTING", "IDLE", "BUSY",

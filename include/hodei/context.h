@@ -62,7 +62,7 @@ typedef void (*hodei_diag_fn)(int level, const char *message, void *userdata);
 #define HODEI_CTX_IGNORE_ENV 0x2u        /**< do not read HODEI_* variables */
 #define HODEI_CTX_NO_RECOVERY 0x4u       /**< open read-mostly; skip crash recovery */
 
-#define HODEI_CTX_OPTIONS_VERSION 1
+#define HODEI_CTX_OPTIONS_VERSION 2
 
 /**
  * Options for hodei_ctx_open().  Initialise with HODEI_CTX_OPTIONS_INIT or
@@ -93,9 +93,17 @@ typedef struct hodei_ctx_options {
 	int64_t worker_idle_ms;
 	/** First automatic retry delay, doubled per attempt; 0 = 1000 ms. */
 	int64_t retry_backoff_ms;
+	/**
+	 * Version 2.  How long a job that a remote agent of a static pool was
+	 * running is held for the agent to come back and take it again
+	 * (hodei_worker_reattach()): at restart recovery, and after
+	 * hodei_worker_lost_held().  hodeid passes its worker timeout, which
+	 * outlasts the agents' lease.  0 = 15000 ms; -1 = none (lost at once).
+	 */
+	int64_t agent_hold_ms;
 } hodei_ctx_options;
 
-#define HODEI_CTX_OPTIONS_INIT { HODEI_CTX_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define HODEI_CTX_OPTIONS_INIT { HODEI_CTX_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Initialise opts to defaults.  Returns HODEI_EVERSION for an unknown version. */
 HODEI_EXTERN int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version);
@@ -104,7 +112,13 @@ HODEI_EXTERN int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int ve
  * Open (creating if needed) the database at opts->db_path and start the
  * scheduler.  Jobs left queued by a previous process are queued again in
  * their order; a job that was assigned or running when that process died is
- * retried (if it has retries left) or failed with reason "worker lost".
+ * retried (if it has retries left) or failed with reason "worker lost",
+ * except one that an agent of a static pool was running: that one is held
+ * for `agent_hold_ms`, for the agent to come back with it
+ * (hodei_worker_reattach()), and only then counted lost.  A local job's
+ * process that the dead process had started but not yet recorded is found
+ * by the store's mark in its environment (HODEI_LOCAL_RUN) and killed
+ * before anything starts.
  *
  * One process at a time may have a store open: the context holds an
  * exclusive lock on "<db_path>.lock" (with its pid inside) until
@@ -125,7 +139,8 @@ HODEI_EXTERN int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
  * it goes back to QUEUED as the same attempt (a system log line and its
  * history say "stopped by an orderly shutdown"), so it runs again after the
  * next open without being charged a retry.  A job on a remote agent is left
- * as it is: the next open counts it as lost (see hodei_ctx_open()).
+ * as it is: the next open holds it for its agent to come back, or counts it
+ * lost (see hodei_ctx_open()).
  */
 HODEI_EXTERN void hodei_ctx_close(hodei_ctx *ctx);
 

@@ -7,7 +7,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'rpc'))
-from harness import Hodeid, wait_for, free_port  # noqa: E402,F401
+from harness import Hodeid, fifo_write, wait_for, free_port  # noqa: E402,F401
 
 CLI = os.environ.get('HODEI_JOBS_CLI', 'hodei-jobs-cli')
 # The suite's jobs write markers into the test's private directory: as root,

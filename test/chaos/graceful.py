@@ -12,21 +12,8 @@ import os
 import signal
 import tempfile
 
-from common import (Hodeid, QUEUED, SUCCEEDED, free_port, job_state, lines, queue,
+from common import (Hodeid, QUEUED, SUCCEEDED, fifo_write, free_port, job_state, lines, queue,
                     read_store, ends, wait_for)
-
-
-
-def fifo_write(path, timeout=30):
-    """Release a job blocked reading the fifo (bounded: ENXIO until it reads)."""
-    def opened():
-        try:
-            return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            return None
-    fd = wait_for(opened, timeout, 'the job to open its fifo')
-    os.write(fd, b'go\n')
-    os.close(fd)
 
 
 def graceful_setup(d):

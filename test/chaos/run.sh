@@ -11,4 +11,5 @@ export HODEID=$build/tools/hodeid/hodeid
 export HODEI_JOBS_CLI=$build/tools/hodei-jobs-cli/hodei-jobs-cli
 export HODEI_WORKER_BIN=$build/tools/hodei-worker/hodei-worker
 python3 "$root/test/chaos/graceful.py"
+python3 "$root/test/chaos/crash_spawn.py"
 python3 "$root/test/chaos/chaos.py" $full

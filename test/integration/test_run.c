@@ -66,9 +66,19 @@ static void argv_and_exact_environment(void **state)
 	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
 	hodei_job_free(job);
 	out = job_output(&h, "env", 0);
-	assert_string_equal(out, "ENV=production\nVERSION=1.0.0\nSPACES=a b  c\n"
-	                         "PATH=/usr/local/bin:/usr/bin:/bin\nHODEI_JOB_ID=env\n"
-	                         "HODEI_JOB_NAME=env\nHODEI_JOB_ATTEMPT=1\n");
+	{
+		/* last, the local job's recovery mark: the store's id (32 hex
+		 * digits), the job and the attempt */
+		static const char fixed[] = "ENV=production\nVERSION=1.0.0\nSPACES=a b  c\n"
+		                            "PATH=/usr/local/bin:/usr/bin:/bin\nHODEI_JOB_ID=env\n"
+		                            "HODEI_JOB_NAME=env\nHODEI_JOB_ATTEMPT=1\n";
+		const char *mark = out + strlen(fixed);
+
+		assert_int_equal(strncmp(out, fixed, strlen(fixed)), 0);
+		assert_int_equal(strncmp(mark, "HODEI_LOCAL_RUN=", 16), 0);
+		assert_int_equal(strspn(mark + 16, "0123456789abcdef"), 32);
+		assert_string_equal(mark + 16 + 32, "/env/1\n");
+	}
 	free(out);
 
 	/* arguments arrive intact, one argv entry each, no shell splitting */

@@ -43,6 +43,18 @@ def wait_for(cond, timeout=20.0, what='condition'):
         time.sleep(0.02)
 
 
+def fifo_write(path, timeout=30):
+    """Release a job blocked reading the fifo (bounded: ENXIO until it reads)."""
+    def opened():
+        try:
+            return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return None
+    fd = wait_for(opened, timeout, 'the job to open its fifo')
+    os.write(fd, b'go\n')
+    os.close(fd)
+
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))

@@ -4,7 +4,7 @@ processes (issues 13 and 14): a network partition (network namespaces and
 iptables), the agent and its reaper killed together, a job looking for the
 join token, and joining workers that try to take what is not theirs.
 
-usage: test_agent.py GROUP   (lease | reaper | secrets | join)
+usage: test_agent.py GROUP   (lease | reaper | secrets | join | reattach)
 HODEID and HODEI_WORKER_BIN name the binaries under test.  The lease group
 needs root, ip(8) and iptables(8); without them it is skipped (77).
 """
@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 
-from harness import WORKER, Tests, buf_curl, call, ensure_buf, wait_for
+from harness import WORKER, Tests, buf_curl, call, ensure_buf, fifo_write, wait_for
 from test_integration import process_gone
 
 FINAL = ('JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_TIMED_OUT')
@@ -429,6 +429,116 @@ class AgentTests(Tests):
         rc, _, err = register(h, 'ci-token-two', name='w', pool='ci')
         assert rc == 0, err
 
+    # ---- issue 13.4: an agent's job survives a restart of the server ----
+
+    # Long enough for a loaded machine under ASan to restart hodeid (and the
+    # test to make its calls) within the agents' lease: nothing waits for it.
+    SLOW = ['--heartbeat', '1', '--worker-timeout', '60']
+
+    def reattach_setup(self, d, timeout='60'):
+        """hodeid without local jobs, its agents' lease 59 s (timeout 60 s)."""
+        args = ['--no-local-provider', '--heartbeat', '1', '--worker-timeout', timeout]
+        return self.hodeid(d, args=args, env={'HODEI_JOIN_TOKEN': TOKEN})
+
+    def test_reattach_after_restart(self, d):
+        """kill -9 of hodeid while an agent runs a job that prints lines; the
+        server restarts on the same data, the agent comes back with its job:
+        it ends SUCCEEDED as attempt 1, with every line, numbered on."""
+        h = self.reattach_setup(d)
+        a = self.agent(d, 'keeper', h.addr,
+                       extra=self.SLOW)
+        wait_for(lambda: workers(h), what='the agent to register')
+        fifo = os.path.join(d, 'fifo')
+        os.mkfifo(fifo)
+        queue(h, 'kept', 'for i in 1 2 3 4 5; do echo "line $i"; done; read x <%s; '
+                         'for i in 6 7 8 9 10; do echo "line $i"; done' % fifo, max_retries=0)
+        wait_state(h, 'kept', ('JOB_STATE_RUNNING',))
+        # the first lines stored (log_lines counts stored lines): not lost with the server
+        wait_for(lambda: int(get_job(h, 'kept')['job'].get('logLines', 0)) >= 5,
+                 what='the first lines to be stored')
+        h.kill9()
+        h.start()
+        wait_for(lambda: 're-attached job=kept attempt=1' in open(a.logpath).read(),
+                 what='the agent to take its job back')
+        assert [w.get('jobId') for w in workers(h)] == ['kept'], workers(h)
+        assert get_job(h, 'kept')['job']['state'] == 'JOB_STATE_RUNNING'
+        fifo_write(fifo)
+        assert wait_state(h, 'kept', FINAL) == 'JOB_STATE_SUCCEEDED'
+        job = get_job(h, 'kept')['job']
+        assert job.get('attempt', 1) == 1, job
+        logs = api(h, 'hodei.LogStreamService/GetLogs', {'job_id': 'kept'})['entries']
+        out = [e['line'] for e in logs if e['line'].startswith('line ')]
+        assert out == ['line %d' % i for i in range(1, 11)], logs
+        seqs = [int(e['sequence']) for e in logs]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+        hist = get_job(h, 'kept')['history']
+        assert sum(1 for t in hist if t['state'] == 'JOB_STATE_QUEUED') == 1, hist
+        assert sum(1 for t in hist if t['state'] == 'JOB_STATE_SUCCEEDED') == 1, hist
+        assert 'the server restarted' in ' '.join(e['line'] for e in logs), logs
+        assert a.poll() is None
+
+    def test_not_back_in_time_requeued_once(self, d):
+        """The agent does not come back within the worker timeout: the job is
+        retried as attempt 2, once, when the hold ends, and in its place in
+        the queue: before a job of the same priority queued after it."""
+        h = self.reattach_setup(d, timeout='3')
+        a = self.agent(d, 'late', h.addr, extra=FAST)
+        wait_for(lambda: workers(h), what='the agent to register')
+        marks = os.path.join(d, 'marks')
+        queue(h, 'late', 'echo "late $HODEI_JOB_ATTEMPT" >>%s; '
+                         '[ "$HODEI_JOB_ATTEMPT" = 1 ] && exec sleep 600; true' % marks,
+              max_retries=0)
+        wait_state(h, 'late', ('JOB_STATE_RUNNING',))
+        queue(h, 'behind', 'echo behind >>%s' % marks, max_retries=0)
+        a.kill()  # its job dies with it (the job guard)
+        a.wait()
+        h.kill9()
+        h.start()
+        assert 'held for 3000 ms' in h.logtext(), h.logtext()
+
+        def requeued():
+            job = get_job(h, 'late')['job']
+            return job['state'] == 'JOB_STATE_QUEUED' and int(job.get('attempt', 1)) == 2
+        wait_for(requeued, what='attempt 2 to be queued when the hold ends')
+        self.agent(d, 'late', h.addr, extra=FAST)
+        assert wait_state(h, 'late', FINAL) == 'JOB_STATE_SUCCEEDED'
+        assert wait_state(h, 'behind', FINAL) == 'JOB_STATE_SUCCEEDED'
+        reply = get_job(h, 'late')
+        assert int(reply['job']['attempt']) == 2, reply
+        queued = [t for t in reply['history'] if t['state'] == 'JOB_STATE_QUEUED']
+        assert len(queued) == 2 and 'did not come back' in queued[1].get('reason', ''), reply
+        assert open(marks).read().split('\n')[:-1] == ['late 1', 'late 2', 'behind'], \
+            open(marks).read()
+
+    def test_cancel_reaches_reattached_job(self, d):
+        """A cancel asked for while the job is held for its agent reaches the
+        agent when it comes back; so does one asked for after."""
+        h = self.reattach_setup(d)
+        a = self.agent(d, 'back', h.addr, extra=self.SLOW)
+        wait_for(lambda: workers(h), what='the agent to register')
+        pids = os.path.join(d, 'pids')
+        for job in ('held', 'after'):
+            queue(h, job, 'echo $$ >> %s; exec sleep 600' % pids, max_retries=0)
+            wait_state(h, job, ('JOB_STATE_RUNNING',))
+            wait_for(lambda: os.path.exists(pids) and
+                     len(open(pids).read().split()) == (1 if job == 'held' else 2),
+                     what='the job to write its pid')
+            if job == 'held':
+                a.send_signal(signal.SIGSTOP)  # gone for the server, for now
+            h.kill9()
+            h.start()
+            if job == 'held':
+                api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': job})
+                assert get_job(h, job)['job']['state'] == 'JOB_STATE_RUNNING'
+                a.send_signal(signal.SIGCONT)
+            else:
+                wait_for(lambda: 're-attached job=after' in open(a.logpath).read(),
+                         what='the agent to take its job back')
+                api(h, 'hodei.JobExecutionService/CancelJob', {'job_id': job})
+            assert wait_state(h, job, FINAL) == 'JOB_STATE_CANCELLED', get_job(h, job)
+            pid = int(open(pids).read().split()[-1])
+            wait_for(lambda: process_gone(pid), what='the job process to die')
+
 
 def register(h, token=TOKEN, **fields):
     body = {'token': token}
@@ -452,6 +562,8 @@ GROUPS = {
     'secrets': ['job_cannot_read_the_join_token'],
     'join': ['live_name_not_taken_over', 'builtin_provider_not_joined',
              'join_tokens_scoped_rotated_revoked'],
+    'reattach': ['reattach_after_restart', 'not_back_in_time_requeued_once',
+                 'cancel_reaches_reattached_job'],
 }
 
 if __name__ == '__main__':

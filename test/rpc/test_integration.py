@@ -594,13 +594,16 @@ class Integration(Tests):
         self.cleanup.append(lambda: w.proc.send_signal(signal.SIGCONT))
         h.kill9()
         h2 = self.hodeid(d, args=['--no-local-provider'], env=env, grpc_port=port, name='h2')
-        # The queue is intact: every job is there, in order, none finished.
+        # The queue is intact: every job is there, in order, none finished;
+        # the agent's job is held for it (issue 13.4), not requeued.
         page = call(h2.addr, 'hodei.JobExecutionService/ListJobs',
                     {'states': ['JOB_STATE_QUEUED'], 'oldest_first': True})
-        assert [j['id'] for j in page['jobs']] == ['first'] + ['q-%d' % i for i in range(5)], page
+        assert [j['id'] for j in page['jobs']] == ['q-%d' % i for i in range(5)], page
+        assert wait_state(h2.addr, 'first', ('JOB_STATE_RUNNING',)) == 'JOB_STATE_RUNNING'
         w.proc.send_signal(signal.SIGCONT)
-        wait_for(lambda: call(h2.addr, 'hodei.WorkerAgentService/ListWorkers', {}).get('workers'),
-                 what='the worker to reconnect')
+        wait_for(lambda: [x.get('jobId') for x in call(
+            h2.addr, 'hodei.WorkerAgentService/ListWorkers', {}).get('workers', [])] == ['first'],
+                 what='the worker to come back with its job')
         call(h2.addr, 'hodei.JobExecutionService/CancelJob', {'job_id': 'first'})
         for i in range(5):
             assert wait_state(h2.addr, 'q-%d' % i, FINAL) == 'JOB_STATE_SUCCEEDED'

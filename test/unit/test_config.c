@@ -85,12 +85,42 @@ static void variable_and_option_ranges(void **state)
 	assert_string_equal(hodei_error_last(), "log_retention_days: must be from 0 to 36500");
 }
 
+static void agent_hold_and_crash_point(void **state)
+{
+	hodei_ctx_options o;
+	hodei__config cfg;
+
+	(void)state;
+	hodei_ctx_options_init(&o, HODEI_CTX_OPTIONS_VERSION);
+	assert_int_equal(hodei__config_resolve(&cfg, &o), 0);
+	assert_int_equal(cfg.agent_hold_ms, 15000); /* 0: the default */
+	assert_false(cfg.test_crash_at_spawn);
+	o.agent_hold_ms = -1;
+	assert_int_equal(hodei__config_resolve(&cfg, &o), 0);
+	assert_int_equal(cfg.agent_hold_ms, 0); /* none: lost at once */
+	o.agent_hold_ms = -2;
+	assert_int_equal(hodei__config_resolve(&cfg, &o), HODEI_EINVAL);
+	assert_string_equal(hodei_error_last(), "agent_hold_ms: must be -1, 0 or positive");
+	o.agent_hold_ms = 4000;
+	assert_int_equal(hodei__config_resolve(&cfg, &o), 0);
+	assert_int_equal(cfg.agent_hold_ms, 4000);
+
+	setenv("HODEI_TEST_CRASH_AT", "spawn", 1);
+	assert_int_equal(hodei__config_resolve(&cfg, &o), 0);
+	assert_true(cfg.test_crash_at_spawn);
+	setenv("HODEI_TEST_CRASH_AT", "later", 1);
+	assert_int_equal(hodei__config_resolve(&cfg, &o), HODEI_EINVAL);
+	assert_string_equal(hodei_error_last(), "HODEI_TEST_CRASH_AT: must be 'spawn', got 'later'");
+	unsetenv("HODEI_TEST_CRASH_AT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_int_refuses_what_is_not_a_number_in_range),
 		cmocka_unit_test(parse_int_takes_the_range_inclusive),
 		cmocka_unit_test(variable_and_option_ranges),
+		cmocka_unit_test(agent_hold_and_crash_point),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

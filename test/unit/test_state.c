@@ -59,6 +59,7 @@ static void outcomes(void **state)
 
 	hodei__outcome_of_run(&o, &res, 1, 2, false, 1000);
 	assert_true(o.requeue);
+	assert_false(o.keep_place); /* a failed attempt's retry queues at the end */
 	assert_int_equal(o.delay_ms, 1000);
 	hodei__outcome_of_run(&o, &res, 2, 2, false, 1000);
 	assert_true(o.requeue);
@@ -90,6 +91,7 @@ static void lost_worker_requeues_a_bounded_number_of_times(void **state)
 	hodei__outcome_of_loss(&o, "stream broken", 1, 0, false, 1000);
 	assert_int_equal(o.state, HODEI_JOB_FAILED);
 	assert_true(o.requeue);
+	assert_true(o.keep_place); /* not the job's fault: back to its place in the queue */
 	assert_non_null(strstr(o.reason, "stream broken"));
 	hodei__outcome_of_loss(&o, "stream broken", HODEI__LOST_RETRIES, 0, false, 1000);
 	assert_true(o.requeue);

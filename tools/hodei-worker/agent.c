@@ -14,6 +14,14 @@
  * sending of the acknowledged heartbeat and the server from its receipt,
  * with a longer timeout: the agent always stops first, so the job never
  * runs here and on its retry at once.
+ *
+ * Re-attach: an agent with a join token whose stream breaks while its lease
+ * runs keeps its job (and, if the job ends meanwhile, its result) and
+ * reconnects; its lines wait here (bounded).  It names the job when it
+ * registers and in its hello; the server, which held the job for this
+ * worker (after a restart, or a broken stream), answers reattached, and the
+ * lines and result follow as if nothing happened.  Otherwise, or when the
+ * lease ends first, the job is killed as before.
  */
 #include "agent.h"
 
@@ -38,6 +46,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 #define SENT_RING 16 /* heartbeats in flight whose send time is kept */
+#define HELD_LINES_MAX 65536 /* lines kept while disconnected; more are dropped */
 
 typedef struct agent {
 	struct event_base *base;
@@ -64,6 +73,15 @@ typedef struct agent {
 	int stopping;
 	int result;
 	int backoff_ms;
+	/* between a broken stream and the welcome that takes the job back */
+	int reattaching;
+	int64_t hello_sent;
+	Hodei__OutputLine **held; /* lines not sent meanwhile, in order */
+	size_t nheld, capheld;
+	uint64_t held_dropped;
+	int has_result; /* the job ended meanwhile: its result, to send */
+	hodei_run_result pending;
+	char pending_error[512];
 } agent;
 
 static agent *the_agent;
@@ -144,10 +162,45 @@ static void free_batch(agent *a)
 	a->batch_bytes = 0;
 }
 
+/* Not connected (or not yet taken back): the batch waits, up to a bound. */
+static void hold_batch(agent *a)
+{
+	for (size_t i = 0; i < a->nlines; i++) {
+		if (a->nheld == a->capheld && a->capheld < HELD_LINES_MAX) {
+			size_t cap = a->capheld ? a->capheld * 2 : 256;
+			Hodei__OutputLine **v = realloc(a->held, cap * sizeof *v);
+			if (v) {
+				a->held = v;
+				a->capheld = cap;
+			}
+		}
+		if (a->nheld < a->capheld) {
+			a->held[a->nheld++] = a->lines[i];
+		} else {
+			free(a->lines[i]);
+			a->held_dropped++;
+		}
+	}
+	a->nlines = 0;
+	a->batch_bytes = 0;
+}
+
+static void free_held(agent *a)
+{
+	for (size_t i = 0; i < a->nheld; i++)
+		free(a->held[i]);
+	a->nheld = 0;
+	a->has_result = 0;
+}
+
 static void flush_logs(agent *a)
 {
 	if (a->nlines == 0)
 		return;
+	if (!a->call || a->reattaching) {
+		hold_batch(a);
+		return;
+	}
 	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
 	Hodei__LogBatch batch = HODEI__LOG_BATCH__INIT;
 	batch.job_id = a->job_id;
@@ -228,6 +281,18 @@ static void on_exit_cb(void *userdata, const hodei_run_result *res)
 {
 	agent *a = userdata;
 	flush_logs(a);
+	if (!a->call || a->reattaching) { /* sent once the server takes the job back */
+		a->pending = *res;
+		snprintf(a->pending_error, sizeof a->pending_error, "%s", res->error ? res->error : "");
+		a->pending.error = a->pending_error[0] ? a->pending_error : NULL;
+		a->has_result = 1;
+		agent_log("info", "job ended while disconnected job=%s attempt=%d: its result waits for"
+		          " the server", a->job_id, a->attempt);
+		reaper_remove(hodei_process_pid(a->proc));
+		hodei_process_free(a->proc);
+		a->proc = NULL;
+		return;
+	}
 	send_result(a, a->job_id, a->attempt, res);
 	if (a->cfg->verbose)
 		agent_log("info", "job done job=%s attempt=%d exit=%d", a->job_id, a->attempt,
@@ -258,12 +323,12 @@ static void send_accepted(agent *a, const Hodei__AssignJob *job)
 	send_request(a, &req);
 }
 
-static void send_started(agent *a, const Hodei__AssignJob *job, int pid)
+static void send_started(agent *a, const char *job_id, int attempt, int pid)
 {
 	Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
 	Hodei__JobStarted st = HODEI__JOB_STARTED__INIT;
-	st.job_id = job->job_id;
-	st.attempt = job->attempt;
+	st.job_id = (char *)job_id;
+	st.attempt = attempt;
 	st.pid = pid;
 	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_STARTED;
 	req.started = &st;
@@ -351,7 +416,7 @@ static int spawn(agent *a, const Hodei__AssignJob *job, char *err, size_t errlen
 static void start_job(agent *a, const Hodei__AssignJob *job)
 {
 	hodei_run_result fail = HODEI_RUN_RESULT_INIT;
-	if (a->proc) {
+	if (a->proc || a->job_id[0]) {
 		fail.error = "the worker is busy with another job";
 		send_result(a, job->job_id, job->attempt, &fail);
 		return;
@@ -368,17 +433,16 @@ static void start_job(agent *a, const Hodei__AssignJob *job)
 		return;
 	}
 	reaper_add(hodei_process_pid(a->proc));
-	send_started(a, job, hodei_process_pid(a->proc));
+	send_started(a, job->job_id, job->attempt, hodei_process_pid(a->proc));
 	if (a->cfg->verbose)
 		agent_log("info", "job started job=%s attempt=%d pid=%d", job->job_id, job->attempt,
 		          hodei_process_pid(a->proc));
 }
 
-static void kill_job(agent *a)
+static void kill_job(agent *a, const char *why)
 {
 	if (a->proc) {
-		agent_log("warn", "killing job=%s attempt=%d: the server connection is gone",
-		          a->job_id, a->attempt);
+		agent_log("warn", "killing job=%s attempt=%d: %s", a->job_id, a->attempt, why);
 		int pgid = hodei_process_pid(a->proc);
 		guard_stop(pgid);            /* every descendant, setsid ones too */
 		hodei_process_free(a->proc); /* SIGKILL to the group, no on_exit */
@@ -386,7 +450,47 @@ static void kill_job(agent *a)
 		a->proc = NULL;
 	}
 	free_batch(a);
+	free_held(a);
+	a->reattaching = 0;
 	a->job_id[0] = '\0';
+}
+
+/* The server took the job back: what waited goes now, in order. */
+static void reattached(agent *a)
+{
+	agent_log("info", "re-attached job=%s attempt=%d: %zu line(s) and %s waited",
+	          a->job_id, a->attempt, a->nheld, a->has_result ? "its result" : "no result");
+	if (a->held_dropped)
+		agent_log("warn", "job=%s: %llu line(s) beyond %d were dropped while disconnected",
+		          a->job_id, (unsigned long long)a->held_dropped, HELD_LINES_MAX);
+	a->held_dropped = 0;
+	a->reattaching = 0;
+	/* its start again: a server that died before it stored RUNNING has it
+	 * ASSIGNED (one that has it RUNNING ignores this) */
+	if (a->proc)
+		send_started(a, a->job_id, a->attempt, hodei_process_pid(a->proc));
+	for (size_t i = 0; i < a->nheld;) {
+		size_t n = a->nheld - i < BATCH_LINES ? a->nheld - i : BATCH_LINES;
+		Hodei__ConnectRequest req = HODEI__CONNECT_REQUEST__INIT;
+		Hodei__LogBatch batch = HODEI__LOG_BATCH__INIT;
+		batch.job_id = a->job_id;
+		batch.attempt = a->attempt;
+		batch.n_lines = n;
+		batch.lines = a->held + i;
+		req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_LOGS;
+		req.logs = &batch;
+		send_request(a, &req);
+		i += n;
+	}
+	for (size_t i = 0; i < a->nheld; i++)
+		free(a->held[i]);
+	a->nheld = 0;
+	flush_logs(a);
+	if (a->has_result) {
+		a->has_result = 0;
+		send_result(a, a->job_id, a->attempt, &a->pending);
+		a->job_id[0] = '\0';
+	}
 }
 
 /* ---- the lease ---- */
@@ -433,12 +537,18 @@ static void handle(agent *a, const uint8_t *data, size_t len)
 	case HODEI__CONNECT_RESPONSE__MESSAGE_WELCOME:
 		agent_log("info", "connected worker=%s server=%s", a->worker_id, a->cfg->server);
 		a->backoff_ms = 0;
+		if (a->reattaching && m->welcome->reattached) {
+			renew_lease(a, a->hello_sent);
+			reattached(a);
+		} else if (a->reattaching) {
+			kill_job(a, "the server did not take it back");
+		}
 		break;
 	case HODEI__CONNECT_RESPONSE__MESSAGE_ASSIGN:
 		start_job(a, m->assign);
 		break;
 	case HODEI__CONNECT_RESPONSE__MESSAGE_CANCEL:
-		if (a->proc && strcmp(a->job_id, m->cancel->job_id) == 0 &&
+		if (a->proc && !a->reattaching && strcmp(a->job_id, m->cancel->job_id) == 0 &&
 		    a->attempt == m->cancel->attempt)
 			hodei_process_cancel(a->proc);
 		break;
@@ -573,6 +683,11 @@ static int do_register(agent *a)
 	/* Our name may still be held by our last session (its lease): we prove
 	 * that it was ours, and that its job is dead (killed before this). */
 	req.previous_session = a->session;
+	/* and the job we still run (or hold the result of): held for our hello */
+	if (a->job_id[0]) {
+		req.running_job_id = a->job_id;
+		req.running_attempt = a->attempt;
+	}
 	req.cpu_millis = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
 	req.memory_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	void *resp;
@@ -601,12 +716,22 @@ static int do_connect(agent *a)
 	Hodei__WorkerHello hello = HODEI__WORKER_HELLO__INIT;
 	hello.worker_id = a->worker_id;
 	hello.session_token = a->session;
+	if (a->job_id[0]) { /* taken back if the server held it for us */
+		hello.running_job_id = a->job_id;
+		hello.running_attempt = a->attempt;
+		a->reattaching = 1;
+	}
 	req.message_case = HODEI__CONNECT_REQUEST__MESSAGE_HELLO;
 	req.hello = &hello;
+	a->hello_sent = mono_ms();
 	if (send_request(a, &req) != 0)
 		return HODEI_EUNAVAIL;
-	a->lease_from = 0;
-	renew_lease(a, mono_ms()); /* the welcome answers the hello */
+	/* The welcome answers the hello.  A job still running keeps the lease it
+	 * had until the server says it has the job again. */
+	if (!a->proc) {
+		a->lease_from = 0;
+		renew_lease(a, a->hello_sent);
+	}
 	struct timeval tv = {a->heartbeat_ms / 1000, (a->heartbeat_ms % 1000) * 1000};
 	a->heartbeat = event_new(a->base, -1, EV_PERSIST, on_heartbeat, a);
 	event_add(a->heartbeat, &tv);
@@ -630,7 +755,8 @@ static void close_connection(agent *a)
 	if (a->io)
 		event_free(a->io);
 	a->io = NULL;
-	evtimer_del(a->lease);
+	if (!a->proc) /* a job kept for re-attach is killed when its lease ends */
+		evtimer_del(a->lease);
 	hodei_call_free(a->call);
 	a->call = NULL;
 	hodei_client_close(a->client);
@@ -674,9 +800,28 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Keep the job through a lost stream, to take it back on reconnecting? */
+static int keep_job(agent *a)
+{
+	if (!a->job_id[0] || a->stopping || a->released || a->cfg->once || !a->cfg->join_token ||
+	    !a->lease_ms)
+		return 0;
+	/* a running job only while our lease runs: the server waits longer */
+	return !a->proc || evtimer_pending(a->lease, NULL);
+}
+
 static void disconnected(agent *a, const char *why)
 {
-	kill_job(a);
+	if (keep_job(a)) {
+		if (a->nlines)
+			hold_batch(a);
+		a->reattaching = 0;
+		agent_log("warn", "lost the stream with job=%s attempt=%d %s: reconnecting to take it"
+		          " back", a->job_id, a->attempt, a->proc ? "running (until the lease ends)"
+		          : "ended");
+	} else {
+		kill_job(a, a->stopping ? "the agent is stopping" : "the server connection is gone");
+	}
 	if (a->stopping && a->call && hodei_call_close_send(a->call) == 0)
 		hodei_client_process(a->client, 0); /* the job is dead: the server may requeue it now */
 	close_connection(a);
@@ -718,7 +863,8 @@ int agent_run(struct event_base *base, const agent_config *cfg)
 	if (!a.result && (a.client || evtimer_pending(a.retry, NULL)))
 		event_base_dispatch(base);
 	close_connection(&a);
-	kill_job(&a);
+	kill_job(&a, "the agent is stopping");
+	free(a.held);
 	event_free(a.flush);
 	event_free(a.retry);
 	event_free(a.kick);

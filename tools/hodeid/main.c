@@ -390,6 +390,10 @@ static int open_context(hodeid *d)
 	o.diag = hodeid_diag;
 	o.diag_level = d->cfg.log_level;
 	o.local_workers = d->cfg.local_workers;
+	/* agents' jobs wait this long after a restart for their agents to come
+	 * back: longer than the agents' lease, so a job is never retried while
+	 * an agent that will not come back still runs it */
+	o.agent_hold_ms = d->cfg.worker_timeout_ms;
 	if (d->cfg.no_local)
 		o.flags |= HODEI_CTX_NO_LOCAL_PROVIDER;
 	int rc = hodei_ctx_open(&d->ctx, &o);

@@ -88,17 +88,27 @@ hodei_worker *agent_worker_auth(hodeid *d, const char *worker_id, const char *se
 	return ag ? ag->worker : NULL;
 }
 
-/* The worker is gone: the library retries or fails its job. */
-static void agent_lost(hodeid_agent *ag, const char *why)
+/* The worker is gone: the library retries or fails its job, or (held) keeps
+ * the job for the agent to take again when it connects. */
+static void agent_gone(hodeid_agent *ag, const char *why, int held)
 {
 	hodei_worker *w = ag->worker;
 	if (!w || ag->d->shutting_down)
 		return;
-	LOG_WARN("worker lost worker=%s reason=\"%s\"", ag->worker_id, why);
+	LOG_WARN("worker lost worker=%s reason=\"%s\"%s", ag->worker_id, why,
+	         held ? " (its job is held for it)" : "");
 	ag->in_lost = 1;
-	hodei_worker_lost(w, why); /* calls agent_detach */
+	if (held)
+		hodei_worker_lost_held(w, why); /* calls agent_detach */
+	else
+		hodei_worker_lost(w, why);
 	ag->in_lost = 0;
 	ag->worker = NULL;
+}
+
+static void agent_lost(hodeid_agent *ag, const char *why)
+{
+	agent_gone(ag, why, 0);
 }
 
 /* Lost, and freed unless its stream still has to close. */
@@ -244,7 +254,13 @@ static int join_pool(rpc_req *r, const Hodei__RegisterRequest *q, const char *sc
 			                "worker_name: '%s' is a live worker's name; it is free again "
 			                "once that worker is lost", q->worker_name);
 		}
-		agent_drop(old, "the worker registered again");
+		/* still running the job it had: held for its next hello */
+		int held = old->busy && q->running_job_id && *q->running_job_id &&
+		           strcmp(q->running_job_id, old->job_id) == 0 &&
+		           q->running_attempt == old->attempt;
+		agent_gone(old, "the worker registered again", held);
+		if (!old->stream && !d->shutting_down)
+			agent_unlink_free(old);
 	}
 	int rc = hodei_worker_attach(w, d->ctx, pool, q->worker_name);
 	if (rc == HODEI_EAUTH) {
@@ -465,11 +481,31 @@ static int worker_connect(hodeid_stream *s, const ProtobufCMessage *in, char *er
 	Hodei__ConnectResponse msg = HODEI__CONNECT_RESPONSE__INIT;
 	Hodei__WorkerWelcome welcome = HODEI__WORKER_WELCOME__INIT;
 	welcome.worker_id = ag->worker_id;
+	/* Back with the job it ran before the server restarted (or before it
+	 * lost its stream): it is this worker's again if it was held for it.
+	 * Without one, what was held for it is retried now. */
+	const char *job = m->hello->running_job_id;
+	if (job && *job && !ag->busy) {
+		if (hodei_worker_reattach(ag->worker, job, m->hello->running_attempt) == 0) {
+			snprintf(ag->job_id, sizeof ag->job_id, "%s", job);
+			ag->attempt = m->hello->running_attempt;
+			ag->busy = 1;
+			welcome.reattached = 1;
+			LOG_INFO("worker re-attached worker=%s job=%s attempt=%d", ag->worker_id, job,
+			         ag->attempt);
+		} else {
+			LOG_INFO("worker re-attach refused worker=%s job=%s attempt=%d: %s", ag->worker_id,
+			         job, m->hello->running_attempt, hodei_error_last());
+		}
+	}
+	if (!welcome.reattached)
+		hodei_worker_reattach(ag->worker, NULL, 0);
 	msg.message_case = HODEI__CONNECT_RESPONSE__MESSAGE_WELCOME;
 	msg.welcome = &welcome;
 	stream_send(s, &msg.base);
 	LOG_INFO("worker connected worker=%s", ag->worker_id);
-	/* Ready: the scheduler may assign a job right away (through agent_run). */
+	/* Ready: the scheduler may assign a job right away (through agent_run);
+	 * a re-attached job's pending cancel goes out now. */
 	hodei_worker_bind_agent(ag->worker, &agent_ops, ag);
 	return 0;
 }

@@ -48,6 +48,7 @@ typedef struct hodei_ctx_options {
  int64_t kill_grace_ms;
  int64_t worker_idle_ms;
  int64_t retry_backoff_ms;
+ int64_t agent_hold_ms;
 } hodei_ctx_options;
  int hodei_ctx_options_init(hodei_ctx_options *opts, unsigned int version);
  int hodei_ctx_open(hodei_ctx **out, const hodei_ctx_options *opts);
@@ -477,6 +478,8 @@ typedef struct hodei_agent_ops {
  int hodei_worker_job_finished(hodei_worker *worker, const char *job_id,
                                            int attempt, const hodei_run_result *result);
  void hodei_worker_lost(hodei_worker *worker, const char *reason);
+ void hodei_worker_lost_held(hodei_worker *worker, const char *reason);
+ int hodei_worker_reattach(hodei_worker *worker, const char *job_id, int attempt);
 struct event_base;
 typedef struct hodei_process hodei_process;
 typedef struct hodei_process_callbacks {
@@ -507,7 +510,7 @@ typedef struct hodei_process_policy {
 #define HODEI_CTX_IGNORE_ENV 2
 #define HODEI_CTX_NO_LOCAL_PROVIDER 1
 #define HODEI_CTX_NO_RECOVERY 4
-#define HODEI_CTX_OPTIONS_VERSION 1
+#define HODEI_CTX_OPTIONS_VERSION 2
 #define HODEI_DURATION_BUCKETS 12
 #define HODEI_ENV_MAX 1024
 #define HODEI_ENV_VALUE_MAX 65536

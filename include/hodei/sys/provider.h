@@ -185,6 +185,31 @@ HODEI_EXTERN int hodei_worker_job_finished(hodei_worker *worker, const char *job
  */
 HODEI_EXTERN void hodei_worker_lost(hodei_worker *worker, const char *reason);
 
+/**
+ * The worker's agent is gone but says it may come back with its job (it
+ * registers again, under the same worker id, while the job still runs
+ * there): like hodei_worker_lost(), except that the job is held for the
+ * context's `agent_hold_ms` instead of being retried at once.  An agent
+ * that comes back in that time takes it again with hodei_worker_reattach();
+ * otherwise it is retried or failed as a lost worker's job.
+ */
+HODEI_EXTERN void hodei_worker_lost_held(hodei_worker *worker, const char *reason);
+
+/**
+ * An agent that came back (after a restart of this process, or after it
+ * lost its stream) still runs attempt `attempt` of `job_id`: take it again
+ * on `worker`.  Only a job held for a worker of this id (restart recovery
+ * holds the jobs that agents of static pools were running for
+ * `agent_hold_ms`; see hodei_worker_lost_held()) is taken: it stays the same
+ * attempt, its log lines number on, and its result is recorded once.  A
+ * cancel asked for meanwhile goes to the agent when it is bound.
+ * `job_id` NULL: the agent holds no job; a job held for this worker's id is
+ * counted lost now instead of when its hold ends.
+ * Errors: HODEI_ESTATE (no such job held for this worker, another attempt,
+ * or the worker has a job), HODEI_EINVAL (NULL worker).
+ */
+HODEI_EXTERN int hodei_worker_reattach(hodei_worker *worker, const char *job_id, int attempt);
+
 #ifdef __cplusplus
 }
 #endif
