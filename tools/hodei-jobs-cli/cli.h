@@ -32,6 +32,7 @@ enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON };
 typedef struct cli {
 	const char *prog;    /* "hodei-jobs-cli" */
 	const char *server;  /* --server, else HODEI_SERVER, else the default */
+	const char *cacert;  /* --cacert, else HODEI_CA_FILE, else the system's store */
 	int output;          /* enum cli_output */
 	int color;           /* colour log lines by level */
 	int escape;          /* show control characters in log lines as \xHH */
@@ -60,7 +61,8 @@ void cli_print_command_help(const cli_ctx *cli, FILE *out);
 void cli_print_synopsis(const cli_command *cmd, FILE *out);
 
 /** Ids for the options every command accepts (beyond a command's own). */
-enum { CLI_OPT_SERVER = 1000, CLI_OPT_OUTPUT, CLI_OPT_HELP, CLI_OPT_CONNECT_TIMEOUT };
+enum { CLI_OPT_SERVER = 1000, CLI_OPT_OUTPUT, CLI_OPT_HELP, CLI_OPT_CONNECT_TIMEOUT,
+       CLI_OPT_CACERT };
 
 /**
  * getopt_long over argv with the command's options plus the global ones.
