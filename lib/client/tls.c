@@ -44,6 +44,7 @@ int hodei__client_tls_setup(hodei_client *c, const char *ca_file, const char *ce
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(ctx, 1); /* a record in one read(), not header then body */
 	if (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
 	            : SSL_CTX_set_default_verify_paths(ctx) != 1)
 		return hodei__err(HODEI_EINVAL, "ca_file: cannot load %s: %s",

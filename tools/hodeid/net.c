@@ -228,7 +228,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		break;
 	}
 	/* Records OpenSSL already decrypted wake no poll: come back for them. */
-	if (c->ssl && !c->read_closed && SSL_pending(c->ssl) > 0)
+	if (c->ssl && !c->read_closed && SSL_has_pending(c->ssl))
 		event_active(c->rev, EV_READ, 0);
 	conn_settle(c);
 }

@@ -88,6 +88,7 @@ static SSL_CTX *build_ctx(hodeid *d)
 	                             SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 	                          SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_read_ahead(ctx, 1); /* a record in one read(), not header then body */
 	/* TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all of that kind). */
 	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
 		LOG_ERROR("tls: cipher list: %s", tls_error_text());
@@ -230,8 +231,10 @@ void tls_free(hodeid *d)
 SSL *tls_new_ssl(hodeid *d, int http)
 {
 	SSL *ssl = d->tls ? SSL_new(d->tls->ctx) : NULL;
-	if (ssl && http)
+	if (ssl && http) {
 		SSL_set_app_data(ssl, &http_marker);
+		SSL_set_read_ahead(ssl, 0); /* libevent's OpenSSL bufferevents expect none */
+	}
 	return ssl;
 }
 
