@@ -36,16 +36,14 @@ const char *tls_error_text(void)
 {
 	static char buf[256];
 	unsigned long e = ERR_get_error();
-	unsigned long last;
-	if (!e)
-		return "unknown error";
-	ERR_error_string_n(e, buf, sizeof buf);
-	while ((last = ERR_get_error()) != 0) {
-		/* keep the first: it says what failed */
-	}
-	const char *reason = ERR_reason_error_string(e);
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
 	if (reason)
 		snprintf(buf, sizeof buf, "%s", reason);
+	else if (e)
+		ERR_error_string_n(e, buf, sizeof buf);
+	else
+		snprintf(buf, sizeof buf, "unknown error");
+	ERR_clear_error(); /* the first says what failed; the rest is its trail */
 	return buf;
 }
 
