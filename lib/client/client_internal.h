@@ -100,6 +100,8 @@ int hodei__client_tls_handshake(hodei_client *c, int64_t deadline);
 /** SSL_read/SSL_write on the connection: > 0 bytes, 0 end, -1 error (broken), -2 later. */
 long hodei__client_tls_read(hodei_client *c, void *buf, size_t len);
 long hodei__client_tls_write(hodei_client *c, const void *buf, size_t len);
+/** Whether OpenSSL holds received bytes not yet returned by a read. */
+int hodei__client_tls_pending(hodei_client *c);
 void hodei__client_tls_close(hodei_client *c);
 /** Mark the connection unusable; open calls report this message (transport.c). */
 void hodei__client_broken(hodei_client *c, const char *fmt, ...)

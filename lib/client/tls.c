@@ -205,6 +205,11 @@ long hodei__client_tls_write(hodei_client *c, const void *buf, size_t len)
 	return -1;
 }
 
+int hodei__client_tls_pending(hodei_client *c)
+{
+	return SSL_has_pending(c->ssl);
+}
+
 void hodei__client_tls_close(hodei_client *c)
 {
 	if (c->ssl) {

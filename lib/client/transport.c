@@ -230,7 +230,7 @@ static void read_in(hodei_client *c)
 
 	for (;;) {
 		if (c->ssl) {
-			/* Until OpenSSL has nothing left: what it holds wakes no poll(). */
+			/* What OpenSSL holds wakes no poll(): see the end of the loop. */
 			n = hodei__client_tls_read(c, buf, sizeof(buf));
 			if (n == -2 || n == -1)
 				return;
@@ -256,7 +256,9 @@ static void read_in(hodei_client *c)
 			           nghttp2_strerror((int)used));
 			return;
 		}
-		if ((size_t)n < sizeof(buf) && !c->ssl)
+		/* short: the socket is drained (poll() says when more comes), unless
+		 * OpenSSL holds bytes it read ahead */
+		if ((size_t)n < sizeof(buf) && (!c->ssl || !hodei__client_tls_pending(c)))
 			return;
 	}
 }
