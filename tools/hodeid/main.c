@@ -454,6 +454,11 @@ int main(int argc, char **argv)
 		return hodeid_cmd_tls(argc - 1, argv + 1);
 	parse_args(&d->cfg, argc, argv);
 	hodeid_log_init(d->cfg.log_level);
+	/* before anything listens (and before --port-file says it does) */
+	if (d->cfg.insecure_listen)
+		LOG_WARN("INSECURE: listening beyond loopback WITHOUT TLS (--insecure-listen): the API "
+		         "token, join tokens, job environments and logs cross the network in clear "
+		         "text, and agents cannot tell hodeid from an impostor");
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (reflection_init() != 0) {
@@ -488,10 +493,6 @@ int main(int argc, char **argv)
 	         d->cfg.api_token ? "set" : "none", join_tokens_any(d) ? "set" : "none",
 	         !d->tls ? "off" : d->cfg.tls_client_ca ? "mutual" : "on",
 	         hodei_process_containment());
-	if (d->cfg.insecure_listen)
-		LOG_WARN("INSECURE: listening beyond loopback WITHOUT TLS (--insecure-listen): the API "
-		         "token, join tokens, job environments and logs cross the network in clear "
-		         "text, and agents cannot tell hodeid from an impostor");
 
 	event_base_dispatch(d->base);
 
