@@ -443,6 +443,12 @@ static int fail_not_http2(hodei_client *c)
 		text[i] = (c->first_bytes[i] >= 0x20 && c->first_bytes[i] < 0x7f)
 			? (char)c->first_bytes[i] : '.';
 	text[i] = '\0';
+	if (c->tls && c->nfirst == 0 && strstr(c->broken_msg, "alert") &&
+	    (strstr(c->broken_msg, "unknown ca") || strstr(c->broken_msg, "certificate")))
+		return hodei__err(HODEI_EAUTH, "TLS: %s refused this client's certificate (%s): "
+		                  "mutual TLS wants one issued by the server's CA (--tls-cert, "
+		                  "--tls-key; hodeid tls issue-client)", c->address,
+		                  strstr(c->broken_msg, "alert"));
 	if (c->nfirst > 0)
 		return hodei__err(HODEI_EUNAVAIL,
 		                          "%s is not a Hodei (gRPC over HTTP/2) server: it "

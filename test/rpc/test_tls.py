@@ -348,7 +348,9 @@ class TlsTests(Tests):
                                             os.path.join(stranger, 'clients', 's1.pem'),
                                             '--tls-key',
                                             os.path.join(stranger, 'clients', 's1.key')])
-        assert a.wait(30) != 0
+        assert a.wait(30) == 3
+        log = open(a.logpath).read()
+        assert "refused this client's certificate (alert unknown ca)" in log, log
         # With hodeid's certificate: registers and runs a job.
         self.agent(d, 'w1', url, ['--cacert', ca, '--tls-cert',
                                   os.path.join(tls, 'clients', 'w1.pem'), '--tls-key',

@@ -54,6 +54,7 @@ struct hodeid_conn {
 	size_t tls_wlen; /* an SSL_write to retry with these bytes, or 0 */
 	int read_wants_write; /* SSL_read waits for the socket to be writable */
 	int write_wants_read; /* SSL_write waits for the socket to be readable */
+	int heard_tls;        /* a TLS handshake began (bytes came in) */
 	char peer[64];
 	hodeid_conn *prev, *next;
 };
@@ -61,6 +62,9 @@ struct hodeid_conn {
 static size_t nconns;
 static size_t nlingering;
 static size_t inbound_total; /* shared by every session: h2server's budget */
+
+static void linger_done(evutil_socket_t fd, short what, void *arg);
+static void linger(hodeid *d, evutil_socket_t fd);
 
 static void conn_free(hodeid_conn *c)
 {
@@ -78,12 +82,16 @@ static void conn_free(hodeid_conn *c)
 	event_free(c->timer);
 	hodei__h2s_free(c->h2); /* on_close for open calls: they unsubscribe */
 	evbuffer_free(c->out);
+	int failed_handshake = c->ssl && !SSL_is_init_finished(c->ssl) && c->heard_tls;
 	if (c->ssl) {
 		if (SSL_is_init_finished(c->ssl))
 			SSL_shutdown(c->ssl); /* close_notify, best effort: never waited for */
 		SSL_free(c->ssl);
 	}
-	evutil_closesocket(c->fd);
+	if (failed_handshake)
+		linger(d, c->fd); /* the alert saying why reaches the client, not a reset */
+	else
+		evutil_closesocket(c->fd);
 	free(c);
 	nconns--;
 }
@@ -112,6 +120,7 @@ static ssize_t conn_recv(hodeid_conn *c, uint8_t *buf, size_t len)
 		return n < 0 ? -1 : n;
 	}
 	c->read_wants_write = 0;
+	c->heard_tls = 1;
 	int n = SSL_read(c->ssl, buf, (int)len);
 	if (n > 0)
 		return n;
@@ -420,10 +429,23 @@ static void refuse(hodeid *d, evutil_socket_t fd, const char *why, int tls)
 		evutil_closesocket(fd);
 		return;
 	}
+	linger(d, fd);
+}
+
+/* Shut our side, then read and drop until the peer hangs up (2 s at most). */
+static void linger(hodeid *d, evutil_socket_t fd)
+{
+	struct timeval tv = {2, 0};
+	if (nlingering >= MAX_LINGERING) {
+		evutil_closesocket(fd);
+		return;
+	}
 	shutdown(fd, SHUT_WR);
 	nlingering++;
-	struct timeval tv = {2, 0};
-	event_base_once(d->base, fd, EV_READ, linger_done, d->base, &tv);
+	if (event_base_once(d->base, fd, EV_READ, linger_done, d->base, &tv) != 0) {
+		evutil_closesocket(fd);
+		nlingering--;
+	}
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
