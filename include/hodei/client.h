@@ -1,8 +1,8 @@
 /*
  * libhodei: the client of a remote hodeid, over its gRPC API.
  *
- * A hodei_client is one HTTP/2 connection to a hodeid server (plain TCP,
- * gRPC framing, the messages of proto/hodei/).  It is what hodei-jobs-cli
+ * A hodei_client is one HTTP/2 connection to a hodeid server (plain TCP, or
+ * TLS for an "https://" address; gRPC framing, the messages of proto/hodei/).  It is what hodei-jobs-cli
  * and the hodei-worker agent are built on, and any program can use it to
  * queue and follow jobs on a server instead of embedding the scheduler.
  *
@@ -55,7 +55,7 @@ extern "C" {
 /** A connection to hodeid.  Opaque; close with hodei_client_close(). */
 typedef struct hodei_client hodei_client;
 
-#define HODEI_CLIENT_OPTIONS_VERSION 1
+#define HODEI_CLIENT_OPTIONS_VERSION 2
 
 /** Options for hodei_client_open().  Initialise with HODEI_CLIENT_OPTIONS_INIT. */
 typedef struct hodei_client_options {
@@ -68,21 +68,40 @@ typedef struct hodei_client_options {
 	int64_t connect_timeout_ms; /**< TCP connect + HTTP/2 handshake; 0 = 5000 */
 	int64_t call_timeout_ms;    /**< each unary call; 0 = 30000; < 0 = none */
 	const char *user_agent;     /**< NULL = "hodei-client/VERSION" */
+	/* Since version 2: TLS, for "https://" addresses. */
+	/**
+	 * PEM file of the CA(s) that vouch for the server.  NULL means the
+	 * HODEI_CA_FILE environment variable, else the system's trust store.
+	 */
+	const char *ca_file;
+	/**
+	 * A client certificate (PEM chain) and its key, for servers that want
+	 * mutual TLS (hodei-worker under hodeid --tls-client-ca).  NULL means
+	 * HODEI_TLS_CERT / HODEI_TLS_KEY; both or neither.
+	 */
+	const char *cert_file;
+	const char *key_file;
 } hodei_client_options;
 
-#define HODEI_CLIENT_OPTIONS_INIT { HODEI_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0 }
+#define HODEI_CLIENT_OPTIONS_INIT { HODEI_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Connect to hodeid at `address`: "host:port", "host" (port 50051),
- * "[v6addr]:port", optionally prefixed with "http://".  NULL means the
- * HODEI_SERVER environment variable, else HODEI_CLIENT_DEFAULT_ADDRESS.
- * opts may be NULL for the defaults.  Returns once the server has answered
- * the HTTP/2 handshake.
+ * "[v6addr]:port", optionally prefixed with "http://" (clear text), or
+ * prefixed with "https://": TLS 1.2 or newer, ALPN "h2", the server's
+ * certificate verified against opts->ca_file (or the system's trust store)
+ * and checked to name `host` (a DNS name or an IP address), all before any
+ * request (and so any token) is sent.  NULL means the HODEI_SERVER
+ * environment variable, else HODEI_CLIENT_DEFAULT_ADDRESS.  opts may be
+ * NULL for the defaults; options of version 1 are accepted.  Returns once
+ * the server has answered the HTTP/2 handshake.
  *
- * Errors: HODEI_EINVAL (malformed address, e.g. "https://..."; TLS is not
- * supported), HODEI_EUNAVAIL (cannot resolve or connect, connection refused,
+ * Errors: HODEI_EINVAL (malformed address; an unreadable CA, certificate or
+ * key file), HODEI_EUNAVAIL (cannot resolve or connect, connection refused,
  * no answer within connect_timeout_ms, the server does not speak HTTP/2),
- * HODEI_EVERSION.  On error *out is NULL.
+ * HODEI_EAUTH (the server's certificate does not verify: expired, issued by
+ * an unknown CA, not for this host name; the message says which, in
+ * OpenSSL's words), HODEI_EVERSION.  On error *out is NULL.
  */
 HODEI_EXTERN int hodei_client_open(hodei_client **out, const char *address,
                                    const hodei_client_options *opts);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "client_internal.h"
 
 #define DEFAULT_PORT "50051"
@@ -20,10 +22,10 @@ static int parse_address(hodei_client *c, const char *address)
 
 	if (strncmp(address, "unix:", 5) == 0)
 		return hodei__client_parse_unix(c, address);
-	if (strncmp(host, "https://", 8) == 0)
-		return hodei__err(HODEI_EINVAL, "server address '%s': TLS is not "
-		                          "supported; use host:port (plain HTTP/2)", address);
-	if (strncmp(host, "http://", 7) == 0)
+	if (strncmp(host, "https://", 8) == 0) {
+		c->tls = 1;
+		host += 8;
+	} else if (strncmp(host, "http://", 7) == 0)
 		host += 7;
 	end = host + strcspn(host, "/");
 	if (host[0] == '[') {
@@ -60,9 +62,16 @@ static int apply_options(hodei_client *c, const hodei_client_options *opts)
 	const char *agent = opts && opts->user_agent ? opts->user_agent
 	                                             : "hodei-client/" HODEI_VERSION_STRING;
 
-	if (opts && opts->version != HODEI_CLIENT_OPTIONS_VERSION)
+	const char *ca_file = NULL, *cert_file = NULL, *key_file = NULL;
+
+	if (opts && (opts->version < 1 || opts->version > HODEI_CLIENT_OPTIONS_VERSION))
 		return hodei__err(HODEI_EVERSION, "hodei_client_options: unknown "
 		                          "version %u", opts->version);
+	if (opts && opts->version >= 2) { /* version 1 ends before these */
+		ca_file = opts->ca_file;
+		cert_file = opts->cert_file;
+		key_file = opts->key_file;
+	}
 	if (!token)
 		token = getenv("HODEI_API_TOKEN");
 	c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0
@@ -81,7 +90,15 @@ static int apply_options(hodei_client *c, const hodei_client_options *opts)
 	c->user_agent = strdup(agent);
 	if ((token && token[0] && !c->auth_header) || !c->user_agent)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	return 0;
+	if (!c->tls)
+		return 0;
+	if (!ca_file && getenv("HODEI_CA_FILE") && *getenv("HODEI_CA_FILE"))
+		ca_file = getenv("HODEI_CA_FILE");
+	if (!cert_file && !key_file && getenv("HODEI_TLS_CERT") && *getenv("HODEI_TLS_CERT")) {
+		cert_file = getenv("HODEI_TLS_CERT");
+		key_file = getenv("HODEI_TLS_KEY");
+	}
+	return hodei__client_tls_setup(c, ca_file, cert_file, key_file);
 }
 
 int hodei_client_open(hodei_client **out, const char *address,
@@ -129,6 +146,7 @@ void hodei_client_close(hodei_client *c)
 	free(c->unix_path);
 	free(c->auth_header);
 	free(c->user_agent);
+	SSL_CTX_free(c->ssl_ctx);
 	free(c);
 }
 

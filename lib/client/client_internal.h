@@ -41,6 +41,10 @@ struct hodei_client {
 	char *unix_path; /* a unix: endpoint's socket, or NULL */
 	char *auth_header; /* "Bearer ...", or NULL */
 	char *user_agent;
+	int tls;               /* an https:// address */
+	struct ssl_ctx_st *ssl_ctx; /* its context (CA, client certificate), made once */
+	struct ssl_st *ssl;    /* the connection's, or NULL */
+	int tls_want_write;    /* SSL_read waits for the socket to be writable */
 	int64_t connect_timeout_ms;
 	int64_t call_timeout_ms;
 
@@ -89,6 +93,21 @@ struct hodei_call {
 
 /** "unix:/path" or "unix:///path" into c->unix_path and c->address (transport.c). */
 int hodei__client_parse_unix(hodei_client *c, const char *address);
+/** The TLS context of an https:// client from its options (tls.c). */
+int hodei__client_tls_setup(hodei_client *c, const char *ca_file, const char *cert_file,
+                            const char *key_file);
+/** TLS handshake on c->fd, verifying the server, before the deadline (tls.c). */
+int hodei__client_tls_handshake(hodei_client *c, int64_t deadline);
+/** SSL_read/SSL_write on the connection: > 0 bytes, 0 end, -1 error (broken), -2 later. */
+long hodei__client_tls_read(hodei_client *c, void *buf, size_t len);
+long hodei__client_tls_write(hodei_client *c, const void *buf, size_t len);
+/** Whether OpenSSL holds received bytes not yet returned by a read. */
+int hodei__client_tls_pending(hodei_client *c);
+void hodei__client_tls_close(hodei_client *c);
+/** Mark the connection unusable; open calls report this message (transport.c). */
+void hodei__client_broken(hodei_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /** Connect (TCP and HTTP/2 handshake) and disconnect the transport. */
 int hodei__client_connect(hodei_client *client);
 void hodei__client_disconnect(hodei_client *client);

@@ -1,6 +1,7 @@
 /*
- * The client's HTTP/2 connection: a non-blocking TCP socket driven by
- * poll(), with libnghttp2 doing the protocol in memory (mem_send/mem_recv).
+ * The client's HTTP/2 connection: a non-blocking TCP socket (with TLS for
+ * an https:// address, tls.c) driven by poll(), with libnghttp2 doing the
+ * protocol in memory (mem_send/mem_recv).
  * Every wait is bounded by a deadline, so a server that is down, silent or
  * not an HTTP/2 server is reported instead of waited for.
  */
@@ -60,11 +61,7 @@ void hodei__bytes_free(hodei__bytes *buf)
 	memset(buf, 0, sizeof(*buf));
 }
 
-/* Mark the connection unusable; open calls report this message. */
-static void set_broken(hodei_client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_broken(hodei_client *c, const char *fmt, ...)
+void hodei__client_broken(hodei_client *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -138,7 +135,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 		/* Refused before any call (hodeid: too many connections): say so. */
 		if (frame->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
 		    frame->goaway.last_stream_id == 0)
-			set_broken(c, "%s refused the connection: %.*s", c->address,
+			hodei__client_broken(c, "%s refused the connection: %.*s", c->address,
 			           (int)(frame->goaway.opaque_data_len < 200
 			                 ? frame->goaway.opaque_data_len : 200),
 			           (const char *)frame->goaway.opaque_data);
@@ -184,16 +181,24 @@ static void flush_out(hodei_client *c)
 		return;
 	while ((n = nghttp2_session_mem_send(c->session, &data)) > 0) {
 		if (hodei__bytes_append(&c->out, data, (size_t)n) != 0) {
-			set_broken(c, "out of memory");
+			hodei__client_broken(c, "out of memory");
 			c->broken_rc = HODEI_ENOMEM; /* said as such, not as a bad server */
 			return;
 		}
 	}
 	if (n < 0) {
-		set_broken(c, "HTTP/2 error: %s", nghttp2_strerror((int)n));
+		hodei__client_broken(c, "HTTP/2 error: %s", nghttp2_strerror((int)n));
 		return;
 	}
 	while (hodei__bytes_avail(&c->out) > 0) {
+		if (c->ssl) {
+			n = hodei__client_tls_write(c, c->out.data + c->out.off,
+			                            hodei__bytes_avail(&c->out));
+			if (n == -2 || n == -1)
+				return; /* later, or broken (said) */
+			hodei__bytes_consume(&c->out, (size_t)n);
+			continue;
+		}
 		n = send(c->fd, c->out.data + c->out.off, hodei__bytes_avail(&c->out),
 		         MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -201,7 +206,7 @@ static void flush_out(hodei_client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0) {
-			set_broken(c, "lost the connection to %s: %s", c->address, strerror(errno));
+			hodei__client_broken(c, "lost the connection to %s: %s", c->address, strerror(errno));
 			return;
 		}
 		hodei__bytes_consume(&c->out, (size_t)n);
@@ -226,27 +231,36 @@ static void read_in(hodei_client *c)
 	ssize_t n, used;
 
 	for (;;) {
-		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (c->ssl) {
+			/* What OpenSSL holds wakes no poll(): see the end of the loop. */
+			n = hodei__client_tls_read(c, buf, sizeof(buf));
+			if (n == -2 || n == -1)
+				return;
+		} else {
+			n = recv(c->fd, buf, sizeof(buf), 0);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0) {
-			set_broken(c, "lost the connection to %s: %s", c->address, strerror(errno));
+			hodei__client_broken(c, "lost the connection to %s: %s", c->address, strerror(errno));
 			return;
 		}
 		if (n == 0) {
-			set_broken(c, "%s closed the connection", c->address);
+			hodei__client_broken(c, "%s closed the connection", c->address);
 			return;
 		}
 		note_first_bytes(c, buf, (size_t)n);
 		used = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
 		if (used < 0) {
-			set_broken(c, "%s broke the HTTP/2 protocol: %s", c->address,
+			hodei__client_broken(c, "%s broke the HTTP/2 protocol: %s", c->address,
 			           nghttp2_strerror((int)used));
 			return;
 		}
-		if ((size_t)n < sizeof(buf))
+		/* short: the socket is drained (poll() says when more comes), unless
+		 * OpenSSL holds bytes it read ahead */
+		if ((size_t)n < sizeof(buf) && (!c->ssl || !hodei__client_tls_pending(c)))
 			return;
 	}
 }
@@ -257,7 +271,8 @@ int hodei_client_events(hodei_client *c)
 
 	if (!c || c->broken || c->fd < 0)
 		return 0;
-	if (hodei__bytes_avail(&c->out) > 0 || nghttp2_session_want_write(c->session))
+	if (hodei__bytes_avail(&c->out) > 0 || nghttp2_session_want_write(c->session) ||
+	    c->tls_want_write)
 		events |= POLLOUT;
 	return events;
 }
@@ -283,14 +298,14 @@ int hodei_client_process(hodei_client *c, int64_t timeout_ms)
 			timeout_ms = INT32_MAX;
 		rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : (int)timeout_ms);
 		if (rc < 0 && errno != EINTR)
-			set_broken(c, "poll: %s", strerror(errno));
+			hodei__client_broken(c, "poll: %s", strerror(errno));
 		if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 			read_in(c);
 		flush_out(c);
 	}
 	if (!c->broken && !nghttp2_session_want_read(c->session) &&
 	    !nghttp2_session_want_write(c->session) && hodei__bytes_avail(&c->out) == 0)
-		set_broken(c, "%s ended the HTTP/2 session", c->address);
+		hodei__client_broken(c, "%s ended the HTTP/2 session", c->address);
 	if (c->broken)
 		return hodei__err(HODEI_EUNAVAIL, "%s", c->broken_msg);
 	return 0;
@@ -430,13 +445,20 @@ static int fail_not_http2(hodei_client *c)
 		text[i] = (c->first_bytes[i] >= 0x20 && c->first_bytes[i] < 0x7f)
 			? (char)c->first_bytes[i] : '.';
 	text[i] = '\0';
+	if (c->tls && c->nfirst == 0 && strstr(c->broken_msg, "alert") &&
+	    (strstr(c->broken_msg, "unknown ca") || strstr(c->broken_msg, "certificate")))
+		return hodei__err(HODEI_EAUTH, "TLS: %s refused this client's certificate (%s): "
+		                  "mutual TLS wants one issued by the server's CA (--tls-cert, "
+		                  "--tls-key; hodeid tls issue-client)", c->address,
+		                  strstr(c->broken_msg, "alert"));
 	if (c->nfirst > 0)
 		return hodei__err(HODEI_EUNAVAIL,
 		                          "%s is not a Hodei (gRPC over HTTP/2) server: it "
 		                          "answered \"%s\"", c->address, text);
 	return hodei__err(HODEI_EUNAVAIL,
-	                          "%s is not a Hodei (gRPC over HTTP/2) server: %s",
-	                          c->address, c->broken_msg);
+	                          "%s is not a Hodei (gRPC over HTTP/2) server: %s%s",
+	                          c->address, c->broken_msg,
+	                          c->tls ? "" : " (if it serves TLS, use https://HOST:PORT)");
 }
 
 static int handshake(hodei_client *c, int64_t deadline)
@@ -486,15 +508,17 @@ int hodei__client_connect(hodei_client *c)
 
 	hodei__client_disconnect(c);
 	rc = open_socket(c, deadline);
+	if (rc == 0 && c->tls)
+		rc = hodei__client_tls_handshake(c, deadline); /* the server proved itself... */
 	if (rc == 0)
-		rc = handshake(c, deadline);
+		rc = handshake(c, deadline);                   /* ...before any request */
 	if (rc != 0) {
 		char msg[sizeof(c->broken_msg)];
 
 		/* Keep the message: disconnecting must not replace it. */
 		snprintf(msg, sizeof(msg), "%s", hodei_error_last());
 		hodei__client_disconnect(c);
-		set_broken(c, "%s", msg);
+		hodei__client_broken(c, "%s", msg);
 		return hodei__err(rc, "%s", msg);
 	}
 	return 0;
@@ -520,6 +544,7 @@ void hodei__client_disconnect(hodei_client *c)
 		nghttp2_session_del(c->session);
 		c->session = NULL;
 	}
+	hodei__client_tls_close(c);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;

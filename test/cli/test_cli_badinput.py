@@ -78,8 +78,9 @@ expect('get with two ids', ['jobs', 'get', 'a', 'b'], 2, ["unexpected argument '
 expect('bad --limit', ['jobs', 'list', '--limit', 'ten'], 2, ['--limit'])
 expect('bad --status', ['jobs', 'list', '--status', 'sleeping'], 2, ['--status'])
 expect('logs bad level', ['logs', 'x', '--level', 'loud'], 2, ['--level'])
-expect('https refused', ['--server', 'https://example.com:443', 'health'], 2,
-       ['TLS is not supported'])
+expect('https with an unreadable --cacert', ['--server', 'https://example.com:443', '--cacert',
+                                            '/nonexistent/ca.pem', 'health'], 2,
+       ['cannot load /nonexistent/ca.pem'])
 rc, out, err = run('--help')
 check('--help exits 0 on stdout', rc == 0 and 'jobs queue' in out and err == '', err)
 rc, out, err = run('jobs', 'queue', '--help')

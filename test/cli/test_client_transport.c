@@ -247,8 +247,16 @@ static void test_bad_arguments(void **state)
 	hodei_client *c = (hodei_client *)1;
 	hodei_client_options opts = HODEI_CLIENT_OPTIONS_INIT;
 
-	assert_int_equal(hodei_client_open(&c, "https://h:1", NULL), HODEI_EINVAL);
+	/* https: TLS files are loaded before any connection is tried */
+	opts.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(hodei_client_open(&c, "https://h:1", &opts), HODEI_EINVAL);
+	assert_non_null(strstr(hodei_error_last(), "ca_file: cannot load /nonexistent/ca.pem"));
 	assert_null(c);
+	opts.ca_file = NULL;
+	opts.cert_file = "client.pem";
+	assert_int_equal(hodei_client_open(&c, "https://h:1", &opts), HODEI_EINVAL);
+	assert_non_null(strstr(hodei_error_last(), "give both or neither"));
+	opts.cert_file = NULL;
 	assert_int_equal(hodei_client_open(&c, "h:0", NULL), HODEI_EINVAL);
 	assert_int_equal(hodei_client_open(&c, "h:", NULL), HODEI_EINVAL);
 	assert_int_equal(hodei_client_open(&c, "[::1", NULL), HODEI_EINVAL);

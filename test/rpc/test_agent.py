@@ -145,7 +145,8 @@ class AgentTests(Tests):
             return
         ns = Netns()
         self.cleanup.append(ns.delete)
-        h = self.hodeid(d, args=['--no-local-provider', '--grpc-listen', '0.0.0.0:0'] + FAST,
+        h = self.hodeid(d, args=['--no-local-provider', '--grpc-listen', '0.0.0.0:0',
+                                 '--insecure-listen'] + FAST,
                         env={'HODEI_JOIN_TOKEN': TOKEN, 'HODEI_API_TOKEN': API})
         victim = self.agent(d, 'victim', '%s:%d' % (ns.host_ip, h.grpc_port),
                             prefix=ns.prefix())

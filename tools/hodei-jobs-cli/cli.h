@@ -47,6 +47,7 @@ typedef struct cli_config {
 typedef struct cli {
 	const char *prog;    /* "hodei-jobs-cli" */
 	const char *server;  /* --server, else HODEI_SERVER, else the default */
+	const char *cacert;  /* --cacert, else HODEI_CA_FILE, else the system's store */
 	int output;          /* enum cli_output */
 	int color;           /* colour log lines by level */
 	int escape;          /* show control characters in log lines as \xHH */
@@ -55,7 +56,6 @@ typedef struct cli {
 	int context_applied;      /* cli_apply_context() ran */
 	cli_config config;        /* the configuration file, once read */
 	char *token;              /* from the context, else NULL: HODEI_API_TOKEN */
-	const char *ca_file;      /* from the context */
 	const struct cli_command *command;
 	hodei_client *client; /* opened on demand by cli_connect() */
 } cli_ctx;
@@ -85,7 +85,8 @@ enum {
 	CLI_OPT_OUTPUT,
 	CLI_OPT_HELP,
 	CLI_OPT_CONNECT_TIMEOUT,
-	CLI_OPT_CONTEXT
+	CLI_OPT_CONTEXT,
+	CLI_OPT_CACERT
 };
 
 /**
@@ -251,8 +252,9 @@ cli_context *cli_config_add(cli_config *cfg, const char *name);
 int cli_config_set(char **field, const char *value);
 /**
  * Resolve --context (or the file's current context) into cli->server,
- * cli->token and cli->ca_file.  Precedence: --server, then an explicit
- * --context, then HODEI_SERVER / HODEI_API_TOKEN, then the current context.
+ * cli->token and cli->cacert.  Precedence: --server (--cacert), then an
+ * explicit --context, then HODEI_SERVER / HODEI_API_TOKEN / HODEI_CA_FILE,
+ * then the current context.
  */
 int cli_apply_context(cli_ctx *cli);
 

@@ -348,7 +348,7 @@ int cli_apply_context(cli_ctx *cli)
 		free(cli->token);
 		cli->token = token;
 	}
-	if (c->ca)
-		cli->ca_file = c->ca;
+	if (c->ca && !cli->cacert && (explicit || !getenv("HODEI_CA_FILE")))
+		cli->cacert = c->ca;
 	return 0;
 }

@@ -38,6 +38,7 @@ int cli_open_client(cli_ctx *cli, int64_t connect_timeout_ms)
 	opts.token = cli->token; /* NULL: HODEI_API_TOKEN */
 	opts.connect_timeout_ms = connect_timeout_ms;
 	opts.user_agent = "hodei-jobs-cli/" HODEI_VERSION_STRING;
+	opts.ca_file = cli->cacert; /* NULL: HODEI_CA_FILE, else the system's store */
 	return hodei_client_open(&cli->client, cli->server, &opts);
 }
 

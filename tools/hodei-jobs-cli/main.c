@@ -96,13 +96,17 @@ static void print_global_help(FILE *out)
 	fprintf(out,
 	        "\nOptions (accepted by every command):\n"
 	        "  --server HOST:PORT     hodeid's gRPC address (default: $HODEI_SERVER,\n"
-	        "                         else localhost:50051)\n"
+	        "                         else localhost:50051); https://HOST:PORT for TLS\n"
+	        "  --cacert FILE          trust the server's certificate if this CA (PEM)\n"
+	        "                         issued it (default: $HODEI_CA_FILE, else the\n"
+	        "                         system's trust store)\n"
 	        "  --output, -o FORMAT    table (default) or json (one object per line)\n"
 	        "  --connect-timeout DUR  give up connecting after DUR (default 5s)\n"
 	        "  --help, -h             this help, or a command's help after it\n"
 	        "  --version              print the version\n"
 	        "  --context NAME         use this context of the configuration file\n"
 	        "\nEnvironment: HODEI_SERVER, HODEI_API_TOKEN (sent as a bearer token),\n"
+	        "HODEI_CA_FILE, HODEI_TLS_CERT and HODEI_TLS_KEY (a client certificate),\n"
 	        "NO_COLOR (no colours even on a terminal).\n"
 	        "\nExit status: 0 ok, 1 error, 2 usage or invalid input, 3 server unreachable\n"
 	        "or not a Hodei server, 4 not found, 5 not authorized; with --wait, the job's\n"
@@ -237,6 +241,7 @@ static int parse_globals(cli_ctx *cli, int argc, char **argv, int *first)
 		{ "output", required_argument, NULL, CLI_OPT_OUTPUT },
 		{ "connect-timeout", required_argument, NULL, CLI_OPT_CONNECT_TIMEOUT },
 		{ "context", required_argument, NULL, CLI_OPT_CONTEXT },
+		{ "cacert", required_argument, NULL, CLI_OPT_CACERT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },

@@ -37,7 +37,7 @@ void cli_print_command_help(const cli_ctx *cli, FILE *out)
 	if (cmd->help[0])
 		fprintf(out, "\nOptions:\n%s", cmd->help);
 	fprintf(out, "\nGlobal options: --server HOST:PORT, --output table|json, "
-	        "--connect-timeout DURATION.\n");
+	        "--connect-timeout DURATION, --cacert FILE.\n");
 }
 
 int cli_usage_error(const cli_ctx *cli, const char *fmt, ...)
@@ -65,6 +65,7 @@ static const struct option global_options[] = {
 	{ "server", required_argument, NULL, CLI_OPT_SERVER },
 	{ "output", required_argument, NULL, CLI_OPT_OUTPUT },
 	{ "connect-timeout", required_argument, NULL, CLI_OPT_CONNECT_TIMEOUT },
+	{ "cacert", required_argument, NULL, CLI_OPT_CACERT },
 	{ "help", no_argument, NULL, CLI_OPT_HELP },
 	{ "context", required_argument, NULL, CLI_OPT_CONTEXT },
 };
@@ -78,6 +79,11 @@ int cli_global_option(cli_ctx *cli, int id, const char *arg)
 		if (!arg[0])
 			return cli_usage_error(cli, "--server: must not be empty");
 		cli->server = arg;
+		return 0;
+	case CLI_OPT_CACERT:
+		if (!arg[0])
+			return cli_usage_error(cli, "--cacert: must not be empty");
+		cli->cacert = arg;
 		return 0;
 	case 'o':
 	case CLI_OPT_OUTPUT:

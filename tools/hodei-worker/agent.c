@@ -768,7 +768,18 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
 	agent *a = arg;
 	hodei_client_options o = HODEI_CLIENT_OPTIONS_INIT;
 	o.token = ""; /* workers prove themselves with worker tokens */
+	o.ca_file = a->cfg->ca_file;
+	o.cert_file = a->cfg->cert_file;
+	o.key_file = a->cfg->key_file;
 	int rc = hodei_client_open(&a->client, a->cfg->server, &o);
+	if (rc == HODEI_EAUTH || rc == HODEI_EINVAL) {
+		/* The server failed verification (TLS) or our TLS files are unusable:
+		 * no token went out, and trying again would change nothing. */
+		agent_log("error", "refusing the server %s: %s", a->cfg->server, hodei_error_last());
+		a->result = 3;
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
 	if (rc == 0)
 		rc = do_register(a);
 	if (rc == E_TIMING) {

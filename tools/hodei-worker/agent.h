@@ -12,7 +12,10 @@
 struct event_base;
 
 typedef struct agent_config {
-	const char *server;     /* host:port of hodeid */
+	const char *server;     /* host:port of hodeid, or https://host:port */
+	const char *ca_file;    /* --cacert: the CA that issued hodeid's certificate */
+	const char *cert_file;  /* --tls-cert/--tls-key: ours, for mutual TLS */
+	const char *key_file;
 	const char *token;      /* one-time worker token, or NULL */
 	const char *join_token; /* join token of static pools, or NULL */
 	const char *name;       /* worker name; default: the host name */

@@ -21,7 +21,13 @@ static const char usage[] =
 	"assigns, stream the output back.\n"
 	"\n"
 	"  -s, --server ADDR        hodeid's gRPC address host:port (HODEI_SERVER;\n"
-	"                           localhost:50051)\n"
+	"                           localhost:50051), https://host:port for TLS: the\n"
+	"                           server is verified before any token is sent\n"
+	"      --cacert FILE        the CA (PEM) that issued hodeid's certificate\n"
+	"                           (HODEI_CA_FILE; else the system's trust store)\n"
+	"      --tls-cert FILE      this worker's client certificate, for a server that\n"
+	"                           requires mutual TLS (HODEI_TLS_CERT)\n"
+	"      --tls-key FILE       its private key (HODEI_TLS_KEY)\n"
 	"      --token-file FILE    one-time worker token from FILE (or\n"
 	"                           HODEI_WORKER_TOKEN), issued by a provider\n"
 	"      --join-token-file FILE  join token of static pools from FILE (or\n"
@@ -41,7 +47,7 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 when released by the server or stopped by SIGTERM, 1 when\n"
 	"the connection is lost for good, 2 for usage errors, 3 when the token is\n"
-	"refused.  See hodei-worker(8).\n";
+	"refused or the server's certificate does not verify.  See hodei-worker(8).\n";
 
 /* Out of memory at start-up: a clean error and exit, never a token taken
  * for missing. */
@@ -171,7 +177,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_JOIN, O_ONCE, O_HB, O_WT, O_SECRETS };
+	enum { O_TOKEN = 256, O_JOIN, O_ONCE, O_HB, O_WT, O_SECRETS, O_CACERT, O_TLSCERT, O_TLSKEY };
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"token-file", required_argument, NULL, O_TOKEN},
@@ -182,6 +188,9 @@ int main(int argc, char **argv)
 		{"secrets-fd", required_argument, NULL, O_SECRETS},
 		{"heartbeat", required_argument, NULL, O_HB},
 		{"worker-timeout", required_argument, NULL, O_WT},
+		{"cacert", required_argument, NULL, O_CACERT},
+		{"tls-cert", required_argument, NULL, O_TLSCERT},
+		{"tls-key", required_argument, NULL, O_TLSKEY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -215,6 +224,9 @@ int main(int argc, char **argv)
 		case O_SECRETS: read_secrets_fd(optarg, &fd_token, &fd_join); break;
 		case O_HB: cfg.heartbeat_ms = seconds_ms(optarg, "--heartbeat"); break;
 		case O_WT: cfg.timeout_ms = seconds_ms(optarg, "--worker-timeout"); break;
+		case O_CACERT: cfg.ca_file = optarg; break;
+		case O_TLSCERT: cfg.cert_file = optarg; break;
+		case O_TLSKEY: cfg.key_file = optarg; break;
 		case 'v': cfg.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("hodei-worker %s\n", hodei_version()); return 0;
@@ -226,6 +238,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	check_timing(&cfg);
+	cfg.ca_file = cfg.ca_file ? cfg.ca_file : env_or("HODEI_CA_FILE", NULL);
+	cfg.cert_file = cfg.cert_file ? cfg.cert_file : env_or("HODEI_TLS_CERT", NULL);
+	cfg.key_file = cfg.key_file ? cfg.key_file : env_or("HODEI_TLS_KEY", NULL);
+	if (!cfg.cert_file != !cfg.key_file) {
+		fprintf(stderr, "hodei-worker: --tls-cert and --tls-key (HODEI_TLS_CERT, "
+		                "HODEI_TLS_KEY) go together\n");
+		return 2;
+	}
 	cfg.token = token_file || !fd_token ? read_secret(token_file, "HODEI_WORKER_TOKEN") : fd_token;
 	cfg.join_token = join_file || !fd_join ? read_secret(join_file, "HODEI_JOIN_TOKEN") : fd_join;
 	if (!cfg.token && !cfg.join_token) {

@@ -41,6 +41,10 @@ typedef struct hodeid_config {
 	int protect_metrics;     /* /metrics and reflection need the API token */
 	unsigned int max_per_peer; /* connections from one IP address (IPv6: /64) */
 	unsigned int local_workers;
+	const char *tls_cert;      /* PEM chain: TLS on both ports; NULL: clear text */
+	const char *tls_key;       /* its private key */
+	const char *tls_client_ca; /* mutual TLS: workers present a certificate of this CA */
+	int insecure_listen;       /* beyond loopback without TLS (--insecure-listen) */
 } hodeid_config;
 
 typedef struct hodeid_stream hodeid_stream;
@@ -66,6 +70,7 @@ typedef struct hodeid {
 	struct event *shutdown_timer;
 	struct event *drain_timer; /* waiting for running jobs (--shutdown-grace) */
 	struct hodeid_sessions *sessions; /* dashboard sign-ins (session.c) */
+	struct hodeid_tls *tls;  /* tls.c; NULL without --tls-cert */
 	uint64_t calls_total;
 	uint64_t calls_failed;
 } hodeid;
@@ -185,6 +190,8 @@ void *grpc_listen_socket(hodeid *d, int fd);
 int worker_listener_open(hodeid *d);     /* <data-dir>/agent/agent.sock */
 void worker_listener_close(hodeid *d);
 int worker_listener_allows(const char *path); /* the worker protocol and health */
+/** Whether path is a method of the worker protocol (agents, not the API). */
+int worker_protocol_method(const char *path);
 void grpc_shutdown(hodeid *d);           /* GOAWAY on every connection */
 size_t grpc_connections(hodeid *d);
 /** A peer address as a key: family byte, then the IPv4 address or an IPv6 /64. */
@@ -197,6 +204,22 @@ peer_key peer_key_of(const struct sockaddr *sa);
 void hodeid_log_refusal(const char *port, const char *peer, const char *why);
 int http_listen(hodeid *d);              /* http.c: /metrics, /healthz, gRPC-Web, web */
 void http_close(hodeid *d);
+
+/* ---- TLS (tls.c): the server context, reloaded on SIGHUP and file change ---- */
+typedef struct ssl_st SSL;
+/** Load --tls-cert/--tls-key/--tls-client-ca (nothing without --tls-cert); -1 logged. */
+int tls_init(hodeid *d);
+/** Read the files again; on error keep the old context (-1, logged). */
+int tls_reload(hodeid *d);
+void tls_free(hodeid *d);
+/** A server connection's SSL with the current context (http: ALPN http/1.1, else h2). */
+SSL *tls_new_ssl(hodeid *d, int http);
+/** Whether the peer presented a certificate that verified against --tls-client-ca. */
+int tls_peer_verified(SSL *ssl);
+/** The oldest queued OpenSSL error in words; empties the queue. */
+const char *tls_error_text(void);
+/** hodeid tls init|issue-client (cmd_tls.c). */
+int hodeid_cmd_tls(int argc, char **argv);
 
 /* ---- dashboard sessions (session.c) ---- */
 #define SESSION_COOKIE "hodei_session"

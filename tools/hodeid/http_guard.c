@@ -34,11 +34,11 @@ void http_security_headers(struct evkeyvalq *out)
 	evhttp_add_header(out, "Cross-Origin-Resource-Policy", "same-origin");
 }
 
-/* "8080" equals port; no port means 80. */
-static int port_is(const char *text, int port)
+/* "8080" equals port; no port means 80 (443 over TLS). */
+static int port_is(const char *text, int port, int tls)
 {
 	if (!text)
-		return port == 80;
+		return port == (tls ? 443 : 80);
 	char *end;
 	long v = strtol(text, &end, 10);
 	return *text >= '0' && *text <= '9' && *end == '\0' && v == port;
@@ -115,7 +115,7 @@ int http_host_allowed(const hodeid *d, const char *host)
 		return 0;
 	if (configured(d->cfg.public_hosts, host, name))
 		return 1;
-	if (!port_is(port, d->http_port))
+	if (!port_is(port, d->http_port, d->tls != NULL))
 		return 0;
 	if (ip_literal(name))
 		return 1;
@@ -127,11 +127,11 @@ int http_host_allowed(const hodeid *d, const char *host)
 
 int http_origin_allowed(const hodeid *d, const char *origin, const char *host)
 {
-	static const char scheme[] = "http://";
+	const char *scheme = d->tls ? "https://" : "http://";
+	size_t n = strlen(scheme);
 	if (d->cfg.dev_origin && strcmp(origin, d->cfg.dev_origin) == 0)
 		return 1;
-	return host && strncmp(origin, scheme, sizeof scheme - 1) == 0 &&
-	       strcasecmp(origin + sizeof scheme - 1, host) == 0;
+	return host && strncmp(origin, scheme, n) == 0 && strcasecmp(origin + n, host) == 0;
 }
 
 const char *http_smuggling(const struct evkeyvalq *headers)

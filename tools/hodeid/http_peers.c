@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "hodeid.h"
 #include "internal.h" /* hodei__array_grow() */
@@ -63,7 +65,7 @@ static int remember(int fd, uint64_t cookie, const peer_key *key)
 	return 0;
 }
 
-static void refuse_connection(int fd, const char *host, unsigned int limit)
+static void refuse_connection(int fd, const char *host, unsigned int limit, int tls)
 {
 	char why[128], reply[256];
 	snprintf(why, sizeof why, "too many connections from %s (%u)", host, limit);
@@ -72,7 +74,7 @@ static void refuse_connection(int fd, const char *host, unsigned int limit)
 	                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
 	                 strlen(why) + 1, why);
 	hodeid_log_refusal("http", host, why);
-	if (send(fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	if (!tls && send(fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* nothing more to tell it */
 	}
 	shutdown(fd, SHUT_RDWR); /* evhttp sees the end and frees the connection */
@@ -95,16 +97,29 @@ static void check_peer(evutil_socket_t unused, short what, void *arg)
 		                     : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
 		                 host, sizeof host);
 		if (live_from(&key) >= d->cfg.max_per_peer || remember(fd, cookie, &key) != 0)
-			refuse_connection(fd, host, d->cfg.max_per_peer);
+			refuse_connection(fd, host, d->cfg.max_per_peer, d->tls != NULL);
 	}
 	bufferevent_decref(bev);
 }
 
 struct bufferevent *http_peer_bev(struct event_base *base, void *arg)
 {
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	hodeid *d = arg;
+	struct bufferevent *bev;
 	struct timeval now = {0, 0};
 	pending_server = arg;
+	if (d->tls) { /* HTTPS: the same certificate, ALPN http/1.1 */
+		SSL *ssl = tls_new_ssl(d, 1);
+		bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                           BEV_OPT_CLOSE_ON_FREE)
+		          : NULL;
+		if (!bev)
+			SSL_free(ssl);
+		else
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else {
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (!bev)
 		return NULL;
 	bufferevent_incref(bev); /* ours until check_peer has looked */

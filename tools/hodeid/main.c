@@ -34,8 +34,9 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 static const char usage[] =
 	"Usage: hodeid [OPTION]...\n"
 	"       hodeid image build [OPTION]...   (the worker image; see hodei-docker(7))\n"
-	"The Hodei Jobs server: libhodei behind a gRPC API (h2c), gRPC-Web, /metrics\n"
-	"and the web dashboard.\n"
+	"       hodeid tls init|issue-client ... (a CA and certificates; hodeid tls --help)\n"
+	"The Hodei Jobs server: libhodei behind a gRPC API (h2c, or h2 over TLS),\n"
+	"gRPC-Web, /metrics and the web dashboard.\n"
 	"\n"
 	"  -d, --data-dir DIR         job store directory (HODEI_DATA_DIR; ./hodei-data)\n"
 	"  -g, --grpc-listen ADDR     gRPC host:port (HODEI_GRPC_LISTEN; 127.0.0.1:50051)\n"
@@ -45,6 +46,16 @@ static const char usage[] =
 	"                             share/hodei/web, else web/dist)\n"
 	"      --api-token-file FILE  read the API token from FILE (or HODEI_API_TOKEN);\n"
 	"                             required when listening beyond loopback\n"
+	"      --tls-cert FILE        serve both ports over TLS (1.2 or newer) with this\n"
+	"                             PEM certificate chain (HODEI_TLS_CERT); required\n"
+	"                             when listening beyond loopback\n"
+	"      --tls-key FILE         its private key (HODEI_TLS_KEY); both files are read\n"
+	"                             again on SIGHUP and when they change\n"
+	"      --tls-client-ca FILE   mutual TLS: workers on the gRPC port must present a\n"
+	"                             certificate issued by this CA (HODEI_TLS_CLIENT_CA)\n"
+	"      --insecure-listen      allow listening beyond loopback without TLS\n"
+	"                             (HODEI_INSECURE_LISTEN=1): tokens, job environments\n"
+	"                             and logs cross the network readable\n"
 	"      --join-token-file FILE read the worker join token from FILE (or\n"
 	"                             HODEI_JOIN_TOKEN), good for any static pool; without\n"
 	"                             join tokens, static pools are closed\n"
@@ -169,7 +180,8 @@ static const char *default_web_dir(void)
 static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
 	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
-	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER, O_GRACE };
+	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER, O_GRACE, O_TLSCERT, O_TLSKEY, O_TLSCA,
+	       O_INSECURE };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -190,6 +202,10 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"protect-metrics", no_argument, NULL, O_PROTECT},
 		{"max-connections-per-address", required_argument, NULL, O_PERPEER},
 		{"shutdown-grace", required_argument, NULL, O_GRACE},
+		{"tls-cert", required_argument, NULL, O_TLSCERT},
+		{"tls-key", required_argument, NULL, O_TLSKEY},
+		{"tls-client-ca", required_argument, NULL, O_TLSCA},
+		{"insecure-listen", no_argument, NULL, O_INSECURE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -211,6 +227,10 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	                                        env_or("HODEI_SHUTDOWN_GRACE", "30"), 0, 86400);
 	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
 	cfg->dev_origin = env_or("HODEI_DEV_ORIGIN", NULL);
+	cfg->tls_cert = env_or("HODEI_TLS_CERT", NULL);
+	cfg->tls_key = env_or("HODEI_TLS_KEY", NULL);
+	cfg->tls_client_ca = env_or("HODEI_TLS_CLIENT_CA", NULL);
+	cfg->insecure_listen = strcmp(env_or("HODEI_INSECURE_LISTEN", "0"), "0") != 0;
 	cfg->protect_metrics = strcmp(env_or("HODEI_PROTECT_METRICS", "0"), "0") != 0;
 	cfg->max_per_peer = parse_count(env_or("HODEI_MAX_CONNS_PER_ADDRESS", "64"),
 	                                "HODEI_MAX_CONNS_PER_ADDRESS");
@@ -243,6 +263,10 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case O_GRACE:
 			cfg->job_grace_ms = 1000 * parse_number("--shutdown-grace", optarg, 0, 86400);
 			break;
+		case O_TLSCERT: cfg->tls_cert = optarg; break;
+		case O_TLSKEY: cfg->tls_key = optarg; break;
+		case O_TLSCA: cfg->tls_client_ca = optarg; break;
+		case O_INSECURE: cfg->insecure_listen = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -264,13 +288,31 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->join_token = read_secret(join_file, "HODEI_JOIN_TOKEN");
 	if (!cfg->web_dir)
 		cfg->web_dir = default_web_dir();
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		fprintf(stderr, "hodeid: --tls-cert and --tls-key (HODEI_TLS_CERT, HODEI_TLS_KEY) "
+		                "go together\n");
+		exit(2);
+	}
+	if (cfg->tls_client_ca && !cfg->tls_cert) {
+		fprintf(stderr, "hodeid: --tls-client-ca (HODEI_TLS_CLIENT_CA) needs --tls-cert and "
+		                "--tls-key: mutual TLS is TLS\n");
+		exit(2);
+	}
 	int http_on = *cfg->http_listen && strcmp(cfg->http_listen, "off") != 0;
-	if (!cfg->api_token && (!is_loopback(cfg->grpc_listen) ||
-	                        (http_on && !is_loopback(cfg->http_listen)))) {
+	int beyond = !is_loopback(cfg->grpc_listen) || (http_on && !is_loopback(cfg->http_listen));
+	if (beyond && !cfg->api_token) {
 		fprintf(stderr, "hodeid: listening beyond loopback needs an API token "
 		                "(HODEI_API_TOKEN or --api-token-file)\n");
 		exit(2);
 	}
+	if (beyond && !cfg->tls_cert && !cfg->insecure_listen) {
+		fprintf(stderr, "hodeid: listening beyond loopback needs TLS (--tls-cert and "
+		                "--tls-key; `hodeid tls init` makes them), or --insecure-listen to "
+		                "send tokens, job environments and logs in clear text\n");
+		exit(2);
+	}
+	if (!beyond)
+		cfg->insecure_listen = 0; /* nothing insecure to announce */
 }
 
 static hodeid server;
@@ -361,6 +403,10 @@ static void on_hangup(evutil_socket_t sig, short what, void *arg)
 	LOG_INFO("reloading join tokens on SIGHUP");
 	if (join_tokens_load(d) == 0)
 		agents_revoke(d);
+	if (d->tls) {
+		LOG_INFO("reloading the TLS certificate on SIGHUP");
+		tls_reload(d);
+	}
 }
 
 static void write_port_file(hodeid *d)
@@ -409,8 +455,15 @@ int main(int argc, char **argv)
 	hodeid *d = &server;
 	if (argc > 1 && strcmp(argv[1], "image") == 0)
 		return hodeid_cmd_image(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "tls") == 0)
+		return hodeid_cmd_tls(argc - 1, argv + 1);
 	parse_args(&d->cfg, argc, argv);
 	hodeid_log_init(d->cfg.log_level);
+	/* before anything listens (and before --port-file says it does) */
+	if (d->cfg.insecure_listen)
+		LOG_WARN("INSECURE: listening beyond loopback WITHOUT TLS (--insecure-listen): the API "
+		         "token, join tokens, job environments and logs cross the network in clear "
+		         "text, and agents cannot tell hodeid from an impostor");
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (reflection_init() != 0) {
@@ -420,7 +473,7 @@ int main(int argc, char **argv)
 	d->base = event_base_new();
 	if (join_tokens_load(d) != 0)
 		return 1;
-	if (!d->base || open_context(d) != 0)
+	if (!d->base || tls_init(d) != 0 || open_context(d) != 0)
 		return 1;
 	if (grpc_listen(d) != 0 || http_listen(d) != 0) {
 		hodei_ctx_close(d->ctx);
@@ -439,10 +492,11 @@ int main(int argc, char **argv)
 	event_add(sighup, NULL);
 	d->started_ms = now_ms();
 	LOG_INFO("hodeid %s started grpc=%s grpc_port=%d http=%s http_port=%d data_dir=%s "
-	         "web_dir=%s api_token=%s join_token=%s containment=%s",
+	         "web_dir=%s api_token=%s join_token=%s tls=%s containment=%s",
 	         hodei_version(), d->cfg.grpc_listen, d->grpc_port,
 	         d->http ? d->cfg.http_listen : "off", d->http_port, d->cfg.data_dir, d->cfg.web_dir,
 	         d->cfg.api_token ? "set" : "none", join_tokens_any(d) ? "set" : "none",
+	         !d->tls ? "off" : d->cfg.tls_client_ca ? "mutual" : "on",
 	         hodei_process_containment());
 
 	event_base_dispatch(d->base);
@@ -463,6 +517,7 @@ int main(int argc, char **argv)
 	event_free(sigint);
 	event_free(sighup);
 	join_tokens_free(d);
+	tls_free(d);
 	event_base_free(d->base);
 	LOG_INFO("stopped");
 	return 0;

@@ -1,7 +1,8 @@
 /*
- * The gRPC port: h2c with prior knowledge.  Each connection is a socket,
- * an h2server session and an output buffer; bytes move between them on
- * the loop.  Output is pulled from the session only while the socket keeps
+ * The gRPC port: h2c with prior knowledge, or h2 over TLS (ALPN "h2") with
+ * --tls-cert.  Each connection is a socket (and its OpenSSL object, driven
+ * non-blocking on the same descriptor), an h2server session and an output
+ * buffer; bytes move between them on the loop.  Output is pulled from the session only while the socket keeps
  * up, so a client that stops reading pushes back through HTTP/2 flow
  * control to the producer of its stream, never into unbounded memory.
  */
@@ -19,6 +20,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "grpc.h"
 #include "h2server.h"
@@ -32,6 +35,7 @@
 #define IDLE_UNAUTH_MS 30000       /* ... or this, before any authenticated call */
 #define MAX_INBOUND_TOTAL (256u << 20) /* partial requests held by all connections */
 #define HOUSEKEEPING_S 5
+#define TLS_WRITE_MAX 16384        /* one TLS record's worth per SSL_write */
 
 
 struct hodeid_conn {
@@ -46,6 +50,11 @@ struct hodeid_conn {
 	int authed;      /* it made a call that needed the API token */
 	peer_key key;
 	int worker_only; /* came in on the worker socket (worker_listener.c) */
+	SSL *ssl;        /* TLS (--tls-cert), or NULL */
+	size_t tls_wlen; /* an SSL_write to retry with these bytes, or 0 */
+	int read_wants_write; /* SSL_read waits for the socket to be writable */
+	int write_wants_read; /* SSL_write waits for the socket to be readable */
+	int heard_tls;        /* a TLS handshake began (bytes came in) */
 	char peer[64];
 	hodeid_conn *prev, *next;
 };
@@ -53,6 +62,9 @@ struct hodeid_conn {
 static size_t nconns;
 static size_t nlingering;
 static size_t inbound_total; /* shared by every session: h2server's budget */
+
+static void linger_done(evutil_socket_t fd, short what, void *arg);
+static void linger(hodeid *d, evutil_socket_t fd);
 
 static void conn_free(hodeid_conn *c)
 {
@@ -70,9 +82,94 @@ static void conn_free(hodeid_conn *c)
 	event_free(c->timer);
 	hodei__h2s_free(c->h2); /* on_close for open calls: they unsubscribe */
 	evbuffer_free(c->out);
-	evutil_closesocket(c->fd);
+	int failed_handshake = c->ssl && !SSL_is_init_finished(c->ssl) && c->heard_tls;
+	if (c->ssl) {
+		if (SSL_is_init_finished(c->ssl))
+			SSL_shutdown(c->ssl); /* close_notify, best effort: never waited for */
+		SSL_free(c->ssl);
+	}
+	if (failed_handshake)
+		linger(d, c->fd); /* the alert saying why reaches the client, not a reset */
+	else
+		evutil_closesocket(c->fd);
 	free(c);
 	nconns--;
+}
+
+/* A TLS connection that failed: say why once (the handshake, mostly). */
+static void tls_failed(hodeid_conn *c, int err)
+{
+	char why[300];
+	if ((err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+	    ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		ERR_clear_error(); /* the peer hung up */
+		return;
+	}
+	snprintf(why, sizeof why, "TLS %s failed: %s",
+	         SSL_is_init_finished(c->ssl) ? "connection" : "handshake", tls_error_text());
+	hodeid_log_refusal("grpc", c->peer, why);
+}
+
+/* recv() or SSL_read(): > 0 bytes, 0 at the end, -1 error, -2 try later. */
+static ssize_t conn_recv(hodeid_conn *c, uint8_t *buf, size_t len)
+{
+	if (!c->ssl) {
+		ssize_t n = recv(c->fd, buf, len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return -2;
+		return n < 0 ? -1 : n;
+	}
+	c->read_wants_write = 0;
+	c->heard_tls = 1;
+	int n = SSL_read(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	int err = SSL_get_error(c->ssl, n);
+	if (err == SSL_ERROR_WANT_READ)
+		return -2;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		c->read_wants_write = 1;
+		event_add(c->wev, NULL);
+		return -2;
+	}
+	if (err == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	tls_failed(c, err);
+	return -1;
+}
+
+/* evbuffer_write() or SSL_write() of c->out: > 0 written, -2 try later, -1 dead. */
+static int conn_send(hodeid_conn *c)
+{
+	if (!c->ssl) {
+		int n = evbuffer_write(c->out, c->fd);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return -2;
+		return n < 0 ? -1 : n;
+	}
+	size_t len = c->tls_wlen; /* a retry repeats the same bytes */
+	if (!len) {
+		len = evbuffer_get_length(c->out);
+		if (len > TLS_WRITE_MAX)
+			len = TLS_WRITE_MAX;
+	}
+	c->write_wants_read = 0;
+	int n = SSL_write(c->ssl, evbuffer_pullup(c->out, (ev_ssize_t)len), (int)len);
+	if (n > 0) {
+		evbuffer_drain(c->out, (size_t)n);
+		c->tls_wlen = 0;
+		return n;
+	}
+	int err = SSL_get_error(c->ssl, n);
+	c->tls_wlen = len;
+	if (err == SSL_ERROR_WANT_WRITE)
+		return -2;
+	if (err == SSL_ERROR_WANT_READ) {
+		c->write_wants_read = 1; /* the read event, always on, brings us back */
+		return -2;
+	}
+	tls_failed(c, err);
+	return -1;
 }
 
 /* Move session output to the socket.  Returns -1 if the connection died. */
@@ -90,16 +187,15 @@ static int conn_flush(hodeid_conn *c)
 		}
 		if (evbuffer_get_length(c->out) == 0)
 			break;
-		int n = evbuffer_write(c->out, c->fd);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				break;
+		int n = conn_send(c);
+		if (n == -2)
+			break;
+		if (n < 0)
 			return -1;
-		}
 		if (n == 0)
 			break;
 	}
-	if (evbuffer_get_length(c->out) > 0)
+	if ((evbuffer_get_length(c->out) > 0 && !c->write_wants_read) || c->read_wants_write)
 		event_add(c->wev, NULL);
 	else
 		event_del(c->wev);
@@ -122,7 +218,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	hodeid_conn *c = arg;
 	uint8_t buf[16384];
 	for (int i = 0; i < 16; i++) {
-		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		ssize_t n = conn_recv(c, buf, sizeof buf);
 		if (n > 0) {
 			c->heard = 1;
 			c->last_read_ms = now_ms();
@@ -134,18 +230,26 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		if (n == -2)
 			break;
 		c->read_closed = 1; /* EOF or error */
 		event_del(c->rev);
 		break;
 	}
+	/* Records OpenSSL already decrypted wake no poll: come back for them. */
+	if (c->ssl && !c->read_closed && SSL_has_pending(c->ssl))
+		event_active(c->rev, EV_READ, 0);
 	conn_settle(c);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
-	conn_settle(arg);
+	hodeid_conn *c = arg;
+	if (c->read_wants_write && !c->read_closed) {
+		on_read(fd, EV_READ, c); /* it settles the connection */
+		return;
+	}
+	conn_settle(c);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -178,6 +282,13 @@ static int h_call(void *ud, hodei_rpc_call *call, const char **message)
 	hodeid_conn *c = ud;
 	if (c->worker_only && !worker_listener_allows(call->path)) {
 		*message = "this socket serves only the worker protocol";
+		return HODEI_GRPC_PERMISSION_DENIED;
+	}
+	if (c->d->cfg.tls_client_ca && !c->worker_only && worker_protocol_method(call->path) &&
+	    !tls_peer_verified(c->ssl)) {
+		*message = "mutual TLS: this server accepts workers only with a client certificate "
+		           "issued by its CA (hodei-worker --tls-cert/--tls-key; hodeid tls "
+		           "issue-client)";
 		return HODEI_GRPC_PERMISSION_DENIED;
 	}
 	int rc = dispatch_call(c->d, call, message);
@@ -301,7 +412,7 @@ static void linger_done(evutil_socket_t fd, short what, void *arg)
  * Answer a refused connection with SETTINGS and GOAWAY(ENHANCE_YOUR_CALM,
  * "why"), so that a client can say what happened, instead of a bare close.
  */
-static void refuse(hodeid *d, evutil_socket_t fd, const char *why)
+static void refuse(hodeid *d, evutil_socket_t fd, const char *why, int tls)
 {
 	uint8_t out[9 + 9 + 8 + 128];
 	size_t n = strlen(why) > 128 ? 128 : strlen(why);
@@ -313,15 +424,28 @@ static void refuse(hodeid *d, evutil_socket_t fd, const char *why)
 	                    0, 0, 0, 0, 0, 0, 0, 11 /* ENHANCE_YOUR_CALM */};
 	memcpy(g, head, sizeof head);
 	memcpy(g + sizeof head, why, n);
-	if (nlingering >= MAX_LINGERING ||
+	if (tls || nlingering >= MAX_LINGERING || /* TLS: no clear text on it */
 	    send(fd, out, 9 + sizeof head + n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		evutil_closesocket(fd);
+		return;
+	}
+	linger(d, fd);
+}
+
+/* Shut our side, then read and drop until the peer hangs up (2 s at most). */
+static void linger(hodeid *d, evutil_socket_t fd)
+{
+	struct timeval tv = {2, 0};
+	if (nlingering >= MAX_LINGERING) {
 		evutil_closesocket(fd);
 		return;
 	}
 	shutdown(fd, SHUT_WR);
 	nlingering++;
-	struct timeval tv = {2, 0};
-	event_base_once(d->base, fd, EV_READ, linger_done, d->base, &tv);
+	if (event_base_once(d->base, fd, EV_READ, linger_done, d->base, &tv) != 0) {
+		evutil_closesocket(fd);
+		nlingering--;
+	}
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -344,7 +468,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 			snprintf(why, sizeof why, "too many connections from %s (%u)", host,
 			         d->cfg.max_per_peer);
 		hodeid_log_refusal("grpc", peer, why);
-		refuse(d, fd, why);
+		refuse(d, fd, why, d->tls && sa->sa_family != AF_UNIX);
 		return;
 	}
 	hodeid_conn *c = calloc(1, sizeof *c);
@@ -356,11 +480,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
+	c->worker_only = sa->sa_family == AF_UNIX;
+	if (d->tls && !c->worker_only) {
+		c->ssl = tls_new_ssl(d, 0);
+		if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+			LOG_WARN("tls: cannot set up a connection: %s", tls_error_text());
+			SSL_free(c->ssl);
+			hodei__h2s_free(c->h2);
+			free(c);
+			evutil_closesocket(fd);
+			return;
+		}
+		SSL_set_accept_state(c->ssl);
+	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->d = d;
 	c->fd = fd;
-	c->worker_only = sa->sa_family == AF_UNIX;
 	c->out = evbuffer_new();
 	c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wev = event_new(d->base, fd, EV_WRITE, on_write, c);

@@ -130,8 +130,9 @@ int session_create(hodeid *d, const char *token_name, char *cookie, size_t cooki
 	explicit_bzero(raw, sizeof raw);
 	snprintf(slot->token_name, sizeof slot->token_name, "%s", token_name);
 	slot->expires_ms = now + SESSION_LIFETIME_MS;
-	snprintf(cookie, cookielen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld",
-	         SESSION_COOKIE, slot->id, SESSION_LIFETIME_MS / 1000);
+	snprintf(cookie, cookielen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+	         SESSION_COOKIE, slot->id, SESSION_LIFETIME_MS / 1000,
+	         d->tls ? "; Secure" : ""); /* over TLS: never sent in clear text */
 	return 0;
 }
 

@@ -23,14 +23,18 @@
 
 int worker_listener_allows(const char *path)
 {
-	static const char worker[] = "/hodei.WorkerAgentService/";
 	static const char health[] = "/grpc.health.v1.Health/";
 	if (strncmp(path, health, sizeof health - 1) == 0)
 		return 1;
-	if (strncmp(path, worker, sizeof worker - 1) != 0)
-		return 0;
-	const hodeid_method *m = hodeid_method_find(path);
-	return m && (m->flags & M_PUBLIC); /* not ListWorkers: that is the API */
+	return worker_protocol_method(path); /* not ListWorkers: that is the API */
+}
+
+int worker_protocol_method(const char *path)
+{
+	static const char worker[] = "/hodei.WorkerAgentService/";
+	const hodeid_method *m = strncmp(path, worker, sizeof worker - 1) == 0
+	                             ? hodeid_method_find(path) : NULL;
+	return m && (m->flags & M_PUBLIC);
 }
 
 static int bind_socket(const char *path)

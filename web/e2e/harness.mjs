@@ -1,7 +1,8 @@
 // Starts what the end-to-end tests drive: a real hodeid (or a base URL given
 // in HODEI_E2E_BASE_URL) and Debian's Chromium through playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -47,9 +48,11 @@ export async function until(check, { tries = 200, everyMs = 50, what = "conditio
  * ports and data, for the "server went away" test.
  */
 export class Hodeid {
-  constructor(binary, webDir) {
+  /** tls: { cert, key, ca } files: serve https, trusting ca for readiness. */
+  constructor(binary, webDir, { tls } = {}) {
     this.binary = binary;
     this.webDir = webDir;
+    this.tls = tls;
     this.dataDir = mkdtempSync(path.join(os.tmpdir(), "hodei-e2e-"));
     this.proc = null;
     this.output = "";
@@ -65,6 +68,7 @@ export class Hodeid {
       "--http-listen", `127.0.0.1:${this.httpPort}`,
       "--web-dir", this.webDir,
     ];
+    if (this.tls) args.push("--tls-cert", this.tls.cert, "--tls-key", this.tls.key);
     this.proc = spawn(this.binary, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const collect = (chunk) => { this.output += chunk.toString(); };
     this.proc.stdout.on("data", collect);
@@ -73,15 +77,22 @@ export class Hodeid {
     this.exited = exited;
     await until(async () => {
       if (this.proc.exitCode !== null) throw new Error(`hodeid exited: ${this.output}`);
-      const res = await fetch(`${this.baseUrl}/`);
-      return res.ok;
+      if (!this.tls) {
+        const res = await fetch(`${this.baseUrl}/`);
+        return res.ok;
+      }
+      const ca = readFileSync(this.tls.ca);
+      return new Promise((resolve, reject) => {
+        https.get(`${this.baseUrl}/`, { ca }, (res) => { res.resume(); resolve(res.statusCode === 200); })
+          .on("error", reject);
+      });
     }, { tries: 300, everyMs: 50, what: "hodeid to serve the dashboard" }).catch((err) => {
       throw new Error(`${err.message}\n--- hodeid output ---\n${this.output}`);
     });
   }
 
   get baseUrl() {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return this.tls ? `https://localhost:${this.httpPort}` : `http://127.0.0.1:${this.httpPort}`;
   }
 
   async stop() {

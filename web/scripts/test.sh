@@ -36,4 +36,4 @@ if [ -z "$hodeid" ]; then
 	exit 0
 fi
 echo "== e2e (chromium against $hodeid)"
-HODEI_BIN="$hodeid" node --test --test-concurrency=1 e2e/dashboard.test.mjs e2e/security.test.mjs
+HODEI_BIN="$hodeid" node --test --test-concurrency=1 e2e/dashboard.test.mjs e2e/security.test.mjs e2e/tls.test.mjs
