@@ -417,6 +417,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (!d->base || open_context(d) != 0)
 		return 1;
+	if (auth_load(d) != 0) {
+		hodei_ctx_close(d->ctx);
+		return 1;
+	}
 	if (grpc_listen(d) != 0 || http_listen(d) != 0) {
 		hodei_ctx_close(d->ctx);
 		return 1;
@@ -458,6 +462,7 @@ int main(int argc, char **argv)
 	event_free(sigint);
 	event_free(sighup);
 	join_tokens_free(d);
+	auth_free(d);
 	event_base_free(d->base);
 	LOG_INFO("stopped");
 	return 0;

@@ -46,7 +46,7 @@ static void watch_tick(evutil_socket_t fd, short what, void *arg)
 	metrics_watch *w = s->state;
 	if (s->call->finished || stream_pending(s) > 0)
 		return; /* the client has not read the last one: skip a beat */
-	rpc_req r = {s->d, arena_new(), ""};
+	rpc_req r = {s->d, arena_new(), "", s->principal, s->role};
 	Hodei__WatchMetricsResponse *m = PB_NEW(r.a, hodei__watch_metrics_response);
 	if (build_metrics(&r, w->range, &m->metrics) == 0)
 		stream_send(s, &m->base);
