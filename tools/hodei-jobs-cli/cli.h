@@ -212,6 +212,9 @@ int cmd_logs(cli_ctx *cli, int argc, char **argv);
 int cmd_workers_list(cli_ctx *cli, int argc, char **argv);
 int cmd_queue_status(cli_ctx *cli, int argc, char **argv);
 int cmd_providers_list(cli_ctx *cli, int argc, char **argv);
+int cmd_tokens_create(cli_ctx *cli, int argc, char **argv);
+int cmd_tokens_list(cli_ctx *cli, int argc, char **argv);
+int cmd_tokens_revoke(cli_ctx *cli, int argc, char **argv);
 int cmd_providers_get(cli_ctx *cli, int argc, char **argv);
 
 #endif
