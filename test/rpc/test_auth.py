@@ -191,20 +191,21 @@ class Auth(Tests):
         watch = subprocess.Popen(
             [BUF, 'curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-H',
              'Authorization: Bearer ' + TOKEN, '-d', '{}',
-             'http://%s/%sWatchJobs' % (a, JOBS)], stdout=subprocess.PIPE, text=True)
+             'http://%s/%sWatchJobs' % (a, JOBS)], stdout=subprocess.PIPE, text=True,
+            start_new_session=True)
         digest = hashlib.sha256(SECRET.encode()).hexdigest()
         script = (
             'test "$(printf %%s "$SEC" | sha256sum | cut -c1-64)" = %s && echo match; '
             'echo "plain $SEC end"; printf %%s "$SEC" | base64 -w0; echo; '
             'python3 -c \'import os,urllib.parse;print(urllib.parse.quote(os.environ["SEC"],safe=""))\'; '
             'python3 -c \'import os,sys;sys.stdout.write("x"*65530+os.environ["SEC"]+"y\\n")\'; '
-            'echo "PUBLIC=$PUBLIC"' % digest)
+            'echo "PUBLIC=$PUBLIC"; exit 3' % digest)  # failed: it can be retried
         job = queue(a, TOKEN, 'sec', script, shell=True,
                     environment={'PUBLIC': 'shown'},
                     secret_environment={'SEC': SECRET})
         assert job['definition']['secretEnvironment'] == {'SEC': '***'}, job
         got = finished(a, 'sec')
-        watch.send_signal(signal.SIGTERM)
+        os.killpg(watch.pid, signal.SIGKILL)  # buf and the binary it runs
         watched = watch.communicate(timeout=20)[0]
         assert 'sec' in watched
         job = got['job']
