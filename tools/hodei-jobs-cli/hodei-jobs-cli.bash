@@ -22,7 +22,8 @@ _hodei_jobs_cli()
             COMPREPLY=($(compgen -W "queued assigned running succeeded completed failed cancelled timed_out active finished all" -- "$cur"))
             return ;;
         --workdir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --server|--connect-timeout|--name|--command|--args|--arg|--env|--timeout|--label|--cpu|--memory|--id|--retries|--provider|--search|--limit|--grep|--reconnect)
+        --role) COMPREPLY=($(compgen -W "read submit admin" -- "$cur")); return ;;
+        --server|--connect-timeout|--name|--command|--args|--arg|--env|--secret|--secret-file|--timeout|--label|--cpu|--memory|--id|--retries|--provider|--search|--limit|--grep|--reconnect)
             return ;;
     esac
 
@@ -37,7 +38,7 @@ _hodei_jobs_cli()
     done
 
     if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W "health jobs logs workers queue providers $global" -- "$cur"))
+        COMPREPLY=($(compgen -W "health jobs logs workers queue providers tokens $global" -- "$cur"))
         return
     fi
     local opts=""
@@ -48,12 +49,17 @@ _hodei_jobs_cli()
             fi
             case $sub in
                 list) opts="--status --search --limit --oldest" ;;
-                queue) opts="--name --command --args --arg --env --timeout --priority --label --cpu --memory --id --retries --workdir --shell --provider --wait --follow" ;;
+                queue) opts="--name --command --args --arg --env --secret --secret-file --timeout --priority --label --cpu --memory --id --retries --workdir --shell --provider --wait --follow" ;;
             esac ;;
         logs) opts="--follow --level --grep --reconnect --raw" ;;
         workers) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "list" -- "$cur")); return; } ;;
         queue) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "status" -- "$cur")); return; } ;;
         providers) [[ -z $sub ]] && { COMPREPLY=($(compgen -W "list get" -- "$cur")); return; } ;;
+        tokens)
+            if [[ -z $sub ]]; then
+                COMPREPLY=($(compgen -W "create list revoke" -- "$cur")); return
+            fi
+            [[ $sub == create ]] && opts="--role" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))
