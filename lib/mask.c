@@ -162,7 +162,8 @@ static int by_length_desc(const void *a, const void *b)
 
 static int index_patterns(hodei__mask *m)
 {
-	qsort(m->pats, m->npats, sizeof(*m->pats), by_length_desc);
+	if (m->npats > 1)
+		qsort(m->pats, m->npats, sizeof(*m->pats), by_length_desc);
 	for (size_t i = 0; i < m->npats; i++)
 		m->first[(unsigned char)m->pats[i].bytes[0]]++;
 	for (size_t c = 0; c < 256; c++) {
