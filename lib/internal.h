@@ -243,6 +243,9 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
                             int64_t qseq, int64_t now, int64_t *seq);
 int hodei__store_load_job(hodei_store *st, int64_t seq, const char *id, hodei_job **out);
 int hodei__store_job_seq(hodei_store *st, const char *id, int64_t *seq, int *state);
+/* A job's secret "NAME=value" entries, decrypted (none: *n = 0). */
+int hodei__store_job_secrets(hodei_store *st, int64_t seq, const char *id, char ***entries,
+                             size_t *n);
 typedef struct hodei__jobupd {
 	int state;
 	int attempt;
@@ -437,6 +440,7 @@ typedef struct hodei__active {
 	int64_t log_bytes;    /* stored and pending, all attempts (HODEI_MAX_LOG_BYTES) */
 	int64_t log_lost;     /* lines lost not yet recorded on the job */
 	bool log_capped;      /* over max_log_bytes: lines are counted, not kept */
+	struct hodei__mask *mask; /* the job's secrets, masked in its lines; NULL if none */
 	int64_t started_at;
 	int64_t pid;
 	int64_t qseq; /* its place in the queue when it was taken from it */
@@ -548,6 +552,19 @@ void hodei__providers_probe(hodei_ctx *ctx);
 /* A job of p ended (its busy count went down): apply a pending update. */
 void hodei__provider_job_ended(hodei_ctx *ctx, hodei__provider_node *p);
 const hodei_provider_ops *hodei__local_provider_ops(void);
+
+/* ---- mask.c: secret values masked in captured lines (pure) ---- */
+typedef struct hodei__mask hodei__mask;
+/* A matcher for these values (and their encoded forms); *out is NULL when
+ * none is maskable (all empty).  HODEI_ENOMEM. */
+int hodei__mask_new(hodei__mask **out, const char *const *values, size_t n);
+void hodei__mask_free(hodei__mask *m);
+size_t hodei__mask_patterns(const hodei__mask *m);
+/* One line or piece of `stream`, masked, into *out (malloc'd, NUL after
+ * *outlen bytes).  A partial piece's tail that may start a secret is held
+ * for the stream's next piece (so *outlen may be 0).  HODEI_ENOMEM. */
+int hodei__mask_apply(hodei__mask *m, int stream, const char *text, size_t len, bool partial,
+                      char **out, size_t *outlen);
 
 /* ---- logs.c ---- */
 void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us,

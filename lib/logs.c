@@ -157,13 +157,24 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
                      const char *text, size_t len, unsigned int flags)
 {
 	hodei__logrec *r;
-	int level = stream == HODEI_STREAM_SYSTEM ? HODEI_LEVEL_WARN
-	                                          : hodei_log_classify(text, len, stream);
-	char *copy;
+	int level;
+	char *copy = NULL;
 
-	if (!keep_line(ctx, a, stream, len))
+	/* Secrets are masked first, before anything keeps or shows the line. */
+	if (a->mask && hodei__mask_apply(a->mask, stream, text, len, flags & HODEI_LOG_PARTIAL,
+	                                 &copy, &len)) {
+		a->log_lost++;
 		return;
-	if (!(copy = hodei__strndup(text, len))) {
+	}
+	if (copy)
+		text = copy;
+	if ((copy && len == 0 && (flags & HODEI_LOG_PARTIAL)) || !keep_line(ctx, a, stream, len)) {
+		free(copy); /* all held back for the next piece, or no room */
+		return;
+	}
+	level = stream == HODEI_STREAM_SYSTEM ? HODEI_LEVEL_WARN
+	                                      : hodei_log_classify(text, len, stream);
+	if (!copy && !(copy = hodei__strndup(text, len))) {
 		a->log_lost++;
 		return;
 	}

@@ -122,6 +122,7 @@ static void active_remove(hodei_ctx *ctx, hodei__active *a)
 		ctx->active = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
+	hodei__mask_free(a->mask);
 	free(a->id);
 	free(a->held_for);
 	free(a);

@@ -113,26 +113,60 @@ static int check_vec(const char *field, const char *const *v, size_t n, size_t m
 	return 0;
 }
 
-static int check_env(const hodei_job_spec *spec)
+/* Whether v[0..n) has an entry for the variable `entry` names ("NAME=..."). */
+static bool env_has(const char *const *v, size_t n, const char *entry, size_t namelen)
 {
-	int rc = check_vec("env", spec->env, spec->nenv, HODEI_ENV_MAX, HODEI_ENV_VALUE_MAX);
+	for (size_t j = 0; j < n; j++)
+		if (strncmp(v[j], entry, namelen + 1) == 0)
+			return true;
+	return false;
+}
 
-	for (size_t i = 0; !rc && i < spec->nenv; i++) {
-		const char *eq = strchr(spec->env[i], '=');
-		size_t n = eq ? (size_t)(eq - spec->env[i]) : 0;
+/* NAME=value entries of env or secret_env (never quoting a secret's value). */
+static int check_env_vec(const char *field, const char *const *v, size_t n, size_t max_n,
+                         size_t max_len)
+{
+	int rc = check_vec(field, v, n, max_n, max_len);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		const char *eq = strchr(v[i], '=');
+		size_t len = eq ? (size_t)(eq - v[i]) : 0;
 
 		if (!eq)
-			return hodei__err(HODEI_EINVAL, "env[%zu]: '%.64s' is not NAME=value", i,
-			                  spec->env[i]);
-		if (!env_name_ok(spec->env[i], n))
-			return hodei__err(HODEI_EINVAL, "env[%zu]: invalid variable name '%.*s'", i,
-			                  (int)(n > 64 ? 64 : n), spec->env[i]);
-		for (size_t j = 0; j < i; j++)
-			if (strncmp(spec->env[j], spec->env[i], n + 1) == 0)
-				return hodei__err(HODEI_EINVAL, "env[%zu]: variable '%.*s' given twice", i,
-				                  (int)(n > 64 ? 64 : n), spec->env[i]);
+			return hodei__err(HODEI_EINVAL, "%s[%zu]: '%.64s' is not NAME=value", field, i,
+			                  strcmp(field, "env") == 0 ? v[i] : "...");
+		if (!env_name_ok(v[i], len))
+			return hodei__err(HODEI_EINVAL, "%s[%zu]: invalid variable name '%.*s'", field, i,
+			                  (int)(len > 64 ? 64 : len), v[i]);
+		if (env_has(v, i, v[i], len))
+			return hodei__err(HODEI_EINVAL, "%s[%zu]: variable '%.*s' given twice", field, i,
+			                  (int)(len > 64 ? 64 : len), v[i]);
 	}
 	return rc;
+}
+
+static int check_env(const hodei_job_spec *spec)
+{
+	int rc = check_env_vec("env", spec->env, spec->nenv, HODEI_ENV_MAX, HODEI_ENV_VALUE_MAX);
+
+	if (rc || spec->version < 2)
+		return rc;
+	/* a name, '=' and the value */
+	if ((rc = check_env_vec("secret_env", spec->secret_env, spec->nsecret_env, HODEI_SECRETS_MAX,
+	                        HODEI_NAME_MAX + 1 + HODEI_SECRET_VALUE_MAX)))
+		return rc;
+	for (size_t i = 0; i < spec->nsecret_env; i++) {
+		const char *e = spec->secret_env[i];
+		size_t len = (size_t)(strchr(e, '=') - e);
+
+		if (len > HODEI_NAME_MAX || strlen(e + len + 1) > HODEI_SECRET_VALUE_MAX)
+			return hodei__err(HODEI_EINVAL, "secret_env[%zu]: '%.*s' is longer than %d bytes", i,
+			                  (int)(len > 64 ? 64 : len), e, HODEI_SECRET_VALUE_MAX);
+		if (env_has(spec->env, spec->nenv, e, len))
+			return hodei__err(HODEI_EINVAL, "secret_env[%zu]: variable '%.*s' is also in env", i,
+			                  (int)(len > 64 ? 64 : len), e);
+	}
+	return check_len("token_name", spec->token_name, HODEI_NAME_MAX, false);
 }
 
 static int check_labels(const hodei_job_spec *spec)

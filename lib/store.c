@@ -13,7 +13,7 @@
 
 #include "store_int.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
@@ -142,9 +142,19 @@ static const char *const migrate_v4 =
 	"UPDATE jobs SET log_bytes = coalesce((SELECT sum(length(text)) FROM logs"
 	" WHERE logs.job_seq = jobs.seq), 0) WHERE log_lines > 0;";
 
+/* Schema 5 (issue 15; the lead may renumber it): named API tokens, stored
+ * as SHA-256 hashes with their role; the token that queued each job; its
+ * secret variables' names (plain) and values (sealed, lib/secrets.c). */
+static const char *const migrate_v5 =
+	"CREATE TABLE api_tokens(name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
+	" hash BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"ALTER TABLE jobs ADD COLUMN token_name TEXT;"
+	"ALTER TABLE jobs ADD COLUMN secret_names BLOB;"
+	"ALTER TABLE jobs ADD COLUMN secret_env BLOB;";
+
 /* Schema changes by version: migrations[v] takes a database from v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = {
-	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4
+	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4, [4] = migrate_v5
 };
 
 #define JOB_COLS                                                                         \
@@ -152,14 +162,14 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	" memory_bytes, max_retries, workdir, queued_by, flags, provider_pin, state, attempt," \
 	" exit_code, term_signal, reason, progress, created_at, queued_at, started_at,"     \
 	" finished_at, cpu_time_us, max_rss_kb, worker_id, provider, log_lines,"      \
-	" last_log_seq, log_lines_lost, log_bytes"
+	" last_log_seq, log_lines_lost, log_bytes, token_name, secret_names"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_JOB] =
 		"INSERT INTO jobs(id, name, command, args, env, labels, priority, timeout_ms,"
 		" cpu_millis, memory_bytes, max_retries, workdir, queued_by, flags, provider_pin,"
-		" state, attempt, qseq, created_at, queued_at)"
-		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,1,?,?,?)",
+		" state, attempt, qseq, created_at, queued_at, token_name, secret_names, secret_env)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,1,?,?,?,?,?,?)",
 	[ST_INSERT_TRANS] = "INSERT INTO transitions(job_seq, attempt, state, at, reason)"
 	                    " VALUES(?,?,?,?,?)",
 	[ST_LOAD_SEQ] = "SELECT " JOB_COLS " FROM jobs WHERE seq = ?",
@@ -519,6 +529,53 @@ static void bind_vec(sqlite3_stmt *s, int i, const char *const *v, size_t n)
 	sqlite3_bind_blob(s, i, blob, (int)len, free);
 }
 
+/* The names of "NAME=value" entries, as a vector. */
+static int bind_names(sqlite3_stmt *s, int i, const char *const *v, size_t n)
+{
+	char *names[HODEI_SECRETS_MAX] = { 0 };
+	size_t k = 0;
+	int rc = 0;
+
+	for (; k < n && k < HODEI_SECRETS_MAX; k++)
+		if (!(names[k] = hodei__strndup(v[k], strcspn(v[k], "=")))) {
+			rc = hodei__err(HODEI_ENOMEM, "out of memory");
+			break;
+		}
+	if (!rc)
+		bind_vec(s, i, (const char *const *)names, k);
+	for (size_t j = 0; j < k; j++)
+		free(names[j]);
+	if (rc)
+		sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* The names of a job's secrets, as "NAME=***". */
+static char **col_masked(sqlite3_stmt *s, int i, size_t *n, bool *nomem)
+{
+	const void *b = sqlite3_column_blob(s, i);
+	char **v = hodei__vec_unpack(b ? b : "", (size_t)sqlite3_column_bytes(s, i), n);
+
+	if (!v) {
+		*nomem = true;
+		return NULL;
+	}
+	for (size_t k = 0; k < *n; k++) {
+		size_t len = strlen(v[k]);
+		char *e = malloc(len + 5);
+
+		if (!e) {
+			*nomem = true;
+			continue;
+		}
+		memcpy(e, v[k], len);
+		memcpy(e + len, "=***", 5);
+		free(v[k]);
+		v[k] = e;
+	}
+	return v;
+}
+
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = hodei__store_write_refused(st);
@@ -560,6 +617,25 @@ int hodei__store_transition_row(hodei_store *st, int64_t seq, const hodei__jobup
 	return rc ? rc : hodei__store_journal(st, &st->journal, J_ROW, seq, u, false);
 }
 
+/* The token name, the secrets' names (plain) and their sealed values. */
+static int bind_secrets(hodei_store *st, sqlite3_stmt *s, const hodei_job_spec *spec,
+                        const char *id)
+{
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	bind_text(s, 19, spec->token_name);
+	if (spec->nsecret_env == 0)
+		return 0;
+	if ((rc = hodei__secrets_seal(st, id, spec->secret_env, spec->nsecret_env, &blob, &len))) {
+		sqlite3_clear_bindings(s);
+		return rc;
+	}
+	sqlite3_bind_blob(s, 21, blob, (int)len, free);
+	return bind_names(s, 20, spec->secret_env, spec->nsecret_env);
+}
+
 int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const char *id,
                             int64_t qseq, int64_t now, int64_t *seq)
 {
@@ -585,6 +661,8 @@ int hodei__store_insert_job(hodei_store *st, const hodei_job_spec *spec, const c
 	sqlite3_bind_int64(s, 16, qseq);
 	sqlite3_bind_int64(s, 17, now);
 	sqlite3_bind_int64(s, 18, now);
+	if (spec->version >= 2 && (rc = bind_secrets(st, s, spec, id)))
+		return rc;
 	rc = step_done(st, s, "inserting job");
 	if (rc == HODEI_EEXISTS)
 		return hodei__err(HODEI_EEXISTS, "id: a job with id '%s' already exists", id);
@@ -669,6 +747,8 @@ static hodei_job *row_to_job(sqlite3_stmt *s)
 	j->last_log_seq = sqlite3_column_int64(s, 31);
 	j->log_lines_lost = sqlite3_column_int64(s, 32);
 	j->log_bytes = sqlite3_column_int64(s, 33);
+	j->token_name = col_str_m(s, 34, &nomem);
+	j->secret_env = col_masked(s, 35, &j->nsecret_env, &nomem);
 	if (nomem) { /* all or nothing */
 		hodei_job_free(j);
 		return NULL;
@@ -692,6 +772,8 @@ void hodei_job_free(hodei_job *j)
 	free(j->reason);
 	free(j->worker_id);
 	free(j->provider);
+	free(j->token_name);
+	hodei__vec_free(j->secret_env, j->nsecret_env);
 	free(j);
 }
 

@@ -54,9 +54,23 @@ struct hodei_store {
 	struct jvec journal;   /* this transaction's writes, until its COMMIT */
 	struct jvec redo;      /* writes that failed and must still be made */
 	size_t redo_lines;     /* log lines held in redo */
+	uint8_t secret_key[32]; /* secrets.c: "<path>.key", read or made when first needed */
+	bool secret_key_loaded;
 };
 
 #define INDEX_BATCH 256
+
+/* secrets.c: a job's secret env sealed (AES-256-GCM, the job id as AAD) */
+int hodei__secrets_seal(hodei_store *st, const char *id, const char *const *entries, size_t n,
+                        uint8_t **blob, size_t *bloblen);
+int hodei__secrets_open(hodei_store *st, const char *id, const uint8_t *blob, size_t len,
+                        char ***entries, size_t *n);
+
+/* store_token.c */
+int hodei__store_token_put(hodei_store *st, const char *name, int role, const uint8_t *hash,
+                           int64_t now);
+int hodei__store_token_delete(hodei_store *st, const char *name);
+int hodei__store_token_list(hodei_store *st, hodei_token_list **out);
 
 /* store.c */
 int hodei__store_exec(hodei_store *st, const char *sql);

@@ -129,9 +129,10 @@ static int build_argv(const hodei_job *job, const char ***argv, size_t *argc)
 }
 
 /* All or nothing: HODEI_ENOMEM leaves *envp NULL. */
-static int build_envp(const hodei_job *job, char ***envp, size_t *nenv)
+static int build_envp(const hodei_job *job, char *const *secrets, size_t nsecrets, char ***envp,
+                      size_t *nenv)
 {
-	char **v = calloc(job->nenv + 5, sizeof(*v));
+	char **v = calloc(job->nenv + nsecrets + 5, sizeof(*v));
 	size_t n = 0;
 	bool has_path = false;
 
@@ -143,6 +144,8 @@ static int build_envp(const hodei_job *job, char ***envp, size_t *nenv)
 		v[n++] = strdup(job->env[i]);
 		has_path |= strncmp(job->env[i], "PATH=", 5) == 0;
 	}
+	for (size_t i = 0; i < nsecrets; i++)
+		v[n++] = strdup(secrets[i]);
 	if (!has_path)
 		v[n++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
 	v[n++] = hodei__sprintf("HODEI_JOB_ID=%s", job->id);
@@ -159,8 +162,44 @@ static int build_envp(const hodei_job *job, char ***envp, size_t *nenv)
 	return 0;
 }
 
+static void secrets_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		explicit_bzero(v[i], strlen(v[i]));
+	hodei__vec_free(v, n);
+}
+
+/* The job's secret entries (decrypted), and its log's mask made from them. */
+static int load_secrets(hodei_ctx *ctx, hodei__active *a, const hodei_job *job, char ***sec,
+                        size_t *nsec)
+{
+	const char *values[HODEI_SECRETS_MAX];
+	size_t n = 0;
+	int rc;
+
+	*sec = NULL;
+	*nsec = 0;
+	if (job->nsecret_env == 0)
+		return 0;
+	if ((rc = hodei__store_job_secrets(ctx->store, job->seq, job->id, sec, nsec)))
+		return rc;
+	for (size_t i = 0; i < *nsec && n < HODEI_SECRETS_MAX; i++)
+		values[n++] = strchr((*sec)[i], '=') ? strchr((*sec)[i], '=') + 1 : "";
+	hodei__mask_free(a->mask);
+	a->mask = NULL;
+	if ((rc = hodei__mask_new(&a->mask, values, n))) {
+		secrets_free(*sec, *nsec);
+		*sec = NULL;
+		*nsec = 0;
+		return hodei__err(rc, "out of memory");
+	}
+	return 0;
+}
+
 int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *job)
 {
+	char **secrets = NULL;
+	size_t nsecrets = 0;
 	hodei_ctx *ctx = w->ctx;
 	hodei_run_request req = { 0 };
 	const char **argv = NULL;
@@ -170,10 +209,11 @@ int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *
 	req.version = HODEI_RUN_REQUEST_VERSION;
 	req.job_id = job->id;
 	req.attempt = job->attempt;
-	if (build_argv(job, &argv, &req.argc) || build_envp(job, &envp, &req.nenv))
+	if ((rc = load_secrets(ctx, a, job, &secrets, &nsecrets)))
+		; /* the start fails below, saying why */
+	else if (build_argv(job, &argv, &req.argc) ||
+	         build_envp(job, secrets, nsecrets, &envp, &req.nenv))
 		rc = hodei__err(HODEI_ENOMEM, "out of memory");
-	else
-		rc = 0;
 	req.argv = argv;
 	req.envp = (const char *const *)envp;
 	req.workdir = job->workdir;
@@ -192,7 +232,8 @@ int hodei__worker_start_job(hodei_worker *w, hodei__active *a, const hodei_job *
 			rc = hodei__err(HODEI_EUNAVAIL, "worker %s cannot run jobs", w->id);
 	}
 	free(argv);
-	hodei__vec_free(envp, req.nenv);
+	secrets_free(envp, req.nenv);
+	secrets_free(secrets, nsecrets);
 	if (rc != 0 && w->job == a) {
 		hodei_run_result res = HODEI_RUN_RESULT_INIT;
 		char msg[512];

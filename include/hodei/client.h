@@ -44,6 +44,7 @@
 #include "job.h"
 #include "log.h"
 #include "provider.h"
+#include "token.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -248,6 +249,19 @@ HODEI_EXTERN int hodei_client_provider_list(hodei_provider_array **out,
                                             hodei_client *client);
 HODEI_EXTERN int hodei_client_provider_get(hodei_provider_info **out,
                                            hodei_client *client, const char *name);
+
+/*
+ * Named API tokens (hodei.ApiTokenService; the client's token must be an
+ * admin token).  create writes the new token, shown only this once, to
+ * token (HODEI_TOKEN_LEN + 1 bytes); list gives names, roles and creation
+ * times (hash all zero: the server never sends it).  Errors as the server
+ * says: HODEI_EEXISTS, HODEI_ENOTFOUND, HODEI_EINVAL, HODEI_EAUTH (not an admin
+ * token).
+ */
+HODEI_EXTERN int hodei_client_token_create(hodei_client *client, const char *name, int role,
+                                           char *token, size_t tokenlen);
+HODEI_EXTERN int hodei_client_token_list(hodei_token_list **out, hodei_client *client);
+HODEI_EXTERN int hodei_client_token_revoke(hodei_client *client, const char *name);
 
 /*
  * Raw calls: any method, with messages serialized by the caller (e.g. with

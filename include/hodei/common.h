@@ -62,6 +62,8 @@ typedef enum hodei_result {
 #define HODEI_ARGS_MAX 1024         /**< arguments in one job */
 #define HODEI_ENV_MAX 1024          /**< environment variables in one job */
 #define HODEI_ENV_VALUE_MAX 65536   /**< bytes in one NAME=value */
+#define HODEI_SECRETS_MAX 64        /**< secret variables in one job */
+#define HODEI_SECRET_VALUE_MAX 4096 /**< bytes in one secret value (masking looks for it) */
 #define HODEI_LABELS_MAX 64         /**< labels on a job or provider */
 #define HODEI_LABEL_MAX 256         /**< bytes in one key=value label */
 #define HODEI_PATH_MAX 4096         /**< bytes in a working directory */

@@ -20,5 +20,6 @@
 #include "metrics.h"
 #include "provider.h"
 #include "process.h"
+#include "token.h"
 
 #endif

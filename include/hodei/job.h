@@ -65,7 +65,7 @@ typedef enum hodei_job_state {
  *  has them all. */
 #define HODEI_JOB_TRUNCATED 0x100u
 
-#define HODEI_JOB_SPEC_VERSION 1
+#define HODEI_JOB_SPEC_VERSION 2
 
 /**
  * What to run.  Initialise with HODEI_JOB_SPEC_INIT; fields only grow at the
@@ -95,16 +95,31 @@ typedef struct hodei_job_spec {
 	unsigned int flags;    /**< HODEI_JOB_* */
 	/** Only run on this provider (by name); NULL = any. */
 	const char *provider;
+	/* version 2 */
+	/**
+	 * Secret environment variables, "NAME=value" entries (at most
+	 * HODEI_SECRETS_MAX, each value at most HODEI_SECRET_VALUE_MAX bytes; a
+	 * name must not also be in env).  The job's process gets them in its
+	 * environment like env, but they are stored encrypted (AES-256-GCM, key
+	 * in "<db_path>.key", mode 0600, made with the first secret), never
+	 * returned (a snapshot's secret_env says "NAME=***"), and masked as
+	 * "***" in the job's captured log: each value, its lines, its base64
+	 * and URL-encoded forms, also when split across pieces of a long line.
+	 */
+	const char *const *secret_env;
+	size_t nsecret_env;
+	/** The API token that queued the job (hodeid sets it); NULL = none. */
+	const char *token_name;
 } hodei_job_spec;
 
-#define HODEI_JOB_SPEC_INIT { HODEI_JOB_SPEC_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define HODEI_JOB_SPEC_INIT { HODEI_JOB_SPEC_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** A job id, as a fixed-size buffer (NUL-terminated). */
 typedef struct hodei_job_id {
 	char str[HODEI_JOB_ID_MAX + 1];
 } hodei_job_id;
 
-#define HODEI_JOB_VERSION 2
+#define HODEI_JOB_VERSION 3
 
 /**
  * A snapshot of a job, allocated by the library and freed with
@@ -170,6 +185,13 @@ typedef struct hodei_job {
 	int64_t log_lines_lost;
 	/** Bytes of log text stored for this job so far, all attempts. */
 	int64_t log_bytes;
+	/* version 3 */
+	/** The API token that queued it (hodei_job_spec.token_name); NULL if none. */
+	char *token_name;
+	/** The spec's secret variables as "NAME=***": their values are never
+	 *  returned. */
+	char **secret_env;
+	size_t nsecret_env;
 } hodei_job;
 
 /** Free a job snapshot.  Accepts NULL. */

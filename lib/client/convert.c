@@ -144,6 +144,7 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 	bad |= hodei__pb_dup_opt(&j->reason, pb->reason);
 	j->progress = pb->progress;
 	bad |= hodei__pb_dup_opt(&j->queued_by, pb->queued_by);
+	bad |= hodei__pb_dup_opt(&j->token_name, pb->token_name);
 	j->created_at = hodei__pb_time_ms(pb->created_at);
 	j->queued_at = hodei__pb_time_ms(pb->queued_at);
 	j->started_at = hodei__pb_time_ms(pb->started_at);
@@ -163,6 +164,9 @@ static int job_fill(hodei_job *j, const Hodei__Job *pb)
 	                                d->n_environment) != 0;
 	bad |= hodei__pb_entries_to_vec(&j->labels, &j->nlabels, (void *const *)d->labels,
 	                                d->n_labels) != 0;
+	bad |= hodei__pb_entries_to_vec(&j->secret_env, &j->nsecret_env,
+	                                (void *const *)d->secret_environment,
+	                                d->n_secret_environment) != 0;
 	j->priority = d->priority ? (int)d->priority : HODEI_PRIORITY_NORMAL;
 	j->timeout_ms = hodei__pb_duration_us(d->timeout) / 1000;
 	if (d->resources) {

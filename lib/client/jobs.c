@@ -20,6 +20,8 @@ typedef struct definition {
 	Hodei__JobDefinition__EnvironmentEntry **env_ptrs;
 	Hodei__JobDefinition__LabelsEntry *labels;
 	Hodei__JobDefinition__LabelsEntry **label_ptrs;
+	Hodei__JobDefinition__SecretEnvironmentEntry *secret;
+	Hodei__JobDefinition__SecretEnvironmentEntry **secret_ptrs;
 } definition;
 
 static void definition_free(definition *d)
@@ -30,6 +32,10 @@ static void definition_free(definition *d)
 		free(d->env[i].key);
 	for (i = 0; d->labels && i < d->def.n_labels; i++)
 		free(d->labels[i].key);
+	for (i = 0; d->secret && i < d->def.n_secret_environment; i++)
+		free(d->secret[i].key);
+	free(d->secret);
+	free(d->secret_ptrs);
 	free(d->env);
 	free(d->env_ptrs);
 	free(d->labels);
@@ -93,6 +99,20 @@ static int definition_init(definition *d, const hodei_job_spec *spec)
 		d->def.n_environment = i + 1;
 	}
 	d->def.environment = d->env_ptrs;
+	if (spec->version >= 2 && spec->nsecret_env > 0) { /* sent once, in this request */
+		d->secret = calloc(spec->nsecret_env, sizeof(*d->secret));
+		d->secret_ptrs = calloc(spec->nsecret_env, sizeof(*d->secret_ptrs));
+		if (!d->secret || !d->secret_ptrs)
+			return -1;
+		for (i = 0; i < spec->nsecret_env; i++) {
+			hodei__job_definition__secret_environment_entry__init(&d->secret[i]);
+			if (split_kv(spec->secret_env[i], &d->secret[i].key, &d->secret[i].value) != 0)
+				return -1;
+			d->secret_ptrs[i] = &d->secret[i];
+			d->def.n_secret_environment = i + 1;
+		}
+		d->def.secret_environment = d->secret_ptrs;
+	}
 	for (i = 0; i < spec->nlabels; i++) {
 		hodei__job_definition__labels_entry__init(&d->labels[i]);
 		if (split_kv(spec->labels[i], &d->labels[i].key, &d->labels[i].value) != 0)

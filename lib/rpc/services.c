@@ -6,6 +6,7 @@
 #include "grpc_health_v1_health.pb-c.h"
 #include "grpc_reflection_v1_reflection.pb-c.h"
 #include "grpc_reflection_v1alpha_reflection.pb-c.h"
+#include "hodei_api_token.pb-c.h"
 #include "hodei_job_execution.pb-c.h"
 #include "hodei_log_stream.pb-c.h"
 #include "hodei_metrics.pb-c.h"
@@ -20,6 +21,7 @@ const ProtobufCServiceDescriptor *const hodei__rpc_services[] = {
 	&hodei__scheduler_service__descriptor,
 	&hodei__worker_agent_service__descriptor,
 	&hodei__provider_service__descriptor,
+	&hodei__api_token_service__descriptor,
 	&grpc__health__v1__health__descriptor,
 	&grpc__reflection__v1__server_reflection__descriptor,
 	&grpc__reflection__v1alpha__server_reflection__descriptor,

@@ -1,5 +1,6 @@
 """Real jobs through the binding: exit codes, environment, logs, timeouts,
 cancel, retry, priorities, listing, metrics."""
+import os
 import threading
 
 import pytest
@@ -346,3 +347,21 @@ def test_follow_spans_automatic_retries(db):
         assert [str(x) for x in lines if x.stream == hodei.Stream.STDOUT] == [
             "try 1", "try 2", "try 3"]
         assert job.wait(timeout=30).attempt == 3
+
+
+def test_secret_env_masked_and_encrypted(ctx, db):
+    secret = "py-s3cret/value"
+    job = ctx.submit(command='echo "got $S"; echo "$S" | base64', shell=True,
+                     env={"PLAIN": "x"}, secret_env={"S": secret})
+    info = job.wait()
+    assert info.succeeded
+    assert info.secret_env == {"S": "***"}
+    assert "S=" + secret not in str(info)
+    lines = list(job.logs())
+    assert lines[0] == "got ***", lines
+    assert all(secret not in line for line in lines)
+    key = str(db) + ".key"
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    for path in (str(db), str(db) + "-wal", key):
+        if os.path.exists(path):
+            assert secret.encode() not in open(path, "rb").read(), path

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -96,6 +97,37 @@ static void test_secrets(void **state)
 	assert_false(bearer_ok(&d, "Basic tok"));
 	assert_false(bearer_ok(&d, "tok"));
 	assert_false(bearer_ok(&d, NULL));
+}
+
+/* The one table of who may call what (auth.c). */
+static void test_roles(void **state)
+{
+	static const char jobs[] = "/hodei.JobExecutionService/";
+	char path[128];
+#define ALLOWS(method, role) \
+	(snprintf(path, sizeof path, "%s%s", jobs, method), auth_allows(path, role))
+	assert_true(ALLOWS("QueueJob", HODEI_ROLE_SUBMIT));
+	assert_false(ALLOWS("QueueJob", HODEI_ROLE_READ));
+	assert_true(ALLOWS("GetJob", HODEI_ROLE_READ));
+	assert_true(ALLOWS("CancelJob", HODEI_ROLE_SUBMIT));
+	assert_false(ALLOWS("CancelJob", HODEI_ROLE_READ));
+	assert_false(ALLOWS("RetryJob", HODEI_ROLE_SUBMIT));
+	assert_true(ALLOWS("RetryJob", HODEI_ROLE_ADMIN));
+	assert_false(auth_allows("/hodei.ApiTokenService/CreateApiToken", HODEI_ROLE_SUBMIT));
+	assert_false(auth_allows("/hodei.ApiTokenService/ListApiTokens", HODEI_ROLE_READ));
+	assert_true(auth_allows("/hodei.ApiTokenService/RevokeApiToken", HODEI_ROLE_ADMIN));
+	assert_false(auth_allows("/hodei.ProviderService/CreateProvider", HODEI_ROLE_SUBMIT));
+	assert_true(auth_allows("/hodei.ProviderService/ListProviders", HODEI_ROLE_SUBMIT));
+	assert_true(auth_allows("/hodei.SchedulerService/GetQueueStatus", HODEI_ROLE_SUBMIT));
+	assert_false(auth_allows("/hodei.MetricsService/GetAggregatedMetrics", HODEI_ROLE_SUBMIT));
+	assert_false(auth_allows("/hodei.Unknown/Method", HODEI_ROLE_READ)); /* admin only */
+	hodeid d;
+	memset(&d, 0, sizeof d);
+	assert_true(auth_owns(&d, HODEI_ROLE_READ, "r", "other"));
+	assert_true(auth_owns(&d, HODEI_ROLE_SUBMIT, "ci", "ci"));
+	assert_false(auth_owns(&d, HODEI_ROLE_SUBMIT, "ci", "other"));
+	assert_false(auth_owns(&d, HODEI_ROLE_SUBMIT, "ci", NULL));
+#undef ALLOWS
 }
 
 static void test_arena_and_maps(void **state)
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_job_strings_sanitized),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_arena_and_maps),
 		cmocka_unit_test(test_job_summary),
 		cmocka_unit_test(test_worker_pages),

@@ -2,6 +2,8 @@
  * hodei-jobs-cli jobs queue: queue a job, optionally wait for it (and print
  * its log) and exit with its exit code.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +12,7 @@
 enum {
 	OPT_NAME = 256, OPT_COMMAND, OPT_ARGS, OPT_ARG, OPT_ENV, OPT_TIMEOUT, OPT_PRIORITY,
 	OPT_LABEL, OPT_CPU, OPT_MEMORY, OPT_ID, OPT_RETRIES, OPT_WORKDIR, OPT_SHELL,
-	OPT_PROVIDER, OPT_WAIT
+	OPT_PROVIDER, OPT_WAIT, OPT_SECRET, OPT_SECRET_FILE
 };
 
 static const struct option options[] = {
@@ -19,6 +21,8 @@ static const struct option options[] = {
 	{ "args", required_argument, NULL, OPT_ARGS },
 	{ "arg", required_argument, NULL, OPT_ARG },
 	{ "env", required_argument, NULL, OPT_ENV },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "secret-file", required_argument, NULL, OPT_SECRET_FILE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "label", required_argument, NULL, OPT_LABEL },
@@ -36,14 +40,54 @@ static const struct option options[] = {
 
 typedef struct queue_opts {
 	hodei_job_spec spec;
-	char **args, **env, **labels;
-	size_t nargs, nenv, nlabels;
+	char **args, **env, **labels, **secrets;
+	size_t nargs, nenv, nlabels, nsecrets;
 	int wait, follow;
 } queue_opts;
 
 static int push(char ***v, size_t *n, const char *s)
 {
 	return cli_push_word(v, n, s) == 0 ? 0 : cli_error(CLI_EXIT_ERROR, "out of memory");
+}
+
+/* --secret-file NAME=PATH: "NAME=" and the file's content, one trailing
+ * newline dropped; the value is never printed, even in an error. */
+static int secret_from_file(cli_ctx *cli, const char *arg, queue_opts *q)
+{
+	const char *eq = strchr(arg, '=');
+	char buf[HODEI_SECRET_VALUE_MAX + 2];
+	size_t n, namelen = eq ? (size_t)(eq - arg) : 0;
+	FILE *f;
+	int rc;
+
+	if (!eq || namelen == 0)
+		return cli_usage_error(cli, "--secret-file \"%s\": expected NAME=PATH", arg);
+	if (!(f = fopen(eq + 1, "re")))
+		return cli_error(CLI_EXIT_ERROR, "--secret-file %s: %s", eq + 1, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	rc = ferror(f);
+	fclose(f);
+	if (rc)
+		return cli_error(CLI_EXIT_ERROR, "--secret-file %s: cannot read it", eq + 1);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > HODEI_SECRET_VALUE_MAX || memchr(buf, '\0', n))
+		return cli_usage_error(cli, "--secret-file %s: more than %d bytes, or a NUL byte",
+		                       eq + 1, HODEI_SECRET_VALUE_MAX);
+	char *entry = malloc(namelen + 1 + n + 1);
+	if (!entry)
+		return cli_error(CLI_EXIT_ERROR, "out of memory");
+	memcpy(entry, arg, namelen + 1);
+	memcpy(entry + namelen + 1, buf, n);
+	entry[namelen + 1 + n] = '\0';
+	explicit_bzero(buf, sizeof(buf));
+	rc = cli_check_env(entry) != 0
+	         ? cli_usage_error(cli, "--secret-file \"%.*s\": NAME made of letters, digits and _",
+	                           (int)namelen, arg)
+	         : push(&q->secrets, &q->nsecrets, entry);
+	explicit_bzero(entry, strlen(entry));
+	free(entry);
+	return rc;
 }
 
 static int on_value(cli_ctx *cli, int id, const char *arg, queue_opts *q)
@@ -64,6 +108,13 @@ static int on_value(cli_ctx *cli, int id, const char *arg, queue_opts *q)
 			                       "of letters, digits and _, not starting with a digit)",
 			                       arg);
 		return push(&q->env, &q->nenv, arg);
+	case OPT_SECRET:
+		if (cli_check_env(arg) != 0)
+			return cli_usage_error(cli, "--secret: expected NAME=VALUE (NAME made of letters, "
+			                       "digits and _, not starting with a digit)");
+		return push(&q->secrets, &q->nsecrets, arg);
+	case OPT_SECRET_FILE:
+		return secret_from_file(cli, arg, q);
 	case OPT_LABEL:
 		if (cli_check_label(arg) != 0)
 			return cli_usage_error(cli, "--label \"%s\": expected KEY=VALUE", arg);
@@ -189,6 +240,8 @@ static int queue(cli_ctx *cli, queue_opts *q)
 	q->spec.nenv = q->nenv;
 	q->spec.labels = (const char *const *)q->labels;
 	q->spec.nlabels = q->nlabels;
+	q->spec.secret_env = (const char *const *)q->secrets;
+	q->spec.nsecret_env = q->nsecrets;
 	q->spec.queued_by = getenv("USER") ? getenv("USER") : "hodei-jobs-cli";
 	if ((rc = cli_connect(cli)) != 0)
 		return rc;
@@ -210,7 +263,7 @@ static int queue(cli_ctx *cli, queue_opts *q)
 
 int cmd_jobs_queue(cli_ctx *cli, int argc, char **argv)
 {
-	queue_opts q = { HODEI_JOB_SPEC_INIT, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	queue_opts q = { HODEI_JOB_SPEC_INIT, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 };
 	int first, rc;
 
 	rc = cli_parse(cli, argc, argv, options, on_option, &q, &first);
@@ -223,5 +276,8 @@ int cmd_jobs_queue(cli_ctx *cli, int argc, char **argv)
 	cli_free_words(q.args, q.nargs);
 	cli_free_words(q.env, q.nenv);
 	cli_free_words(q.labels, q.nlabels);
+	for (size_t i = 0; i < q.nsecrets; i++)
+		explicit_bzero(q.secrets[i], strlen(q.secrets[i]));
+	cli_free_words(q.secrets, q.nsecrets);
 	return rc;
 }

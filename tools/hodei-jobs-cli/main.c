@@ -15,6 +15,10 @@
 	"                       (quotes group words; repeat to append more)\n"     \
 	"  --arg WORD           one argument, taken verbatim (repeatable)\n"       \
 	"  --env NAME=VALUE     environment variable (repeatable)\n"              \
+	"  --secret NAME=VALUE  secret variable: stored encrypted, never shown,\n" \
+	"                       masked as *** in the log (repeatable)\n"           \
+	"  --secret-file NAME=PATH  a secret variable whose value is the file's\n" \
+	"                       content (one trailing newline dropped)\n"          \
 	"  --timeout DURATION   kill the job after this long: 3600, 90s, 15m, 2h\n" \
 	"  --priority LEVEL     low, normal (default), high or critical\n"         \
 	"  --label KEY=VALUE    label for scheduling and search (repeatable)\n"   \
@@ -75,6 +79,13 @@ static const cli_command commands[] = {
 	  "  --token-file FILE    or a file whose first line is the token\n"
 	  "  --ca FILE            CA certificates that verify an https:// server\n" },
 	{ "config", "delete-context", cmd_config_delete_context, "NAME", "delete a context", "" },
+	{ "tokens", "create", cmd_tokens_create, "NAME --role ROLE",
+	  "create a named API token (printed once)",
+	  "  --role ROLE          read (read everything), submit (queue jobs; cancel\n"
+	  "                       and read its own) or admin (everything)\n" },
+	{ "tokens", "list", cmd_tokens_list, "", "list the named API tokens", "" },
+	{ "tokens", "revoke", cmd_tokens_revoke, "NAME", "revoke a named API token at once",
+	  "" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

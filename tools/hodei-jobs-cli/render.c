@@ -42,6 +42,9 @@ void cli_print_job_json(FILE *out, const hodei_job *job)
 	cli_json_kv_str(out, &first, "command", job->command);
 	cli_json_kv_strv(out, &first, "args", job->args, job->nargs);
 	cli_json_kv_strv(out, &first, "env", job->env, job->nenv);
+	/* "NAME=***": the server never sends a secret's value */
+	cli_json_kv_strv(out, &first, "secret_env", job->secret_env, job->nsecret_env);
+	cli_json_kv_str(out, &first, "token_name", job->token_name);
 	cli_json_kv_strv(out, &first, "labels", job->labels, job->nlabels);
 	cli_json_kv_int(out, &first, "timeout_ms", job->timeout_ms);
 	cli_json_kv_int(out, &first, "cpu_millis", job->cpu_millis);
@@ -130,6 +133,7 @@ void cli_print_job_details(FILE *out, const hodei_job *job)
 	print_quoted(out, job->args, job->nargs);
 	fprintf(out, "%s\n", job->nargs ? "" : "-");
 	print_list_field(out, "Environment:", job->env, job->nenv);
+	print_list_field(out, "Secrets:", job->secret_env, job->nsecret_env);
 	print_list_field(out, "Labels:", job->labels, job->nlabels);
 	snprintf(buf, sizeof(buf), "%d", job->attempt);
 	print_field(out, "Attempt:", buf);
@@ -172,6 +176,7 @@ void cli_print_job_details(FILE *out, const hodei_job *job)
 	print_field(out, "Worker:", job->worker_id);
 	print_field(out, "Provider:", job->provider);
 	print_field(out, "Queued by:", job->queued_by);
+	print_field(out, "Token:", job->token_name);
 	snprintf(buf, sizeof(buf), "%lld stored", (long long)job->log_lines);
 	if (job->log_lines_lost)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", %lld LOST (see the log)",

@@ -164,6 +164,16 @@ Hodei__Job *pb_job(arena *a, const hodei_job *j)
 	def->working_directory = pb_str(a, j->workdir);
 	def->shell = (j->flags & HODEI_JOB_SHELL) != 0;
 	def->provider = pb_str(a, j->provider_pin);
+	if (j->version >= 3) {
+		/* Secret values never leave: whatever the entries hold, "***". */
+		def->n_secret_environment = j->nsecret_env;
+		def->secret_environment = (Hodei__JobDefinition__SecretEnvironmentEntry **)kv_to_map(
+			a, j->secret_env, j->nsecret_env,
+			&hodei__job_definition__secret_environment_entry__descriptor);
+		for (size_t i = 0; i < j->nsecret_env; i++)
+			def->secret_environment[i]->value = (char *)"***";
+		p->token_name = pb_str(a, j->token_name);
+	}
 	p->id = pb_str(a, j->id);
 	p->definition = def;
 	p->state = (Hodei__JobState)j->state;
@@ -257,6 +267,7 @@ void pb_job_own(arena *a, Hodei__Job *job)
 	own(a, &job->id);
 	own(a, &job->reason);
 	own(a, &job->queued_by);
+	own(a, &job->token_name);
 	own(a, &job->worker_id);
 	own(a, &job->provider);
 	if (!def)

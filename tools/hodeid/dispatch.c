@@ -16,7 +16,7 @@
 static const hodeid_method *const tables[] = {
 	hodeid_job_methods,      hodeid_log_methods,    hodeid_metrics_methods,
 	hodeid_provider_methods, hodeid_worker_methods, hodeid_health_methods,
-	hodeid_reflection_methods, NULL,
+	hodeid_reflection_methods, hodeid_token_methods, NULL,
 };
 
 const hodeid_method *hodeid_method_find(const char *path)
@@ -83,6 +83,43 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	stream_finish(s, HODEI_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
 }
 
+/*
+ * Who makes the call (the session's token, or the bearer token) and whether
+ * the method table lets that token's role call it.  With no token at all
+ * configured, every caller is an anonymous admin.
+ */
+static int caller(hodeid *d, hodei_rpc_call *call, const hodeid_method *m,
+                  const char **principal, int *role, const char **why)
+{
+	static char denied[256];
+	if (!auth_required(d)) {
+		*role = HODEI_ROLE_ADMIN;
+		return HODEI_GRPC_OK;
+	}
+	if (call->principal && (*role = auth_name_role(d, call->principal)) != 0) {
+		*principal = call->principal;
+	} else if (auth_bearer(d, call->authorization, principal, role) != 0) {
+		*why = "missing, wrong or revoked API token (authorization: Bearer)";
+		return HODEI_GRPC_UNAUTHENTICATED;
+	}
+	if (auth_allows(m->path, *role))
+		return HODEI_GRPC_OK;
+	snprintf(denied, sizeof denied, "the %s token '%s' may not call %s",
+	         hodei_token_role_name(*role), *principal, m->path);
+	*why = denied; /* read by the transport before the loop turns */
+	return HODEI_GRPC_PERMISSION_DENIED;
+}
+
+void dispatch_revoke(hodeid *d, const char *name)
+{
+	hodeid_stream *next;
+	for (hodeid_stream *s = d->streams; s; s = next) {
+		next = s->next;
+		if (!s->call->finished && strcmp(s->principal, name) == 0)
+			stream_finish(s, HODEI_GRPC_UNAUTHENTICATED, "the API token was revoked");
+	}
+}
+
 int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 {
 	if (d->shutting_down) {
@@ -94,10 +131,11 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 		*why = "unknown service or method";
 		return HODEI_GRPC_UNIMPLEMENTED;
 	}
-	if (!method_public(d, m) && !call->principal && !bearer_ok(d, call->authorization)) {
-		*why = "missing or wrong API token (authorization: Bearer)";
-		return HODEI_GRPC_UNAUTHENTICATED;
-	}
+	const char *principal = "";
+	int role = 0;
+	int status = method_public(d, m) ? HODEI_GRPC_OK : caller(d, call, m, &principal, &role, why);
+	if (status != HODEI_GRPC_OK)
+		return status;
 	hodeid_stream *s = calloc(1, sizeof *s);
 	if (!s) {
 		*why = "out of memory";
@@ -107,6 +145,8 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 	s->call = call;
 	s->m = m;
 	s->status = -1;
+	snprintf(s->principal, sizeof s->principal, "%s", principal);
+	s->role = role;
 	s->start_ms = now_ms();
 	call->app = s;
 	s->next = d->streams;
@@ -124,7 +164,7 @@ int dispatch_call(hodeid *d, hodei_rpc_call *call, const char **why)
 
 static void run_unary(hodeid_stream *s, const ProtobufCMessage *in)
 {
-	rpc_req r = {s->d, arena_new(), ""};
+	rpc_req r = {s->d, arena_new(), "", s->principal, s->role};
 	ProtobufCMessage *out = NULL;
 	int status = r.a ? s->m->unary(&r, in, &out) : rpc_nomem(&r);
 	if (status == HODEI_GRPC_OK && arena_failed(r.a)) /* an answer with a piece missing */

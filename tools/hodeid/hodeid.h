@@ -71,6 +71,7 @@ typedef struct hodeid {
 	struct event *drain_timer; /* waiting for running jobs (--shutdown-grace) */
 	struct hodeid_sessions *sessions; /* dashboard sign-ins (session.c) */
 	struct hodeid_tls *tls;  /* tls.c; NULL without --tls-cert */
+	struct hodeid_tokens *tokens;     /* named API tokens' hashes (auth.c) */
 	uint64_t calls_total;
 	uint64_t calls_failed;
 } hodeid;
@@ -105,6 +106,8 @@ typedef struct rpc_req {
 	hodeid *d;
 	arena *a;
 	char err[512]; /* the status message, when the handler fails */
+	const char *principal; /* the caller's token name; "" when no token is needed */
+	int role;              /* its hodei_token_role */
 } rpc_req;
 
 /** Fail with a status and a message; returns the status. */
@@ -125,6 +128,7 @@ typedef struct field_map {
 int rpc_fail_lib(rpc_req *r, int rc, const field_map *map);
 
 /** A streaming call (server-streaming or bidirectional). */
+#define HODEID_PRINCIPAL_MAX 64
 struct hodeid_stream {
 	hodeid *d;
 	hodei_rpc_call *call;
@@ -134,6 +138,8 @@ struct hodeid_stream {
 	int got_message;
 	int status;        /* as finished by the application; -1 if not */
 	int64_t start_ms;
+	char principal[HODEI_TOKEN_NAME_MAX + 1]; /* the caller's token name, "" if none needed */
+	int role;                                 /* its hodei_token_role */
 	void (*on_message)(hodeid_stream *s, const ProtobufCMessage *msg);
 	void (*on_half_close)(hodeid_stream *s);
 	void (*on_writable)(hodeid_stream *s);
@@ -181,6 +187,7 @@ extern const hodeid_method hodeid_provider_methods[];
 extern const hodeid_method hodeid_worker_methods[];
 extern const hodeid_method hodeid_health_methods[];
 extern const hodeid_method hodeid_reflection_methods[];
+extern const hodeid_method hodeid_token_methods[];
 
 /* ---- transports ---- */
 int grpc_listen(hodeid *d);              /* net.c */
@@ -220,6 +227,25 @@ int tls_peer_verified(SSL *ssl);
 const char *tls_error_text(void);
 /** hodeid tls init|issue-client (cmd_tls.c). */
 int hodeid_cmd_tls(int argc, char **argv);
+/* ---- API tokens and roles (auth.c) ---- */
+#define HODEID_API_TOKEN_NAME "api" /* --api-token's name: an admin token */
+/** Read the named tokens from the store (at start, after a change); -1 logged. */
+int auth_load(hodeid *d);
+void auth_free(hodeid *d);
+/** Whether calls need a token: --api-token given or a named token exists. */
+int auth_required(const hodeid *d);
+/** The name (borrowed until the next auth_load) and role of a presented token; -1 if none. */
+int auth_token(const hodeid *d, const char *token, const char **name, int *role);
+/** The same for an "authorization: Bearer TOKEN" value. */
+int auth_bearer(const hodeid *d, const char *authorization, const char **name, int *role);
+/** The role of a token still in existence, by name; 0 if revoked. */
+int auth_name_role(const hodeid *d, const char *name);
+/** Whether the method table lets role call path. */
+int auth_allows(const char *path, int role);
+/** Whether a caller may touch a job queued by job_token (submit: its own only). */
+int auth_owns(const hodeid *d, int role, const char *principal, const char *job_token);
+/** End the streams of a revoked token (UNAUTHENTICATED). */
+void dispatch_revoke(hodeid *d, const char *name);
 
 /* ---- dashboard sessions (session.c) ---- */
 #define SESSION_COOKIE "hodei_session"
@@ -282,7 +308,7 @@ char *metrics_prometheus(hodeid *d, size_t *len);
 
 /** Constant-time comparison of a secret (length leaks, content does not). */
 int secret_equal(const char *a, const char *b);
-/** "Bearer <token>" header against the API token. */
+/** "Bearer <token>" header against the API tokens (auth.c); 1 if none is needed. */
 int bearer_ok(const hodeid *d, const char *authorization);
 
 int64_t now_ms(void);

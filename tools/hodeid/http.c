@@ -218,7 +218,7 @@ static int web_principal(hodeid *d, struct evhttp_request *req, const char **pri
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *cookie = evhttp_find_header(in, "Cookie");
 	*principal = NULL;
-	if (!d->cfg.api_token || evhttp_find_header(in, "authorization") || !cookie)
+	if (!auth_required(d) || evhttp_find_header(in, "authorization") || !cookie)
 		return 0;
 	*principal = session_principal(d, cookie);
 	if (*principal && (!evhttp_find_header(in, "Origin") || !csrf_header(in))) {
@@ -399,11 +399,15 @@ static void session_endpoint(hodeid *d, struct evhttp_request *req, const char *
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	const char *cookie = evhttp_find_header(in, "Cookie");
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	char json[96], set_cookie[256];
+	char json[256], set_cookie[256];
 	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/api/session") == 0) {
-		int in_session = !d->cfg.api_token || (cookie && session_principal(d, cookie));
-		snprintf(json, sizeof json, "{\"token_required\":%s,\"signed_in\":%s}\n",
-		         d->cfg.api_token ? "true" : "false", in_session ? "true" : "false");
+		const char *who = cookie ? session_principal(d, cookie) : NULL;
+		int in_session = !auth_required(d) || who;
+		int role = !auth_required(d) ? HODEI_ROLE_ADMIN : who ? auth_name_role(d, who) : 0;
+		snprintf(json, sizeof json, "{\"token_required\":%s,\"signed_in\":%s,"
+		         "\"token_name\":\"%s\",\"role\":\"%s\"}\n",
+		         auth_required(d) ? "true" : "false", in_session ? "true" : "false",
+		         who ? who : "", role ? hodei_token_role_name(role) : "");
 		send_json(req, 200, "OK", json);
 	} else if (cmd != EVHTTP_REQ_POST) {
 		send_text(req, 405, "Method Not Allowed", "text/plain", "method not allowed\n", 19);
@@ -415,7 +419,7 @@ static void session_endpoint(hodeid *d, struct evhttp_request *req, const char *
 		         "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
 		evhttp_add_header(out, "Set-Cookie", set_cookie);
 		send_json(req, 200, "OK", "{\"signed_in\":false}\n");
-	} else if (!d->cfg.api_token) {
+	} else if (!auth_required(d)) {
 		send_json(req, 200, "OK", "{\"signed_in\":true}\n"); /* nothing to sign in to */
 	} else {
 		const char *auth = evhttp_find_header(in, "authorization");
@@ -437,7 +441,7 @@ static int metrics_allowed(hodeid *d, struct evhttp_request *req)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *cookie = evhttp_find_header(in, "Cookie");
-	if (!d->cfg.protect_metrics || !d->cfg.api_token)
+	if (!d->cfg.protect_metrics || !auth_required(d))
 		return 1;
 	return bearer_ok(d, evhttp_find_header(in, "authorization")) ||
 	       (cookie && session_principal(d, cookie));

@@ -475,6 +475,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (!d->base || tls_init(d) != 0 || open_context(d) != 0)
 		return 1;
+	if (auth_load(d) != 0) {
+		hodei_ctx_close(d->ctx);
+		return 1;
+	}
 	if (grpc_listen(d) != 0 || http_listen(d) != 0) {
 		hodei_ctx_close(d->ctx);
 		return 1;
@@ -518,6 +522,7 @@ int main(int argc, char **argv)
 	event_free(sighup);
 	join_tokens_free(d);
 	tls_free(d);
+	auth_free(d);
 	event_base_free(d->base);
 	LOG_INFO("stopped");
 	return 0;

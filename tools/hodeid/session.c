@@ -18,7 +18,7 @@
 
 typedef struct session {
 	char id[2 * SESSION_ID_BYTES + 1]; /* hex; "" = free slot */
-	char token_name[32];
+	char token_name[HODEI_TOKEN_NAME_MAX + 1];
 	int64_t expires_ms;
 } session;
 
@@ -43,15 +43,15 @@ void sessions_free(hodeid *d)
 
 const char *token_name_of(const hodeid *d, const char *token)
 {
-	if (d->cfg.api_token && token && secret_equal(token, d->cfg.api_token))
-		return "api";
-	return NULL;
+	const char *name;
+	int role;
+	return auth_token(d, token, &name, &role) == 0 ? name : NULL;
 }
 
 /* Whether the token a session was opened with still exists. */
 static int token_name_live(const hodeid *d, const char *name)
 {
-	return d->cfg.api_token && strcmp(name, "api") == 0;
+	return auth_name_role(d, name) != 0;
 }
 
 /* The value of cookie `name` in a Cookie header, copied into out. */

@@ -17,6 +17,12 @@ Hodei__Job *svc_job_fit(arena *a, Hodei__Job *job);
  */
 hodei_worker *agent_worker_auth(hodeid *d, const char *worker_id, const char *session_token);
 
+/** Whether a caller of this role may see or touch job id (a submit token:
+ *  only the jobs it queued).  An unknown job counts as allowed. */
+int svc_job_owned(hodeid *d, int role, const char *principal, const char *id);
+/** 0, or PERMISSION_DENIED set on r if r's caller may not touch job id. */
+int svc_owner_check(rpc_req *r, const char *id);
+
 /** Non-zero if the job is final and will not be retried automatically. */
 int svc_job_over(const hodei_job *job);
 

@@ -17,6 +17,8 @@ static const field_map job_fields[] = {
 	{"command", "job_definition.command"},
 	{"args", "job_definition.arguments"},
 	{"env", "job_definition.environment"},
+	{"secret_env", "job_definition.secret_environment"},
+	{"token_name", "token_name"},
 	{"priority", "job_definition.priority"},
 	{"timeout", "job_definition.timeout"},
 	{"timeout_ms", "job_definition.timeout"},
@@ -47,6 +49,11 @@ static int check_map_keys(rpc_req *r, const Hodei__JobDefinition *def)
 		if (hodei_job_spec_env_name_validate("env", k, strlen(k)) != 0)
 			return rpc_fail_lib(r, HODEI_EINVAL, job_fields);
 	}
+	for (size_t i = 0; i < def->n_secret_environment; i++) {
+		const char *k = def->secret_environment[i]->key ? def->secret_environment[i]->key : "";
+		if (hodei_job_spec_env_name_validate("secret_env", k, strlen(k)) != 0)
+			return rpc_fail_lib(r, HODEI_EINVAL, job_fields);
+	}
 	for (size_t i = 0; i < def->n_labels; i++) {
 		const char *k = def->labels[i]->key ? def->labels[i]->key : "";
 		if (hodei_job_spec_label_key_validate("labels", k, strlen(k)) != 0)
@@ -69,6 +76,9 @@ static int spec_from_pb(rpc_req *r, const Hodei__JobDefinition *def, hodei_job_s
 	spec->nargs = def->n_arguments;
 	spec->env = pb_map_to_kv(r->a, (void *const *)def->environment, def->n_environment);
 	spec->nenv = def->n_environment;
+	spec->secret_env = pb_map_to_kv(r->a, (void *const *)def->secret_environment,
+	                                def->n_secret_environment);
+	spec->nsecret_env = def->n_secret_environment;
 	if ((int)def->priority < 0 || def->priority > HODEI__PRIORITY__PRIORITY_CRITICAL)
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT,
 		                "job_definition.priority: unknown value %d", (int)def->priority);
@@ -115,6 +125,9 @@ static Hodei__Job *queued_job(rpc_req *r, const hodei_job_spec *spec, const char
 	j.queued_by = (char *)spec->queued_by;
 	j.flags = spec->flags;
 	j.provider_pin = (char *)spec->provider;
+	j.token_name = (char *)spec->token_name;
+	j.secret_env = (char **)spec->secret_env; /* pb_job shows "***" for each */
+	j.nsecret_env = spec->nsecret_env;
 	j.attempt = 1;
 	j.exit_code = -1;
 	j.progress = -1;
@@ -294,6 +307,7 @@ static int queue_job(hodeid_stream *s, const ProtobufCMessage *in, char *err, si
 		pending_free(p);
 		return HODEI_GRPC_RESOURCE_EXHAUSTED;
 	}
+	p->spec.token_name = s->principal[0] ? arena_strdup(p->r.a, s->principal) : NULL;
 	p->s = s;
 	s->state = p;
 	s->on_close = pending_cancel;
@@ -330,6 +344,25 @@ Hodei__Job *svc_job_fit(arena *a, Hodei__Job *job)
 	return job;
 }
 
+int svc_job_owned(hodeid *d, int role, const char *principal, const char *id)
+{
+	hodei_job *job;
+	if (role != HODEI_ROLE_SUBMIT || !id || hodei_job_get(&job, d->ctx, id) != 0)
+		return 1; /* not a submit token; or no such job, which the handler says */
+	int ok = auth_owns(d, role, principal, job->token_name);
+	hodei_job_free(job);
+	return ok;
+}
+
+int svc_owner_check(rpc_req *r, const char *id)
+{
+	if (svc_job_owned(r->d, r->role, r->principal, id))
+		return 0;
+	return rpc_fail(r, HODEI_GRPC_PERMISSION_DENIED,
+	                "job_id: job '%s' was queued by another token (a submit token sees its own)",
+	                id);
+}
+
 static int require_job_id(rpc_req *r, const char *id)
 {
 	if (!id || !*id)
@@ -341,6 +374,8 @@ static int cancel_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage *
 {
 	const Hodei__CancelJobRequest *q = (const void *)in;
 	int status = require_job_id(r, q->job_id);
+	if (!status)
+		status = svc_owner_check(r, q->job_id);
 	if (status)
 		return status;
 	int rc = hodei_job_cancel(r->d->ctx, q->job_id);
@@ -438,6 +473,8 @@ static int get_job(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **ou
 {
 	const Hodei__GetJobRequest *q = (const void *)in;
 	int status = require_job_id(r, q->job_id);
+	if (!status)
+		status = svc_owner_check(r, q->job_id);
 	if (status)
 		return status;
 	Hodei__GetJobResponse *resp = PB_NEW(r->a, hodei__get_job_response);
@@ -497,6 +534,10 @@ typedef struct list_page {
 static int list_take(rpc_req *r, list_page *lp, const hodei_job_page *chunk)
 {
 	for (size_t i = 0; i < chunk->count; i++) {
+		if (!auth_owns(r->d, r->role, r->principal, chunk->jobs[i]->token_name)) {
+			lp->last_seq = chunk->jobs[i]->seq; /* passed over, as if sent */
+			continue;
+		}
 		Hodei__Job *job = pb_job(r->a, chunk->jobs[i]);
 		if (!job)
 			return 1; /* arena_failed(): the answer is refused */
@@ -558,9 +599,11 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	if (arena_failed(r->a))
 		return rpc_nomem(r);
 	int64_t total = 0;
-	int rc = hodei_job_count(r->d->ctx, &f, &total);
+	int rc = r->role == HODEI_ROLE_SUBMIT ? 0 : hodei_job_count(r->d->ctx, &f, &total);
 	if (rc)
 		return rpc_fail_lib(r, rc, list_fields);
+	if (r->role == HODEI_ROLE_SUBMIT) /* others' jobs are not counted: as many as it sees */
+		total = (int64_t)lp.count + (lp.next ? 1 : 0);
 	Hodei__ListJobsResponse *resp = PB_NEW(r->a, hodei__list_jobs_response);
 	if (!resp)
 		return rpc_nomem(r);
@@ -596,14 +639,15 @@ static void watch_event(const hodei_event *ev, void *userdata)
 {
 	hodeid_stream *s = userdata;
 	watch *w = s->state;
-	if (s->call->finished || !watch_wants(w, ev->job_id))
+	if (s->call->finished || !watch_wants(w, ev->job_id) ||
+	    !svc_job_owned(s->d, s->role, s->principal, ev->job_id))
 		return;
 	if (stream_pending(s) > WATCH_MAX_PENDING) {
 		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED,
 		              "the client reads too slowly; watch again");
 		return;
 	}
-	rpc_req r = {s->d, arena_new(), ""};
+	rpc_req r = {s->d, arena_new(), "", s->principal, s->role};
 	Hodei__WatchJobsResponse *m = PB_NEW(r.a, hodei__watch_jobs_response);
 	if (!m) { /* a watcher never misses an event silently */
 		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory; watch again");

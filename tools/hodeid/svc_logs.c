@@ -176,6 +176,11 @@ static int subscribe_logs(hodeid_stream *s, const ProtobufCMessage *in, char *er
 		snprintf(err, errlen, "job_id: %s", hodei_error_last());
 		return hodei__grpc_status_from_result(rc);
 	}
+	if (!auth_owns(s->d, s->role, s->principal, job->token_name)) {
+		hodei_job_free(job);
+		snprintf(err, errlen, "job_id: job '%s' was queued by another token", q->job_id);
+		return HODEI_GRPC_PERMISSION_DENIED;
+	}
 	logsub *ls = calloc(1, sizeof *ls);
 	if (!ls) {
 		hodei_job_free(job);
@@ -248,6 +253,9 @@ static int get_logs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **o
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "job_id: required");
 	if (q->limit > 10000)
 		return rpc_fail(r, HODEI_GRPC_INVALID_ARGUMENT, "limit: at most 10000");
+	int denied = svc_owner_check(r, q->job_id);
+	if (denied)
+		return denied;
 	size_t want = q->limit ? q->limit : 1000, bytes = 0;
 	hodei_log_query lq = HODEI_LOG_QUERY_INIT;
 	lq.job_id = q->job_id;

@@ -48,7 +48,7 @@ static void watch_tick(evutil_socket_t fd, short what, void *arg)
 	metrics_watch *w = s->state;
 	if (s->call->finished || stream_pending(s) > 0)
 		return; /* the client has not read the last one: skip a beat */
-	rpc_req r = {s->d, arena_new(), ""};
+	rpc_req r = {s->d, arena_new(), "", s->principal, s->role};
 	Hodei__WatchMetricsResponse *m = PB_NEW(r.a, hodei__watch_metrics_response);
 	if (!m)
 		stream_finish(s, HODEI_GRPC_RESOURCE_EXHAUSTED, "out of memory");

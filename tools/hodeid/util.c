@@ -10,16 +10,6 @@ int secret_equal(const char *a, const char *b)
 	return hodei__secret_equal(a, b); /* lib/util.c, shared with worker tokens */
 }
 
-int bearer_ok(const hodeid *d, const char *authorization)
-{
-	static const char prefix[] = "Bearer ";
-	if (!d->cfg.api_token)
-		return 1;
-	if (!authorization || strncasecmp(authorization, prefix, sizeof prefix - 1) != 0)
-		return 0;
-	return secret_equal(authorization + sizeof prefix - 1, d->cfg.api_token);
-}
-
 int64_t now_ms(void)
 {
 	struct timespec ts;

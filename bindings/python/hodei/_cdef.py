@@ -95,6 +95,9 @@ typedef struct hodei_job_spec {
  const char *queued_by;
  unsigned int flags;
  const char *provider;
+ const char *const *secret_env;
+ size_t nsecret_env;
+ const char *token_name;
 } hodei_job_spec;
 typedef struct hodei_job_id {
  char str[128 + 1];
@@ -138,6 +141,9 @@ typedef struct hodei_job {
  int64_t last_log_seq;
  int64_t log_lines_lost;
  int64_t log_bytes;
+ char *token_name;
+ char **secret_env;
+ size_t nsecret_env;
 } hodei_job;
  void hodei_job_free(hodei_job *job);
  const char *hodei_job_state_name(int state);
@@ -502,6 +508,30 @@ typedef struct hodei_process_policy {
 } hodei_process_policy;
  int hodei_process_policy_set(const hodei_process_policy *policy);
  const char *hodei_process_containment(void);
+typedef enum hodei_token_role {
+ HODEI_ROLE_READ = 1,
+ HODEI_ROLE_SUBMIT = 2,
+ HODEI_ROLE_ADMIN = 3
+} hodei_token_role;
+typedef struct hodei_token_info {
+ unsigned int version;
+ char *name;
+ int role;
+ uint8_t hash[32];
+ int64_t created_at;
+} hodei_token_info;
+typedef struct hodei_token_list {
+ hodei_token_info **items;
+ size_t count;
+} hodei_token_list;
+ int hodei_token_create(hodei_ctx *ctx, const char *name, int role, char *token,
+                                    size_t tokenlen);
+ int hodei_token_list_get(hodei_token_list **out, hodei_ctx *ctx);
+ void hodei_token_list_free(hodei_token_list *list);
+ int hodei_token_revoke(hodei_ctx *ctx, const char *name);
+ int hodei_token_hash(const char *token, uint8_t hash[32]);
+ const char *hodei_token_role_name(int role);
+ int hodei_token_role_parse(const char *name);
 
 #define HODEI_AGENT_OPS_VERSION 1
 #define HODEI_ARGS_MAX 1024
@@ -518,9 +548,9 @@ typedef struct hodei_process_policy {
 #define HODEI_JOB_FILTER_VERSION 1
 #define HODEI_JOB_ID_MAX 128
 #define HODEI_JOB_SHELL 1
-#define HODEI_JOB_SPEC_VERSION 1
+#define HODEI_JOB_SPEC_VERSION 2
 #define HODEI_JOB_TRUNCATED 256
-#define HODEI_JOB_VERSION 2
+#define HODEI_JOB_VERSION 3
 #define HODEI_LABELS_MAX 64
 #define HODEI_LABEL_MAX 256
 #define HODEI_LOG_LINE_MAX 65536
@@ -541,8 +571,14 @@ typedef struct hodei_process_policy {
 #define HODEI_RETRIES_MAX 100
 #define HODEI_RUN_REQUEST_VERSION 1
 #define HODEI_RUN_RESULT_VERSION 1
+#define HODEI_SECRETS_MAX 64
+#define HODEI_SECRET_VALUE_MAX 4096
 #define HODEI_SUB_OPTIONS_VERSION 1
 #define HODEI_TIMEOUT_MAX_MS 2592000000
+#define HODEI_TOKEN_HASH_LEN 32
+#define HODEI_TOKEN_INFO_VERSION 1
+#define HODEI_TOKEN_LEN 70
+#define HODEI_TOKEN_NAME_MAX 64
 #define HODEI_VERSION_MAJOR 0
 #define HODEI_VERSION_MINOR 1
 #define HODEI_VERSION_PATCH 0

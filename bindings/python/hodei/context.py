@@ -185,6 +185,8 @@ class Context:
         spec.command = arena.string(command, "command")
         spec.args, spec.nargs = arena.string_array(_args.strings(get("args"), "args"), "args")
         spec.env, spec.nenv = arena.string_array(_args.env(get("env")), "env")
+        spec.secret_env, spec.nsecret_env = arena.string_array(
+            _args.env(get("secret_env")), "secret_env")
         spec.labels, spec.nlabels = arena.string_array(_args.labels(get("labels")), "labels")
         priority = get("priority")
         spec.priority = 0 if priority is None else self._parse_priority(priority)
@@ -203,7 +205,9 @@ class Context:
         args (list), env (dict or "NAME=value" list), name, id, priority
         ("low" .. "critical"), timeout (seconds), labels (dict or list),
         max_retries, workdir, queued_by, shell (run command with /bin/sh -c),
-        cpu_millis, memory_bytes, provider."""
+        cpu_millis, memory_bytes, provider, secret_env (dict or "NAME=value"
+        list: given to the job like env, stored encrypted, shown as "***",
+        masked as *** in its log)."""
         arena = Arena()
         spec = ffi.new("hodei_job_spec *")
         self._fill_spec(spec, arena, command, dict(fields, args=args))
@@ -378,7 +382,7 @@ class Context:
 
 _SPEC_FIELDS = frozenset((
     "args", "env", "name", "id", "priority", "timeout", "labels", "max_retries", "workdir",
-    "queued_by", "shell", "cpu_millis", "memory_bytes", "provider"))
+    "queued_by", "shell", "cpu_millis", "memory_bytes", "provider", "secret_env"))
 
 
 def _provider_status_name(code):

@@ -217,6 +217,8 @@ class JobInfo:
     last_log_seq: int = 0  # number of the newest stored log line
     log_lines_lost: int = 0  # beyond HODEI_MAX_LOG_BYTES, or not storable (disk full)
     log_bytes: int = 0  # log text stored, all attempts
+    secret_env: Dict[str, str] = field(default_factory=dict)  # values are always "***"
+    token_name: Optional[str] = None  # the API token that queued it (hodeid)
 
     @property
     def succeeded(self):
@@ -248,7 +250,9 @@ def job_info(j):
         cpu_time=j.cpu_time_us / 1e6, max_rss_kb=j.max_rss_kb,
         worker_id=text(j.worker_id), provider=text(j.provider),
         log_lines=j.log_lines, seq=j.seq, last_log_seq=j.last_log_seq,
-        log_lines_lost=j.log_lines_lost, log_bytes=j.log_bytes)
+        log_lines_lost=j.log_lines_lost, log_bytes=j.log_bytes,
+        secret_env=_pairs(strings(j.secret_env, j.nsecret_env)),
+        token_name=text(j.token_name))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import { commandLine, isActive } from "../utils/job-state";
 export function JobOverview({ job }: { job: Job }) {
   const def = job.definition;
   const env = Object.entries(def?.environment ?? {});
+  // The server sends "***" for every secret value; only the names are shown.
+  const secrets = Object.keys(def?.secretEnvironment ?? {});
   // The manual: progress "if it is running"; the last value a job reported.
   const showProgress = isActive(job.state);
   return (
@@ -32,9 +34,11 @@ export function JobOverview({ job }: { job: Job }) {
             ["Exit code", job.exitCode >= 0 ? String(job.exitCode) : job.termSignal ? `signal ${job.termSignal}` : "—"],
             ["Reason", job.reason || "—"],
             ["Queued by", job.queuedBy || "—"],
+            ["Token", job.tokenName || "—"],
             ["Provider", job.provider || "—"],
             ["Worker", job.workerId || "—"],
             ["Environment", env.length ? env.map(([k, v]) => `${k}=${v}`).join("\n") : "—"],
+            ["Secrets", secrets.length ? secrets.map((k) => `${k}=***`).join("\n") : "—"],
           ]}
         />
       </div>

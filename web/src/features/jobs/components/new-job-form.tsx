@@ -79,6 +79,11 @@ export function NewJobForm({ onScheduled }: { onScheduled: (jobId: string) => vo
       <Field label="Environment" htmlFor="job-env" error={errorFor("environment")} hint="One NAME=value per line">
         {text("environment", "job-env", { mono: true, rows: 3 })}
       </Field>
+      <Field label="Secret variables" htmlFor="job-secrets" error={errorFor("secretEnvironment")}
+        hint="One NAME=value per line: stored encrypted, never shown again, masked as *** in the log">
+        <textarea id="job-secrets" className="mono" rows={2} autoComplete="off" spellCheck={false}
+          value={values.secretEnvironment} onChange={(e) => set("secretEnvironment", e.target.value)} />
+      </Field>
       <div className="job-form__row">
         <Field label="Priority" htmlFor="job-priority" error={errorFor("priority")}>
           <select id="job-priority" value={values.priority} onChange={(e) => set("priority", Number(e.target.value) as Priority)}>

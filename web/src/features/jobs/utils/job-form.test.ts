@@ -58,6 +58,14 @@ describe("job form", () => {
     expect(humanMessage("queue is full")).toBe("queue is full");
   });
 
+  it("sends secret variables in their own map", () => {
+    const def = toQueueJobRequest({ ...EMPTY_JOB_FORM, command: "deploy", secretEnvironment: "TOKEN=s3cr=t\n" })
+      .jobDefinition!;
+    expect(def.secretEnvironment).toEqual({ TOKEN: "s3cr=t" });
+    expect(def.environment).toEqual({});
+    expect(fieldOfServerMessage("secret_env[0]: variable 'A' is also in env")).toBe("secretEnvironment");
+  });
+
   it("leaves the timeout out when empty", () => {
     expect(toQueueJobRequest(EMPTY_JOB_FORM).jobDefinition?.timeout).toBeUndefined();
   });

@@ -11,6 +11,8 @@ export interface JobFormValues {
   arguments: string;
   /** One NAME=value per line. */
   environment: string;
+  /** One NAME=value per line: stored encrypted, never shown, masked in the log. */
+  secretEnvironment: string;
   priority: Priority;
   /** Seconds; empty means no timeout. */
   timeout: string;
@@ -34,6 +36,7 @@ export const EMPTY_JOB_FORM: JobFormValues = {
   command: "",
   arguments: "",
   environment: "",
+  secretEnvironment: "",
   priority: Priority.NORMAL,
   timeout: "",
   labels: "",
@@ -106,6 +109,7 @@ export function toQueueJobRequest(v: JobFormValues): QueueJobInput {
       command: v.command.trim(),
       arguments: nonEmptyLines(v.arguments),
       environment: parseKeyValueLines(v.environment, "environment", "Environment", ENV_NAME),
+      secretEnvironment: parseKeyValueLines(v.secretEnvironment, "secretEnvironment", "Secret environment", ENV_NAME),
       priority: v.priority,
       timeout: v.timeout.trim() === "" ? undefined : durationFromMs(Math.round(seconds * 1000)),
       labels: parseKeyValueLines(v.labels, "labels", "Labels"),
@@ -125,6 +129,8 @@ const FIELD_ALIASES: Record<string, JobFormField> = {
   arguments: "arguments",
   env: "environment",
   environment: "environment",
+  secret_env: "secretEnvironment",
+  secret_environment: "secretEnvironment",
   priority: "priority",
   timeout: "timeout",
   timeout_ms: "timeout",
