@@ -245,8 +245,10 @@ int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
 /* search.c: state_rows = jobs in the filter's states (the context's counts) */
 int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
                       hodei_job_page **out);
+/* all_rows = every job stored; cap = 0: no cap; *exact false: *count is a
+ * lower bound (cap reached, or a scan with no index stopped) */
 int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
-                       int64_t *count);
+                       int64_t all_rows, int64_t cap, int64_t *count, bool *exact);
 int hodei__store_search_ready(hodei_store *st); /* index names not yet indexed */
 sqlite3 *hodei__store_db(hodei_store *st);
 int hodei__store_error(hodei_store *st, const char *what);

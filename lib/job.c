@@ -479,26 +479,49 @@ int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx, const hodei_job_filter 
 	return hodei__call(ctx, list_on_loop, &a);
 }
 
+typedef struct count_args {
+	const hodei_job_filter *filter;
+	int64_t cap;
+	int64_t *count;
+	bool exact;
+} count_args;
+
 static int count_on_loop(hodei_ctx *ctx, void *arg)
 {
-	list_args *a = arg;
+	count_args *a = arg;
+	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
 
+	a->exact = true;
 	if (!a->filter->search || !*a->filter->search) { /* counts are kept with every transition */
 		*a->count = state_rows(ctx, a->filter);
 		return 0;
 	}
-	return hodei__store_count(ctx->store, a->filter, state_rows(ctx, a->filter), a->count);
+	return hodei__store_count(ctx->store, a->filter, state_rows(ctx, a->filter),
+	                          state_rows(ctx, &all), a->cap, a->count, &a->exact);
 }
 
 int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t *count)
 {
+	return hodei_job_count_capped(ctx, filter, 0, count, NULL);
+}
+
+int hodei_job_count_capped(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t cap,
+                           int64_t *count, int *is_lower_bound)
+{
 	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
-	list_args a = { filter ? filter : &all, NULL, count };
+	count_args a = { filter ? filter : &all, cap, count, true };
 	int rc;
 
+	if (is_lower_bound)
+		*is_lower_bound = 0;
 	if ((rc = check_filter(filter)))
 		return rc;
-	return hodei__call_with(ctx, count_on_loop, count ? &a : NULL, "count");
+	if (cap < 0)
+		return hodei__err(HODEI_EINVAL, "cap: must not be negative (0 = no cap)");
+	rc = hodei__call_with(ctx, count_on_loop, count ? &a : NULL, "count");
+	if (!rc && is_lower_bound)
+		*is_lower_bound = !a.exact;
+	return rc;
 }
 
 static int history_on_loop(hodei_ctx *ctx, void *arg)

@@ -23,6 +23,8 @@ static const struct option options[] = {
 typedef struct list_opts {
 	hodei_job_filter filter;
 	int64_t limit; /* jobs to show; 0 = all */
+	int64_t total; /* the server's count of matches (first page), -1 unknown */
+	int total_is_lower_bound; /* ... which it stopped counting at: "10,000+" */
 } list_opts;
 
 /* One state name, or a group the dashboard uses ("completed", "active"). */
@@ -104,6 +106,10 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 		cursor = NULL;
 		if (rc != 0)
 			return cli_fail(rc, "jobs list");
+		if (o->total < 0) {
+			o->total = page->total;
+			o->total_is_lower_bound = page->total_is_lower_bound;
+		}
 		for (i = 0; i < page->count; i++, (*shown)++) {
 			if (cli->output == CLI_OUTPUT_JSON)
 				cli_print_job_json(stdout, page->jobs[i]);
@@ -117,9 +123,26 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 	return 0;
 }
 
+/* 12345 -> "12,345", and "12,345+" for a lower bound. */
+static void format_total(char *buf, size_t len, int64_t n, int lower_bound)
+{
+	char digits[32];
+	size_t nd, at = 0;
+
+	nd = (size_t)snprintf(digits, sizeof(digits), "%lld", (long long)n);
+	for (size_t i = 0; i < nd && at + 2 < len; i++) {
+		if (i && (nd - i) % 3 == 0 && digits[0] != '-')
+			buf[at++] = ',';
+		buf[at++] = digits[i];
+	}
+	if (lower_bound && at + 1 < len)
+		buf[at++] = '+';
+	buf[at] = '\0';
+}
+
 int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
 {
-	list_opts o = { HODEI_JOB_FILTER_INIT, 50 };
+	list_opts o = { HODEI_JOB_FILTER_INIT, 50, -1, 0 };
 	cli_table table;
 	int64_t shown = 0;
 	int first, rc;
@@ -137,6 +160,13 @@ int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
 			cli_table_print(&table, stdout);
 		else
 			fprintf(stderr, "no jobs\n");
+		/* more match than were shown (--limit): how many, on stderr */
+		if (shown && o.total >= 0 && (o.total_is_lower_bound || o.total > shown)) {
+			char total[48];
+
+			format_total(total, sizeof(total), o.total, o.total_is_lower_bound);
+			fprintf(stderr, "%lld of %s jobs shown\n", (long long)shown, total);
+		}
 	}
 	cli_table_free(&table);
 	return rc;

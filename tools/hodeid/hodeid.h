@@ -41,6 +41,7 @@ typedef struct hodeid_config {
 	int protect_metrics;     /* /metrics and reflection need the API token */
 	unsigned int max_per_peer; /* connections from one IP address (IPv6: /64) */
 	unsigned int local_workers;
+	int64_t count_cap;       /* ListJobs totals of a search stop here (0: exact) */
 } hodeid_config;
 
 typedef struct hodeid_stream hodeid_stream;

@@ -526,7 +526,8 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 		f.cursor = lp.next;
 	}
 	int64_t total = 0;
-	int rc = hodei_job_count(r->d->ctx, &f, &total);
+	int lower_bound = 0;
+	int rc = hodei_job_count_capped(r->d->ctx, &f, r->d->cfg.count_cap, &total, &lower_bound);
 	if (rc)
 		return rpc_fail_lib(r, rc, list_fields);
 	Hodei__ListJobsResponse *resp = PB_NEW(r->a, hodei__list_jobs_response);
@@ -534,6 +535,7 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	resp->jobs = lp.jobs;
 	resp->next_page_token = lp.next ? lp.next : (char *)"";
 	resp->total_count = total;
+	resp->total_is_lower_bound = lower_bound != 0;
 	*out = &resp->base;
 	return 0;
 }
