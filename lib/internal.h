@@ -296,6 +296,7 @@ struct hodei_ctx {
 	pthread_cond_t call_cond; /* broadcast when a call is done or a waiter fires */
 	struct hodei__call *calls, **calls_tail;
 	struct event *call_ev;
+	size_t group_queued; /* jobs inserted by a group commit, not in the queue yet */
 	struct hodei__waiter *waiters;
 	hodei__config cfg;
 	hodei_ctx_options opts;
@@ -375,6 +376,17 @@ void hodei__unlock(hodei_ctx *ctx);
  */
 typedef int (*hodei__call_fn)(hodei_ctx *ctx, void *arg);
 int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg);
+/*
+ * Group commit: hodei__call() for a call that writes in a transaction of its
+ * own (fn) and then updates memory (after, run only once fn's writes are
+ * committed).  Such calls queued by other threads in the same loop turn
+ * share one transaction: each fn in a level of its own (its failure undoes
+ * only its writes), one COMMIT for all, then each `after`; no caller
+ * returns before the COMMIT, and when it fails every caller whose fn wrote
+ * gets its error.  On the loop's thread: fn, then after.
+ */
+int hodei__call_grouped(hodei_ctx *ctx, hodei__call_fn fn, void (*after)(hodei_ctx *, void *),
+                        void *arg);
 /* Would hodei__call() have to queue, i.e. is this not the loop's thread? */
 bool hodei__off_loop(hodei_ctx *ctx);
 /* hodei_job_wait() in own-loop mode: the loop fires a waiter (under call_mu)
