@@ -22,7 +22,9 @@
 #include "internal.h"
 
 /* Jobs a search may look at for one page when no index can help. */
-#define SCAN_BUDGET 50000
+#define SCAN_BUDGET 20000
+/* ... and for a capped count (hodei_job_count_capped): the newest ones. */
+#define COUNT_SCAN_BUDGET 10000
 /* Below this many jobs in the filtered states, walk those states. */
 #define STATE_WALK_MAX 20000
 /* At most this many id-prefix matches are merged with the name index;
@@ -440,7 +442,7 @@ int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_
  * Matches of a search: the id-prefix ones (an index range) plus the name
  * ones that are not id-prefix ones (the trigram index, or a scan when the
  * text is too short for it).  Bounded work: each part stops at `cap`
- * matches, and a scan with no index looks at the newest SCAN_BUDGET jobs
+ * matches, and a scan with no index looks at the newest COUNT_SCAN_BUDGET jobs
  * only; then *exact is false and *count a lower bound.  cap 0: exact.
  */
 int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
@@ -484,7 +486,7 @@ int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state
 			                      " jobs_name MATCH ?%d AND", B_MATCH);
 		else if (cap) /* no index, bounded: the newest SCAN_BUDGET jobs */
 			hodei__buf_addf(&sql, "(SELECT id, name, state FROM jobs ORDER BY seq DESC"
-			                      " LIMIT %d) WHERE", SCAN_BUDGET);
+			                      " LIMIT %d) WHERE", COUNT_SCAN_BUDGET);
 		else
 			hodei__buf_addf(&sql, "jobs WHERE");
 		hodei__buf_addf(&sql, " instr(lower(name), lower(?%d)) > 0", B_TEXT);
@@ -496,7 +498,7 @@ int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state
 		hodei__buf_addf(&sql, ")");
 		part = count_of(st, &sql, &p, &rc);
 		*count += part;
-		if (cap && !p.s.match && !rc && all_rows > SCAN_BUDGET)
+		if (cap && !p.s.match && !rc && all_rows > COUNT_SCAN_BUDGET)
 			*exact = false; /* older jobs were not looked at */
 	}
 	if (cap && *count >= cap)

@@ -315,7 +315,7 @@ HODEI_EXTERN int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,
 /**
  * hodei_job_count() with bounded work, for a page's "10,000+ jobs": a search
  * stops counting at `cap` matches, and a search no index can answer (a text
- * of one or two characters) looks at the newest 50,000 jobs only.  When it
+ * of one or two characters) looks at the newest 10,000 jobs only.  When it
  * stopped early, *is_lower_bound is 1 and *count is a lower bound: the
  * filter matches *count jobs or more (*count is cap when the cap was reached).
  * cap 0 = no cap (exact, as hodei_job_count()).  is_lower_bound may be NULL.

@@ -146,7 +146,7 @@ static int matches(const row *r, const char *text, unsigned int mask)
 /*
  * A capped count (the Jobs page's "10,000+"): at most the cap, reported as a
  * lower bound when it stopped there; exact below it while every job is
- * looked at (fewer jobs than a scan's budget, 50,000); a lower bound, never
+ * looked at (fewer jobs than a count's scan budget, 10,000); a lower bound, never
  * more than the matches, beyond.
  */
 static void check_capped(hodei_ctx *ctx, const hodei_job_filter *f, size_t want, size_t rows)
@@ -158,7 +158,7 @@ static void check_capped(hodei_ctx *ctx, const hodei_job_filter *f, size_t want,
 		int lower = -1;
 
 		assert_int_equal(hodei_job_count_capped(ctx, f, caps[c], &n, &lower), 0);
-		if (lower ? n > (int64_t)want || n > caps[c] || (rows <= 50000 && n != caps[c])
+		if (lower ? n > (int64_t)want || n > caps[c] || (rows <= 10000 && n != caps[c])
 		          : n != (int64_t)want || (int64_t)want >= caps[c])
 			fail_msg("count of '%s' mask %#x capped at %lld: %lld%s, expected %zu",
 			         f->search ? f->search : "", f->state_mask, (long long)caps[c],
