@@ -35,7 +35,7 @@ fi
 "$ROOT/test/docker/ensure-dockerd.sh" || echo "no dockerd: hodei-docker will be skipped" >&2
 
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" -Dtests=false >/dev/null
-ninja -j2 -C "$BUILD" bench/benchjob bench/hodei-bench tools/hodeid/hodeid \
+ninja -j2 -C "$BUILD" bench/benchjob bench/spawnloop bench/hodei-bench tools/hodeid/hodeid \
 	tools/hodei-worker/hodei-worker tools/hodei-jobs-cli/hodei-jobs-cli bench/hodei-client-bench \
 	lib/docker/hodei-docker.so >/dev/null
 

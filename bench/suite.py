@@ -193,6 +193,19 @@ class Xargs(System):
         return t, verify_seq_counts(chunks, n, lines)
 
 
+# ---------------------------------------------------------------- posix_spawn
+class SpawnCeiling(System):
+    name = 'posix_spawn'
+    note = 'the process-start ceiling: posix_spawn of true, 2 in flight, no queue, no store, no pipes'
+    priorities = False
+    tiny_only = True  # a loop of spawns, not a system: only the tiny workload
+
+    def throughput(self, n):
+        r = subprocess.run([os.path.join(self.env.build, 'bench', 'spawnloop'), str(n), '2', '/bin/true'],
+                           stdout=subprocess.PIPE, check=True)
+        return json.loads(r.stdout)['seconds']
+
+
 # ---------------------------------------------------------------- GNU parallel
 class Parallel(System):
     name = 'parallel'
@@ -748,17 +761,25 @@ def run_system(sysobj, env):
         # xargs runs the same n jobs before each repetition, so the ratio
         # compares runs seconds apart (the shared machine's load moves within
         # a suite run); xargs' own row is its first block.
-        times, base = [], []
+        # The posix_spawn ceiling likewise (issue 16's ratios).
+        times, base, ceil = [], [], []
         for _ in range(reps):
             if s.name != 'xargs':
                 base.append(env.xargs.throughput(n))
+            if s.name != 'posix_spawn':
+                ceil.append(env.ceiling.throughput(n))
             times.append(s.throughput(n))
         r['tiny'] = dict(jobs=n, reps=reps, seconds=statistics.median(times),
                          rate=n / statistics.median(times))
         if base:
             r['tiny']['xargs_rate'] = n / statistics.median(base)
-        log('   throughput %.0f jobs/s%s' % (r['tiny']['rate'], ', xargs alongside %.0f' % r['tiny']['xargs_rate']
-                                             if base else ''))
+        if ceil:
+            r['tiny']['ceiling_rate'] = n / statistics.median(ceil)
+        log('   throughput %.0f jobs/s%s%s' % (r['tiny']['rate'], ', xargs alongside %.0f' % r['tiny']['xargs_rate']
+                                               if base else '', ', posix_spawn alongside %.0f'
+                                               % r['tiny']['ceiling_rate'] if ceil else ''))
+        if getattr(s, 'tiny_only', False):
+            return r
 
         k, d = s.size('lat'), os.path.join(s.work, 'lat')
         os.makedirs(d, exist_ok=True)
@@ -819,16 +840,24 @@ def fmt_ms(x):
 
 def table(results):
     base = next((r for r in results if r['system'] == 'xargs' and 'tiny' in r), None)
-    rows = ['| system | tiny jobs/s (n) | vs xargs (xargs/s alongside) | start p50 / p99 ms | complete p50 / p99 ms '
+    rows = ['| system | tiny jobs/s (n) | vs xargs (xargs/s alongside) | vs posix_spawn (its /s alongside) '
+            '| start p50 / p99 ms | complete p50 / p99 ms '
             '| mixed s (n) | prio inversions | chatty s | lines lost | server RSS MB | worker RSS MB (count) |',
-            '|---|---|---|---|---|---|---|---|---|---|---|']
+            '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
         if 'tiny' not in r:
-            rows.append('| %s | skipped: %s |||||||||' % (r['system'], r.get('error', '')))
+            rows.append('| %s | skipped: %s ||||||||||' % (r['system'], r.get('error', '')))
             continue
-        t, la, mx, ch, fp = r['tiny'], r['latency'], r['mixed'], r['chatty'], r.get('footprint')
+        t, fp = r['tiny'], r.get('footprint')
         xr = t.get('xargs_rate') or (base['tiny']['rate'] if base else float('nan'))
         ratio = t['rate'] / xr
+        cr = t.get('ceiling_rate')
+        vs_ceiling = '%.2f (%.0f)' % (t['rate'] / cr, cr) if cr else '1.00'
+        if 'latency' not in r:  # posix_spawn: the tiny workload only
+            rows.append('| %s | %.0f (%d) | %.2f (%.0f) | %s | - | - | - | - | - | - | no queue | - |' % (
+                r['system'], t['rate'], t['jobs'], ratio, xr, vs_ceiling))
+            continue
+        la, mx, ch = r['latency'], r['mixed'], r['chatty']
         if fp:
             srv = '%.1f' % (sum(kb for _, kb in fp['server']) / 1024.0)
             ws = [kb for _, kb in fp['workers']]
@@ -838,9 +867,9 @@ def table(results):
         else:
             srv, wk = 'no queue', '-'
         inv = '%.1f%%%s' % (mx['inversions'] * 100, '' if mx['priorities'] else ' (no priorities)')
-        rows.append('| %s | %s (%d) | %.2f%s | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
+        rows.append('| %s | %s (%d) | %.2f%s | %s | %s / %s | %s / %s | %.2f (%d) | %s | %.2f | %d | %s | %s |' % (
             r['system'], ('%.0f' if t['rate'] >= 10 else '%.2f') % t['rate'], t['jobs'], ratio,
-            ' (%.0f)' % xr if 'xargs_rate' in t else '', fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
+            ' (%.0f)' % xr if 'xargs_rate' in t else '', vs_ceiling, fmt_ms(la['start_p50']), fmt_ms(la['start_p99']),
             fmt_ms(la['complete_p50']), fmt_ms(la['complete_p99']), mx['seconds'], mx['jobs'], inv,
             ch['seconds'], ch['lost'], srv, wk))
     return '\n'.join(rows)
@@ -850,7 +879,7 @@ def plot(results, out):
     dat = os.path.join(out, 'suite.dat')
     with open(dat, 'w') as f:
         for r in results:
-            if 'tiny' in r:
+            if 'latency' in r:
                 f.write('"%s" %.1f %.4f %.4f %.1f\n' % (r['system'], r['tiny']['rate'],
                                                         r['latency']['start_p50'] * 1e3,
                                                         r['latency']['complete_p50'] * 1e3,
@@ -877,15 +906,16 @@ def main():
     env.daemons = Daemons(os.path.join(env.out, 'logs'))
     env.benchjob = os.path.join(os.path.abspath(a.build), 'bench', 'benchjob')
     env.hodei_bench = os.path.join(os.path.abspath(a.build), 'bench', 'hodei-bench')
-    systems = [Xargs, Parallel, Tsp, CeleryPeer, Slurm, HodeiEmbedded]
+    systems = [Xargs, SpawnCeiling, Parallel, Tsp, CeleryPeer, Slurm, HodeiEmbedded]
     env.build = os.path.abspath(a.build)
     env.xargs = Xargs(env)  # the baseline beside every system's tiny runs
+    env.ceiling = SpawnCeiling(env)  # and the ceiling
     systems += [HodeiGrpc, HodeiDocker]
     only = [x for x in a.only.split(',') if x]
     results = []
     try:
         for cls in systems:
-            if only and cls.name not in only and cls.name != 'xargs':
+            if only and cls.name not in only and cls.name not in ('xargs', 'posix_spawn'):
                 continue
             try:
                 s = cls(env)

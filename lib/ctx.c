@@ -24,6 +24,7 @@ static _Thread_local hodei_ctx *loop_of_thread;
 typedef struct hodei__call {
 	struct hodei__call *next;
 	hodei__call_fn fn;
+	void (*after)(hodei_ctx *, void *); /* hodei__call_grouped(), else NULL */
 	void *arg;
 	int rc;
 	bool done;
@@ -90,13 +91,13 @@ static int call_here(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
 	return rc;
 }
 
-int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
+static int queue_call(hodei_ctx *ctx, hodei__call_fn fn, void (*after)(hodei_ctx *, void *),
+                      void *arg)
 {
 	hodei__call_t c = { 0 };
 
-	if (!hodei__off_loop(ctx))
-		return call_here(ctx, fn, arg);
 	c.fn = fn;
+	c.after = after;
 	c.arg = arg;
 	pthread_mutex_lock(&ctx->call_mu);
 	*ctx->calls_tail = &c;
@@ -108,6 +109,74 @@ int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
 		pthread_cond_wait(&ctx->call_cond, &ctx->call_mu);
 	pthread_mutex_unlock(&ctx->call_mu);
 	return c.rc ? hodei__err(c.rc, "%s", c.msg) : 0;
+}
+
+int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg)
+{
+	if (!hodei__off_loop(ctx))
+		return call_here(ctx, fn, arg);
+	return queue_call(ctx, fn, NULL, arg);
+}
+
+int hodei__call_grouped(hodei_ctx *ctx, hodei__call_fn fn, void (*after)(hodei_ctx *, void *),
+                        void *arg)
+{
+	int rc;
+
+	if (hodei__off_loop(ctx))
+		return queue_call(ctx, fn, after, arg);
+	hodei__lock(ctx);
+	if (!(rc = fn(ctx, arg)))
+		after(ctx, arg);
+	hodei__unlock(ctx);
+	return rc;
+}
+
+/* msg: the error's message (NULL: this thread's last error), when rc != 0 */
+static void call_done(hodei_ctx *ctx, hodei__call_t *c, int rc, const char *msg)
+{
+	if (rc && msg != c->msg)
+		snprintf(c->msg, sizeof(c->msg), "%s", msg ? msg : hodei_error_last());
+	pthread_mutex_lock(&ctx->call_mu);
+	c->rc = rc;
+	c->done = true;
+	pthread_cond_broadcast(&ctx->call_cond);
+	pthread_mutex_unlock(&ctx->call_mu);
+}
+
+/*
+ * The grouped calls from c on (hodei__call_grouped): one transaction, one
+ * COMMIT, then their `after`s; returns the first call after them.  Each
+ * caller's error message is copied before the next call clears it.
+ */
+static hodei__call_t *run_group(hodei_ctx *ctx, hodei__call_t *c)
+{
+	hodei__call_t *end = c, *next;
+	char commit_msg[1024] = "";
+	int rc;
+
+	hodei__lock(ctx);
+	hodei__tx_begin_lazy(ctx);
+	for (; end && end->after; end = end->next) {
+		hodei__err_clear();
+		if ((end->rc = end->fn(ctx, end->arg)))
+			snprintf(end->msg, sizeof(end->msg), "%s", hodei_error_last());
+	}
+	hodei__err_clear();
+	if ((rc = hodei__tx_end(ctx, 0)))
+		snprintf(commit_msg, sizeof(commit_msg), "%s", hodei_error_last());
+	ctx->group_queued = 0;
+	for (hodei__call_t *g = c; g != end; g = g->next)
+		if (!g->rc && !rc)
+			g->after(ctx, g->arg);
+	hodei__unlock(ctx);
+	for (hodei__call_t *g = c; g != end; g = next) {
+		int grc = g->rc;
+
+		next = g->next; /* g belongs to its caller once done is set */
+		call_done(ctx, g, grc ? grc : rc, grc ? g->msg : commit_msg);
+	}
+	return end;
 }
 
 /* On the loop thread: run the calls other threads queued, in order. */
@@ -123,19 +192,15 @@ static void on_calls(evutil_socket_t fd, short what, void *arg)
 	ctx->calls = NULL;
 	ctx->calls_tail = &ctx->calls;
 	pthread_mutex_unlock(&ctx->call_mu);
-	for (; c; c = next) {
-		int rc;
-
+	while (c) {
+		if (c->after) {
+			c = run_group(ctx, c);
+			continue;
+		}
 		next = c->next; /* c belongs to its caller once done is set */
 		hodei__err_clear();
-		rc = call_here(ctx, c->fn, c->arg);
-		if (rc)
-			snprintf(c->msg, sizeof(c->msg), "%s", hodei_error_last());
-		pthread_mutex_lock(&ctx->call_mu);
-		c->rc = rc;
-		c->done = true;
-		pthread_cond_broadcast(&ctx->call_cond);
-		pthread_mutex_unlock(&ctx->call_mu);
+		call_done(ctx, c, call_here(ctx, c->fn, c->arg), NULL);
+		c = next;
 	}
 }
 

@@ -272,8 +272,10 @@ int hodei__store_set_progress(hodei_store *st, int64_t seq, int progress);
 /* search.c: state_rows = jobs in the filter's states (the context's counts) */
 int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
                       hodei_job_page **out);
+/* all_rows = every job stored; cap = 0: no cap; *exact false: *count is a
+ * lower bound (cap reached, or a scan with no index stopped) */
 int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
-                       int64_t *count);
+                       int64_t all_rows, int64_t cap, int64_t *count, bool *exact);
 int hodei__store_search_ready(hodei_store *st); /* index names not yet indexed */
 sqlite3 *hodei__store_db(hodei_store *st);
 int hodei__store_error(hodei_store *st, const char *what);
@@ -321,6 +323,7 @@ struct hodei_ctx {
 	pthread_cond_t call_cond; /* broadcast when a call is done or a waiter fires */
 	struct hodei__call *calls, **calls_tail;
 	struct event *call_ev;
+	size_t group_queued; /* jobs inserted by a group commit, not in the queue yet */
 	struct hodei__waiter *waiters;
 	hodei__config cfg;
 	hodei_ctx_options opts;
@@ -401,6 +404,17 @@ void hodei__unlock(hodei_ctx *ctx);
  */
 typedef int (*hodei__call_fn)(hodei_ctx *ctx, void *arg);
 int hodei__call(hodei_ctx *ctx, hodei__call_fn fn, void *arg);
+/*
+ * Group commit: hodei__call() for a call that writes in a transaction of its
+ * own (fn) and then updates memory (after, run only once fn's writes are
+ * committed).  Such calls queued by other threads in the same loop turn
+ * share one transaction: each fn in a level of its own (its failure undoes
+ * only its writes), one COMMIT for all, then each `after`; no caller
+ * returns before the COMMIT, and when it fails every caller whose fn wrote
+ * gets its error.  On the loop's thread: fn, then after.
+ */
+int hodei__call_grouped(hodei_ctx *ctx, hodei__call_fn fn, void (*after)(hodei_ctx *, void *),
+                        void *arg);
 /* Would hodei__call() have to queue, i.e. is this not the loop's thread? */
 bool hodei__off_loop(hodei_ctx *ctx);
 /* hodei_job_wait() in own-loop mode: the loop fires a waiter (under call_mu)

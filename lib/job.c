@@ -138,31 +138,42 @@ typedef struct submit_args {
 	size_t *bad_index;
 } submit_args;
 
+/* The store's part of a submit (hodei__call_grouped): its rows, in a
+ * transaction of its own or a level of a group's. */
 static int submit_on_loop(hodei_ctx *ctx, void *arg)
 {
 	submit_args *s = arg;
-	hodei__qent head;
-	bool had_head;
 	size_t i;
 	int rc;
 
-	if ((rc = queue_room(ctx, s->n)))
+	/* jobs of the same group commit count against the queue's limit too */
+	if ((rc = queue_room(ctx, ctx->group_queued + s->n)))
 		return rc;
 	/* the queue's room first: after the store has them, pushing cannot fail */
-	if ((rc = hodei__queue_reserve(&ctx->queue, s->n)))
+	if ((rc = hodei__queue_reserve(&ctx->queue, ctx->group_queued + s->n)))
 		return hodei__err(rc, "out of memory");
 	rc = hodei__tx_begin(ctx); /* always paired with hodei__tx_end() */
 	for (i = 0; i < s->n && !rc; i++)
 		rc = insert_one(ctx, &s->specs[i], &s->ids[i], &s->ents[i]);
 	if (rc && s->bad_index && i > 0)
 		*s->bad_index = i - 1;
-	if ((rc = hodei__tx_end(ctx, rc)))
-		return rc;
-	had_head = hodei__queue_peek(&ctx->queue, &head);
-	for (i = 0; i < s->n; i++)
+	if (!(rc = hodei__tx_end(ctx, rc)))
+		ctx->group_queued += s->n;
+	return rc;
+}
+
+/* Committed: the queue, the counts and the QUEUED events. */
+static void submit_committed(hodei_ctx *ctx, void *arg)
+{
+	submit_args *s = arg;
+	hodei__qent head;
+	bool had_head = hodei__queue_peek(&ctx->queue, &head);
+
+	for (size_t i = 0; i < s->n; i++)
 		after_insert(ctx, &s->ents[i], s->ids[i].str);
 	hodei__sched_kick_queued(ctx, had_head ? &head : NULL);
-	return 0;
+	if (ctx->group_queued >= s->n) /* on the loop's thread: no group */
+		ctx->group_queued -= s->n;
 }
 
 int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs, size_t n,
@@ -187,7 +198,7 @@ int hodei_job_submit_batch(hodei_ctx *ctx, const hodei_job_spec *specs, size_t n
 	if (!ids)
 		s.ids = calloc(n ? n : 1, sizeof(*s.ids));
 	if (s.ents && s.ids)
-		rc = hodei__call(ctx, submit_on_loop, &s);
+		rc = hodei__call_grouped(ctx, submit_on_loop, submit_committed, &s);
 	else
 		rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	free(s.ents);
@@ -494,26 +505,49 @@ int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx, const hodei_job_filter 
 	return hodei__call(ctx, list_on_loop, &a);
 }
 
+typedef struct count_args {
+	const hodei_job_filter *filter;
+	int64_t cap;
+	int64_t *count;
+	bool exact;
+} count_args;
+
 static int count_on_loop(hodei_ctx *ctx, void *arg)
 {
-	list_args *a = arg;
+	count_args *a = arg;
+	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
 
+	a->exact = true;
 	if (!a->filter->search || !*a->filter->search) { /* counts are kept with every transition */
 		*a->count = state_rows(ctx, a->filter);
 		return 0;
 	}
-	return hodei__store_count(ctx->store, a->filter, state_rows(ctx, a->filter), a->count);
+	return hodei__store_count(ctx->store, a->filter, state_rows(ctx, a->filter),
+	                          state_rows(ctx, &all), a->cap, a->count, &a->exact);
 }
 
 int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t *count)
 {
+	return hodei_job_count_capped(ctx, filter, 0, count, NULL);
+}
+
+int hodei_job_count_capped(hodei_ctx *ctx, const hodei_job_filter *filter, int64_t cap,
+                           int64_t *count, int *is_lower_bound)
+{
 	hodei_job_filter all = HODEI_JOB_FILTER_INIT;
-	list_args a = { filter ? filter : &all, NULL, count };
+	count_args a = { filter ? filter : &all, cap, count, true };
 	int rc;
 
+	if (is_lower_bound)
+		*is_lower_bound = 0;
 	if ((rc = check_filter(filter)))
 		return rc;
-	return hodei__call_with(ctx, count_on_loop, count ? &a : NULL, "count");
+	if (cap < 0)
+		return hodei__err(HODEI_EINVAL, "cap: must not be negative (0 = no cap)");
+	rc = hodei__call_with(ctx, count_on_loop, count ? &a : NULL, "count");
+	if (!rc && is_lower_bound)
+		*is_lower_bound = !a.exact;
+	return rc;
 }
 
 static int history_on_loop(hodei_ctx *ctx, void *arg)

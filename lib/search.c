@@ -22,7 +22,9 @@
 #include "internal.h"
 
 /* Jobs a search may look at for one page when no index can help. */
-#define SCAN_BUDGET 50000
+#define SCAN_BUDGET 20000
+/* ... and for a capped count (hodei_job_count_capped): the newest ones. */
+#define COUNT_SCAN_BUDGET 10000
 /* Below this many jobs in the filtered states, walk those states. */
 #define STATE_WALK_MAX 20000
 /* At most this many id-prefix matches are merged with the name index;
@@ -391,6 +393,7 @@ static int load_page(hodei_store *st, plan *p, size_t limit, hodei_job_page **ou
 		free(page);
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	}
+	page->total = -1;
 	for (size_t i = 0; i < p->nseqs && i < limit && !rc; i++)
 		if (!(rc = hodei__store_load_job(st, p->seqs[i], NULL, &page->jobs[i])))
 			page->count++;
@@ -438,27 +441,35 @@ int hodei__store_list(hodei_store *st, const hodei_job_filter *f, int64_t state_
 /*
  * Matches of a search: the id-prefix ones (an index range) plus the name
  * ones that are not id-prefix ones (the trigram index, or a scan when the
- * text is too short for it).
+ * text is too short for it).  Bounded work: each part stops at `cap`
+ * matches, and a scan with no index looks at the newest COUNT_SCAN_BUDGET jobs
+ * only; then *exact is false and *count a lower bound.  cap 0: exact.
  */
 int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state_rows,
-                       int64_t *count)
+                       int64_t all_rows, int64_t cap, int64_t *count, bool *exact)
 {
 	hodei__buf sql = { 0 };
 	plan p;
+	int64_t part;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.f = f;
 	search_init(&p.s, f->search);
 	*count = 0;
+	*exact = true;
 	if (!p.s.text || (f->state_mask && state_rows <= STATE_WALK_MAX)) {
-		hodei__buf_addf(&sql, "SELECT count(*) FROM jobs WHERE 1");
+		hodei__buf_addf(&sql, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE 1");
 		add_state_test(&sql, f->state_mask);
 		if (p.s.text) {
 			hodei__buf_addf(&sql, " AND ");
 			add_text_test(&sql, &p.s);
 		}
+		if (cap)
+			hodei__buf_addf(&sql, " LIMIT %lld", (long long)cap);
+		hodei__buf_addf(&sql, ")");
 		*count = count_of(st, &sql, &p, &rc);
+		*exact = !cap || *count < cap;
 		free(p.s.match);
 		return rc;
 	}
@@ -467,19 +478,31 @@ int hodei__store_count(hodei_store *st, const hodei_job_filter *f, int64_t state
 		return rc;
 	}
 	if (p.s.by_prefix)
-		*count = prefix_count(st, &p, 0, &rc);
-	if (!rc) {
+		*count = prefix_count(st, &p, (size_t)cap, &rc);
+	if (!rc && (!cap || *count < cap)) {
+		hodei__buf_addf(&sql, "SELECT count(*) FROM (SELECT 1 FROM ");
 		if (p.s.match)
-			hodei__buf_addf(&sql, "SELECT count(*) FROM jobs_name f CROSS JOIN jobs j ON"
-			                      " j.seq = f.rowid WHERE jobs_name MATCH ?%d AND", B_MATCH);
+			hodei__buf_addf(&sql, "jobs_name f CROSS JOIN jobs j ON j.seq = f.rowid WHERE"
+			                      " jobs_name MATCH ?%d AND", B_MATCH);
+		else if (cap) /* no index, bounded: the newest SCAN_BUDGET jobs */
+			hodei__buf_addf(&sql, "(SELECT id, name, state FROM jobs ORDER BY seq DESC"
+			                      " LIMIT %d) WHERE", COUNT_SCAN_BUDGET);
 		else
-			hodei__buf_addf(&sql, "SELECT count(*) FROM jobs WHERE");
+			hodei__buf_addf(&sql, "jobs WHERE");
 		hodei__buf_addf(&sql, " instr(lower(name), lower(?%d)) > 0", B_TEXT);
 		if (p.s.by_prefix)
 			hodei__buf_addf(&sql, " AND NOT (id >= ?%d AND id < ?%d)", B_TEXT, B_ID_HI);
 		add_state_test(&sql, f->state_mask);
-		*count += count_of(st, &sql, &p, &rc);
+		if (cap)
+			hodei__buf_addf(&sql, " LIMIT %lld", (long long)(cap - *count));
+		hodei__buf_addf(&sql, ")");
+		part = count_of(st, &sql, &p, &rc);
+		*count += part;
+		if (cap && !p.s.match && !rc && all_rows > COUNT_SCAN_BUDGET)
+			*exact = false; /* older jobs were not looked at */
 	}
+	if (cap && *count >= cap)
+		*exact = false;
 	free(p.s.match);
 	return rc;
 }

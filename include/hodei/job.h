@@ -308,6 +308,11 @@ typedef struct hodei_job_page {
 	hodei_job **jobs;
 	/** Cursor of the next page, NULL when this is the last. */
 	char *next_cursor;
+	/** hodei_client_job_list(): the server's count of the matches in all
+	 *  pages; -1 when not known (hodei_job_list(): see hodei_job_count()). */
+	int64_t total;
+	/** 1: total is a lower bound, the server stopped counting ("10,000+"). */
+	int total_is_lower_bound;
 } hodei_job_page;
 
 /**
@@ -328,6 +333,19 @@ HODEI_EXTERN void hodei_job_page_free(hodei_job_page *page);
  *  proportion to the matches. */
 HODEI_EXTERN int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,
                                  int64_t *count);
+
+/**
+ * hodei_job_count() with bounded work, for a page's "10,000+ jobs": a search
+ * stops counting at `cap` matches, and a search no index can answer (a text
+ * of one or two characters) looks at the newest 10,000 jobs only.  When it
+ * stopped early, *is_lower_bound is 1 and *count is a lower bound: the
+ * filter matches *count jobs or more (*count is cap when the cap was reached).
+ * cap 0 = no cap (exact, as hodei_job_count()).  is_lower_bound may be NULL.
+ * Without a search the count is always exact (kept in memory).
+ * Errors: HODEI_EINVAL (negative cap).
+ */
+HODEI_EXTERN int hodei_job_count_capped(hodei_ctx *ctx, const hodei_job_filter *filter,
+                                        int64_t cap, int64_t *count, int *is_lower_bound);
 
 /** One recorded state transition. */
 typedef struct hodei_transition {

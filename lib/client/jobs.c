@@ -191,6 +191,8 @@ static int list_from_pb(hodei_job_page **out, const Hodei__ListJobsResponse *res
 	}
 	if (resp->next_page_token[0] && !(list->next_cursor = strdup(resp->next_page_token)))
 		goto nomem;
+	list->total = resp->total_count;
+	list->total_is_lower_bound = resp->total_is_lower_bound;
 	*out = list;
 	return 0;
 nomem:

@@ -143,6 +143,29 @@ static int matches(const row *r, const char *text, unsigned int mask)
 	return hit;
 }
 
+/*
+ * A capped count (the Jobs page's "10,000+"): at most the cap, reported as a
+ * lower bound when it stopped there; exact below it while every job is
+ * looked at (fewer jobs than a count's scan budget, 10,000); a lower bound, never
+ * more than the matches, beyond.
+ */
+static void check_capped(hodei_ctx *ctx, const hodei_job_filter *f, size_t want, size_t rows)
+{
+	static const int64_t caps[] = { 1, 5, 100000 };
+
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		int64_t n = -1;
+		int lower = -1;
+
+		assert_int_equal(hodei_job_count_capped(ctx, f, caps[c], &n, &lower), 0);
+		if (lower ? n > (int64_t)want || n > caps[c] || (rows <= 10000 && n != caps[c])
+		          : n != (int64_t)want || (int64_t)want >= caps[c])
+			fail_msg("count of '%s' mask %#x capped at %lld: %lld%s, expected %zu",
+			         f->search ? f->search : "", f->state_mask, (long long)caps[c],
+			         (long long)n, lower ? "+" : "", want);
+	}
+}
+
 /* Follows every page of one query and compares with the reference. */
 static void check_query(hodei_ctx *ctx, const table *t, const char *text, unsigned int mask,
                         size_t limit, int order)
@@ -167,6 +190,7 @@ static void check_query(hodei_ctx *ctx, const table *t, const char *text, unsign
 	if (counted != (int64_t)want)
 		fail_msg("count of '%s' mask %#x: %lld, expected %zu", text, mask, (long long)counted,
 		         want);
+	check_capped(ctx, &f, want, t->n);
 	do {
 		hodei_job_page *page = NULL;
 
@@ -244,6 +268,26 @@ static void test_search_many(void **state)
 		check_query(h.ctx, &t, big[q], 0, 25, HODEI_ORDER_OLDEST);
 	}
 	check_query(h.ctx, &t, "seed 59", HODEI_STATE_BIT(HODEI_JOB_QUEUED), 10, HODEI_ORDER_NEWEST);
+	{
+		/* past the cap, and past what a search of 2 characters looks at */
+		hodei_job_filter f = HODEI_JOB_FILTER_INIT;
+		int64_t n = -1;
+		int lower = 0;
+
+		f.search = "job-";
+		assert_int_equal(hodei_job_count_capped(h.ctx, &f, 10000, &n, &lower), 0);
+		assert_int_equal(n, 10000);
+		assert_int_equal(lower, 1);
+		f.search = "zq";
+		assert_int_equal(hodei_job_count_capped(h.ctx, &f, 10000, &n, &lower), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(lower, 1);
+		assert_int_equal(hodei_job_count_capped(h.ctx, &f, -1, &n, &lower), HODEI_EINVAL);
+		f.search = NULL; /* without a search: exact, from memory */
+		assert_int_equal(hodei_job_count_capped(h.ctx, &f, 5, &n, &lower), 0);
+		assert_int_equal(n, 60000 + NAMED);
+		assert_int_equal(lower, 0);
+	}
 	free_table(&t);
 	harness_close(&h);
 }

@@ -2,9 +2,11 @@
  * Own-loop mode driven from several threads at once (run under TSan too):
  * the loop thread is the only one that touches the context, callbacks run
  * on it and never on a caller's thread, and a call made from a callback
- * runs at once instead of waiting for itself.
+ * runs at once instead of waiting for itself.  Submits from several threads
+ * share commits (group commit) and each is committed when it returns.
  */
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -291,6 +293,90 @@ static void close_from_another_thread_while_busy(void **state)
 	pthread_join(th, NULL);
 }
 
+/*
+ * Group commit: submits from several threads at once share transactions
+ * (hodei__call_grouped), and still each is committed when it returns (a
+ * second connection finds its row) and the queue's limit holds exactly,
+ * counting the jobs of the same group that are not queued yet.
+ */
+#define GROUP_THREADS 4
+#define GROUP_SUBMITS 30
+#define GROUP_LIMIT 50
+
+typedef struct group_args {
+	harness *h;
+	sqlite3 *db; /* a connection of the test's own, read-only */
+	int accepted, refused;
+} group_args;
+
+static void *group_thread(void *arg)
+{
+	group_args *g = arg;
+	sqlite3_stmt *s = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(g->db, "SELECT count(*) FROM jobs WHERE id = ?", -1, &s,
+	                                    NULL), SQLITE_OK);
+	for (int i = 0; i < GROUP_SUBMITS; i++) {
+		hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+		hodei_job_id id;
+		int rc;
+
+		spec.command = "true";
+		spec.provider = "nowhere"; /* stays queued */
+		rc = hodei_job_submit(g->h->ctx, &spec, &id);
+		if (rc == HODEI_EFULL) {
+			g->refused++;
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("submit: %s", hodei_error_last());
+		g->accepted++;
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, id.str, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		if (sqlite3_column_int(s, 0) != 1)
+			fail_msg("job %s: submit returned before its row was committed", id.str);
+	}
+	sqlite3_finalize(s);
+	return NULL;
+}
+
+static void concurrent_submits_grouped_and_committed(void **state)
+{
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_job_filter f = HODEI_JOB_FILTER_INIT;
+	group_args g[GROUP_THREADS];
+	pthread_t th[GROUP_THREADS];
+	int accepted = 0, refused = 0;
+	int64_t n = -1;
+	harness h;
+
+	(void)state;
+	harness_dir(&h);
+	opts.flags = HODEI_CTX_NO_LOCAL_PROVIDER;
+	opts.max_queue_size = GROUP_LIMIT;
+	harness_open_opts(&h, &opts);
+	for (int t = 0; t < GROUP_THREADS; t++) {
+		memset(&g[t], 0, sizeof(g[t]));
+		g[t].h = &h;
+		assert_int_equal(sqlite3_open_v2(h.db, &g[t].db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		sqlite3_busy_timeout(g[t].db, 10000);
+		assert_int_equal(pthread_create(&th[t], NULL, group_thread, &g[t]), 0);
+	}
+	for (int t = 0; t < GROUP_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		sqlite3_close(g[t].db);
+		accepted += g[t].accepted;
+		refused += g[t].refused;
+	}
+	assert_int_equal(accepted, GROUP_LIMIT);
+	assert_int_equal(refused, GROUP_THREADS * GROUP_SUBMITS - GROUP_LIMIT);
+	f.state_mask = HODEI_STATE_BIT(HODEI_JOB_QUEUED);
+	assert_int_equal(hodei_job_count(h.ctx, &f, &n), 0);
+	assert_int_equal(n, GROUP_LIMIT);
+	harness_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +384,7 @@ int main(void)
 		cmocka_unit_test(calls_from_a_callback_do_not_deadlock),
 		cmocka_unit_test(waits_on_several_threads),
 		cmocka_unit_test(close_from_another_thread_while_busy),
+		cmocka_unit_test(concurrent_submits_grouped_and_committed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

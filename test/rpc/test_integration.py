@@ -99,7 +99,8 @@ class Integration(Tests):
     # ---- api: every service, errors, auth, gRPC-Web, HTTP port ----
 
     def test_jobs_api(self, d):
-        h = self.hodeid(d)
+        # a search's total stops at 1 match here (the default is 10,000)
+        h = self.hodeid(d, args=['--count-cap', '1'])
         a = h.addr
         queue(a, 'api-1', 'sh', ['-c', 'echo one; echo "WARN two" >&2; exit 3'])
         wait_state(a, 'api-1', FINAL)
@@ -117,8 +118,11 @@ class Integration(Tests):
         page = call(a, 'hodei.JobExecutionService/ListJobs',
                     {'states': ['JOB_STATE_CANCELLED'], 'page_size': 10})
         assert [j['id'] for j in page['jobs']] == ['api-2'] and page['totalCount'] == '1', page
+        assert not page.get('totalIsLowerBound'), page  # no search: exact, whatever the cap
         page = call(a, 'hodei.JobExecutionService/ListJobs', {'search': 'api-', 'page_size': 1})
         assert len(page['jobs']) == 1 and page.get('nextPageToken'), page
+        # two match, counting stopped at the cap: "1+"
+        assert page['totalCount'] == '1' and page.get('totalIsLowerBound') is True, page
         page2 = call(a, 'hodei.JobExecutionService/ListJobs',
                      {'search': 'api-', 'page_size': 1, 'page_token': page['nextPageToken']})
         assert page2['jobs'][0]['id'] != page['jobs'][0]['id']

@@ -26,6 +26,8 @@ static const struct option options[] = {
 typedef struct list_opts {
 	hodei_job_filter filter;
 	int64_t limit;       /* jobs to show; 0 = all */
+	int64_t total;       /* the server's count of matches (first page), -1 unknown */
+	int total_is_lower_bound; /* ... which it stopped counting at: "10,000+" */
 	int watch;           /* --watch */
 	int64_t interval_ms; /* --interval */
 	/* with --watch: what each job looked like at the previous look */
@@ -161,6 +163,10 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 		cursor = NULL;
 		if (rc != 0)
 			return cli_fail(rc, "jobs list");
+		if (o->total < 0) {
+			o->total = page->total;
+			o->total_is_lower_bound = page->total_is_lower_bound;
+		}
 		for (i = 0; i < page->count; i++, (*shown)++) {
 			if (!show_job(cli, o, page->jobs[i]))
 				continue;
@@ -179,6 +185,23 @@ static int fetch(cli_ctx *cli, list_opts *o, cli_table *table, int64_t *shown)
 	return 0;
 }
 
+/* 12345 -> "12,345", and "12,345+" for a lower bound. */
+static void format_total(char *buf, size_t len, int64_t n, int lower_bound)
+{
+	char digits[32];
+	size_t nd, at = 0;
+
+	nd = (size_t)snprintf(digits, sizeof(digits), "%lld", (long long)n);
+	for (size_t i = 0; i < nd && at + 2 < len; i++) {
+		if (i && (nd - i) % 3 == 0 && digits[0] != '-')
+			buf[at++] = ',';
+		buf[at++] = digits[i];
+	}
+	if (lower_bound && at + 1 < len)
+		buf[at++] = '+';
+	buf[at] = '\0';
+}
+
 /* One look: the table (or JSON lines) of what is to be shown. */
 static int look(cli_ctx *cli, list_opts *o)
 {
@@ -187,6 +210,7 @@ static int look(cli_ctx *cli, list_opts *o)
 	int rc, tty = o->watch && cli_is_terminal(stdout);
 
 	cli_table_init_jobs(&table);
+	o->total = -1;
 	rc = fetch(cli, o, &table, &shown);
 	if (rc == 0 && cli->output == CLI_OUTPUT_TABLE) {
 		if (tty) {
@@ -203,6 +227,14 @@ static int look(cli_ctx *cli, list_opts *o)
 			cli_table_print(&table, stdout);
 		else if (!o->watch)
 			fprintf(stderr, "no jobs\n");
+		/* more match than were shown (--limit): how many, on stderr */
+		if (!o->watch && shown && o->total >= 0 &&
+		    (o->total_is_lower_bound || o->total > shown)) {
+			char total[48];
+
+			format_total(total, sizeof(total), o->total, o->total_is_lower_bound);
+			fprintf(stderr, "%lld of %s jobs shown\n", (long long)shown, total);
+		}
 	}
 	cli_table_free(&table);
 	fflush(stdout);
@@ -211,7 +243,7 @@ static int look(cli_ctx *cli, list_opts *o)
 
 int cmd_jobs_list(cli_ctx *cli, int argc, char **argv)
 {
-	list_opts o = { HODEI_JOB_FILTER_INIT, 50, 0, 2000, NULL, 0, NULL, 0, 1 };
+	list_opts o = { HODEI_JOB_FILTER_INIT, 50, -1, 0, 0, 2000, NULL, 0, NULL, 0, 1 };
 	int first, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, options, on_option, &o, &first)) != 0)

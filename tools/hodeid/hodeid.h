@@ -45,6 +45,7 @@ typedef struct hodeid_config {
 	const char *tls_key;       /* its private key */
 	const char *tls_client_ca; /* mutual TLS: workers present a certificate of this CA */
 	int insecure_listen;       /* beyond loopback without TLS (--insecure-listen) */
+	int64_t count_cap;       /* ListJobs totals of a search stop here (0: exact) */
 } hodeid_config;
 
 typedef struct hodeid_stream hodeid_stream;

@@ -79,6 +79,8 @@ static const char usage[] =
 	"                             0-86400 (HODEI_SHUTDOWN_GRACE; 30); jobs still\n"
 	"                             running then run again after the restart as the\n"
 	"                             same attempt\n"
+	"      --count-cap N          a search's total stops at N matches, shown as\n"
+	"                             'N+' (HODEI_COUNT_CAP; 10000; 0: exact totals)\n"
 	"      --port-file FILE       write the bound ports there (grpc=N, http=N)\n"
 	"      --log-level LEVEL      debug, info, warn or error (HODEI_LOG_LEVEL; info)\n"
 	"  -h, --help                 this help\n"
@@ -181,7 +183,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 {
 	enum { O_API = 256, O_JOIN, O_JOINS, O_LOCAL, O_NOLOCAL, O_HB, O_WT, O_PORTS, O_LEVEL, O_HOSTS,
 	       O_DEV, O_PROTECT, O_PERPEER, O_JOBUSER, O_GRACE, O_TLSCERT, O_TLSKEY, O_TLSCA,
-	       O_INSECURE };
+	       O_INSECURE, O_COUNTCAP };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"grpc-listen", required_argument, NULL, 'g'},
@@ -206,6 +208,7 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		{"tls-key", required_argument, NULL, O_TLSKEY},
 		{"tls-client-ca", required_argument, NULL, O_TLSCA},
 		{"insecure-listen", no_argument, NULL, O_INSECURE},
+		{"count-cap", required_argument, NULL, O_COUNTCAP},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -225,6 +228,8 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 	cfg->shutdown_grace_ms = 10000;
 	cfg->job_grace_ms = 1000 * parse_number("HODEI_SHUTDOWN_GRACE",
 	                                        env_or("HODEI_SHUTDOWN_GRACE", "30"), 0, 86400);
+	cfg->count_cap = parse_number("HODEI_COUNT_CAP", env_or("HODEI_COUNT_CAP", "10000"), 0,
+	                              INT32_MAX);
 	cfg->public_hosts = env_or("HODEI_HTTP_HOSTS", NULL);
 	cfg->dev_origin = env_or("HODEI_DEV_ORIGIN", NULL);
 	cfg->tls_cert = env_or("HODEI_TLS_CERT", NULL);
@@ -267,6 +272,9 @@ static void parse_args(hodeid_config *cfg, int argc, char **argv)
 		case O_TLSKEY: cfg->tls_key = optarg; break;
 		case O_TLSCA: cfg->tls_client_ca = optarg; break;
 		case O_INSECURE: cfg->insecure_listen = 1; break;
+		case O_COUNTCAP:
+			cfg->count_cap = parse_number("--count-cap", optarg, 0, INT32_MAX);
+			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("hodeid %s\n", hodei_version()); exit(0);
 		default: fputs(usage, stderr); exit(2);

@@ -599,7 +599,9 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	if (arena_failed(r->a))
 		return rpc_nomem(r);
 	int64_t total = 0;
-	int rc = r->role == HODEI_ROLE_SUBMIT ? 0 : hodei_job_count(r->d->ctx, &f, &total);
+	int lower_bound = 0;
+	int rc = r->role == HODEI_ROLE_SUBMIT ? 0
+	         : hodei_job_count_capped(r->d->ctx, &f, r->d->cfg.count_cap, &total, &lower_bound);
 	if (rc)
 		return rpc_fail_lib(r, rc, list_fields);
 	if (r->role == HODEI_ROLE_SUBMIT) /* others' jobs are not counted: as many as it sees */
@@ -611,6 +613,7 @@ static int list_jobs(rpc_req *r, const ProtobufCMessage *in, ProtobufCMessage **
 	resp->jobs = lp.jobs;
 	resp->next_page_token = lp.next ? lp.next : (char *)"";
 	resp->total_count = total;
+	resp->total_is_lower_bound = lower_bound != 0;
 	*out = &resp->base;
 	return 0;
 }

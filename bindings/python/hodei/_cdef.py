@@ -176,12 +176,16 @@ typedef struct hodei_job_page {
  size_t count;
  hodei_job **jobs;
  char *next_cursor;
+ int64_t total;
+ int total_is_lower_bound;
 } hodei_job_page;
  int hodei_job_list(hodei_job_page **out, hodei_ctx *ctx,
                                 const hodei_job_filter *filter);
  void hodei_job_page_free(hodei_job_page *page);
  int hodei_job_count(hodei_ctx *ctx, const hodei_job_filter *filter,
                                  int64_t *count);
+ int hodei_job_count_capped(hodei_ctx *ctx, const hodei_job_filter *filter,
+                                        int64_t cap, int64_t *count, int *is_lower_bound);
 typedef struct hodei_transition {
  int attempt;
  int state;

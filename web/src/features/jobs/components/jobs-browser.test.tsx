@@ -77,6 +77,16 @@ describe("JobsBrowser", () => {
     expect(requests.at(-3)?.pageToken).toBe("25");
   });
 
+  it("shows a total the server stopped counting at as a lower bound (10,000+)", async () => {
+    renderWithServer(<JobsBrowser />, (router) =>
+      router.service(JobExecutionService, {
+        listJobs: () => ({ jobs: [{ id: "job-1", definition: { name: "one" } }], totalCount: 10000n, totalIsLowerBound: true }),
+      }),
+    );
+    expect(await screen.findByText("job-1")).toBeInTheDocument();
+    expect(screen.getByText(/10,000\+ jobs/)).toBeInTheDocument();
+  });
+
   it("says so when nothing matches", async () => {
     renderWithServer(<JobsBrowser />, (router) =>
       router.service(JobExecutionService, { listJobs: () => ({ jobs: [] }) }),

@@ -70,7 +70,7 @@ export function JobsBrowser() {
           )}
           <Pager
             page={tokens.length}
-            total={`${formatNumber(num(query.data.totalCount))} jobs`}
+            total={`${formatNumber(num(query.data.totalCount))}${query.data.totalIsLowerBound ? "+" : ""} jobs`}
             hasNext={next !== ""}
             busy={query.isFetching && query.isPlaceholderData}
             onPrev={() => setTokens((t) => (t.length > 1 ? t.slice(0, -1) : t))}
