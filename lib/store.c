@@ -973,7 +973,8 @@ int hodei__store_logs_put(hodei_store *st, hodei__logw *recs, size_t n)
 typedef struct page_impl {
 	hodei_log_page pub;
 	size_t cap;
-	hodei__buf texts;
+	char *texts;
+	size_t tlen, tcap;
 } page_impl;
 
 typedef struct page_filter {
@@ -987,7 +988,7 @@ typedef struct page_filter {
 static int page_add(page_impl *p, const page_filter *f, const hodei_log_line *l)
 {
 	hodei_log_line *o;
-	size_t off = p->texts.len;
+	size_t off = p->tlen;
 
 	if (l->seq <= f->after || (f->min_level && l->level < f->min_level))
 		return 0;
@@ -997,9 +998,22 @@ static int page_add(page_impl *p, const page_filter *f, const hodei_log_line *l)
 		p->pub.more = 1;
 		return 1;
 	}
-	if (hodei__array_grow(&p->pub.lines, &p->cap, p->pub.count, sizeof(*o), 64) ||
-	    hodei__buf_add(&p->texts, l->text, l->len) || hodei__buf_add(&p->texts, "", 1))
+	if (hodei__array_grow(&p->pub.lines, &p->cap, p->pub.count, sizeof(*o), 256))
 		return HODEI_ENOMEM;
+	if (off + l->len + 1 > p->tcap) {
+		size_t cap = p->tcap ? p->tcap : 64 * 1024;
+		char *t;
+
+		while (cap < off + l->len + 1)
+			cap *= 2;
+		if (!(t = realloc(p->texts, cap)))
+			return HODEI_ENOMEM;
+		p->texts = t;
+		p->tcap = cap;
+	}
+	memcpy(p->texts + off, l->text, l->len);
+	p->texts[off + l->len] = '\0';
+	p->tlen = off + l->len + 1;
 	o = &p->pub.lines[p->pub.count++];
 	*o = *l;
 	o->text = (const char *)(uintptr_t)off; /* an offset until the block stops moving */
@@ -1137,7 +1151,7 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
 		return rc;
 	}
 	for (size_t i = 0; i < p->pub.count; i++)
-		p->pub.lines[i].text = p->texts.data + (uintptr_t)p->pub.lines[i].text;
+		p->pub.lines[i].text = p->texts + (uintptr_t)p->pub.lines[i].text;
 	*out = &p->pub;
 	return 0;
 }
@@ -1149,7 +1163,7 @@ void hodei_log_page_free(hodei_log_page *page)
 	if (!p)
 		return;
 	free(p->pub.lines);
-	hodei__buf_free(&p->texts);
+	free(p->texts);
 	free(p);
 }
 
