@@ -250,6 +250,12 @@ int hodei__chunk_iter_init(hodei__chunk_iter *it, const void *raw, size_t len,
 /* 1: *line filled (text points into the payload, not NUL-terminated);
  * 0: the end; HODEI_ECORRUPT-like error (HODEI_EIO): a damaged payload. */
 int hodei__chunk_next(hodei__chunk_iter *it, hodei_log_line *line);
+/* Pages of lines, as the store and the client make them: new, push (the
+ * text is copied), done (then the texts are pointers; free with
+ * hodei_log_page_free()).  push: HODEI_ENOMEM, the page as it was. */
+hodei_log_page *hodei__page_new(void);
+int hodei__page_push(hodei_log_page *page, const hodei_log_line *line);
+void hodei__page_done(hodei_log_page *page);
 /* Decompress a stored payload into *buf (grown as needed). */
 int hodei__chunk_inflate(void *dctx, int codec, const void *data, size_t len, size_t raw_len,
                          char **buf, size_t *cap);

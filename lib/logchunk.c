@@ -277,3 +277,71 @@ int hodei__chunk_inflate(void *dctx, int codec, const void *data, size_t len, si
 		return !ZSTD_isError(n) && n == raw_len ? 0 : HODEI_EIO;
 	}
 }
+
+/*
+ * Pages of lines (hodei_log_page), as every reader makes them (the store,
+ * the client from a server's answer): the lines array and one block holding
+ * every text, each NUL-terminated, so a page of 10,000 lines is three
+ * allocations.  Until hodei__page_done() a line's text is an offset.
+ */
+typedef struct page_impl {
+	hodei_log_page pub;
+	size_t cap;
+	char *texts;
+	size_t tlen, tcap;
+} page_impl;
+
+hodei_log_page *hodei__page_new(void)
+{
+	page_impl *p = calloc(1, sizeof(*p));
+
+	return p ? &p->pub : NULL;
+}
+
+int hodei__page_push(hodei_log_page *page, const hodei_log_line *l)
+{
+	page_impl *p = (page_impl *)page;
+	size_t off = p->tlen;
+	hodei_log_line *o;
+
+	if (hodei__array_grow(&p->pub.lines, &p->cap, p->pub.count, sizeof(*o), 256))
+		return HODEI_ENOMEM;
+	if (off + l->len + 1 > p->tcap) {
+		size_t cap = p->tcap ? p->tcap : 64 * 1024;
+		char *t;
+
+		while (cap < off + l->len + 1)
+			cap *= 2;
+		if (!(t = realloc(p->texts, cap)))
+			return HODEI_ENOMEM;
+		p->texts = t;
+		p->tcap = cap;
+	}
+	if (l->len)
+		memcpy(p->texts + off, l->text, l->len);
+	p->texts[off + l->len] = '\0';
+	p->tlen = off + l->len + 1;
+	o = &p->pub.lines[p->pub.count++];
+	*o = *l;
+	o->text = (const char *)(uintptr_t)off; /* an offset until the block stops moving */
+	return 0;
+}
+
+void hodei__page_done(hodei_log_page *page)
+{
+	page_impl *p = (page_impl *)page;
+
+	for (size_t i = 0; i < p->pub.count; i++)
+		p->pub.lines[i].text = p->texts + (uintptr_t)p->pub.lines[i].text;
+}
+
+void hodei_log_page_free(hodei_log_page *page)
+{
+	page_impl *p = (page_impl *)page;
+
+	if (!p)
+		return;
+	free(p->pub.lines);
+	free(p->texts);
+	free(p);
+}

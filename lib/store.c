@@ -966,17 +966,6 @@ int hodei__store_logs_put(hodei_store *st, hodei__logw *recs, size_t n)
 	return 0;
 }
 
-/*
- * A page of lines: the lines array and one block holding every text (each
- * NUL-terminated), so a page of 10,000 lines is three allocations.
- */
-typedef struct page_impl {
-	hodei_log_page pub;
-	size_t cap;
-	char *texts;
-	size_t tlen, tcap;
-} page_impl;
-
 typedef struct page_filter {
 	int64_t after;
 	int min_level;
@@ -985,44 +974,24 @@ typedef struct page_filter {
 } page_filter;
 
 /* 1: the page is full (one more matched: `more`); 0: go on; < 0: error. */
-static int page_add(page_impl *p, const page_filter *f, const hodei_log_line *l)
+static int page_add(hodei_log_page *p, const page_filter *f, const hodei_log_line *l)
 {
-	hodei_log_line *o;
-	size_t off = p->tlen;
-
 	if (l->seq <= f->after || (f->min_level && l->level < f->min_level))
 		return 0;
 	if (f->clen && !memmem(l->text, l->len, f->contains, f->clen))
 		return 0;
-	if (p->pub.count == f->limit) {
-		p->pub.more = 1;
+	if (p->count == f->limit) {
+		p->more = 1;
 		return 1;
 	}
-	if (hodei__array_grow(&p->pub.lines, &p->cap, p->pub.count, sizeof(*o), 256))
+	if (hodei__page_push(p, l))
 		return HODEI_ENOMEM;
-	if (off + l->len + 1 > p->tcap) {
-		size_t cap = p->tcap ? p->tcap : 64 * 1024;
-		char *t;
-
-		while (cap < off + l->len + 1)
-			cap *= 2;
-		if (!(t = realloc(p->texts, cap)))
-			return HODEI_ENOMEM;
-		p->texts = t;
-		p->tcap = cap;
-	}
-	memcpy(p->texts + off, l->text, l->len);
-	p->texts[off + l->len] = '\0';
-	p->tlen = off + l->len + 1;
-	o = &p->pub.lines[p->pub.count++];
-	*o = *l;
-	o->text = (const char *)(uintptr_t)off; /* an offset until the block stops moving */
-	p->pub.next_seq = l->seq;
+	p->next_seq = l->seq;
 	return 0;
 }
 
 /* Lines stored before schema 5, a row each. */
-static int read_legacy(hodei_store *st, int64_t job_seq, const page_filter *f, page_impl *p)
+static int read_legacy(hodei_store *st, int64_t job_seq, const page_filter *f, hodei_log_page *p)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1086,7 +1055,7 @@ static int chunk_payload(hodei_store *st, sqlite3_stmt *s, int64_t job_seq)
 	return 0;
 }
 
-static int read_chunks(hodei_store *st, int64_t job_seq, const page_filter *f, page_impl *p)
+static int read_chunks(hodei_store *st, int64_t job_seq, const page_filter *f, hodei_log_page *p)
 {
 	sqlite3_stmt *s = st->stmt[ST_READ_CHUNKS];
 	unsigned int want = f->min_level > 0 ? ~((1u << f->min_level) - 1) : ~0u;
@@ -1131,40 +1100,27 @@ int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_que
                            hodei_log_page **out)
 {
 	page_filter f = { q->after_seq, q->min_level, q->contains, 0, q->limit ? q->limit : 1000 };
-	page_impl *p;
+	hodei_log_page *p;
 	int rc = 0;
 
 	if (f.limit > 10000)
 		return hodei__err(HODEI_EINVAL, "limit: at most 10000 lines per page");
 	if (f.contains)
 		f.clen = strlen(f.contains);
-	if (!(p = calloc(1, sizeof(*p))))
+	if (!(p = hodei__page_new()))
 		return hodei__err(HODEI_ENOMEM, "out of memory");
-	p->pub.next_seq = q->after_seq;
+	p->next_seq = q->after_seq;
 	if (st->legacy_logs)
 		rc = read_legacy(st, job_seq, &f, p);
 	if (rc == 0)
 		rc = read_chunks(st, job_seq, &f, p);
 	if (rc < 0) {
-		p->pub.count = 0;
-		hodei_log_page_free(&p->pub);
+		hodei_log_page_free(p);
 		return rc;
 	}
-	for (size_t i = 0; i < p->pub.count; i++)
-		p->pub.lines[i].text = p->texts + (uintptr_t)p->pub.lines[i].text;
-	*out = &p->pub;
+	hodei__page_done(p);
+	*out = p;
 	return 0;
-}
-
-void hodei_log_page_free(hodei_log_page *page)
-{
-	page_impl *p = (page_impl *)page;
-
-	if (!p)
-		return;
-	free(p->pub.lines);
-	free(p->texts);
-	free(p);
 }
 
 /*
