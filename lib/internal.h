@@ -207,17 +207,73 @@ int hodei__progress_parse(const char *text, size_t len); /* -1 if not a progress
 
 /* ---- store.c: the only module that talks to SQLite ---- */
 typedef struct hodei_store hodei_store;
-/* A logrec with this flag carries no line: len lines of the job were lost. */
-#define HODEI__LOG_LOST 0x80000000u
-typedef struct hodei__logrec {
+/* ---- logchunk.c (pure): a job's lines in chunks (see ARCHITECTURE.md, "Logs") ----
+ * A chunk holds consecutive lines of one job attempt, encoded one after the
+ * other (varint ts delta, a byte of stream/level/flags, varint length,
+ * bytes); seqs are implicit (first_seq + index).  It is open while its job
+ * runs: the part not yet written (the "segment") goes to the store at each
+ * flush, and once the chunk reaches HODEI__CHUNK_BYTES (or its attempt
+ * ends) it is sealed: written whole, compressed, replacing its segments. */
+#define HODEI__CHUNK_BYTES (64 * 1024)
+typedef struct hodei__chunk {
+	char *buf;
+	size_t len, cap;
+	int64_t first_seq, next_seq; /* lines first_seq .. next_seq - 1 */
+	int64_t first_ts, last_ts;
+	unsigned int levels;         /* bit l: a line of level l */
+	int64_t prev_ts;             /* encoder state: the last line's */
+	int prev_attempt;
+	/* the segment: what the store has not been given yet */
+	size_t seg;                  /* its offset in buf */
+	int64_t seg_seq, seg_first_ts, seg_base_ts, seg_bytes;
+	int seg_base_attempt;
+	unsigned int seg_levels;
+	bool flushed;                /* a segment of it was given to the store */
+} hodei__chunk;
+/* A write of log data for the store: a segment or a sealed chunk (data), or
+ * a count of lost lines (data NULL). */
+enum { HODEI__CODEC_RAW = 0, HODEI__CODEC_ZSTD = 1 };
+typedef struct hodei__logw {
 	int64_t job_seq;
-	int64_t seq;
-	int64_t ts_us;
-	int stream, level, attempt;
-	unsigned int flags;
-	size_t len;
-	char *text;
-} hodei__logrec;
+	int64_t first_seq, last_seq, first_ts, last_ts;
+	unsigned int levels;
+	bool replace;       /* sealed over segments already given: they go */
+	int64_t count_from; /* lines from this seq on are new to the job's counts */
+	int64_t new_lines, new_bytes;
+	int64_t lost;       /* data NULL: lines the job lost */
+	int codec;
+	size_t raw_len, len;
+	void *data;         /* owned */
+} hodei__logw;
+int hodei__chunk_add(hodei__chunk *c, int64_t seq, int64_t ts_us, int stream, int level,
+                     int attempt, unsigned int flags, const char *text, size_t len);
+/* The segment (seal = false) or the whole chunk (seal = true) as a write,
+ * compressed with cctx (a ZSTD_CCtx, NULL: stored raw); the chunk then
+ * starts its next segment, or is empty. */
+int hodei__chunk_cut(hodei__chunk *c, bool seal, int64_t job_seq, void *cctx,
+                     hodei__logw *out);
+void hodei__chunk_free(hodei__chunk *c);
+void hodei__logw_free(hodei__logw *w);
+/* Reading a payload (raw bytes, decompressed): lines one at a time. */
+typedef struct hodei__chunk_iter {
+	const unsigned char *p, *end;
+	int64_t seq, last_seq, ts;
+	int attempt;
+} hodei__chunk_iter;
+int hodei__chunk_iter_init(hodei__chunk_iter *it, const void *raw, size_t len,
+                           int64_t first_seq, int64_t last_seq);
+/* 1: *line filled (text points into the payload, not NUL-terminated);
+ * 0: the end; HODEI_ECORRUPT-like error (HODEI_EIO): a damaged payload. */
+int hodei__chunk_next(hodei__chunk_iter *it, hodei_log_line *line);
+/* Pages of lines, as the store and the client make them: new, push (the
+ * text is copied), done (then the texts are pointers; free with
+ * hodei_log_page_free()).  push: HODEI_ENOMEM, the page as it was. */
+hodei_log_page *hodei__page_new(void);
+int hodei__page_push(hodei_log_page *page, const hodei_log_line *line);
+void hodei__page_done(hodei_log_page *page);
+/* Decompress a stored payload into *buf (grown as needed). */
+int hodei__chunk_inflate(void *dctx, int codec, const void *data, size_t len, size_t raw_len,
+                         char **buf, size_t *cap);
 /* One row of the jobs table as needed to dispatch or report. */
 int hodei__store_open(hodei_store **out, const char *path, int sync_full);
 void hodei__store_close(hodei_store *st);
@@ -281,10 +337,10 @@ sqlite3 *hodei__store_db(hodei_store *st);
 int hodei__store_error(hodei_store *st, const char *what);
 int hodei__store_history(hodei_store *st, int64_t seq, hodei_transition_list **out);
 /* On success the store owns recs (malloc'd) and their texts. */
-int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n);
+int hodei__store_logs_put(hodei_store *st, hodei__logw *recs, size_t n);
 /* Lines that could not be stored, to the store's retry; owned from then on
  * (HODEI_ENOMEM: not taken). */
-int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n);
+int hodei__store_logs_keep(hodei_store *st, hodei__logw *recs, size_t n);
 int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
                            hodei_log_page **out);
 int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted);
@@ -369,8 +425,10 @@ struct hodei_ctx {
 	struct hodei_worker *workers;
 	uint64_t worker_serial;
 	/* logs */
-	hodei__logrec *pending;
+	hodei__logw *pending;       /* writes for the next flush */
 	size_t npending, pending_cap;
+	size_t pending_bytes;       /* their compressed bytes */
+	void *zc;                   /* ZSTD_CCtx for sealing chunks */
 	int64_t log_lines_captured;
 	/* metrics */
 	int64_t duration_hist[HODEI_DURATION_BUCKETS + 1];
@@ -455,6 +513,7 @@ typedef struct hodei__active {
 	int64_t log_lost;     /* lines lost not yet recorded on the job */
 	bool log_capped;      /* over max_log_bytes: lines are counted, not kept */
 	struct hodei__mask *mask; /* the job's secrets, masked in its lines; NULL if none */
+	hodei__chunk chunk;   /* its lines not sealed yet (logs.c) */
 	int64_t started_at;
 	int64_t pid;
 	int64_t qseq; /* its place in the queue when it was taken from it */
@@ -587,6 +646,8 @@ void hodei__log_system(hodei_ctx *ctx, hodei__active *a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hodei__log_flush(hodei_ctx *ctx);
 void hodei__log_settle(hodei_ctx *ctx, hodei__active *a);
+/* Its attempt is over: its chunk sealed for the next flush (or dropped). */
+void hodei__log_job_done(hodei_ctx *ctx, hodei__active *a);
 size_t hodei__log_backlog(hodei_ctx *ctx);
 int hodei__logs_init(hodei_ctx *ctx);
 void hodei__logs_fini(hodei_ctx *ctx);

@@ -1,18 +1,30 @@
 /*
  * The log pipeline: each captured line gets its sequence number and level,
- * is handed to live subscribers at once, and is written to SQLite in
- * batches (one transaction per batch, never per line).
+ * is handed to live subscribers at once, and goes into its job's open chunk
+ * (lib/logchunk.c).  The store gets chunks, never a row per line: a flush
+ * (every FLUSH_DELAY_MS while lines come, and whenever a read needs them)
+ * writes each open chunk's new part as a segment, and a chunk that reaches
+ * HODEI__CHUNK_BYTES, or whose attempt ends, is sealed: compressed and
+ * written whole in place of its segments.  One transaction per flush.
+ *
+ * Durability point: a line is in the store once the flush after it commits,
+ * at most FLUSH_DELAY_MS after it was captured (plus the commit).  A crash
+ * (kill -9) loses only lines captured since the last flush; the store has
+ * every line up to the job's last_log_seq, without gaps, and the recovery
+ * adds a SYSTEM line saying the process stopped.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
+#include <zstd.h>
 
 #include "internal.h"
 
-#define FLUSH_LINES 2048
 #define FLUSH_DELAY_MS 50
+/* Sealed chunks waiting for a flush: past this many bytes, flush now. */
+#define FLUSH_BYTES (1024 * 1024)
 /* Lines held in memory while the store cannot write them (pending here and
  * kept in the store for its retry); past this, new lines are counted as
  * lost on their job instead. */
@@ -20,34 +32,70 @@
 
 static int pending_grow(hodei_ctx *ctx)
 {
-	size_t cap;
-	hodei__logrec *p;
+	return hodei__array_grow(&ctx->pending, &ctx->pending_cap, ctx->npending,
+	                         sizeof(*ctx->pending), 64) ? HODEI_ENOMEM : 0;
+}
 
-	if (ctx->npending < ctx->pending_cap)
-		return 0;
-	cap = ctx->pending_cap ? ctx->pending_cap * 2 : 256;
-	if (!(p = realloc(ctx->pending, cap * sizeof(*p))))
+/* A write for the next flush; not taken (freed) when memory is short. */
+static int pending_push(hodei_ctx *ctx, hodei__logw *w)
+{
+	if (pending_grow(ctx)) {
+		hodei__logw_free(w);
 		return HODEI_ENOMEM;
-	ctx->pending = p;
-	ctx->pending_cap = cap;
+	}
+	ctx->pending[ctx->npending++] = *w;
+	ctx->pending_bytes += w->len;
 	return 0;
 }
 
-/* The lines a job lost so far go to the store with its lines, as a record
- * without text, so the count is kept and retried like them. */
+/* The lines a job lost so far go to the store with its lines, as a write
+ * without data, so the count is kept and retried like them. */
 void hodei__log_settle(hodei_ctx *ctx, hodei__active *a)
 {
-	hodei__logrec *r;
+	hodei__logw w = { 0 };
 
-	if (!a->log_lost || pending_grow(ctx))
+	if (!a->log_lost)
 		return;
-	r = &ctx->pending[ctx->npending++];
-	memset(r, 0, sizeof(*r));
-	r->job_seq = a->seq;
-	r->attempt = a->attempt;
-	r->flags = HODEI__LOG_LOST;
-	r->len = (size_t)a->log_lost;
-	a->log_lost = 0;
+	w.job_seq = a->seq;
+	w.lost = a->log_lost;
+	if (!pending_push(ctx, &w))
+		a->log_lost = 0;
+}
+
+/* A chunk's segment or the whole of it to pending.  Out of memory: its
+ * lines are counted as lost (a chunk is never left half given). */
+static void cut(hodei_ctx *ctx, hodei__active *a, bool seal)
+{
+	hodei__logw w;
+	int64_t lines = a->chunk.next_seq - (a->chunk.seg < a->chunk.len ? a->chunk.seg_seq
+	                                                                  : a->chunk.next_seq);
+
+	if (hodei__chunk_cut(&a->chunk, seal, a->seq, ctx->zc, &w) == 0) {
+		if (!w.data || pending_push(ctx, &w) == 0)
+			return;
+	}
+	/* not stored: the lines are lost, the chunk starts again after them */
+	a->log_lost += lines;
+	a->chunk.len = a->chunk.seg = 0;
+	a->chunk.next_seq = 0;
+	a->chunk.flushed = false;
+}
+
+void hodei__log_job_done(hodei_ctx *ctx, hodei__active *a)
+{
+	if (a->chunk.len)
+		cut(ctx, a, true);
+	hodei__log_settle(ctx, a);
+	hodei__chunk_free(&a->chunk);
+}
+
+static int64_t pending_lines(hodei_ctx *ctx)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < ctx->npending; i++)
+		n += ctx->pending[i].new_lines;
+	return n;
 }
 
 /* Lines waiting for the store: kept by it for a retry, and pending since. */
@@ -57,27 +105,32 @@ size_t hodei__log_backlog(hodei_ctx *ctx)
 
 	if (!hodei__store_backlog(ctx->store, &lines))
 		return 0;
-	return lines + ctx->npending;
+	return lines + (size_t)pending_lines(ctx);
 }
 
 static void pending_reset(hodei_ctx *ctx)
 {
 	ctx->pending = NULL;
 	ctx->npending = ctx->pending_cap = 0;
+	ctx->pending_bytes = 0;
 }
 
 /*
- * Pending lines to the store.  The store owns them from then on: written,
- * or kept for its retry when they could not be (disk full), so lines are
- * never dropped while memory lasts (BACKLOG_LINES, then counted as lost).
+ * Pending writes to the store, the open chunks' segments with them.  The
+ * store owns them from then on: written, or kept for its retry when they
+ * could not be (disk full), so lines are never dropped while memory lasts
+ * (BACKLOG_LINES, then counted as lost).
  */
 int hodei__log_flush(hodei_ctx *ctx)
 {
 	bool handed = false, backlog = hodei__store_backlog(ctx->store, NULL) != 0;
 	int rc;
 
-	for (hodei__active *a = ctx->active; a; a = a->next)
+	for (hodei__active *a = ctx->active; a; a = a->next) {
+		if (a->chunk.seg < a->chunk.len)
+			cut(ctx, a, false);
 		hodei__log_settle(ctx, a);
+	}
 	if (ctx->npending == 0)
 		return 0;
 	if (!(rc = hodei__tx_begin(ctx)))
@@ -134,30 +187,46 @@ static bool keep_line(hodei_ctx *ctx, hodei__active *a, int stream, size_t len)
 	int64_t max = ctx->cfg.max_log_bytes;
 
 	if (stream == HODEI_STREAM_SYSTEM)
-		return pending_grow(ctx) == 0;
+		return true;
 	if (!a->log_capped && max && a->log_bytes + (int64_t)len > max) {
 		a->log_capped = true;
 		hodei__log_system(ctx, a, "log limit reached: %lld bytes stored for this job"
 		                  " (HODEI_MAX_LOG_BYTES %lld); later lines are not stored, only"
 		                  " counted (log_lines_lost)", (long long)a->log_bytes, (long long)max);
-	} else if (!a->log_capped && hodei__log_backlog(ctx) >= BACKLOG_LINES) {
+	} else if (!a->log_capped && hodei__store_backlog(ctx->store, NULL) &&
+	           hodei__log_backlog(ctx) >= BACKLOG_LINES) {
 		a->log_capped = true;
 		hodei__log_system(ctx, a, "the store cannot write its lines; %d are held for it,"
 		                  " later ones are counted as lost (log_lines_lost) until it can",
 		                  BACKLOG_LINES);
 	}
-	if (a->log_capped || pending_grow(ctx)) {
+	if (a->log_capped) {
 		a->log_lost++;
 		return false;
 	}
 	return true;
 }
 
+static void arm_flush(hodei_ctx *ctx)
+{
+	if (ctx->flush_ev && !evtimer_pending(ctx->flush_ev, NULL)) {
+		struct timeval tv = { 0, FLUSH_DELAY_MS * 1000 };
+
+		evtimer_add(ctx->flush_ev, &tv);
+	}
+}
+
+/*
+ * The one way a captured line enters the log path (local pipes, workers'
+ * output and lines, Hodei's own SYSTEM lines): whatever must change a line
+ * before anyone sees it (a secret-masking hook) goes first in here; from
+ * then on the same bytes are classified, emitted live and stored.
+ */
 void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us,
                      const char *text, size_t len, unsigned int flags)
 {
-	hodei__logrec *r;
 	int level;
+	int64_t seq;
 	char *copy = NULL;
 
 	/* Secrets are masked first, before anything keeps or shows the line. */
@@ -174,23 +243,18 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
 	}
 	level = stream == HODEI_STREAM_SYSTEM ? HODEI_LEVEL_WARN
 	                                      : hodei_log_classify(text, len, stream);
-	if (!copy && !(copy = hodei__strndup(text, len))) {
+	seq = a->next_log_seq;
+	if (a->chunk.len && a->chunk.len + len > HODEI__CHUNK_BYTES)
+		cut(ctx, a, true); /* full: sealed, and this line starts the next */
+	if (hodei__chunk_add(&a->chunk, seq, ts_us, stream, level, a->attempt, flags, text, len)) {
 		a->log_lost++;
+		free(copy);
 		return;
 	}
-	r = &ctx->pending[ctx->npending++];
-	r->job_seq = a->seq;
-	r->seq = a->next_log_seq++;
-	r->ts_us = ts_us;
-	r->stream = stream;
-	r->level = level;
-	r->attempt = a->attempt;
-	r->flags = flags;
-	r->len = len;
-	r->text = copy;
+	a->next_log_seq++;
 	a->log_bytes += (int64_t)len;
 	ctx->log_lines_captured++;
-	if (stream == HODEI_STREAM_STDOUT) {
+	if (stream == HODEI_STREAM_STDOUT && len > 0 && text[0] == ':') {
 		int pct = hodei__progress_parse(text, len);
 
 		if (pct >= 0)
@@ -204,24 +268,22 @@ void hodei__log_line(hodei_ctx *ctx, hodei__active *a, int stream, int64_t ts_us
 		ev.job_id = a->id;
 		ev.state = a->state;
 		ev.attempt = a->attempt;
-		ev.line.seq = r->seq;
+		ev.line.seq = seq;
 		ev.line.ts_us = ts_us;
 		ev.line.stream = stream;
 		ev.line.level = level;
 		ev.line.attempt = a->attempt;
 		ev.line.flags = flags;
 		ev.line.len = len;
-		ev.line.text = r->text;
+		ev.line.text = text;
 		ev.at_us = ts_us;
 		hodei__emit(ctx, &ev);
 	}
-	if (ctx->npending >= FLUSH_LINES) {
+	free(copy); /* the chunk holds its own copy */
+	if (ctx->pending_bytes >= FLUSH_BYTES)
 		flush_unless_behind(ctx);
-	} else if (ctx->flush_ev && !evtimer_pending(ctx->flush_ev, NULL)) {
-		struct timeval tv = { 0, FLUSH_DELAY_MS * 1000 };
-
-		evtimer_add(ctx->flush_ev, &tv);
-	}
+	else
+		arm_flush(ctx);
 }
 
 void hodei__log_system(hodei_ctx *ctx, hodei__active *a, const char *fmt, ...)
@@ -242,7 +304,8 @@ void hodei__log_system(hodei_ctx *ctx, hodei__active *a, const char *fmt, ...)
 int hodei__logs_init(hodei_ctx *ctx)
 {
 	ctx->flush_ev = evtimer_new(ctx->base, on_flush, ctx);
-	return ctx->flush_ev ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
+	ctx->zc = ZSTD_createCCtx();
+	return ctx->flush_ev && ctx->zc ? 0 : hodei__err(HODEI_ENOMEM, "out of memory");
 }
 
 void hodei__logs_fini(hodei_ctx *ctx)
@@ -253,11 +316,11 @@ void hodei__logs_fini(hodei_ctx *ctx)
 		            " lines and the kept states get one last try, then are lost",
 		            hodei_error_last(), hodei__log_backlog(ctx));
 	for (size_t i = 0; i < ctx->npending; i++)
-		free(ctx->pending[i].text);
-	ctx->npending = 0;
+		hodei__logw_free(&ctx->pending[i]);
 	free(ctx->pending);
-	ctx->pending = NULL;
-	ctx->pending_cap = 0;
+	pending_reset(ctx);
+	ZSTD_freeCCtx(ctx->zc);
+	ctx->zc = NULL;
 	if (ctx->flush_ev)
 		event_free(ctx->flush_ev);
 	ctx->flush_ev = NULL;

@@ -123,6 +123,7 @@ static void active_remove(hodei_ctx *ctx, hodei__active *a)
 	if (a->next)
 		a->next->prev = a->prev;
 	hodei__mask_free(a->mask);
+	hodei__chunk_free(&a->chunk); /* hodei__log_job_done() took it, or it is dropped */
 	free(a->id);
 	free(a->held_for);
 	free(a);
@@ -618,7 +619,7 @@ static void conclude(hodei_ctx *ctx, hodei__active *a, const hodei__outcome *o,
 		w->prov->busy--;
 		hodei__provider_job_ended(ctx, w->prov);
 	}
-	hodei__log_settle(ctx, a); /* its lost lines are counted on the job */
+	hodei__log_job_done(ctx, a); /* its chunk sealed, its lost lines counted */
 	active_remove(ctx, a);
 	hodei__sched_kick(ctx);
 }

@@ -11,14 +11,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "store_int.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 
 static int step_done(hodei_store *st, sqlite3_stmt *s, const char *what);
 int hodei__store_index_names(hodei_store *st);
 static int find_unindexed(hodei_store *st);
+static int find_legacy_logs(hodei_store *st);
 
 static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -142,10 +145,21 @@ static const char *const migrate_v4 =
 	"UPDATE jobs SET log_bytes = coalesce((SELECT sum(length(text)) FROM logs"
 	" WHERE logs.job_seq = jobs.seq), 0) WHERE log_lines > 0;";
 
-/* Schema 5 (issue 15; the lead may renumber it): named API tokens, stored
+/* Schema 5: logs in chunks (lib/logchunk.c), a row per chunk or segment,
+ * not per line.  The rows of the logs table (lines stored before) stay
+ * where they are and are read as before, ahead of the job's chunks: their
+ * seqs are all lower.  levels: bit l set when a line of level l is in it. */
+static const char *const migrate_v5 =
+	"CREATE TABLE log_chunks(job_seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+	" last_seq INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,"
+	" levels INTEGER NOT NULL, codec INTEGER NOT NULL, raw_len INTEGER NOT NULL,"
+	" data BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX log_chunks_seq ON log_chunks(job_seq, first_seq);";
+
+/* Schema 6 (issue 15): named API tokens, stored
  * as SHA-256 hashes with their role; the token that queued each job; its
  * secret variables' names (plain) and values (sealed, lib/secrets.c). */
-static const char *const migrate_v5 =
+static const char *const migrate_v6 =
 	"CREATE TABLE api_tokens(name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
 	" hash BLOB NOT NULL, created_at INTEGER NOT NULL);"
 	"ALTER TABLE jobs ADD COLUMN token_name TEXT;"
@@ -154,7 +168,7 @@ static const char *const migrate_v5 =
 
 /* Schema changes by version: migrations[v] takes a database from v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = {
-	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4, [4] = migrate_v5
+	[1] = migrate_v2, [2] = migrate_v3, [3] = migrate_v4, [4] = migrate_v5, [5] = migrate_v6
 };
 
 #define JOB_COLS                                                                         \
@@ -175,11 +189,21 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LOAD_SEQ] = "SELECT " JOB_COLS " FROM jobs WHERE seq = ?",
 	[ST_LOAD_ID] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SEQ_OF_ID] = "SELECT seq, state FROM jobs WHERE id = ?",
-	[ST_INSERT_LOG] = "INSERT OR IGNORE INTO logs(job_seq, seq, ts_us, stream, level, attempt,"
-	                  " flags, text) VALUES(?,?,?,?,?,?,?,?)",
-	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?1, last_log_seq ="
-	                 " max(last_log_seq, ?2), log_bytes = log_bytes + ?4,"
-	                 " log_lines_lost = log_lines_lost + ?5 WHERE seq = ?3",
+	[ST_INSERT_CHUNK] = "INSERT OR REPLACE INTO log_chunks(job_seq, first_seq, last_seq,"
+	                    " first_ts, last_ts, levels, codec, raw_len, data)"
+	                    " VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_DELETE_CHUNKS] = "DELETE FROM log_chunks WHERE job_seq = ?1 AND first_seq >= ?2"
+	                     " AND first_seq <= ?3",
+	/* lines are new to the job only when above its last stored seq: a write
+	 * made again (a retry of a commit that did in fact happen) counts once */
+	[ST_LOG_COUNT] = "UPDATE jobs SET log_lines = log_lines + ?1, last_log_seq = ?2,"
+	                 " log_bytes = log_bytes + ?3 WHERE seq = ?4 AND last_log_seq < ?5",
+	[ST_LOG_LOST] = "UPDATE jobs SET log_lines_lost = log_lines_lost + ?1 WHERE seq = ?2",
+	/* from the chunk holding seq ?2 + 1: the last one starting at or before it */
+	[ST_READ_CHUNKS] = "SELECT first_seq, last_seq, levels, codec, raw_len, data"
+	                   " FROM log_chunks WHERE job_seq = ?1 AND first_seq >= coalesce((SELECT"
+	                   " max(first_seq) FROM log_chunks WHERE job_seq = ?1 AND first_seq <="
+	                   " ?2 + 1), 0) ORDER BY first_seq",
 	[ST_PROGRESS] = "UPDATE jobs SET progress = ? WHERE seq = ?",
 	[ST_NEXT_QSEQ] = "SELECT coalesce(max(qseq), 0) FROM jobs",
 	[ST_INDEX_NAMES] = "INSERT INTO jobs_name(rowid, job_name) SELECT seq, name FROM jobs"
@@ -408,8 +432,12 @@ int hodei__store_open(hodei_store **out, const char *path, int sync_full)
 			rc = db_err(st, "preparing statements");
 			goto fail;
 		}
-	if ((rc = find_unindexed(st)))
+	if ((rc = find_unindexed(st)) || (rc = find_legacy_logs(st)))
 		goto fail;
+	if (!(st->zd = ZSTD_createDCtx())) {
+		rc = hodei__err(HODEI_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if ((rc = sqlite3_step(st->stmt[ST_NEXT_QSEQ])) != SQLITE_ROW) {
 		rc = db_err(st, "reading the queue order");
 		goto fail;
@@ -436,6 +464,8 @@ void hodei__store_close(hodei_store *st)
 	for (int i = 0; i < 64; i++)
 		sqlite3_finalize(st->tcache[i]);
 	sqlite3_close(st->db);
+	ZSTD_freeDCtx(st->zd);
+	free(st->chunk_buf);
 	hodei__store_jtruncate(&st->journal, 0);
 	hodei__store_jtruncate(&st->redo, 0);
 	free(st->journal.v);
@@ -505,6 +535,20 @@ static int find_unindexed(hodei_store *st)
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : db_err(st, "reading the name index");
+}
+
+/* Lines stored a row each before schema 5: read ahead of the chunks. */
+static int find_legacy_logs(hodei_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT 1 FROM logs LIMIT 1", -1, &s, NULL);
+
+	if (rc == SQLITE_OK && ((rc = sqlite3_step(s)) == SQLITE_ROW || rc == SQLITE_DONE)) {
+		st->legacy_logs = rc == SQLITE_ROW;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? 0 : db_err(st, "reading logs");
 }
 
 int hodei__store_next_qseq(hodei_store *st, int64_t *qseq)
@@ -973,57 +1017,74 @@ void hodei_transition_list_free(hodei_transition_list *l)
 }
 
 /*
- * One counter update per run of a job's lines.  A line counts as stored
- * only when its number was new: a duplicate (a worker resending a batch, a
- * retry of a batch that was in fact stored) is ignored, not counted.  A
- * record without text (HODEI__LOG_LOST) adds its len to the job's lost lines.
+ * Log writes (lib/logchunk.c): a segment or a sealed chunk as one row, the
+ * job's counts updated with its new lines.  A line counts as stored only
+ * when its number is above the job's last stored one: a write made again (a
+ * retry of a commit that did in fact happen) is not counted twice, and a
+ * segment made again is not stored twice.  A sealed chunk replaces the
+ * segments it covers.  A write without data adds lost lines to the job.
  */
-int hodei__store_write_logs(hodei_store *st, const hodei__logrec *recs, size_t n)
+/* Parameters 1 .. n. */
+static void bind_int64s(sqlite3_stmt *s, const int64_t *v, int n)
 {
-	sqlite3_stmt *s = st->stmt[ST_INSERT_LOG], *c = st->stmt[ST_LOG_COUNT];
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(s, i + 1, v[i]);
+}
+
+static int write_log(hodei_store *st, const hodei__logw *w)
+{
+	sqlite3_stmt *s;
+	bool dup = false;
+	int rc;
+
+	if (!w->data) {
+		s = st->stmt[ST_LOG_LOST];
+		sqlite3_bind_int64(s, 1, w->lost);
+		sqlite3_bind_int64(s, 2, w->job_seq);
+		return step_done(st, s, "counting lost log lines");
+	}
+	if (w->new_lines > 0) {
+		int64_t v[] = { w->new_lines, w->last_seq, w->new_bytes, w->job_seq, w->count_from };
+
+		s = st->stmt[ST_LOG_COUNT];
+		bind_int64s(s, v, 5);
+		if ((rc = step_done(st, s, "counting log lines")))
+			return rc;
+		dup = sqlite3_changes(st->db) == 0;
+	}
+	if (dup && !w->replace)
+		return 0;
+	if (w->replace) {
+		int64_t v[] = { w->job_seq, w->first_seq, w->last_seq };
+
+		s = st->stmt[ST_DELETE_CHUNKS];
+		bind_int64s(s, v, 3);
+		if ((rc = step_done(st, s, "storing log lines")))
+			return rc;
+	}
+	s = st->stmt[ST_INSERT_CHUNK];
+	{
+		int64_t v[] = { w->job_seq, w->first_seq, w->last_seq, w->first_ts, w->last_ts };
+
+		bind_int64s(s, v, 5);
+	}
+	sqlite3_bind_int(s, 6, (int)w->levels);
+	sqlite3_bind_int(s, 7, w->codec);
+	sqlite3_bind_int64(s, 8, (int64_t)w->raw_len);
+	sqlite3_bind_blob(s, 9, w->data, (int)w->len, SQLITE_STATIC);
+	return step_done(st, s, "storing log lines");
+}
+
+int hodei__store_write_logs(hodei_store *st, const hodei__logw *recs, size_t n)
+{
 	int rc = 0;
 
-	for (size_t i = 0; i < n && !rc;) {
-		int64_t stored = 0, last = 0, bytes = 0, lost = 0;
-		size_t j = i;
-
-		for (; j < n && recs[j].job_seq == recs[i].job_seq && !rc; j++) {
-			const hodei__logrec *r = &recs[j];
-
-			if (r->flags & HODEI__LOG_LOST) {
-				lost += (int64_t)r->len;
-				continue;
-			}
-			sqlite3_bind_int64(s, 1, r->job_seq);
-			sqlite3_bind_int64(s, 2, r->seq);
-			sqlite3_bind_int64(s, 3, r->ts_us);
-			sqlite3_bind_int(s, 4, r->stream);
-			sqlite3_bind_int(s, 5, r->level);
-			sqlite3_bind_int(s, 6, r->attempt);
-			sqlite3_bind_int(s, 7, (int)r->flags);
-			sqlite3_bind_blob(s, 8, r->text, (int)r->len, SQLITE_STATIC);
-			rc = step_done(st, s, "storing log lines");
-			if (sqlite3_changes(st->db) > 0) {
-				stored++;
-				bytes += (int64_t)r->len;
-			}
-			if (r->seq > last)
-				last = r->seq;
-		}
-		if (rc)
-			break;
-		sqlite3_bind_int64(c, 1, stored);
-		sqlite3_bind_int64(c, 2, last);
-		sqlite3_bind_int64(c, 3, recs[i].job_seq);
-		sqlite3_bind_int64(c, 4, bytes);
-		sqlite3_bind_int64(c, 5, lost);
-		rc = step_done(st, c, "counting log lines");
-		i = j;
-	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = write_log(st, &recs[i]);
 	return rc;
 }
 
-int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
+int hodei__store_logs_put(hodei_store *st, hodei__logw *recs, size_t n)
 {
 	jent e = { 0 };
 	int rc = hodei__store_write_logs(st, recs, n);
@@ -1040,88 +1101,161 @@ int hodei__store_logs_put(hodei_store *st, hodei__logrec *recs, size_t n)
 	return 0;
 }
 
-int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
-                           hodei_log_page **out)
+typedef struct page_filter {
+	int64_t after;
+	int min_level;
+	const char *contains;
+	size_t clen, limit;
+} page_filter;
+
+/* 1: the page is full (one more matched: `more`); 0: go on; < 0: error. */
+static int page_add(hodei_log_page *p, const page_filter *f, const hodei_log_line *l)
 {
-	hodei__buf sql = { 0 };
-	sqlite3_stmt *s = NULL;
-	size_t limit = q->limit ? q->limit : 1000, cap = 0;
-	hodei_log_page *p;
-	int rc, i = 3;
-
-	if (limit > 10000)
-		return hodei__err(HODEI_EINVAL, "limit: at most 10000 lines per page");
-	hodei__buf_addf(&sql, "SELECT seq, ts_us, stream, level, attempt, flags, text FROM logs"
-	                      " WHERE job_seq = ?1 AND seq > ?2");
-	if (q->min_level > 0)
-		hodei__buf_addf(&sql, " AND level >= %d", q->min_level);
-	if (q->contains && *q->contains)
-		hodei__buf_addf(&sql, " AND instr(text, ?3) > 0");
-	if (hodei__buf_addf(&sql, " ORDER BY seq LIMIT %zu", limit + 1)) {
-		hodei__buf_free(&sql);
-		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if (l->seq <= f->after || (f->min_level && l->level < f->min_level))
+		return 0;
+	if (f->clen && !memmem(l->text, l->len, f->contains, f->clen))
+		return 0;
+	if (p->count == f->limit) {
+		p->more = 1;
+		return 1;
 	}
-	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
-	hodei__buf_free(&sql);
-	if (rc != SQLITE_OK)
-		return db_err(st, "reading logs");
-	sqlite3_bind_int64(s, 1, job_seq);
-	sqlite3_bind_int64(s, 2, q->after_seq);
-	if (q->contains && *q->contains)
-		sqlite3_bind_blob(s, i, q->contains, (int)strlen(q->contains), SQLITE_STATIC);
-	if (!(p = calloc(1, sizeof(*p)))) {
-		sqlite3_finalize(s);
-		return hodei__err(HODEI_ENOMEM, "out of memory");
-	}
-	p->next_seq = q->after_seq;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hodei_log_line *l;
-		int len = sqlite3_column_bytes(s, 6);
-
-		if (p->count == limit) {
-			p->more = 1;
-			rc = SQLITE_DONE;
-			break;
-		}
-		if (hodei__array_grow(&p->lines, &cap, p->count, sizeof(*p->lines), 64)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		l = &p->lines[p->count++];
-		l->seq = sqlite3_column_int64(s, 0);
-		l->ts_us = sqlite3_column_int64(s, 1);
-		l->stream = sqlite3_column_int(s, 2);
-		l->level = sqlite3_column_int(s, 3);
-		l->attempt = sqlite3_column_int(s, 4);
-		l->flags = (unsigned int)sqlite3_column_int(s, 5);
-		l->len = (size_t)len;
-		l->text = hodei__strndup(len ? sqlite3_column_blob(s, 6) : "", (size_t)len);
-		if (!l->text) {
-			p->count--;
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		p->next_seq = l->seq;
-	}
-	rc = rc == SQLITE_NOMEM ? hodei__err(HODEI_ENOMEM, "out of memory")
-	                        : rows_done(st, rc, "reading logs");
-	sqlite3_finalize(s);
-	if (rc) {
-		hodei_log_page_free(p);
-		return rc;
-	}
-	*out = p;
+	if (hodei__page_push(p, l))
+		return HODEI_ENOMEM;
+	p->next_seq = l->seq;
 	return 0;
 }
 
-void hodei_log_page_free(hodei_log_page *p)
+/* Lines stored before schema 5, a row each. */
+static int read_legacy(hodei_store *st, int64_t job_seq, const page_filter *f, hodei_log_page *p)
 {
-	if (!p)
-		return;
-	for (size_t i = 0; i < p->count; i++)
-		free((char *)p->lines[i].text);
-	free(p->lines);
-	free(p);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT seq, ts_us, stream, level, attempt, flags, text"
+	                               " FROM logs WHERE job_seq = ?1 AND seq > ?2 ORDER BY seq",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, "reading logs");
+	sqlite3_bind_int64(s, 1, job_seq);
+	sqlite3_bind_int64(s, 2, f->after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		hodei_log_line l;
+		int full;
+
+		l.seq = sqlite3_column_int64(s, 0);
+		l.ts_us = sqlite3_column_int64(s, 1);
+		l.stream = sqlite3_column_int(s, 2);
+		l.level = sqlite3_column_int(s, 3);
+		l.attempt = sqlite3_column_int(s, 4);
+		l.flags = (unsigned int)sqlite3_column_int(s, 5);
+		l.text = sqlite3_column_blob(s, 6);
+		l.len = (size_t)sqlite3_column_bytes(s, 6);
+		if (!l.text)
+			l.text = "";
+		if ((full = page_add(p, f, &l))) {
+			sqlite3_finalize(s);
+			return full < 0 ? hodei__err(HODEI_ENOMEM, "out of memory") : 1;
+		}
+	}
+	rc = rows_done(st, rc, "reading logs");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The payload of the current chunk row, decompressed once for pages that
+ * read on through it. */
+static int chunk_payload(hodei_store *st, sqlite3_stmt *s, int64_t job_seq)
+{
+	int64_t key[3] = { job_seq, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) };
+	int64_t raw_len = sqlite3_column_int64(s, 4);
+	const void *data;
+	int rc;
+
+	if (st->chunk_len && memcmp(key, st->chunk_key, sizeof(key)) == 0)
+		return 0;
+	st->chunk_len = 0;
+	if (raw_len <= 0 || raw_len > 64 * HODEI__CHUNK_BYTES)
+		return hodei__err(HODEI_EIO, "%s: job #%lld: log chunk at line %lld is damaged",
+		                  st->path, (long long)job_seq, (long long)key[1]);
+	data = sqlite3_column_blob(s, 5);
+	rc = hodei__chunk_inflate(st->zd, sqlite3_column_int(s, 3), data ? data : "",
+	                          (size_t)sqlite3_column_bytes(s, 5), (size_t)raw_len,
+	                          &st->chunk_buf, &st->chunk_cap);
+	if (rc == HODEI_ENOMEM)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	if (rc)
+		return hodei__err(HODEI_EIO, "%s: job #%lld: log chunk at line %lld is damaged",
+		                  st->path, (long long)job_seq, (long long)key[1]);
+	memcpy(st->chunk_key, key, sizeof(key));
+	st->chunk_len = (size_t)raw_len;
+	return 0;
+}
+
+static int read_chunks(hodei_store *st, int64_t job_seq, const page_filter *f, hodei_log_page *p)
+{
+	sqlite3_stmt *s = st->stmt[ST_READ_CHUNKS];
+	unsigned int want = f->min_level > 0 ? ~((1u << f->min_level) - 1) : ~0u;
+	int rc, full = 0;
+
+	sqlite3_bind_int64(s, 1, job_seq);
+	sqlite3_bind_int64(s, 2, f->after);
+	while (!full && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		hodei__chunk_iter it;
+		hodei_log_line l;
+
+		if (sqlite3_column_int64(s, 1) <= f->after ||
+		    !((unsigned int)sqlite3_column_int(s, 2) & want))
+			continue; /* no line of it is wanted */
+		if ((full = chunk_payload(st, s, job_seq)))
+			break;
+		if (hodei__chunk_iter_init(&it, st->chunk_buf, st->chunk_len,
+		                           sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1))) {
+			full = HODEI_EIO;
+		} else {
+			while ((full = hodei__chunk_next(&it, &l)) == 1)
+				if ((full = page_add(p, f, &l)))
+					break;
+		}
+		if (full == HODEI_EIO) {
+			st->chunk_len = 0;
+			full = hodei__err(HODEI_EIO, "%s: job #%lld: log chunk at line %lld is damaged",
+			                  st->path, (long long)job_seq,
+			                  (long long)sqlite3_column_int64(s, 0));
+		} else if (full == HODEI_ENOMEM) {
+			full = hodei__err(HODEI_ENOMEM, "out of memory");
+		}
+	}
+	if (!full)
+		full = rows_done(st, rc, "reading logs");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return full < 0 ? full : 0;
+}
+
+int hodei__store_logs_read(hodei_store *st, int64_t job_seq, const hodei_log_query *q,
+                           hodei_log_page **out)
+{
+	page_filter f = { q->after_seq, q->min_level, q->contains, 0, q->limit ? q->limit : 1000 };
+	hodei_log_page *p;
+	int rc = 0;
+
+	if (f.limit > 10000)
+		return hodei__err(HODEI_EINVAL, "limit: at most 10000 lines per page");
+	if (f.contains)
+		f.clen = strlen(f.contains);
+	if (!(p = hodei__page_new()))
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	p->next_seq = q->after_seq;
+	if (st->legacy_logs)
+		rc = read_legacy(st, job_seq, &f, p);
+	if (rc == 0)
+		rc = read_chunks(st, job_seq, &f, p);
+	if (rc < 0) {
+		hodei_log_page_free(p);
+		return rc;
+	}
+	hodei__page_done(p);
+	*out = p;
+	return 0;
 }
 
 /*
@@ -1130,6 +1264,10 @@ void hodei_log_page_free(hodei_log_page *p)
  * lost theirs then.  Over every finished job, a sweep of a million-job store
  * held the context ~1 s at each start and each hour.
  */
+#define SWEPT_JOBS                                                                         \
+	"SELECT seq FROM jobs WHERE finished_at > 0 AND finished_at < ?1 AND finished_at >="   \
+	" coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'logs_swept_to'), 0)"
+
 int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted)
 {
 	sqlite3_stmt *s = NULL;
@@ -1138,17 +1276,27 @@ int hodei__store_logs_sweep(hodei_store *st, int64_t cutoff_ms, int64_t *deleted
 
 	if ((rc = hodei__store_exec(st, "BEGIN IMMEDIATE")))
 		return rc;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM logs WHERE job_seq IN (SELECT seq FROM jobs"
-	                               " WHERE finished_at > 0 AND finished_at < ?1 AND finished_at >= coalesce((SELECT"
-	                               " CAST(value AS INTEGER) FROM meta WHERE key = 'logs_swept_to'),"
-	                               " 0))", -1, &s, NULL) != SQLITE_OK) {
-		rc = db_err(st, "sweeping logs");
-		goto out;
+	st->chunk_len = 0;
+	for (int i = 0; i < 2 && !rc; i++) {
+		/* a chunk's lines count as what was deleted */
+		static const char *const sql[] = {
+			"DELETE FROM logs WHERE job_seq IN (" SWEPT_JOBS ")",
+			"DELETE FROM log_chunks WHERE job_seq IN (" SWEPT_JOBS ") RETURNING"
+			" last_seq - first_seq + 1",
+		};
+
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			rc = db_err(st, "sweeping logs");
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, cutoff_ms);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			n += sqlite3_column_int64(s, 0);
+		rc = rc == SQLITE_DONE ? 0 : db_err(st, "sweeping logs");
+		if (i == 0)
+			n += sqlite3_changes(st->db);
+		sqlite3_finalize(s);
 	}
-	sqlite3_bind_int64(s, 1, cutoff_ms);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, "sweeping logs");
-	n = sqlite3_changes(st->db);
-	sqlite3_finalize(s);
 	if (!rc && sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta(key, value)"
 	                                      " SELECT 'logs_swept_to', ?1 WHERE ?1 > coalesce((SELECT CAST("
 	                                      "value AS INTEGER) FROM meta WHERE key = 'logs_swept_to'), 0)",

@@ -9,8 +9,9 @@
 #include "internal.h"
 
 enum {
-	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_LOG,
-	ST_LOG_COUNT, ST_PROGRESS, ST_NEXT_QSEQ, ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
+	ST_INSERT_JOB, ST_INSERT_TRANS, ST_LOAD_SEQ, ST_LOAD_ID, ST_SEQ_OF_ID, ST_INSERT_CHUNK,
+	ST_DELETE_CHUNKS, ST_LOG_COUNT, ST_LOG_LOST, ST_READ_CHUNKS, ST_PROGRESS, ST_NEXT_QSEQ,
+	ST_INDEX_NAMES, ST_INDEXED_TO, ST__COUNT
 };
 
 #define MAX_DEPTH 64
@@ -24,7 +25,7 @@ typedef struct jent {
 	bool must; /* its caller was told it will be stored: never dropped */
 	int64_t seq;
 	hodei__jobupd u;          /* J_TRANS, J_ROW; strings owned */
-	hodei__logrec *recs;      /* J_LOGS; owned, texts too */
+	hodei__logw *recs;        /* J_LOGS; owned, their data too */
 	size_t n;
 } jent;
 struct jvec {
@@ -56,6 +57,13 @@ struct hodei_store {
 	size_t redo_lines;     /* log lines held in redo */
 	uint8_t secret_key[32]; /* secrets.c: "<path>.key", read or made when first needed */
 	bool secret_key_loaded;
+	/* reading logs: the last chunk decompressed, by (job_seq, first_seq,
+	 * last_seq), so pages read one after the other decompress it once */
+	void *zd;              /* ZSTD_DCtx */
+	char *chunk_buf;
+	size_t chunk_cap, chunk_len;
+	int64_t chunk_key[3];
+	bool legacy_logs;      /* rows in the pre-chunk logs table (schema < 5) */
 };
 
 #define INDEX_BATCH 256
@@ -78,7 +86,7 @@ int hodei__store_index_names(hodei_store *st);
 int hodei__store_write_transition(hodei_store *st, int64_t seq, const hodei__jobupd *u);
 int hodei__store_write_row(hodei_store *st, int64_t seq, int attempt, int state, int64_t at,
                            const char *reason);
-int hodei__store_write_logs(hodei_store *st, const hodei__logrec *recs, size_t n);
+int hodei__store_write_logs(hodei_store *st, const hodei__logw *recs, size_t n);
 
 /* store_tx.c */
 int hodei__store_write_refused(hodei_store *st);

@@ -63,7 +63,7 @@ static void jent_free(jent *e)
 	free((char *)e->u.worker_id);
 	free((char *)e->u.provider);
 	for (size_t i = 0; e->recs && i < e->n; i++)
-		free(e->recs[i].text);
+		hodei__logw_free(&e->recs[i]);
 	free(e->recs);
 }
 
@@ -118,7 +118,8 @@ static size_t lines_of(const struct jvec *j, size_t from)
 	size_t n = 0;
 
 	for (size_t i = from; i < j->len; i++)
-		n += j->v[i].kind == J_LOGS ? j->v[i].n : 0;
+		for (size_t k = 0; j->v[i].kind == J_LOGS && k < j->v[i].n; k++)
+			n += (size_t)j->v[i].recs[k].new_lines;
 	return n;
 }
 
@@ -292,9 +293,10 @@ int hodei__store_put(hodei_store *st, int64_t seq, const hodei__jobupd *u)
 }
 
 /* Lines that could not be written: kept (owned from now on) for the retry. */
-int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n)
+int hodei__store_logs_keep(hodei_store *st, hodei__logw *recs, size_t n)
 {
 	jent e = { 0 };
+	size_t lines = 0;
 
 	e.kind = J_LOGS;
 	e.must = true;
@@ -302,7 +304,9 @@ int hodei__store_logs_keep(hodei_store *st, hodei__logrec *recs, size_t n)
 	e.n = n;
 	if (hodei__store_jpush(&st->redo, &e))
 		return HODEI_ENOMEM;
-	st->redo_lines += n;
+	for (size_t i = 0; i < n; i++)
+		lines += (size_t)recs[i].new_lines;
+	st->redo_lines += lines;
 	return 0;
 }
 

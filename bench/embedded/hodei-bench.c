@@ -6,6 +6,9 @@
  *   hodei-bench latency    DB K BENCHJOB STAMPDIR
  *   hodei-bench mixed      DB BENCHJOB SPECFILE     (lines: "ms priority path")
  *   hodei-bench chatty     DB BENCHJOB N LINES
+ *   hodei-bench logs       DB BENCHJOB BYTES OUT (issue 16: one job's output:
+ *                                   the same bytes to the file OUT first, then
+ *                                   through Hodei; store size; read-back rate)
  *   hodei-bench footprint  DB BENCHJOB N            (prints READY, waits for EOF)
  *   hodei-bench submit     DB N                     (durable submits/s, single and batched)
  *   hodei-bench queued-rss DB N                     (peak RSS holding N queued jobs)
@@ -22,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +271,99 @@ static int cmd_chatty(const char *db, const char *benchjob, long n, const char *
 	return 0;
 }
 
+static double cpu_s(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/*
+ * One job printing BYTES of ordinary log lines.  Baseline: the same job with
+ * its stdout on the file OUT (what `cat`/`dd` to a file would cost: the
+ * bytes made and written), and `cat OUT > OUT.copy`.  Then Hodei: the job
+ * through the pipeline into the store, this process's CPU (libhodei; in
+ * hodeid the same code) per 100 MB, the store's size, and every line read
+ * back in pages of 10,000.
+ */
+static int cmd_logs(const char *db, const char *benchjob, const char *bytes, const char *out)
+{
+	double mb = (double)strtoll(bytes, NULL, 10) / 1e6, t0 = now_s();
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "'%s' text %s > '%s'", benchjob, bytes, out);
+	if (system(cmd) != 0)
+		die("baseline job", HODEI_ERROR);
+	double t_file = now_s() - t0;
+	snprintf(cmd, sizeof cmd, "cat '%s' > '%s.copy'", out, out);
+	t0 = now_s();
+	if (system(cmd) != 0)
+		die("cat", HODEI_ERROR);
+	double t_cat = now_s() - t0;
+	snprintf(cmd, sizeof cmd, "%s.copy", out);
+	unlink(cmd);
+	long long raw = file_size(out);
+
+	hodei_ctx *ctx = open_ctx(db, 1, 0);
+	hodei_sub *sub = open_states(ctx);
+	const char *args[] = {"text", bytes};
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	hodei_job_id id;
+	spec.command = benchjob;
+	spec.args = args;
+	spec.nargs = 2;
+	double c0 = cpu_s(RUSAGE_SELF);
+	t0 = now_s();
+	submit_one(ctx, &spec, &id);
+	await_states(sub, 1, 0);
+	double t_store = now_s() - t0, cpu = cpu_s(RUSAGE_SELF) - c0;
+	hodei_job *job;
+	int rc = hodei_job_get(&job, ctx, id.str);
+	if (rc)
+		die("job", rc);
+	long long lines = job->log_lines, lost = job->log_lines_lost, stored = job->log_bytes;
+	hodei_job_free(job);
+
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	long long read = 0;
+	q.job_id = id.str;
+	q.limit = 10000;
+	t0 = now_s();
+	double c1 = cpu_s(RUSAGE_SELF);
+	for (;;) {
+		hodei_log_page *page;
+		if ((rc = hodei_log_read(&page, ctx, &q)))
+			die("read", rc);
+		read += (long long)page->count;
+		int more = page->more;
+		q.after_seq = page->next_seq;
+		hodei_log_page_free(page);
+		if (!more)
+			break;
+	}
+	double t_read = now_s() - t0, cpu_read = cpu_s(RUSAGE_SELF) - c1;
+	hodei_sub_close(sub);
+	hodei_ctx_close(ctx);
+	snprintf(cmd, sizeof cmd, "%s-wal", db);
+	long long store = file_size(db) + file_size(cmd);
+	printf("{\"raw_bytes\": %lld, \"lines\": %lld, \"lost\": %lld, \"stored_bytes\": %lld,"
+	       " \"file_s\": %.3f, \"file_mb_s\": %.1f, \"cat_s\": %.3f, \"cat_mb_s\": %.1f,"
+	       " \"hodei_s\": %.3f, \"hodei_mb_s\": %.1f, \"cpu_s_per_100mb\": %.3f,"
+	       " \"store_bytes\": %lld, \"store_ratio\": %.3f, \"read_lines\": %lld,"
+	       " \"read_s\": %.3f, \"read_cpu_s\": %.3f, \"read_lines_s\": %.0f}\n",
+	       raw, lines, lost, stored, t_file, mb / t_file, t_cat, mb / t_cat, t_store,
+	       mb / t_store, cpu * 100 / mb, store, (double)store / (double)raw, read, t_read,
+	       cpu_read, (double)read / t_read);
+	unlink(out);
+	return 0;
+}
+
 static int cmd_footprint(const char *db, const char *benchjob, long n)
 {
 	hodei_ctx *ctx = open_ctx(db, 2, 0);
@@ -368,6 +466,8 @@ int main(int argc, char **argv)
 		return cmd_mixed(argv[2], argv[3], argv[4]);
 	if (!strcmp(m, "chatty") && argc == 6)
 		return cmd_chatty(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if (!strcmp(m, "logs") && argc == 6)
+		return cmd_logs(argv[2], argv[3], argv[4], argv[5]);
 	if (!strcmp(m, "footprint") && argc == 5)
 		return cmd_footprint(argv[2], argv[3], atol(argv[4]));
 	if (!strcmp(m, "submit") && argc == 4)

@@ -16,8 +16,9 @@
  * `::progress::N` lines are DEBUG.  Lines Hodei itself adds (stream SYSTEM)
  * say why a job was killed or retried.
  *
- * Lines are written to SQLite in batches; reads always see every line
- * captured so far.  Logs of jobs that ended more than
+ * Lines are stored in zstd-compressed chunks of about 64 KiB, written at
+ * least every 50 ms while a job prints; reads always see every line
+ * captured so far.  A page's texts live in one block freed with the page.  Logs of jobs that ended more than
  * HODEI_LOG_RETENTION_DAYS ago are deleted.
  */
 #ifndef HODEI_LOG_H

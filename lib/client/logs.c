@@ -121,31 +121,25 @@ void hodei_log_stream_free(hodei_log_stream *s)
 
 static int page_from_pb(hodei_log_page **out, const Hodei__GetLogsResponse *resp)
 {
-	hodei_log_page *page = calloc(1, sizeof(*page));
-	size_t i;
+	hodei_log_page *page = hodei__page_new();
 
-	if (!page || !(page->lines = calloc(resp->n_entries + 1, sizeof(hodei_log_line))))
-		goto nomem;
-	for (i = 0; i < resp->n_entries; i++) {
-		char *text;
+	if (!page)
+		return hodei__err(HODEI_ENOMEM, "out of memory");
+	for (size_t i = 0; i < resp->n_entries; i++) {
+		hodei_log_line l;
 
-		line_from_pb(&page->lines[i], resp->entries[i]);
-		text = malloc(page->lines[i].len + 1);
-		page->lines[i].text = text;
-		if (!text)
-			goto nomem;
-		memcpy(text, resp->entries[i]->line, page->lines[i].len + 1);
-		page->count = i + 1;
+		line_from_pb(&l, resp->entries[i]);
+		l.text = resp->entries[i]->line;
+		if (hodei__page_push(page, &l)) {
+			hodei_log_page_free(page);
+			return hodei__err(HODEI_ENOMEM, "out of memory");
+		}
 	}
+	hodei__page_done(page);
 	page->next_seq = resp->next_sequence;
 	page->more = resp->more;
 	*out = page;
 	return 0;
-nomem:
-	if (page && page->lines && page->count < resp->n_entries)
-		page->lines[page->count].text = NULL;
-	hodei_log_page_free(page);
-	return hodei__err(HODEI_ENOMEM, "out of memory");
 }
 
 int hodei_client_log_read(hodei_log_page **out, hodei_client *c, const hodei_log_query *q)

@@ -4,6 +4,8 @@
  * cancel, retry, priority order.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
@@ -472,6 +474,69 @@ static void log_numbering_spans_attempts(void **state)
 	harness_close(&h);
 }
 
+/*
+ * A running job's lines before its chunk is sealed: a subscriber gets each
+ * one as it is printed (from memory), a read sees it (the read stores the
+ * open chunk's new part), and once the job ends the sealed chunk reads the
+ * same, each line once.
+ */
+static void live_lines_before_the_chunk_is_sealed(void **state)
+{
+	harness h;
+	hodei_sub_options so = HODEI_SUB_OPTIONS_INIT;
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_log_page *page;
+	hodei_sub *sub;
+	hodei_event *ev;
+	hodei_job *job;
+	char go[300], script[700];
+	bool seen = false;
+	int fd;
+
+	(void)state;
+	harness_dir(&h);
+	harness_open(&h, 1);
+	snprintf(go, sizeof(go), "%s/go", h.dir);
+	assert_int_equal(mkfifo(go, 0600), 0);
+	so.mask = HODEI_EVENT_JOB_LOG;
+	so.job_id = "tail";
+	assert_int_equal(hodei_sub_open(&sub, h.ctx, &so), 0);
+	snprintf(script, sizeof(script), "echo first; read x < '%s'; echo second", go);
+	sh_job(&h, "tail", script, NULL);
+	while (!seen && hodei_sub_wait(sub, 60000) == 0)
+		while (hodei_sub_next(sub, &ev) == 0) {
+			seen = seen || (ev->line.text && strcmp(ev->line.text, "first") == 0);
+			hodei_event_free(ev);
+		}
+	assert_true(seen);
+	q.job_id = "tail";
+	assert_int_equal(hodei_log_read(&page, h.ctx, &q), 0);
+	assert_int_equal(page->count, 1);
+	assert_string_equal(page->lines[0].text, "first");
+	hodei_log_page_free(page);
+	fd = open(go, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "go\n", 3), 3);
+	close(fd);
+	job = wait_job(&h, "tail");
+	assert_int_equal(job->log_lines, 2);
+	hodei_job_free(job);
+	assert_int_equal(hodei_log_read(&page, h.ctx, &q), 0);
+	assert_int_equal(page->count, 2);
+	assert_int_equal(page->lines[0].seq, 1);
+	assert_string_equal(page->lines[0].text, "first");
+	assert_int_equal(page->lines[1].seq, 2);
+	assert_string_equal(page->lines[1].text, "second");
+	hodei_log_page_free(page);
+	q.after_seq = 1;
+	assert_int_equal(hodei_log_read(&page, h.ctx, &q), 0);
+	assert_int_equal(page->count, 1);
+	assert_string_equal(page->lines[0].text, "second");
+	hodei_log_page_free(page);
+	hodei_sub_close(sub);
+	harness_close(&h);
+}
+
 /* The attempt's CPU time and peak memory are recorded, and survive a reopen. */
 static void cpu_time_and_peak_memory(void **state)
 {
@@ -519,6 +584,7 @@ int main(void)
 		cmocka_unit_test(command_not_found_and_workdir),
 		cmocka_unit_test(progress_and_binary_output),
 		cmocka_unit_test(log_numbering_spans_attempts),
+		cmocka_unit_test(live_lines_before_the_chunk_is_sealed),
 		cmocka_unit_test(cpu_time_and_peak_memory),
 	};
 

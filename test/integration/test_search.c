@@ -456,7 +456,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_prepare_v2(s, "SELECT value FROM meta WHERE key = 'schema'", -1, &q,
 	                                    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "4");
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "6");
 	sqlite3_finalize(q);
 	sqlite3_close(s);
 	harness_open_opts(&h, &opts); /* and it opens again as it is */

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -382,6 +383,181 @@ static void no_action_on_a_stale_row(void **state)
 	h.ctx = NULL;
 	event_base_free(base);
 	assert_int_equal(umount(mnt), 0);
+/* One integer from the store, through the sqlite3 shell (read-only). */
+static long long sql_int(const char *db, const char *query)
+{
+	char cmd[1024], out[64] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 -readonly '%s' \"%s\"", db, query);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (!fgets(out, sizeof(out), f))
+		out[0] = '\0';
+	assert_int_equal(pclose(f), 0);
+	return strtoll(out, NULL, 10);
+}
+
+static hodei_log_page *read_page(harness *h, const char *id, int64_t after, int min_level,
+                                 const char *contains, size_t limit)
+{
+	hodei_log_query q = HODEI_LOG_QUERY_INIT;
+	hodei_log_page *page = NULL;
+
+	q.job_id = id;
+	q.after_seq = after;
+	q.min_level = min_level;
+	q.contains = contains;
+	q.limit = limit;
+	if (hodei_log_read(&page, h->ctx, &q) != 0)
+		fail_msg("hodei_log_read: %s", hodei_error_last());
+	return page;
+}
+
+/*
+ * A log of 30,000 lines spans many chunks: read in pages of any size it is
+ * every line once, in order, seqs without a gap; read from any seq it
+ * starts right after it; level and text filters find their lines in every
+ * chunk; and the store holds it in chunk rows a fraction of its size.
+ */
+static void chunks_read_from_anywhere(void **state)
+{
+	harness h;
+	hodei_log_page *page;
+	hodei_job *job;
+	int64_t next = 0, after = 0;
+	char want[80], q[200];
+	int more, n = 0;
+
+	(void)state;
+	harness_dir(&h);
+	harness_open(&h, 1);
+	sh_job(&h, "long", "seq -f 'line %06g of a log like any other' 1 30000 |"
+	       " sed '0~1000s/^/ERROR /'", NULL);
+	job = wait_job(&h, "long");
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	assert_int_equal(job->log_lines, 30000);
+	assert_int_equal(job->last_log_seq, 30000);
+	assert_int_equal(job->log_lines_lost, 0);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM log_chunks WHERE job_seq = %lld",
+	         (long long)job->seq);
+	assert_true(sql_int(h.db, q) >= 10);
+	assert_int_equal(sql_int(h.db, "SELECT count(*) FROM logs"), 0);
+	/* compressed: less than half of what the job wrote */
+	snprintf(q, sizeof(q), "SELECT sum(length(data)) FROM log_chunks WHERE job_seq = %lld",
+	         (long long)job->seq);
+	assert_true(sql_int(h.db, q) * 2 < job->log_bytes);
+	hodei_job_free(job);
+	/* every line, pages of 777 */
+	do {
+		page = read_page(&h, "long", after, 0, NULL, 777);
+		for (size_t i = 0; i < page->count; i++) {
+			const hodei_log_line *l = &page->lines[i];
+
+			assert_int_equal(l->seq, ++next);
+			snprintf(want, sizeof(want), "%sline %06lld of a log like any other",
+			         next % 1000 ? "" : "ERROR ", (long long)next);
+			assert_int_equal(l->len, strlen(want));
+			assert_string_equal(l->text, want);
+			assert_int_equal(l->level, next % 1000 ? HODEI_LEVEL_INFO : HODEI_LEVEL_ERROR);
+		}
+		after = page->next_seq;
+		more = page->more;
+		hodei_log_page_free(page);
+	} while (more);
+	assert_int_equal(next, 30000);
+	/* from the middle of a chunk, and from a chunk's edge */
+	for (int64_t from = 12345; from <= 12346; from++) {
+		page = read_page(&h, "long", from, 0, NULL, 3);
+		assert_int_equal(page->count, 3);
+		assert_int_equal(page->lines[0].seq, from + 1);
+		snprintf(want, sizeof(want), "line %06lld of", (long long)from + 1);
+		assert_non_null(strstr(page->lines[0].text, want));
+		assert_int_equal(page->next_seq, from + 3);
+		assert_true(page->more);
+		hodei_log_page_free(page);
+	}
+	/* errors only, 7 a page: 30 of them, in every chunk */
+	after = 0;
+	do {
+		page = read_page(&h, "long", after, HODEI_LEVEL_ERROR, NULL, 7);
+		for (size_t i = 0; i < page->count; i++)
+			assert_int_equal(page->lines[i].seq, ++n * 1000);
+		after = page->next_seq;
+		more = page->more;
+		hodei_log_page_free(page);
+	} while (more);
+	assert_int_equal(n, 30);
+	page = read_page(&h, "long", 0, 0, "line 029999 ", 10);
+	assert_int_equal(page->count, 1);
+	assert_int_equal(page->lines[0].seq, 29999);
+	assert_false(page->more);
+	hodei_log_page_free(page);
+	page = read_page(&h, "long", 30000, 0, NULL, 10); /* past the end */
+	assert_int_equal(page->count, 0);
+	assert_int_equal(page->next_seq, 30000);
+	hodei_log_page_free(page);
+	harness_close(&h);
+}
+
+/*
+ * A store of schema 4 (a line per row in logs) opens: its lines read as
+ * before, filters included, and a job run after the migration has its
+ * lines in chunks.  The fixture is made here: a store written now, taken
+ * back to schema 4 by hand (log_chunks gone, the lines as rows of logs).
+ */
+static void opens_a_v4_store(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_log_page *page;
+	hodei_job *job;
+	char *out;
+
+	(void)state;
+	harness_dir(&h);
+	opts.flags = HODEI_CTX_NO_LOCAL_PROVIDER;
+	harness_open_opts(&h, &opts);
+	sh_job(&h, "old", "true", NULL); /* stays queued: no provider */
+	hodei_ctx_close(h.ctx);
+	h.ctx = NULL;
+	/* what schemas 5 (log chunks) and 6 (API tokens, secrets) added, undone */
+	sh("sqlite3 '%s' \"DROP TABLE log_chunks; DROP TABLE api_tokens;"
+	   " ALTER TABLE jobs DROP COLUMN token_name; ALTER TABLE jobs DROP COLUMN secret_names;"
+	   " ALTER TABLE jobs DROP COLUMN secret_env; UPDATE meta SET value = '4' WHERE key = 'schema';"
+	   " INSERT INTO logs(job_seq, seq, ts_us, stream, level, attempt, flags, text)"
+	   " SELECT seq, 1, 1000, 1, 2, 1, 0, CAST('old line one' AS BLOB) FROM jobs;"
+	   " INSERT INTO logs SELECT seq, 2, 2000, 2, 4, 1, 0, CAST('ERROR old two' AS BLOB)"
+	   " FROM jobs; INSERT INTO logs SELECT seq, 3, 3000, 1, 2, 1, 0, CAST('old three' AS BLOB)"
+	   " FROM jobs; UPDATE jobs SET log_lines = 3, last_log_seq = 3, log_bytes = 35\"", h.db);
+	harness_open(&h, 1);
+	assert_int_equal(sql_int(h.db, "SELECT value FROM meta WHERE key = 'schema'"), 5);
+	out = job_output(&h, "old", 0);
+	assert_string_equal(out, "old line one\nERROR old two\nold three\n");
+	free(out);
+	page = read_page(&h, "old", 0, HODEI_LEVEL_ERROR, NULL, 10);
+	assert_int_equal(page->count, 1);
+	assert_int_equal(page->lines[0].seq, 2);
+	assert_int_equal(page->lines[0].stream, HODEI_STREAM_STDERR);
+	hodei_log_page_free(page);
+	page = read_page(&h, "old", 1, 0, NULL, 1);
+	assert_int_equal(page->count, 1);
+	assert_int_equal(page->lines[0].seq, 2);
+	assert_true(page->more);
+	hodei_log_page_free(page);
+	/* the old job runs now (it was queued): its new lines follow the old */
+	job = wait_job(&h, "old");
+	assert_int_equal(job->state, HODEI_JOB_SUCCEEDED);
+	hodei_job_free(job);
+	sh_job(&h, "new", "echo new one; echo new two", NULL);
+	job = wait_job(&h, "new");
+	assert_int_equal(job->log_lines, 2);
+	hodei_job_free(job);
+	out = job_output(&h, "new", 0);
+	assert_string_equal(out, "new one\nnew two\n");
+	free(out);
+	assert_int_equal(sql_int(h.db, "SELECT count(*) FROM logs"), 3);
+	assert_true(sql_int(h.db, "SELECT count(*) FROM log_chunks") >= 1);
 	harness_close(&h);
 }
 
@@ -430,6 +606,91 @@ static void unplaceable_job_fails_through_a_locked_store(void **state)
 	hodei_ctx_close(h.ctx);
 	h.ctx = NULL;
 	event_base_free(base);
+ * kill -9 with an unsealed chunk.  The durability point: a line is stored
+ * once the flush after it commits (at most 50 ms after capture, or at once
+ * when a read needs it).  Lines 1..5000 were flushed (a read) before the
+ * kill; more came after.  The store opens with lines 1..M, M >= 5000, every
+ * one of them, no gap, then recovery's SYSTEM line, and the counts agree.
+ */
+static void crash_keeps_flushed_lines(void **state)
+{
+	harness h;
+	char go[300], script[1400], c;
+	int ready[2], status;
+	hodei_job *job;
+	hodei_log_page *page;
+	int64_t next = 0, after = 0, flushed = 0;
+	bool lost_line = false;
+	pid_t pid;
+	int more;
+
+	(void)state;
+	harness_dir(&h);
+	snprintf(go, sizeof(go), "%s/go", h.dir);
+	assert_int_equal(mkfifo(go, 0600), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		hodei_sub_options so = HODEI_SUB_OPTIONS_INIT;
+		hodei_log_page *p = NULL;
+		hodei_log_query q = HODEI_LOG_QUERY_INIT;
+		hodei_sub *sub;
+
+		harness_open(&h, 1);
+		so.mask = HODEI_EVENT_JOB_LOG;
+		so.job_id = "crash";
+		if (hodei_sub_open(&sub, h.ctx, &so) != 0)
+			_exit(1);
+		/* the attempts after the first (retries of the lost run) fail at once */
+		snprintf(script, sizeof(script), "test -e '%s.1' && exit 3; touch '%s.1';"
+		         " seq 1 5000; read x < '%s'; seq 5001 6000; read x < '%s'", go, go, go,
+		         go);
+		sh_job(&h, "crash", script, NULL);
+		wait_line(sub, "5000");
+		q.job_id = "crash";
+		if (hodei_log_read(&p, h.ctx, &q) != 0) /* a read stores what was captured */
+			_exit(1);
+		hodei_log_page_free(p);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	fifo_say(go); /* lines 5001.. come while the process dies */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	harness_open(&h, 1); /* recovery: the orphan is killed, the run is lost */
+	job = wait_job(&h, "crash");
+	assert_int_equal(job->state, HODEI_JOB_FAILED);
+	assert_int_equal(job->log_lines, job->last_log_seq);
+	assert_int_equal(job->log_lines_lost, 0);
+	do {
+		page = read_page(&h, "crash", after, 0, NULL, 10000);
+		for (size_t i = 0; i < page->count; i++) {
+			const hodei_log_line *l = &page->lines[i];
+
+			assert_int_equal(l->seq, ++next);
+			if (l->attempt == 1 && l->stream != HODEI_STREAM_SYSTEM) {
+				assert_int_equal(strtoll(l->text, NULL, 10), next);
+				flushed = next;
+			} else if (!lost_line) { /* the first line after the first run's */
+				assert_int_equal(l->stream, HODEI_STREAM_SYSTEM);
+				assert_non_null(strstr(l->text, "the process that ran it stopped"));
+				lost_line = true;
+			}
+		}
+		after = page->next_seq;
+		more = page->more;
+		hodei_log_page_free(page);
+	} while (more);
+	assert_int_equal(next, job->last_log_seq);
+	assert_true(flushed >= 5000);
+	assert_true(lost_line);
+	hodei_job_free(job);
 	harness_close(&h);
 }
 
@@ -443,6 +704,9 @@ int main(void)
 		cmocka_unit_test(disk_full_then_freed),
 		cmocka_unit_test(no_action_on_a_stale_row),
 		cmocka_unit_test(unplaceable_job_fails_through_a_locked_store),
+		cmocka_unit_test(chunks_read_from_anywhere),
+		cmocka_unit_test(opens_a_v4_store),
+		cmocka_unit_test(crash_keeps_flushed_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
