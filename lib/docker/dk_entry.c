@@ -34,5 +34,6 @@ const hodei__dk_module *hodei__dk_module_entry(hodei__dk_set_error_fn fn)
 	module.version = HODEI_VERSION_STRING;
 	module.ops = hodei__dk_provider_ops();
 	module.image_build = hodei__dk_image_build;
+	module.k8s_ops = hodei__k8s_provider_ops();
 	return &module;
 }

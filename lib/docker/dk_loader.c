@@ -65,7 +65,7 @@ static void load(void)
 	hodei__dk_module_entry_fn entry =
 		(hodei__dk_module_entry_fn)dlsym(handle, HODEI__DK_MODULE_ENTRY);
 	const hodei__dk_module *m = entry ? entry(set_error) : NULL;
-	if (!m || m->abi != HODEI__DK_MODULE_ABI || strcmp(m->version, HODEI_VERSION_STRING) != 0) {
+	if (!m || m->abi != HODEI__DK_MODULE_ABI || !m->k8s_ops || strcmp(m->version, HODEI_VERSION_STRING) != 0) {
 		snprintf(load_error, sizeof(load_error),
 		         "docker provider module %s: not one built for libhodei %s", path,
 		         HODEI_VERSION_STRING);
@@ -82,72 +82,77 @@ static int load_module(void)
 	return module ? 0 : hodei__err(HODEI_EUNAVAIL, "%s", load_error);
 }
 
-/* ---- the ops the library sees: create() loads, the rest forward ---- */
+/* ---- the ops the library sees: create() loads, the rest forward ----
+ * One set per provider type in the module; OPS is where its table is. */
 
-static int fwd_create(hodei_provider *provider, void **state)
+#define FORWARDERS(P, OPS)                                                                   \
+	static int P##_create(hodei_provider *provider, void **state)                        \
+	{                                                                                    \
+		int rc = load_module();                                                      \
+		return rc != 0 ? rc : (OPS)->create(provider, state);                        \
+	}                                                                                    \
+	static void P##_destroy(void *state)                                                 \
+	{                                                                                    \
+		(OPS)->destroy(state);                                                       \
+	}                                                                                    \
+	static int P##_provision(void *state, hodei_worker *worker,                          \
+	                         const hodei_run_request *hint)                              \
+	{                                                                                    \
+		return (OPS)->provision(state, worker, hint);                                \
+	}                                                                                    \
+	static void P##_release(void *state, hodei_worker *worker)                           \
+	{                                                                                    \
+		(OPS)->release(state, worker);                                               \
+	}                                                                                    \
+	static void P##_probe(void *state)                                                   \
+	{                                                                                    \
+		if ((OPS)->probe)                                                            \
+			(OPS)->probe(state);                                                 \
+	}                                                                                    \
+	/* Without the module nothing is checked here: create says why it cannot start. */ \
+	static int P##_check(const hodei_provider_config *cfg)                               \
+	{                                                                                    \
+		if (load_module() != 0 || (OPS)->version < 2 || !(OPS)->check)               \
+			return 0;                                                            \
+		return (OPS)->check(cfg);                                                    \
+	}                                                                                    \
+	static const hodei_provider_ops P##_loader_ops = {                                   \
+		.version = HODEI_PROVIDER_OPS_VERSION,                                       \
+		.create = P##_create,                                                        \
+		.destroy = P##_destroy,                                                      \
+		.provision = P##_provision,                                                  \
+		.run = NULL, /* an agent is bound to every worker of both types */           \
+		.cancel = NULL,                                                              \
+		.release = P##_release,                                                      \
+		.probe = P##_probe,                                                          \
+		.check = P##_check,                                                          \
+	};
+
+FORWARDERS(docker, module->ops)
+FORWARDERS(k8s, module->k8s_ops)
+
+/* .type cannot be set inside the macro's initialiser by name alone */
+static hodei_provider_ops docker_typed, k8s_typed;
+static pthread_once_t typed_once = PTHREAD_ONCE_INIT;
+
+static void make_typed(void)
 {
-	int rc = load_module();
-	return rc != 0 ? rc : module->ops->create(provider, state);
+	docker_typed = docker_loader_ops;
+	docker_typed.type = "docker";
+	k8s_typed = k8s_loader_ops;
+	k8s_typed.type = "kubernetes";
 }
-
-static void fwd_destroy(void *state)
-{
-	module->ops->destroy(state);
-}
-
-static int fwd_provision(void *state, hodei_worker *worker, const hodei_run_request *hint)
-{
-	return module->ops->provision(state, worker, hint);
-}
-
-static int fwd_run(void *state, hodei_worker *worker, const hodei_run_request *req)
-{
-	if (!module->ops->run)
-		return hodei__err(HODEI_EUNAVAIL, "worker %s cannot run jobs", hodei_worker_id(worker));
-	return module->ops->run(state, worker, req);
-}
-
-static void fwd_cancel(void *state, hodei_worker *worker)
-{
-	if (module->ops->cancel)
-		module->ops->cancel(state, worker);
-}
-
-static void fwd_release(void *state, hodei_worker *worker)
-{
-	module->ops->release(state, worker);
-}
-
-static void fwd_probe(void *state)
-{
-	if (module->ops->probe)
-		module->ops->probe(state);
-}
-
-/* Without the module nothing is checked here: create says why it cannot start. */
-static int fwd_check(const hodei_provider_config *cfg)
-{
-	if (load_module() != 0 || module->ops->version < 2 || !module->ops->check)
-		return 0;
-	return module->ops->check(cfg);
-}
-
-static const hodei_provider_ops loader_ops = {
-	.version = HODEI_PROVIDER_OPS_VERSION,
-	.type = "docker",
-	.create = fwd_create,
-	.destroy = fwd_destroy,
-	.provision = fwd_provision,
-	.run = fwd_run,
-	.cancel = fwd_cancel,
-	.release = fwd_release,
-	.probe = fwd_probe,
-	.check = fwd_check,
-};
 
 const hodei_provider_ops *hodei_docker_provider_ops(void)
 {
-	return &loader_ops;
+	pthread_once(&typed_once, make_typed);
+	return &docker_typed;
+}
+
+const hodei_provider_ops *hodei_kubernetes_provider_ops(void)
+{
+	pthread_once(&typed_once, make_typed);
+	return &k8s_typed;
 }
 
 int hodei_docker_image_build(const hodei_docker_image_options *opts)

@@ -75,7 +75,7 @@ static void on_listed(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(p, resp->error);
 		return;
 	}
-	if (resp->status != 200 || !resp->is_docker) {
+	if (resp->status != 200 || !resp->marked) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "docker provider %s: %s is not a Docker Engine API "
 		         "(HTTP %ld to GET /containers/json)", p->name,
@@ -221,14 +221,14 @@ static void build_and_load(dk_prov *p)
 		                 "HODEI_WORKER_BIN or options.worker_binary)");
 		return;
 	}
-	hodei__dk_buf tar = { 0 };
+	hodei__hbuf tar = { 0 };
 	int rc = hodei__dk_image_tar(p->image, worker, hodei__dk_find_busybox(NULL), &tar);
 	free(worker);
 	if (rc != 0) {
 		char why[768];
 		snprintf(why, sizeof(why), "not found, and building it failed: %s",
 		         hodei_error_last());
-		hodei__dk_buf_free(&tar);
+		hodei__hbuf_free(&tar);
 		image_missing(p, why);
 		return;
 	}
@@ -334,11 +334,11 @@ static void on_ping(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(p, resp->error);
 		return;
 	}
-	if (resp->status != 200 || !resp->is_docker) {
+	if (resp->status != 200 || !resp->marked) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "docker provider %s: %s is not a Docker Engine API "
 		         "(HTTP %ld to GET /_ping%s)", p->name, hodei__dk_http_endpoint(p->http),
-		         resp->status, resp->is_docker ? "" : ", no Api-Version header");
+		         resp->status, resp->marked ? "" : ", no Api-Version header");
 		setup_failed(p, 0, msg);
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include <hodei/hodei.h>
 #include <hodei/sys/docker.h>
+#include <hodei/sys/kubernetes.h>
 
 int hodeid_cmd_image(int argc, char **argv);
 
@@ -104,5 +105,7 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 		         any ? "127.0.0.1" : grpc_listen, grpc_port);
 		setenv("HODEI_SERVER", addr, 1);
 	}
-	return hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	int rc = hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	/* the same module: pods for workers (hodei-kubernetes(7)) */
+	return rc != 0 ? rc : hodei_provider_type_register(ctx, hodei_kubernetes_provider_ops());
 }
