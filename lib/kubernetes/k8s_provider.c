@@ -566,6 +566,10 @@ static void on_list(void *ud, const hodei__httpc_response *r)
 		return;
 	}
 	snprintf(p->rv, sizeof(p->rv), "%s", rv);
+	if (!p->reachable || p->auth_error) /* back: say so now, not at the next probe */
+		report(p, HODEI_PROVIDER_ACTIVE, 100, "kubernetes provider %s: the API at %s answers "
+		       "again", p->name, p->c.api_url);
+	p->reachable = true;
 	free(p->auth_error);
 	p->auth_error = NULL;
 	listed(p, json_object_get(list, "items"));
@@ -826,6 +830,7 @@ static int k8s_create(hodei_provider *provider, void **state)
 	p->base = hodei_ctx_event_base(p->ctx);
 	p->max_memory = cfg->max_memory_bytes;
 	p->max_vcpus = cfg->max_vcpus;
+	p->reachable = true; /* until a call says otherwise */
 	p->name = strdup(hodei_provider_name(provider));
 	int rc = p->name ? hodei__k8s_config_load(&p->c, p->name, cfg->endpoint, cfg->options_json)
 	                 : hodei__err(HODEI_ENOMEM, "out of memory");
