@@ -321,9 +321,15 @@ static void pod_ended(k8s_worker *kw, const k8s_pod_view *v)
 		if (kw->req)
 			return;
 	}
-	snprintf(reason, sizeof(reason), "kubernetes provider %s: pod %s %s: %s", kw->p->name,
-	         kw->pod, v->oom_killed ? "was OOMKilled" : v->evicted ? "was evicted" : "ended",
-	         kw->last_reason);
+	if (v->oom_killed)
+		snprintf(reason, sizeof(reason), "kubernetes provider %s: pod %s was OOMKilled: the job "
+		         "and its worker went over the pod's memory limit", kw->p->name, kw->pod);
+	else if (v->evicted)
+		snprintf(reason, sizeof(reason), "kubernetes provider %s: pod %s was %s", kw->p->name,
+		         kw->pod, kw->last_reason);
+	else
+		snprintf(reason, sizeof(reason), "kubernetes provider %s: pod %s ended: %s",
+		         kw->p->name, kw->pod, kw->last_reason);
 	kw_fail(kw, reason);
 }
 

@@ -204,24 +204,28 @@ fi
 
 kill_pod_when_running() { # JOB HOW
 	until_true 60 job_is "$1" RUNNING || fail "$1 never ran"
-	name=$(kc get pods -n hodei -l hodei.io/provider=k8s -o json | sed -n 's/^ *"name": "\(hodei-[^"]*\)",$/\1/p' | head -1)
-	[ -n "$name" ] || fail "no pod for $1"
+	wid=$(cli -o json jobs get "$1" | sed -n 's/.*"worker_id":"\([^"]*\)".*/\1/p')
+	[ -n "$wid" ] || fail "no worker for $1"
+	name=hodei-$wid # the pod of the job's worker
 	control kill '{"name":"'"$name"'","how":"'"$2"'"}'
 }
+# A lost worker is not the job's fault: the library queues the job again
+# (a few times more than its retries), and its log says why it was lost.
+said() { cli logs "$1" 2>/dev/null | grep -q "$2"; }
 if case_on oom; then
 	cli jobs queue --id k-oom --provider k8s --shell --command 'sleep 120' >/dev/null
 	kill_pod_when_running k-oom OOMKilled
-	until_true 60 job_is k-oom FAILED || fail "k-oom: $(job_state k-oom)"
-	cli -o json jobs get k-oom | grep -q 'OOMKilled' || fail "no OOMKilled in: $(cli -o json jobs get k-oom)"
+	until_true 60 said k-oom 'worker lost: kubernetes provider k8s: pod hodei-k8s-[0-9]* was OOMKilled: the job' ||
+		fail "no OOMKilled in the log: $(cli logs k-oom 2>&1)"
+	cli jobs cancel k-oom >/dev/null
 	echo "ok oom"
 fi
 if case_on evicted; then
 	cli jobs queue --id k-evict --provider k8s --shell --command 'sleep 120' >/dev/null
 	kill_pod_when_running k-evict Evicted
-	until_true 60 job_is k-evict FAILED || fail "k-evict: $(job_state k-evict)"
-	cli -o json jobs get k-evict | grep -q 'was evicted: Evicted: The node was low on resource' ||
-		fail "no eviction in: $(cli -o json jobs get k-evict)"
-	until_true 60 no_pods k8s || fail "pods left behind"
+	until_true 60 said k-evict 'was Evicted: The node was low on resource: memory' ||
+		fail "no eviction in the log: $(cli logs k-evict 2>&1)"
+	cli jobs cancel k-evict >/dev/null
 	echo "ok evicted"
 fi
 
