@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "k8s.h"
+#include "../http/provkit.h"
 
 /* ---- YAML to JSON (kubeconfig files are YAML; JSON is YAML too) ---- */
 
@@ -280,27 +281,6 @@ static const char *const known_options[] = {
 	"grace_period_s", "env", "command", NULL
 };
 
-static int opt_string(json_t *o, const char *key, const char *def, char **out)
-{
-	json_t *v = json_object_get(o, key);
-	if (v && !json_is_string(v))
-		return hodei__err(HODEI_EINVAL, "options.%s: must be a string", key);
-	if (v && strlen(json_string_value(v)) > 1024)
-		return hodei__err(HODEI_EINVAL, "options.%s: longer than 1024 characters", key);
-	if (!(*out = strdup(v ? json_string_value(v) : def)))
-		return hodei__err(HODEI_ENOMEM, "out of memory");
-	return 0;
-}
-
-static int opt_bool(json_t *o, const char *key, bool def, bool *out)
-{
-	json_t *v = json_object_get(o, key);
-	if (v && !json_is_boolean(v))
-		return hodei__err(HODEI_EINVAL, "options.%s: must be true or false", key);
-	*out = v ? json_is_true(v) : def;
-	return 0;
-}
-
 static int opt_int(json_t *o, const char *key, int64_t def, int64_t min, int64_t max,
                    int64_t *out)
 {
@@ -404,20 +384,20 @@ static int pod_options(k8s_config *c, json_t *o, const char *provider_name)
 {
 	const char *env_server = getenv("HODEI_SERVER");
 	int64_t v = 10;
-	int rc = opt_string(o, "image", default_image(), &c->image);
+	int rc = hodei__opt_string(o, "image", default_image(), &c->image);
 	if (rc == 0)
-		rc = opt_string(o, "image_pull_policy", "IfNotPresent", &c->pull_policy);
+		rc = hodei__opt_string(o, "image_pull_policy", "IfNotPresent", &c->pull_policy);
 	if (rc == 0 && strcmp(c->pull_policy, "Always") != 0 &&
 	    strcmp(c->pull_policy, "IfNotPresent") != 0 && strcmp(c->pull_policy, "Never") != 0)
 		rc = hodei__err(HODEI_EINVAL, "options.image_pull_policy: Always, IfNotPresent or "
 		                              "Never");
 	if (rc == 0)
-		rc = opt_string(o, "server", env_server && *env_server ? env_server : "hodeid:50051",
+		rc = hodei__opt_string(o, "server", env_server && *env_server ? env_server : "hodeid:50051",
 		                &c->server);
 	if (rc == 0)
-		rc = opt_string(o, "service_account", "", &c->service_account);
+		rc = hodei__opt_string(o, "service_account", "", &c->service_account);
 	if (rc == 0)
-		rc = opt_string(o, "runtime_class", "", &c->runtime_class);
+		rc = hodei__opt_string(o, "runtime_class", "", &c->runtime_class);
 	if (rc == 0)
 		rc = opt_labels(o, "labels", &c->labels);
 	if (rc == 0)
@@ -433,9 +413,9 @@ static int pod_options(k8s_config *c, json_t *o, const char *provider_name)
 	if (rc == 0)
 		rc = opt_int(o, "run_as_user", 65532, 1, 2147483647, &c->run_as_user);
 	if (rc == 0)
-		rc = opt_bool(o, "read_only_root", true, &c->read_only_root);
+		rc = hodei__opt_bool(o, "read_only_root", true, &c->read_only_root);
 	if (rc == 0)
-		rc = opt_bool(o, "ephemeral", false, &c->ephemeral);
+		rc = hodei__opt_bool(o, "ephemeral", false, &c->ephemeral);
 	if (rc == 0)
 		rc = opt_int(o, "pending_timeout_ms", 120000, 1, 86400000, &c->pending_timeout_ms);
 	if (rc == 0)
@@ -456,17 +436,17 @@ static int cluster_options(k8s_config *c, json_t *o)
 	char *kubeconfig = NULL, *context = NULL, *sa_dir = NULL;
 	bool in_cluster = false;
 	json_t *ns = json_object_get(o, "namespace");
-	int rc = opt_string(o, "kubeconfig", "", &kubeconfig);
+	int rc = hodei__opt_string(o, "kubeconfig", "", &kubeconfig);
 	if (rc == 0)
-		rc = opt_string(o, "context", "", &context);
+		rc = hodei__opt_string(o, "context", "", &context);
 	if (rc == 0)
-		rc = opt_string(o, "service_account_dir", K8S_SA_DIR, &sa_dir);
+		rc = hodei__opt_string(o, "service_account_dir", K8S_SA_DIR, &sa_dir);
 	const char *env_kc = getenv("KUBECONFIG"), *svc = getenv("KUBERNETES_SERVICE_HOST");
 	bool any_kc = (kubeconfig && *kubeconfig) || (env_kc && *env_kc);
 	if (rc == 0)
-		rc = opt_bool(o, "in_cluster", !any_kc && svc && *svc, &in_cluster);
+		rc = hodei__opt_bool(o, "in_cluster", !any_kc && svc && *svc, &in_cluster);
 	if (rc == 0)
-		rc = opt_string(o, "namespace", "default", &c->namespace_);
+		rc = hodei__opt_string(o, "namespace", "default", &c->namespace_);
 	if (rc == 0 && (!*c->namespace_ || strlen(c->namespace_) > 63))
 		rc = hodei__err(HODEI_EINVAL, "options.namespace: 1 to 63 characters");
 	if (rc == 0 && in_cluster) {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "k8s.h"
+#include "../http/provkit.h"
 #include "../docker/dk_module.h"
 
 #define SHORT_TIMEOUT_MS 30000L
@@ -679,23 +680,16 @@ static void copy_job_labels(k8s_worker *kw, const char *job_id)
 static int k8s_provision(void *state, hodei_worker *w, const hodei_run_request *hint)
 {
 	k8s_prov *p = state;
-	uint64_t mem = hint ? hint->memory_bytes : 0;
-	uint32_t cpu = hint ? hint->cpu_millis : 0;
-	if (p->max_memory && mem > p->max_memory)
-		return hodei__err(HODEI_EINVAL,
-		                  "memory: the job asks for %llu bytes, provider %s offers at most %llu",
-		                  (unsigned long long)mem, p->name, (unsigned long long)p->max_memory);
-	if (p->max_vcpus && cpu > p->max_vcpus * 1000u)
-		return hodei__err(HODEI_EINVAL,
-		                  "cpu: the job asks for %u millicores, provider %s offers at most %u",
-		                  cpu, p->name, p->max_vcpus * 1000u);
+	int rc = hodei__prov_fits(p->name, p->max_memory, p->max_vcpus, hint);
+	if (rc != 0)
+		return rc;
 	k8s_worker *kw = calloc(1, sizeof(*kw));
 	if (!kw)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
 	kw->p = p;
 	kw->w = w;
-	kw->cpu_millis = cpu;
-	kw->memory_bytes = mem;
+	kw->cpu_millis = hint ? hint->cpu_millis : 0;
+	kw->memory_bytes = hint ? hint->memory_bytes : 0;
 	snprintf(kw->wid, sizeof(kw->wid), "%s", hodei_worker_id(w));
 	char dns[64];
 	hodei__k8s_dns_label(dns, sizeof(dns), kw->wid);
@@ -724,20 +718,6 @@ static void k8s_release(void *state, hodei_worker *w)
 
 /* ---- events: registration, ephemeral retirement ---- */
 
-static void maybe_retire(k8s_worker *kw)
-{
-	hodei_worker_array *list = NULL;
-	int64_t jobs = 0;
-	if (hodei_worker_list(&list, kw->p->ctx) != 0)
-		return;
-	for (size_t i = 0; i < list->count; i++)
-		if (strcmp(list->items[i].id, kw->wid) == 0)
-			jobs = list->items[i].jobs_run;
-	hodei_worker_array_free(list);
-	if (jobs > 0)
-		hodei_worker_lost(kw->w, "ephemeral worker: one job per pod");
-}
-
 static void on_event(const hodei_event *ev, void *userdata)
 {
 	k8s_prov *p = userdata;
@@ -756,7 +736,7 @@ static void on_event(const hodei_event *ev, void *userdata)
 			evtimer_del(kw->timer);
 	}
 	if (p->c.ephemeral && ev->state == HODEI_WORKER_IDLE)
-		maybe_retire(kw);
+		hodei__prov_retire_used(p->ctx, kw->w, kw->wid, "ephemeral worker: one job per pod");
 }
 
 /* ---- probe ---- */

@@ -147,15 +147,6 @@ curl -sf --cacert "$dir/ca.crt" -X POST -H 'Authorization: Bearer s3cret' \
 	-d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"hodei-k8s-old","labels":{"hodei.io/provider":"k8s"}},
 	"spec":{"containers":[{"name":"c","image":"'"$IMAGE"'","command":["sleep","300"]}]}}' >/dev/null ||
 	fail "cannot create the orphan"
-start_hodeid() {
-	rm -f "$dir/ports"
-	"$HODEID" --data-dir "$dir/data" -g 127.0.0.1:0 -H off --port-file "$dir/ports" \
-		--no-local-provider >>"$dir/hodeid.log" 2>&1 &
-	pid=$!
-	until_true 30 test -f "$dir/ports" || fail "hodeid did not start"
-	port=$(sed -n 's/^grpc=//p' "$dir/ports")
-}
-cli() { timeout 120 "$CLI" --server "127.0.0.1:$port" "$@"; }
 start_hodeid
 orphan_gone() { ! kc get pod hodei-k8s-old -n hodei >/dev/null 2>&1; }
 until_true 30 orphan_gone || fail "the orphan pod was not removed at start"
