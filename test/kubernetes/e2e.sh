@@ -3,6 +3,9 @@
 # whose pods are real Docker containers running the real hodei-worker image.
 # One stand-in, one image and one hodeid for all the cases (CI time):
 #   kubectl    Debian's kubectl gets, logs and deletes pods on the stand-in
+#   docker-tls the docker provider's tcp:// endpoint with DOCKER_TLS_VERIFY and
+#              DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), through a proxy
+#              that asks for the client certificate
 #   refuse     a missing namespace, a bad kubeconfig, an unknown option are
 #              refused when the provider is registered, the field named
 #   orphans    a pod left by an earlier hodeid is removed at start
@@ -118,6 +121,29 @@ if case_on kubectl; then
 	kc delete pod kubectl-check -n hodei | grep -q 'deleted' || fail "kubectl delete pod"
 	kc get pod kubectl-check -n hodei 2>&1 | grep -q 'NotFound' || fail "kubectl: the pod is still there"
 	echo "ok kubectl"
+fi
+
+# ---- the docker provider's tcp:// with TLS client certificates ----
+if case_on docker-tls; then
+	mkdir -p "$dir/certs"
+	cp "$dir/ca.crt" "$dir/certs/ca.pem"
+	cp "$dir/client.crt" "$dir/certs/cert.pem"
+	cp "$dir/client.key" "$dir/certs/key.pem"
+	node "$here/docker-tls-proxy.mjs" "$dir/server.crt" "$dir/server.key" "$dir/ca.crt" \
+		"$dir/proxy.port" >>"$dir/standin.log" 2>&1 &
+	ppid=$!
+	until_true 30 test -s "$dir/proxy.port" || fail "the TLS proxy did not start"
+	ep=tcp://127.0.0.1:$(cat "$dir/proxy.port")
+	out=$(DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$dir/certs" "$HODEID" image build -e "$ep" \
+		-t hodei-worker:k8s-tls 2>&1) || { kill $ppid; fail "image build over TLS: $out"; }
+	out=$(DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$dir/nowhere" "$HODEID" image build -e "$ep" \
+		-t hodei-worker:k8s-tls 2>&1) && { kill $ppid; fail "no certificates, yet it worked"; }
+	echo "$out" | grep -q "DOCKER_CERT_PATH: cannot read $dir/nowhere/ca.pem" || { kill $ppid; fail "missing certs: $out"; }
+	out=$(DOCKER_TLS_VERIFY= "$HODEID" image build -e "$ep" -t hodei-worker:k8s-tls 2>&1) &&
+		{ kill $ppid; fail "plain HTTP to a TLS port worked"; }
+	kill $ppid
+	wait $ppid 2>/dev/null || true
+	echo "ok docker-tls"
 fi
 
 # ---- refused at registration ----
