@@ -58,8 +58,10 @@ function status(code, reason, message, details) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
 
+let bytesOut = 0;
 function send(res, code, obj) {
   const body = JSON.stringify(obj);
+  bytesOut += Buffer.byteLength(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -232,7 +234,12 @@ function openWatch(req, res, ns, q) {
   const from = Number(q.get('resourceVersion') || 0);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
   const w = { ns, sel: q.get('labelSelector'), fieldSel: q.get('fieldSelector'),
-    write: (type, object) => { count('watch-event', 0, res.write(JSON.stringify({ type, object }) + '\n')); } };
+    write: (type, object) => {
+      const line = JSON.stringify({ type, object }) + '\n';
+      bytesOut += Buffer.byteLength(line);
+      count('watch-event', 0);
+      res.write(line);
+    } };
   if (from && from < oldestRv) {
     res.write(JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${oldestRv})`) }) + '\n');
     res.end();
@@ -474,7 +481,7 @@ function control(req, res) {
     } else if (p === '/down') await down();
     else if (p === '/up') await listen(apiPort);
     else if (p === '/token') token = o.token;
-    else if (p === '/stats') return send(res, 200, { stats, pods: pods.size });
+    else if (p === '/stats') return send(res, 200, { stats, bytesOut, pods: pods.size });
     else if (p === '/pods') return send(res, 200, [...pods.values()]);
     else return send(res, 404, { error: 'unknown control' });
     send(res, 200, { ok: true });

@@ -20,15 +20,16 @@ describe("AddProviderForm", () => {
         },
       }),
     );
-    for (const name of [/^Kubernetes/, /^Azure VM/, /^Firecracker/]) {
+    for (const name of [/^Azure VM/, /^Firecracker/]) {
       expect(option(name)).toBeDisabled();
       expect(option(name)).toHaveTextContent("(not available in this build)");
     }
-    for (const name of [/^Docker$/, /^Static pool/, /^Local processes$/]) expect(option(name)).toBeEnabled();
+    for (const name of [/^Docker$/, /^Kubernetes/, /^Static pool/, /^Local processes$/])
+      expect(option(name)).toBeEnabled();
 
     const type = screen.getByLabelText("Type");
-    await userEvent.selectOptions(type, "kubernetes");
-    expect(type).not.toHaveValue("kubernetes");
+    await userEvent.selectOptions(type, "firecracker");
+    expect(type).not.toHaveValue("firecracker");
     await userEvent.type(screen.getByLabelText("Name"), "k8s");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     await waitFor(() => expect(requests.map((r) => r.provider?.type)).toEqual(["docker"]));

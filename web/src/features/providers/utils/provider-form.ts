@@ -3,7 +3,7 @@ import type { ProviderSpecInput } from "../hooks/use-provider-mutations";
 
 /**
  * The provider types of the spec.  `available`: hodeid registers this type
- * (lib/provider.c: pool, local; tools/hodeid: docker); CreateProvider refuses
+ * (lib/provider.c: pool, local; tools/hodeid: docker, kubernetes); CreateProvider refuses
  * the others ("type: unknown provider type ..."), so the form offers them
  * disabled.  The API has no call listing the types, hence this list.
  */
@@ -11,7 +11,7 @@ export const PROVIDER_TYPES = [
   { value: "docker", label: "Docker", available: true },
   { value: "pool", label: "Static pool (hodei-worker agents)", available: true },
   { value: "local", label: "Local processes", available: true },
-  { value: "kubernetes", label: "Kubernetes (K8s)", available: false },
+  { value: "kubernetes", label: "Kubernetes (K8s)", available: true },
   { value: "azure-vm", label: "Azure VM", available: false },
   { value: "firecracker", label: "Firecracker", available: false },
 ] as const;
