@@ -8,6 +8,8 @@
 #              that asks for the client certificate
 #   refuse     a missing namespace, a bad kubeconfig, an unknown option are
 #              refused when the provider is registered, the field named
+#   incluster  the service account directory (token, ca.crt, namespace) and
+#              KUBERNETES_SERVICE_HOST/PORT, as in a pod
 #   orphans    a pod left by an earlier hodeid is removed at start
 #   runs       a job runs in a pod: non-root, read-only root, limits from
 #              --memory, labels from the job; the pod is gone afterwards
@@ -160,6 +162,24 @@ if case_on refuse; then
 	out=$(seed k8sbad '{"imagee":"x"}' 1 kubernetes) && fail "an unknown option was accepted"
 	echo "$out" | grep -q 'options.imagee: unknown option' || fail "unknown option: $out"
 	echo "ok refuse"
+fi
+
+# ---- in-cluster: the service account's token, CA and namespace files ----
+if case_on incluster; then
+	mkdir -p "$dir/sa"
+	cp "$dir/ca.crt" "$dir/sa/ca.crt"
+	printf 's3cret\n' >"$dir/sa/token"
+	printf 'nowhere' >"$dir/sa/namespace"
+	ic() { KUBECONFIG= KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$api \
+		"$SEED" "$dir/ic.db" k8sic '{"service_account_dir":"'"$dir/sa"'"}' 1 kubernetes 2>&1; }
+	out=$(ic) && fail "in-cluster: the service account's missing namespace was accepted"
+	echo "$out" | grep -q 'options.namespace: namespaces "nowhere" not found' || fail "in-cluster: $out"
+	printf 'hodei' >"$dir/sa/namespace"
+	out=$(ic) || fail "in-cluster: $out"
+	rm "$dir/sa/token"
+	out=$(ic) && fail "in-cluster without a token was accepted"
+	echo "$out" | grep -q "options.service_account_dir: cannot read $dir/sa/token" || fail "in-cluster: $out"
+	echo "ok incluster"
 fi
 
 # ---- hodeid with two providers: k8s (the runs) and k8sp (failures, short timeouts) ----
