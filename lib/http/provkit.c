@@ -44,18 +44,13 @@ int hodei__prov_fits(const char *provider, uint64_t max_memory, uint32_t max_vcp
 void hodei__prov_retire_used(hodei_ctx *ctx, hodei_worker *w, const char *wid, const char *why)
 {
 	hodei_worker_array *list = NULL;
-	bool used_and_idle = false;
+	int64_t jobs = 0;
 	if (hodei_worker_list(&list, ctx) != 0)
 		return;
-	/* Events reach subscribers after the fact: the scheduler may have given
-	 * the worker its next job already.  Retiring it then would lose that
-	 * job (it was seen failing jobs under load), so only an idle worker is
-	 * retired; a busy one is at its next IDLE event. */
 	for (size_t i = 0; i < list->count; i++)
 		if (strcmp(list->items[i].id, wid) == 0)
-			used_and_idle = list->items[i].jobs_run > 0 && !list->items[i].job_id &&
-			                list->items[i].state == HODEI_WORKER_IDLE;
+			jobs = list->items[i].jobs_run;
 	hodei_worker_array_free(list);
-	if (used_and_idle)
+	if (jobs > 0)
 		hodei_worker_lost(w, why);
 }

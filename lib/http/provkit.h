@@ -20,10 +20,9 @@ int hodei__opt_bool(json_t *o, const char *key, bool def, bool *out);
  * limit)?  0, or HODEI_EINVAL naming "memory" or "cpu". */
 int hodei__prov_fits(const char *provider, uint64_t max_memory, uint32_t max_vcpus,
                      const hodei_run_request *hint);
-/* Ephemeral workers: one job each.  Called on the worker's IDLE event: once
- * it has run a job and is still idle, it is lost with `why` and released.
- * One the scheduler already gave another job runs it first (an event is
- * delivered after the fact), and is retired at its next IDLE event. */
+/* Ephemeral workers: one job each.  Called while the library reports the
+ * worker idle again (before the scheduler's next pass can give it a job):
+ * once it has run a job, it is lost with `why` and released. */
 void hodei__prov_retire_used(hodei_ctx *ctx, hodei_worker *w, const char *wid,
                              const char *why);
 
