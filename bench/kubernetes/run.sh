@@ -74,6 +74,9 @@ dk_wall=$wall dk_cpu=$cpums
 s0=$(curl -sf "http://127.0.0.1:$ctl/stats")
 run k8s
 k8_wall=$wall k8_cpu=$cpums
+# every pod released and deleted, so that its whole life is counted
+gone() { curl -sf "http://127.0.0.1:$ctl/stats" | grep -q '"pods":0'; }
+until_true 120 gone || fail "pods left"
 s1=$(curl -sf "http://127.0.0.1:$ctl/stats")
 reqs() { echo "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);let r=0,b=0;for(const[k,v]of Object.entries(o.stats))if(k!=="watch-event"){r+=v.requests;b+=v.bytesIn};console.log(r,b,o.bytesOut,(o.stats["watch-event"]||{}).requests||0)})'; }
 set -- $(reqs "$s0"); r0=$1 bi0=$2 bo0=$3 e0=$4
