@@ -12,6 +12,8 @@ while read -r pkg; do
 	[ -n "$pkg" ] || continue
 	case "$pkg" in
 	nodejs|npm) command -v "${pkg/nodejs/node}" >/dev/null 2>&1 && continue ;;
+	# any kubectl will do (Google's kubectl package conflicts with Debian's)
+	kubernetes-client) command -v kubectl >/dev/null 2>&1 && continue ;;
 	esac
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done < "$here/deps.txt"
@@ -26,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages of the parts that have a lock file
-for dir in "$root/web" "$root/test/rpc"; do
+for dir in "$root/web" "$root/test/rpc" "$root/test/kubernetes"; do
 	if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
 		echo "setup: npm ci in ${dir#$root/}" >&2
 		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

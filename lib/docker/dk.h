@@ -1,9 +1,10 @@
 /*
  * Docker provider internals (lib/docker).  Nothing here is public.
  *
- *   dk_http.c      an asynchronous HTTP client for the Docker Engine API:
- *                  libcurl's multi socket-action interface on the context's
- *                  libevent loop (curl's hiperfifo.c pattern), never blocking.
+ *   dk_http.c      the Docker Engine API endpoint (unix socket, TCP, TLS with
+ *                  DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) on the asynchronous
+ *                  HTTP client shared with the kubernetes provider
+ *                  (lib/http/httpc.c: libcurl on the context's libevent loop).
  *   dk_image.c     builds the hodei-worker image as a `docker load` tar.
  *   dk_deps.c      finds the shared libraries a binary needs (ldd).
  *   dk_provider.c  the "docker" provider ops.
@@ -15,68 +16,64 @@
 #include <stdint.h>
 
 #include "hodei/sys/docker.h"
+#include "../http/httpc.h"
 
 struct event_base;
-
-/* Declared by the core (lib/internal.h) too; same signature. */
-int hodei__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define HODEI__DK_API "/v1.41"
 #define HODEI__DK_DEFAULT_SOCKET "/var/run/docker.sock"
 
-/* ---- a growable byte buffer ---- */
-typedef struct hodei__dk_buf {
-	char *data;
-	size_t len, cap;
-} hodei__dk_buf;
-int hodei__dk_buf_add(hodei__dk_buf *b, const void *data, size_t len);
-void hodei__dk_buf_free(hodei__dk_buf *b);
-
-/* ---- dk_http.c ---- */
-typedef struct hodei__dk_http hodei__dk_http;
-typedef struct hodei__dk_req hodei__dk_req;
-
-typedef struct hodei__dk_response {
-	long status;       /* HTTP status; 0 when the transport failed */
-	const char *error; /* transport error (connect, timeout), or NULL */
-	const char *body;  /* NUL-terminated */
-	size_t len;
-	int is_docker;     /* the reply carried an Api-Version header */
-} hodei__dk_response;
-
-typedef void (*hodei__dk_done_fn)(void *userdata, const hodei__dk_response *resp);
+/* ---- dk_http.c: the Docker endpoint on the shared client (lib/http/httpc.h) ---- */
+typedef hodei__httpc hodei__dk_http;
+typedef hodei__httpc_req hodei__dk_req;
+typedef hodei__httpc_response hodei__dk_response; /* marked: it had an Api-Version header */
+typedef hodei__httpc_done_fn hodei__dk_done_fn;
 
 /*
- * endpoint: NULL or "" (DOCKER_HOST, else the default unix socket),
- * "unix:///path", "/path", "tcp://host:port", "http://host:port".
- * Errors: HODEI_EINVAL (unsupported scheme), HODEI_ENOMEM.
+ * The client options for a Docker endpoint: NULL or "" (DOCKER_HOST, else
+ * the default unix socket), "unix:///path", "/path", "tcp://host:port",
+ * "http://host:port", "https://host:port".  tcp:// is TLS when
+ * DOCKER_TLS_VERIFY is set (non-empty, not "0"), as for the docker CLI: the
+ * CA, certificate and key are ca.pem, cert.pem and key.pem in
+ * DOCKER_CERT_PATH (default ~/.docker); https:// always is.  Free with
+ * hodei__dk_endpoint_free.  Errors: HODEI_EINVAL naming "endpoint"
+ * (unsupported scheme), HODEI_EIO naming DOCKER_CERT_PATH (a PEM file
+ * missing), HODEI_ENOMEM.
  */
+typedef struct hodei__dk_endpoint {
+	hodei__httpc_options opts;
+	char *base_url, *socket, *shown;
+	hodei__hbuf ca, cert, key;
+} hodei__dk_endpoint;
+int hodei__dk_endpoint_parse(hodei__dk_endpoint *ep, const char *endpoint);
+void hodei__dk_endpoint_free(hodei__dk_endpoint *ep);
+
 int hodei__dk_http_new(hodei__dk_http **out, struct event_base *base, const char *endpoint);
 /* Cancels every request (no callbacks).  Accepts NULL. */
-void hodei__dk_http_free(hodei__dk_http *http);
-/* Is endpoint one the client can use (unix://, tcp://, http://)?  HODEI_EINVAL
- * naming "endpoint" otherwise. */
+#define hodei__dk_http_free hodei__httpc_free
+/* Is endpoint one the client can use?  HODEI_EINVAL naming "endpoint" otherwise. */
 int hodei__dk_endpoint_check(const char *endpoint);
 /* Paths are sent as they are, without the /v1.41 prefix (other APIs on a
  * unix socket: Firecracker's). */
-void hodei__dk_http_no_prefix(hodei__dk_http *http);
+/* An HTTP client on a unix-socket endpoint without the Docker API's version
+ * prefix (Firecracker's API: lib/microvm). */
+int hodei__dk_http_new_raw(hodei__dk_http **out, struct event_base *base, const char *endpoint);
 /* The endpoint as shown in messages, e.g. "unix:///var/run/docker.sock". */
-const char *hodei__dk_http_endpoint(const hodei__dk_http *http);
+#define hodei__dk_http_endpoint hodei__httpc_shown
 
 /*
- * Send `method path` (path below /v1.41, e.g. "/containers/json").  body may
- * be NULL; with take_body the buffer (malloc'd) is adopted, else copied.
- * timeout_ms 0 = none (long polls).  done is called exactly once on the
- * loop, never from inside this call, unless the request is cancelled.
- * Returns NULL on allocation failure (done is then never called).
+ * Send `method path` (path below /v1.41, e.g. "/containers/json"), as
+ * hodei__httpc_send with the content type the path takes (a tar for
+ * /images/load, else JSON) and the reply buffered.
  */
 hodei__dk_req *hodei__dk_send(hodei__dk_http *http, const char *method, const char *path,
                               char *body, size_t len, int take_body, long timeout_ms,
                               hodei__dk_done_fn done, void *userdata);
 /* Forget a request: its callback is never called. */
-void hodei__dk_cancel(hodei__dk_req *req);
+#define hodei__dk_cancel hodei__httpc_cancel
 
-/* Blocking request on a private loop (tools, shutdown).  Caller frees *body. */
+/* Blocking request on a private loop (tools, shutdown).  Caller frees *body.
+ * An answer without Api-Version sets *error ("not a Docker Engine API"). */
 int hodei__dk_send_sync(const char *endpoint, const char *method, const char *path,
                         char *body, size_t len, int take_body, long timeout_ms,
                         long *status, char **reply, char **error);
@@ -104,15 +101,12 @@ void hodei__dk_reply_last_line(const char *body, size_t len, char *out, size_t o
 /* ---- dk_container.c ---- */
 /* How many jobs worker `wid` has run (0 when unknown): ephemeral workers,
  * containers and microVMs, retire after their first. */
-int64_t hodei__dk_worker_jobs_run(hodei_ctx *ctx, const char *wid);
 /* Does the job (hint, may be NULL) fit the provider's max memory / vCPUs
  * (0 = no limit)?  HODEI_EINVAL naming "memory" or "cpu" otherwise. */
-int hodei__dk_check_limits(const char *name, uint64_t max_memory, uint32_t max_vcpus,
-                           const hodei_run_request *hint);
 
 /* ---- dk_deps.c ---- */
 /* Run argv (PATH lookup), collect stdout+stderr; *status as from waitpid. */
-int hodei__dk_run_capture(char *const argv[], hodei__dk_buf *out, int *status);
+int hodei__dk_run_capture(char *const argv[], hodei__hbuf *out, int *status);
 typedef struct hodei__dk_dep {
 	char *name; /* as the binary asks for it: "libc.so.6", or the loader path */
 	char *path; /* the file on this host */
@@ -127,14 +121,14 @@ void hodei__dk_deps_free(hodei__dk_dep *deps, size_t n);
 struct archive;
 typedef struct hodei__dk_arch {
 	struct archive *a;
-	hodei__dk_buf *out;
+	hodei__hbuf *out;
 	char **dirs;
 	size_t ndirs;
 	long long mtime;
 } hodei__dk_arch;
 #define HODEI__DK_ARCH_TAR 0
 #define HODEI__DK_ARCH_CPIO 1 /* newc, what the kernel unpacks as an initramfs */
-int hodei__dk_arch_open(hodei__dk_arch *t, hodei__dk_buf *out, int format);
+int hodei__dk_arch_open(hodei__dk_arch *t, hodei__hbuf *out, int format);
 int hodei__dk_arch_close(hodei__dk_arch *t);
 /* One entry (type AE_IFREG, AE_IFDIR, AE_IFLNK), path relative. */
 int hodei__dk_arch_entry(hodei__dk_arch *t, const char *path, int type, int mode,
@@ -147,11 +141,11 @@ int hodei__dk_arch_copy(hodei__dk_arch *t, const char *dest, const char *src, in
  * at /usr/local/bin/hodei-worker with its libraries, /etc/passwd and group. */
 int hodei__dk_arch_rootfs(hodei__dk_arch *t, const char *worker, const char *busybox);
 /* Read a whole file into out.  Errors: HODEI_ENOTFOUND, HODEI_EIO. */
-int hodei__dk_read_file(const char *path, hodei__dk_buf *out);
+int hodei__dk_read_file(const char *path, hodei__hbuf *out);
 
 /* Write the image as a docker-load tar into *out (malloc'd). */
 int hodei__dk_image_tar(const char *tag, const char *worker_path, const char *busybox_path,
-                        hodei__dk_buf *out);
+                        hodei__hbuf *out);
 /* The hodei-worker binary to put in the image: explicit path, env, or found. */
 char *hodei__dk_find_worker(const char *explicit_path);
 const char *hodei__dk_find_busybox(const char *explicit_path);

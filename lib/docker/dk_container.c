@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dk_provider.h"
+#include "../http/provkit.h"
 
 #define CREATE_TIMEOUT_MS 60000L
 #define SHORT_TIMEOUT_MS 30000L
@@ -323,28 +324,13 @@ static void create_container(dk_worker *dw)
 		fail(dw, "docker provider: out of memory");
 }
 
-int hodei__dk_check_limits(const char *name, uint64_t max_memory, uint32_t max_vcpus,
-                           const hodei_run_request *hint)
-{
-	uint64_t mem = hint ? hint->memory_bytes : 0;
-	uint32_t cpu = hint ? hint->cpu_millis : 0;
-	if (max_memory && mem > max_memory)
-		return hodei__err(HODEI_EINVAL,
-		                  "memory: the job asks for %llu bytes, provider %s offers at most %llu",
-		                  (unsigned long long)mem, name, (unsigned long long)max_memory);
-	if (max_vcpus && cpu > max_vcpus * 1000u)
-		return hodei__err(HODEI_EINVAL,
-		                  "cpu: the job asks for %u millicores, provider %s offers at most %u",
-		                  cpu, name, max_vcpus * 1000u);
-	return 0;
-}
-
 int hodei__dk_container_provision(dk_prov *p, hodei_worker *w, const hodei_run_request *hint)
 {
+	int rc = hodei__prov_fits(p->name, p->max_memory, p->max_vcpus, hint);
+	if (rc != 0)
+		return rc;
 	uint64_t mem = hint ? hint->memory_bytes : 0;
 	uint32_t cpu = hint ? hint->cpu_millis : 0;
-	if (hodei__dk_check_limits(p->name, p->max_memory, p->max_vcpus, hint) != 0)
-		return HODEI_EINVAL;
 	dk_worker *dw = calloc(1, sizeof(*dw));
 	if (!dw)
 		return hodei__err(HODEI_ENOMEM, "out of memory");
@@ -392,27 +378,6 @@ void hodei__dk_container_recover(dk_prov *p)
 	}
 }
 
-/* Ephemeral: one job per container.  Called while the library reports the
- * worker idle again, before the scheduler's next pass can give it a job. */
-int64_t hodei__dk_worker_jobs_run(hodei_ctx *ctx, const char *wid)
-{
-	hodei_worker_array *list = NULL;
-	int64_t jobs = 0;
-	if (hodei_worker_list(&list, ctx) != 0)
-		return 0;
-	for (size_t i = 0; i < list->count; i++)
-		if (strcmp(list->items[i].id, wid) == 0)
-			jobs = list->items[i].jobs_run;
-	hodei_worker_array_free(list);
-	return jobs;
-}
-
-static void maybe_retire(dk_worker *dw)
-{
-	if (hodei__dk_worker_jobs_run(dw->p->ctx, dw->wid) > 0)
-		hodei_worker_lost(dw->w, "ephemeral worker: one job per container");
-}
-
 void hodei__dk_container_on_event(dk_prov *p, const hodei_event *ev)
 {
 	if (ev->type != HODEI_EVENT_WORKER || !ev->worker_id || !ev->provider ||
@@ -428,7 +393,7 @@ void hodei__dk_container_on_event(dk_prov *p, const hodei_event *ev)
 			evtimer_del(dw->timer);
 	}
 	if (p->ephemeral && ev->state == HODEI_WORKER_IDLE)
-		maybe_retire(dw);
+		hodei__prov_retire_used(p->ctx, dw->w, dw->wid, "ephemeral worker: one job per container");
 }
 
 void hodei__dk_container_shutdown(dk_prov *p)

@@ -15,7 +15,7 @@
 
 extern char **environ;
 
-int hodei__dk_run_capture(char *const argv[], hodei__dk_buf *out, int *status)
+int hodei__dk_run_capture(char *const argv[], hodei__hbuf *out, int *status)
 {
 	int fds[2];
 	if (pipe(fds) != 0)
@@ -36,7 +36,7 @@ int hodei__dk_run_capture(char *const argv[], hodei__dk_buf *out, int *status)
 	char chunk[4096];
 	ssize_t n;
 	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && hodei__dk_buf_add(out, chunk, (size_t)n) != 0)
+		if (n > 0 && hodei__hbuf_add(out, chunk, (size_t)n) != 0)
 			break;
 	close(fds[0]);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
@@ -88,7 +88,7 @@ int hodei__dk_deps(const char *binary, hodei__dk_dep **out, size_t *n)
 	*n = 0;
 	if (access(binary, X_OK) != 0)
 		return hodei__err(HODEI_ENOTFOUND, "%s: %s", binary, strerror(errno));
-	hodei__dk_buf text = { 0 };
+	hodei__hbuf text = { 0 };
 	int status = 0;
 	char *argv[] = { "ldd", (char *)binary, NULL };
 	int rc = hodei__dk_run_capture(argv, &text, &status);
@@ -100,7 +100,7 @@ int hodei__dk_deps(const char *binary, hodei__dk_dep **out, size_t *n)
 		if (!is_static)
 			rc = hodei__err(HODEI_EIO, "ldd %s failed: %s", binary,
 			                text.data ? text.data : "no output");
-		hodei__dk_buf_free(&text);
+		hodei__hbuf_free(&text);
 		return rc;
 	}
 	for (char *line = text.data; rc == 0 && line && *line;) {
@@ -110,7 +110,7 @@ int hodei__dk_deps(const char *binary, hodei__dk_dep **out, size_t *n)
 		rc = parse_line(binary, line, out, n);
 		line = eol ? eol + 1 : NULL;
 	}
-	hodei__dk_buf_free(&text);
+	hodei__hbuf_free(&text);
 	if (rc != 0) {
 		hodei__dk_deps_free(*out, *n);
 		*out = NULL;

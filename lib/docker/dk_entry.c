@@ -35,5 +35,6 @@ const hodei__dk_module *hodei__dk_module_entry(hodei__dk_set_error_fn fn)
 	module.ops = hodei__dk_provider_ops();
 	module.image_build = hodei__dk_image_build;
 	module.microvm_ops = hodei__mv_provider_ops();
+	module.k8s_ops = hodei__k8s_provider_ops();
 	return &module;
 }

@@ -41,10 +41,10 @@
 static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, size_t len)
 {
 	hodei__dk_arch *t = data;
-	return hodei__dk_buf_add(t->out, buf, len) == 0 ? (la_ssize_t)len : -1;
+	return hodei__hbuf_add(t->out, buf, len) == 0 ? (la_ssize_t)len : -1;
 }
 
-int hodei__dk_arch_open(hodei__dk_arch *t, hodei__dk_buf *out, int format)
+int hodei__dk_arch_open(hodei__dk_arch *t, hodei__hbuf *out, int format)
 {
 	memset(t, 0, sizeof(*t));
 	t->out = out;
@@ -125,7 +125,7 @@ int hodei__dk_arch_parents(hodei__dk_arch *t, const char *path)
 	return 0;
 }
 
-int hodei__dk_read_file(const char *path, hodei__dk_buf *out)
+int hodei__dk_read_file(const char *path, hodei__hbuf *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -137,7 +137,7 @@ int hodei__dk_read_file(const char *path, hodei__dk_buf *out)
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || hodei__dk_buf_add(out, chunk, (size_t)n) != 0) {
+		if (n < 0 || hodei__hbuf_add(out, chunk, (size_t)n) != 0) {
 			rc = hodei__err(HODEI_EIO, "%s: %s", path, strerror(errno));
 			break;
 		}
@@ -149,13 +149,13 @@ int hodei__dk_read_file(const char *path, hodei__dk_buf *out)
 /* Copy a host file (symlinks followed) to `dest` (relative) in the layer. */
 int hodei__dk_arch_copy(hodei__dk_arch *t, const char *dest, const char *src, int mode)
 {
-	hodei__dk_buf data = { 0 };
+	hodei__hbuf data = { 0 };
 	int rc = hodei__dk_read_file(src, &data);
 	if (rc == 0)
 		rc = hodei__dk_arch_parents(t, dest);
 	if (rc == 0)
 		rc = hodei__dk_arch_entry(t, dest, AE_IFREG, mode, data.data, data.len, NULL);
-	hodei__dk_buf_free(&data);
+	hodei__hbuf_free(&data);
 	return rc;
 }
 
@@ -164,7 +164,7 @@ static int add_busybox(hodei__dk_arch *t, const char *busybox)
 	int rc = hodei__dk_arch_copy(t, "bin/busybox", busybox, 0755);
 	if (rc != 0)
 		return rc;
-	hodei__dk_buf list = { 0 };
+	hodei__hbuf list = { 0 };
 	int status = 0;
 	char *argv[] = { (char *)busybox, "--list", NULL };
 	rc = hodei__dk_run_capture(argv, &list, &status);
@@ -185,7 +185,7 @@ static int add_busybox(hodei__dk_arch *t, const char *busybox)
 	}
 	if (rc == 0 && !has_sh)
 		rc = hodei__dk_arch_entry(t, "bin/sh", AE_IFLNK, 0777, NULL, 0, "busybox");
-	hodei__dk_buf_free(&list);
+	hodei__hbuf_free(&list);
 	return rc;
 }
 
@@ -254,7 +254,7 @@ int hodei__dk_arch_rootfs(hodei__dk_arch *t, const char *worker, const char *bus
 	return rc;
 }
 
-static int build_layer(const char *worker, const char *busybox, hodei__dk_buf *layer)
+static int build_layer(const char *worker, const char *busybox, hodei__hbuf *layer)
 {
 	hodei__dk_arch t;
 	int rc = hodei__dk_arch_open(&t, layer, HODEI__DK_ARCH_TAR);
@@ -318,14 +318,14 @@ static int json_ok_tag(const char *tag)
 }
 
 int hodei__dk_image_tar(const char *tag, const char *worker_path, const char *busybox_path,
-                        hodei__dk_buf *out)
+                        hodei__hbuf *out)
 {
 	if (!json_ok_tag(tag))
 		return hodei__err(HODEI_EINVAL, "tag: \"%s\" is not an image name", tag);
-	hodei__dk_buf layer = { 0 };
+	hodei__hbuf layer = { 0 };
 	int rc = build_layer(worker_path, busybox_path, &layer);
 	if (rc != 0) {
-		hodei__dk_buf_free(&layer);
+		hodei__hbuf_free(&layer);
 		return rc;
 	}
 	char layer_hex[65], config_hex[65], path[128];
@@ -355,7 +355,7 @@ int hodei__dk_image_tar(const char *tag, const char *worker_path, const char *bu
 	}
 	free(config);
 	free(manifest);
-	hodei__dk_buf_free(&layer);
+	hodei__hbuf_free(&layer);
 	return rc;
 }
 
@@ -427,7 +427,7 @@ const char *hodei__dk_find_busybox(const char *explicit_path)
 
 /* ---- the public, blocking build ---- */
 
-static int write_out(const char *path, const hodei__dk_buf *tar)
+static int write_out(const char *path, const hodei__hbuf *tar)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
@@ -438,7 +438,7 @@ static int write_out(const char *path, const hodei__dk_buf *tar)
 	return 0;
 }
 
-static int load_image(const char *endpoint, hodei__dk_buf *tar)
+static int load_image(const char *endpoint, hodei__hbuf *tar)
 {
 	long status = 0;
 	char *reply = NULL, *error = NULL;
@@ -477,14 +477,14 @@ int hodei__dk_image_build(const hodei_docker_image_options *opts)
 	if (!worker)
 		return hodei__err(HODEI_ENOTFOUND,
 		                  "hodei-worker not found: set HODEI_WORKER_BIN or pass its path");
-	hodei__dk_buf tar = { 0 };
+	hodei__hbuf tar = { 0 };
 	const char *tag = opts->tag && *opts->tag ? opts->tag : hodei__dk_default_image();
 	int rc = hodei__dk_image_tar(tag, worker, hodei__dk_find_busybox(opts->busybox_path), &tar);
 	if (rc == 0 && opts->output_path)
 		rc = write_out(opts->output_path, &tar);
 	if (rc == 0 && !opts->no_load)
 		rc = load_image(opts->endpoint, &tar);
-	hodei__dk_buf_free(&tar);
+	hodei__hbuf_free(&tar);
 	free(worker);
 	return rc;
 }

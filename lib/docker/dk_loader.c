@@ -68,7 +68,7 @@ static void load(void)
 	hodei__dk_module_entry_fn entry =
 		(hodei__dk_module_entry_fn)dlsym(handle, HODEI__DK_MODULE_ENTRY);
 	const hodei__dk_module *m = entry ? entry(set_error) : NULL;
-	if (!m || m->abi != HODEI__DK_MODULE_ABI || strcmp(m->version, HODEI_VERSION_STRING) != 0) {
+	if (!m || m->abi != HODEI__DK_MODULE_ABI || !m->k8s_ops || !m->microvm_ops || strcmp(m->version, HODEI_VERSION_STRING) != 0) {
 		snprintf(load_error, sizeof(load_error),
 		         "docker provider module %s: not one built for libhodei %s", path,
 		         HODEI_VERSION_STRING);
@@ -85,7 +85,8 @@ static int load_module(void)
 	return module ? 0 : hodei__err(HODEI_EUNAVAIL, "%s", load_error);
 }
 
-/* ---- the ops the library sees: create() loads, the rest forward ---- */
+/* ---- the ops the library sees: create() loads, the rest forward ----
+ * One set per provider type in the module; OPS is where its table is. */
 
 /* One provider instance of a type in the module: its ops and its state. */
 typedef struct fwd {
@@ -177,6 +178,11 @@ static const hodei_provider_ops *microvm_of_module(void)
 	return module->microvm_ops;
 }
 
+static const hodei_provider_ops *k8s_of_module(void)
+{
+	return module->k8s_ops;
+}
+
 static int fwd_create_docker(hodei_provider *provider, void **state)
 {
 	return fwd_create_with(docker_of_module, provider, state);
@@ -195,6 +201,16 @@ static int fwd_create_microvm(hodei_provider *provider, void **state)
 static int fwd_check_microvm(const hodei_provider_config *cfg)
 {
 	return fwd_check_with(microvm_of_module, cfg);
+}
+
+static int fwd_create_k8s(hodei_provider *provider, void **state)
+{
+	return fwd_create_with(k8s_of_module, provider, state);
+}
+
+static int fwd_check_k8s(const hodei_provider_config *cfg)
+{
+	return fwd_check_with(k8s_of_module, cfg);
 }
 
 static const hodei_provider_ops loader_ops = {
@@ -223,9 +239,27 @@ static const hodei_provider_ops microvm_loader_ops = {
 	.check = fwd_check_microvm,
 };
 
+static const hodei_provider_ops k8s_loader_ops = {
+	.version = HODEI_PROVIDER_OPS_VERSION,
+	.type = "kubernetes",
+	.create = fwd_create_k8s,
+	.destroy = fwd_destroy,
+	.provision = fwd_provision,
+	.run = fwd_run,
+	.cancel = fwd_cancel,
+	.release = fwd_release,
+	.probe = fwd_probe,
+	.check = fwd_check_k8s,
+};
+
 const hodei_provider_ops *hodei_microvm_provider_ops(void)
 {
 	return &microvm_loader_ops;
+}
+
+const hodei_provider_ops *hodei_kubernetes_provider_ops(void)
+{
+	return &k8s_loader_ops;
 }
 
 const hodei_provider_ops *hodei_docker_provider_ops(void)

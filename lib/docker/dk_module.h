@@ -1,5 +1,6 @@
 /*
- * The docker provider as a loadable module.
+ * The docker and kubernetes providers as one loadable module (they share
+ * libcurl and the HTTP client, lib/http/httpc.c).
  *
  * The provider needs libcurl (with its TLS stacks), libarchive and
  * libcrypto: about 7 MB of shared library pages that a server with no
@@ -19,18 +20,19 @@
 #define HODEI_DK_MODULE_H
 
 #include "hodei/sys/docker.h"
+#include "hodei/sys/kubernetes.h"
 
 #define HODEI__DK_MODULE_ENTRY "hodei__dk_module_entry"
 #define HODEI__DK_MODULE_FILE "hodei-docker.so"
 /* Bump when this struct or the callback changes. */
-#define HODEI__DK_MODULE_ABI 2
+#define HODEI__DK_MODULE_ABI 3 /* 2: microvm_ops; 3: k8s_ops */
 
 typedef struct hodei__dk_module {
 	unsigned int abi;
 	const char *version; /* HODEI_VERSION_STRING it was built with */
 	const hodei_provider_ops *ops;
 	int (*image_build)(const hodei_docker_image_options *opts);
-	const hodei_provider_ops *microvm_ops; /* (ABI 2) lib/microvm */
+#define HODEI__DK_MODULE_ABI 3 /* 2: microvm_ops; 3: k8s_ops */
 } hodei__dk_module;
 
 /* Sets the library's last error message; returns code. */
@@ -41,5 +43,7 @@ typedef const hodei__dk_module *(*hodei__dk_module_entry_fn)(hodei__dk_set_error
 const hodei_provider_ops *hodei__dk_provider_ops(void);
 int hodei__dk_image_build(const hodei_docker_image_options *opts);
 const hodei_provider_ops *hodei__mv_provider_ops(void); /* lib/microvm/mv_provider.c */
+/* In the module (lib/kubernetes/k8s_provider.c). */
+const hodei_provider_ops *hodei__k8s_provider_ops(void);
 
 #endif

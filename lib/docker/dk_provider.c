@@ -16,6 +16,7 @@
 
 #include "dk_module.h"
 #include "dk_provider.h"
+#include "../http/provkit.h"
 
 #define PROBE_TIMEOUT_MS 5000L
 #define LOAD_TIMEOUT_MS 300000L
@@ -74,7 +75,7 @@ static void on_listed(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(p, resp->error);
 		return;
 	}
-	if (resp->status != 200 || !resp->is_docker) {
+	if (resp->status != 200 || !resp->marked) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "docker provider %s: %s is not a Docker Engine API "
 		         "(HTTP %ld to GET /containers/json)", p->name,
@@ -219,14 +220,14 @@ static void build_and_load(dk_prov *p)
 		                 "HODEI_WORKER_BIN or options.worker_binary)");
 		return;
 	}
-	hodei__dk_buf tar = { 0 };
+	hodei__hbuf tar = { 0 };
 	int rc = hodei__dk_image_tar(p->image, worker, hodei__dk_find_busybox(NULL), &tar);
 	free(worker);
 	if (rc != 0) {
 		char why[768];
 		snprintf(why, sizeof(why), "not found, and building it failed: %s",
 		         hodei_error_last());
-		hodei__dk_buf_free(&tar);
+		hodei__hbuf_free(&tar);
 		image_missing(p, why);
 		return;
 	}
@@ -332,11 +333,11 @@ static void on_ping(void *ud, const hodei__dk_response *resp)
 		hodei__dk_unreachable(p, resp->error);
 		return;
 	}
-	if (resp->status != 200 || !resp->is_docker) {
+	if (resp->status != 200 || !resp->marked) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "docker provider %s: %s is not a Docker Engine API "
 		         "(HTTP %ld to GET /_ping%s)", p->name, hodei__dk_http_endpoint(p->http),
-		         resp->status, resp->is_docker ? "" : ", no Api-Version header");
+		         resp->status, resp->marked ? "" : ", no Api-Version header");
 		setup_failed(p, 0, msg);
 		return;
 	}
@@ -403,25 +404,6 @@ static int check_strings(json_t *a, const char *field)
 	return 0;
 }
 
-static int opt_string(json_t *o, const char *key, const char *def, char **out)
-{
-	json_t *v = json_object_get(o, key);
-	if (v && !json_is_string(v))
-		return hodei__err(HODEI_EINVAL, "options.%s: must be a string", key);
-	if (!(*out = strdup(v ? json_string_value(v) : def)))
-		return hodei__err(HODEI_ENOMEM, "out of memory");
-	return 0;
-}
-
-static int opt_bool(json_t *o, const char *key, bool def, bool *out)
-{
-	json_t *v = json_object_get(o, key);
-	if (v && !json_is_boolean(v))
-		return hodei__err(HODEI_EINVAL, "options.%s: must be true or false", key);
-	*out = v ? json_is_true(v) : def;
-	return 0;
-}
-
 static const char *const known_options[] = { "image", "network", "server", "ephemeral",
 	                                     "build_image", "worker_binary", "command", "env",
 	                                     "register_timeout_ms", "stop_timeout_s",
@@ -446,12 +428,12 @@ static int parse_options(dk_prov *p, const char *text)
 	const char *env_server = getenv("HODEI_SERVER");
 	const char *def_image = hodei__dk_default_image();
 	if (rc == 0)
-		rc = opt_string(o, "image", def_image, &p->image);
+		rc = hodei__opt_string(o, "image", def_image, &p->image);
 	const char *env_socket = getenv("HODEI_AGENT_SOCKET");
 	if (rc == 0)
-		rc = opt_string(o, "network", DK_NETWORK, &p->network);
+		rc = hodei__opt_string(o, "network", DK_NETWORK, &p->network);
 	if (rc == 0)
-		rc = opt_string(o, "agent_socket", env_socket ? env_socket : "", &p->agent_socket);
+		rc = hodei__opt_string(o, "agent_socket", env_socket ? env_socket : "", &p->agent_socket);
 	/* The worker socket when there is one and no server was named: agents
 	 * then need no network path to hodeid at all. */
 	p->use_socket = rc == 0 && p->agent_socket[0] == '/' && !json_object_get(o, "server");
@@ -459,17 +441,17 @@ static int parse_options(dk_prov *p, const char *text)
 	snprintf(in_container, sizeof(in_container), "unix:" DK_SOCKET_DIR "/%s",
 	         p->use_socket ? strrchr(p->agent_socket, '/') + 1 : "");
 	if (rc == 0)
-		rc = opt_string(o, "server",
+		rc = hodei__opt_string(o, "server",
 		                p->use_socket ? in_container
 		                : env_server && *env_server ? env_server : "127.0.0.1:50051",
 		                &p->server);
 	if (rc == 0)
-		rc = opt_string(o, "worker_binary", "", &p->worker_binary);
+		rc = hodei__opt_string(o, "worker_binary", "", &p->worker_binary);
 	if (rc == 0)
-		rc = opt_bool(o, "ephemeral", false, &p->ephemeral);
+		rc = hodei__opt_bool(o, "ephemeral", false, &p->ephemeral);
 	/* Build only the image we know how to build, unless told otherwise. */
 	if (rc == 0)
-		rc = opt_bool(o, "build_image", strcmp(p->image, def_image) == 0, &p->build_image);
+		rc = hodei__opt_bool(o, "build_image", strcmp(p->image, def_image) == 0, &p->build_image);
 	if (rc == 0)
 		rc = check_strings(json_object_get(o, "command"), "command");
 	if (rc == 0)

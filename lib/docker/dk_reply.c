@@ -10,31 +10,6 @@
 
 #include "dk.h"
 
-int hodei__dk_buf_add(hodei__dk_buf *b, const void *data, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *p = realloc(b->data, cap);
-		if (!p)
-			return -1;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-void hodei__dk_buf_free(hodei__dk_buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
 int hodei__dk_id_ok(const char *id)
 {
 	size_t n = id ? strspn(id, "0123456789abcdef") : 0;
@@ -128,13 +103,13 @@ void hodei__dk_ids_free(char **ids, size_t n)
 
 void hodei__dk_reply_last_line(const char *body, size_t len, char *out, size_t outlen)
 {
-	hodei__dk_buf text = { 0 };
+	hodei__hbuf text = { 0 };
 	for (size_t off = 0; off + 8 <= len;) {
 		const unsigned char *h = (const unsigned char *)body + off;
 		size_t n = ((size_t)h[4] << 24) | ((size_t)h[5] << 16) | ((size_t)h[6] << 8) | h[7];
 		if (n > len - off - 8)
 			n = len - off - 8;
-		hodei__dk_buf_add(&text, body + off + 8, n);
+		hodei__hbuf_add(&text, body + off + 8, n);
 		off += 8 + n;
 	}
 	out[0] = '\0';
@@ -149,5 +124,5 @@ void hodei__dk_reply_last_line(const char *body, size_t len, char *out, size_t o
 		free(clean);
 		line = eol ? eol + 1 : NULL;
 	}
-	hodei__dk_buf_free(&text);
+	hodei__hbuf_free(&text);
 }

@@ -147,11 +147,11 @@ static int resolve(modlist *m, const char *line)
 static int add_modules(hodei__dk_arch *t, const char *dir, size_t *count)
 {
 	char path[PATH_MAX];
-	hodei__dk_buf dep = { 0 }, order = { 0 };
+	hodei__hbuf dep = { 0 }, order = { 0 };
 	modlist m = { .n = 0 };
 	snprintf(path, sizeof(path), "%s/modules.dep", dir);
 	int rc = hodei__dk_read_file(path, &dep);
-	if (rc == 0 && hodei__dk_buf_add(&dep, "", 1) != 0)
+	if (rc == 0 && hodei__hbuf_add(&dep, "", 1) != 0)
 		rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && wanted[i]; i++) {
 		const char *name = wanted[i] + (wanted[i][0] == '?');
@@ -169,8 +169,8 @@ static int add_modules(hodei__dk_arch *t, const char *dir, size_t *count)
 		snprintf(src, sizeof(src), "%s/%s", dir, m.path[i]);
 		snprintf(dest, sizeof(dest), "lib/modules/%s", base);
 		rc = hodei__dk_arch_copy(t, dest, src, 0644);
-		if (rc == 0 && (hodei__dk_buf_add(&order, base, strlen(base)) != 0 ||
-		                hodei__dk_buf_add(&order, "\n", 1) != 0))
+		if (rc == 0 && (hodei__hbuf_add(&order, base, strlen(base)) != 0 ||
+		                hodei__hbuf_add(&order, "\n", 1) != 0))
 			rc = hodei__err(HODEI_ENOMEM, "out of memory");
 	}
 	if (rc == 0)
@@ -181,8 +181,8 @@ static int add_modules(hodei__dk_arch *t, const char *dir, size_t *count)
 	*count = m.n;
 	for (size_t i = 0; i < m.n; i++)
 		free(m.path[i]);
-	hodei__dk_buf_free(&dep);
-	hodei__dk_buf_free(&order);
+	hodei__hbuf_free(&dep);
+	hodei__hbuf_free(&order);
 	return rc;
 }
 
@@ -203,7 +203,7 @@ static int add_console(hodei__dk_arch *t)
 	return rc;
 }
 
-static int write_file(const char *path, const hodei__dk_buf *data)
+static int write_file(const char *path, const hodei__hbuf *data)
 {
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -225,7 +225,7 @@ static int write_file(const char *path, const hodei__dk_buf *data)
 int hodei__mv_initramfs_build(const char *out, const char *worker, const char *busybox,
                               const char *modules_dir, size_t *nmodules, size_t *bytes)
 {
-	hodei__dk_buf cpio = { 0 };
+	hodei__hbuf cpio = { 0 };
 	hodei__dk_arch t;
 	*nmodules = 0;
 	int rc = hodei__dk_arch_open(&t, &cpio, HODEI__DK_ARCH_CPIO);
@@ -246,6 +246,6 @@ int hodei__mv_initramfs_build(const char *out, const char *worker, const char *b
 	if (rc == 0)
 		rc = write_file(out, &cpio);
 	*bytes = cpio.len;
-	hodei__dk_buf_free(&cpio);
+	hodei__hbuf_free(&cpio);
 	return rc;
 }

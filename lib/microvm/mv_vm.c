@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "mv.h"
+#include "../http/provkit.h"
 
 extern char **environ;
 
@@ -474,12 +475,11 @@ static void on_fc_poll(evutil_socket_t fd, short what, void *arg)
 	if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		char endpoint[PATH_MAX + 8];
 		snprintf(endpoint, sizeof(endpoint), "unix://%s", sock);
-		if (hodei__dk_http_new(&vm->fc, vm->p->base, endpoint) != 0) {
+		if (hodei__dk_http_new_raw(&vm->fc, vm->p->base, endpoint) != 0) {
 			kill_vmm(vm);
 			vm_fail(vm, hodei_error_last());
 			return;
 		}
-		hodei__dk_http_no_prefix(vm->fc);
 		fc_next(vm);
 		return;
 	}
@@ -515,7 +515,7 @@ int hodei__mv_vm_provision(mv_prov *p, hodei_worker *w, const hodei_run_request 
 		return hodei__err(HODEI_EUNAVAIL, "%s", p->missing);
 	uint64_t mem = hint ? hint->memory_bytes : 0;
 	uint32_t cpu = hint ? hint->cpu_millis : 0;
-	if (hodei__dk_check_limits(p->name, p->max_memory, p->max_vcpus, hint) != 0)
+	if (hodei__prov_fits(p->name, p->max_memory, p->max_vcpus, hint) != 0)
 		return HODEI_EINVAL;
 	mv_vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -580,9 +580,8 @@ void hodei__mv_vm_on_event(mv_prov *p, const hodei_event *ev)
 		if (vm->timer)
 			evtimer_del(vm->timer);
 	}
-	if (p->ephemeral && ev->state == HODEI_WORKER_IDLE &&
-	    hodei__dk_worker_jobs_run(p->ctx, vm->wid) > 0)
-		hodei_worker_lost(vm->w, "ephemeral worker: one job per VM");
+	if (p->ephemeral && ev->state == HODEI_WORKER_IDLE)
+		hodei__prov_retire_used(p->ctx, vm->w, vm->wid, "ephemeral worker: one job per VM");
 }
 
 /* ---- shutdown and stale VMs ---- */

@@ -16,3 +16,15 @@ until_true() {
 	while [ $n -gt 0 ]; do "$@" && return 0; n=$((n - 1)); sleep 0.2; done
 	return 1
 }
+
+# start_hodeid: hodeid on $dir/data (HODEID), gRPC on a free port (-> $port,
+# its pid in $pid), no local provider; `cli` talks to it (CLI).
+start_hodeid() {
+	rm -f "$dir/ports"
+	"$HODEID" --data-dir "$dir/data" -g 127.0.0.1:0 -H off --port-file "$dir/ports" \
+		--no-local-provider >>"$dir/hodeid.log" 2>&1 &
+	pid=$!
+	until_true 30 test -f "$dir/ports" || fail "hodeid did not start"
+	port=$(sed -n 's/^grpc=//p' "$dir/ports")
+}
+cli() { timeout 120 "$CLI" --server "127.0.0.1:$port" "$@"; }

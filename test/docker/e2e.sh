@@ -29,15 +29,6 @@ containers() { # ids of the provider's containers
 }
 no_containers() { [ -z "$(containers)" ]; }
 
-start_hodeid() {
-	rm -f "$dir/ports"
-	"$HODEID" --data-dir "$dir/data" -g 127.0.0.1:0 -H off --port-file "$dir/ports" \
-		--no-local-provider >>"$dir/hodeid.log" 2>&1 &
-	pid=$!
-	until_true 30 test -f "$dir/ports" || fail "hodeid did not start"
-	port=$(sed -n 's/^grpc=//p' "$dir/ports")
-}
-cli() { timeout 120 "$CLI" --server "127.0.0.1:$port" "$@"; }
 
 # The provider builds the image itself when it is missing.
 curl -sf -X DELETE --unix-socket /var/run/docker.sock \

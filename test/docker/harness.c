@@ -244,15 +244,15 @@ int h_wait_job(harness *h, const char *id, int64_t timeout_ms)
 
 char *h_log_text(harness *h, const char *id)
 {
-	hodei__dk_buf b = { 0 };
+	hodei__hbuf b = { 0 };
 	hodei_log_query q = HODEI_LOG_QUERY_INIT;
 	hodei_log_page *page = NULL;
 	q.job_id = id;
-	hodei__dk_buf_add(&b, "", 0);
+	hodei__hbuf_add(&b, "", 0);
 	if (hodei_log_read(&page, h->ctx, &q) == 0) {
 		for (size_t i = 0; i < page->count; i++) {
-			hodei__dk_buf_add(&b, page->lines[i].text, page->lines[i].len);
-			hodei__dk_buf_add(&b, "\n", 1);
+			hodei__hbuf_add(&b, page->lines[i].text, page->lines[i].len);
+			hodei__hbuf_add(&b, "\n", 1);
 		}
 	}
 	hodei_log_page_free(page);

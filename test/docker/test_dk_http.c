@@ -27,7 +27,7 @@ typedef struct chain {
 	struct event_base *base;
 	int left;
 	long status;
-	int is_docker;
+	int marked;
 	char *error;
 } chain;
 
@@ -35,7 +35,7 @@ static void on_reply(void *ud, const hodei__dk_response *resp)
 {
 	chain *c = ud;
 	c->status = resp->status;
-	c->is_docker = resp->is_docker;
+	c->marked = resp->marked;
 	free(c->error);
 	c->error = resp->error ? strdup(resp->error) : NULL;
 	if (--c->left > 0 && !resp->error) /* the next one from inside the callback */
@@ -94,7 +94,7 @@ int main(void)
 	/* A cancelled request never calls back. */
 	hodei__dk_cancel(hodei__dk_send(c.http, "GET", "/info", NULL, 0, 0, 5000, never_called, NULL));
 	event_base_dispatch(base);
-	CHECK(c.status == 200 && !c.is_docker && !c.error);
+	CHECK(c.status == 200 && !c.marked && !c.error);
 	hodei__dk_http_free(c.http);
 	evhttp_free(srv);
 	event_base_free(base);
@@ -110,7 +110,7 @@ int main(void)
 		return 77;
 	}
 	run_chain(NULL, 5, &c);
-	CHECK(c.left == 0 && c.status == 200 && c.is_docker);
+	CHECK(c.left == 0 && c.status == 200 && c.marked);
 	fprintf(stderr, "ok\n");
 	return 0;
 }

@@ -110,7 +110,7 @@ static const char *host_libc(const char *self)
 
 static void t_image(const char *self)
 {
-	hodei__dk_buf tar = { 0 };
+	hodei__hbuf tar = { 0 };
 	CHECK(hodei__dk_image_tar("hodei-unit:1", self, "/bin/busybox", &tar) == 0);
 	tarlist outer = { 0 };
 	read_tar(tar.data, tar.len, &outer);
@@ -156,13 +156,13 @@ static void t_image(const char *self)
 	json_decref(config);
 	json_decref(manifest);
 	free_list(&outer);
-	hodei__dk_buf_free(&tar);
+	hodei__hbuf_free(&tar);
 
 	/* Names that would break the manifest are refused. */
 	CHECK(hodei__dk_image_tar("bad\"tag", self, "/bin/busybox", &tar) == HODEI_EINVAL);
 	CHECK(hodei__dk_image_tar("x:1", "/nonexistent/agent", "/bin/busybox", &tar) ==
 	      HODEI_ENOTFOUND);
-	hodei__dk_buf_free(&tar);
+	hodei__hbuf_free(&tar);
 }
 
 int main(int argc, char **argv)

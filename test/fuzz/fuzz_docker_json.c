@@ -26,14 +26,14 @@ static void check_text(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* Replies arrive NUL-terminated (hodei__dk_buf). */
+	/* Replies arrive NUL-terminated (hodei__hbuf). */
 	char *body = malloc(size + 1);
 	if (!body)
 		return 0;
 	memcpy(body, data, size);
 	body[size] = '\0';
 
-	hodei__dk_response resp = { .status = 500, .body = body, .len = size, .is_docker = 1 };
+	hodei__dk_response resp = { .status = 500, .body = body, .len = size, .marked = 1 };
 	char *msg = hodei__dk_error_message(&resp);
 	check_text(msg);
 	free(msg);

@@ -14,6 +14,7 @@
 #include <hodei/hodei.h>
 #include <hodei/sys/docker.h>
 #include <hodei/sys/microvm.h>
+#include <hodei/sys/kubernetes.h>
 
 int hodeid_cmd_image(int argc, char **argv);
 
@@ -117,5 +118,7 @@ int hodeid_docker_register(hodei_ctx *ctx, const char *grpc_listen, int grpc_por
 		setenv("HODEI_MICROVM_DIR", dir, 1);
 	}
 	int rc = hodei_provider_type_register(ctx, hodei_docker_provider_ops());
+	if (rc == 0) /* the same module: pods for workers (hodei-kubernetes(7)) */
+		rc = hodei_provider_type_register(ctx, hodei_kubernetes_provider_ops());
 	return rc ? rc : hodei_provider_type_register(ctx, hodei_microvm_provider_ops());
 }

@@ -494,7 +494,7 @@ int main(int argc, char **argv)
 	if (worker_listener_open(d) != 0)
 		LOG_WARN("no worker socket: docker workers need the provider's 'server' option");
 	if (hodeid_docker_register(d->ctx, d->cfg.grpc_listen, d->grpc_port, d->cfg.data_dir) != 0)
-		LOG_WARN("docker/microvm provider types: %s", hodei_error_last());
+		LOG_WARN("docker, kubernetes and microvm provider types: %s", hodei_error_last());
 	write_port_file(d);
 	struct event *sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	struct event *sigint = evsignal_new(d->base, SIGINT, on_signal, d);

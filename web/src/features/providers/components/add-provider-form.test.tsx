@@ -22,16 +22,16 @@ describe("AddProviderForm", () => {
         },
       }),
     );
-    for (const name of [/^Kubernetes/, /^Azure VM/]) {
+    for (const name of [/^Azure VM/]) {
       expect(option(name)).toBeDisabled();
       expect(option(name)).toHaveTextContent("(not available in this build)");
     }
-    for (const name of [/^Docker$/, /^Static pool/, /^Local processes$/, /^microVM/])
+    for (const name of [/^Docker$/, /^Kubernetes/, /^Static pool/, /^Local processes$/, /^microVM/])
       expect(option(name)).toBeEnabled();
 
     const type = screen.getByLabelText("Type");
-    await userEvent.selectOptions(type, "kubernetes");
-    expect(type).not.toHaveValue("kubernetes");
+    await userEvent.selectOptions(type, "azure-vm");
+    expect(type).not.toHaveValue("azure-vm");
     await userEvent.type(screen.getByLabelText(/^Name/), "k8s");
     await userEvent.click(screen.getByRole("button", { name: "Create Provider" }));
     await waitFor(() => expect(requests.map((r) => r.provider?.type)).toEqual(["docker"]));

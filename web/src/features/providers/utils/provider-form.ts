@@ -4,7 +4,7 @@ import type { ProviderSpecInput } from "../hooks/use-provider-mutations";
 
 /**
  * The provider types of the spec.  `available`: hodeid registers this type
- * (lib/provider.c: pool, local; tools/hodeid: docker, microvm); CreateProvider refuses
+ * (lib/provider.c: pool, local; tools/hodeid: docker, kubernetes, microvm); CreateProvider refuses
  * the others ("type: unknown provider type ..."), so the form offers them
  * disabled.  The API has no call listing the types, hence this list.
  */
@@ -13,7 +13,7 @@ export const PROVIDER_TYPES = [
   { value: "pool", label: "Static pool (hodei-worker agents)", available: true },
   { value: "local", label: "Local processes", available: true },
   { value: "microvm", label: "microVM (QEMU microvm or Firecracker)", available: true },
-  { value: "kubernetes", label: "Kubernetes (K8s)", available: false },
+  { value: "kubernetes", label: "Kubernetes (K8s)", available: true },
   { value: "azure-vm", label: "Azure VM", available: false },
 ] as const;
 
