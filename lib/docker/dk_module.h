@@ -21,6 +21,7 @@
 
 #include "hodei/sys/docker.h"
 #include "hodei/sys/kubernetes.h"
+#include "hodei/sys/microvm.h"
 
 #define HODEI__DK_MODULE_ENTRY "hodei__dk_module_entry"
 #define HODEI__DK_MODULE_FILE "hodei-docker.so"
@@ -32,7 +33,8 @@ typedef struct hodei__dk_module {
 	const char *version; /* HODEI_VERSION_STRING it was built with */
 	const hodei_provider_ops *ops;
 	int (*image_build)(const hodei_docker_image_options *opts);
-#define HODEI__DK_MODULE_ABI 3 /* 2: microvm_ops; 3: k8s_ops */
+	const hodei_provider_ops *microvm_ops; /* (ABI 2) lib/microvm */
+	const hodei_provider_ops *k8s_ops;     /* (ABI 3) the "kubernetes" provider (lib/kubernetes) */
 } hodei__dk_module;
 
 /* Sets the library's last error message; returns code. */

@@ -383,6 +383,57 @@ static void no_action_on_a_stale_row(void **state)
 	h.ctx = NULL;
 	event_base_free(base);
 	assert_int_equal(umount(mnt), 0);
+	harness_close(&h);
+}
+
+/*
+ * A job no provider can take fails while another connection holds the
+ * store's write lock (SQLITE_BUSY after the busy timeout): the FAILED it
+ * gets when it leaves the queue is kept and stored by the retry, never lost
+ * with the row left QUEUED that no queue holds any more.
+ */
+static void unplaceable_job_fails_through_a_locked_store(void **state)
+{
+	harness h;
+	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
+	hodei_provider_config pc = HODEI_PROVIDER_CONFIG_INIT;
+	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
+	struct event_base *base;
+	sqlite3 *db;
+	hodei_job *job = NULL;
+	hodei_job_id id;
+
+	(void)state;
+	harness_dir(&h);
+	assert_non_null(base = event_base_new());
+	opts.event_base = base;
+	opts.local_workers = 1;
+	opts.diag = on_diag;
+	harness_open_opts(&h, &opts);
+	pc.name = "local";
+	pc.type = "local";
+	pc.max_vcpus = 1;
+	assert_int_equal(hodei_provider_update(h.ctx, &pc), 0);
+	spec.id = "big";
+	spec.command = "true";
+	spec.cpu_millis = 4000;
+	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0); /* the pump waits for the loop */
+	assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* the pump: its write is refused */
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(hodei_job_wait(&job, h.ctx, "big", 20000), 0);
+	assert_int_equal(job->state, HODEI_JOB_FAILED);
+	assert_non_null(job->reason);
+	assert_non_null(strstr(job->reason, "no provider can offer 4000 millicores"));
+	hodei_job_free(job);
+	hodei_ctx_close(h.ctx);
+	h.ctx = NULL;
+	event_base_free(base);
+	harness_close(&h);
+}
+
 /* One integer from the store, through the sqlite3 shell (read-only). */
 static long long sql_int(const char *db, const char *query)
 {
@@ -562,50 +613,6 @@ static void opens_a_v4_store(void **state)
 }
 
 /*
- * A job no provider can take fails while another connection holds the
- * store's write lock (SQLITE_BUSY after the busy timeout): the FAILED it
- * gets when it leaves the queue is kept and stored by the retry, never lost
- * with the row left QUEUED that no queue holds any more.
- */
-static void unplaceable_job_fails_through_a_locked_store(void **state)
-{
-	harness h;
-	hodei_ctx_options opts = HODEI_CTX_OPTIONS_INIT;
-	hodei_provider_config pc = HODEI_PROVIDER_CONFIG_INIT;
-	hodei_job_spec spec = HODEI_JOB_SPEC_INIT;
-	struct event_base *base;
-	sqlite3 *db;
-	hodei_job *job = NULL;
-	hodei_job_id id;
-
-	(void)state;
-	harness_dir(&h);
-	assert_non_null(base = event_base_new());
-	opts.event_base = base;
-	opts.local_workers = 1;
-	opts.diag = on_diag;
-	harness_open_opts(&h, &opts);
-	pc.name = "local";
-	pc.type = "local";
-	pc.max_vcpus = 1;
-	assert_int_equal(hodei_provider_update(h.ctx, &pc), 0);
-	spec.id = "big";
-	spec.command = "true";
-	spec.cpu_millis = 4000;
-	assert_int_equal(hodei_job_submit(h.ctx, &spec, &id), 0); /* the pump waits for the loop */
-	assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* the pump: its write is refused */
-	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	assert_int_equal(hodei_job_wait(&job, h.ctx, "big", 20000), 0);
-	assert_int_equal(job->state, HODEI_JOB_FAILED);
-	assert_non_null(job->reason);
-	assert_non_null(strstr(job->reason, "no provider can offer 4000 millicores"));
-	hodei_job_free(job);
-	hodei_ctx_close(h.ctx);
-	h.ctx = NULL;
-	event_base_free(base);
  * kill -9 with an unsealed chunk.  The durability point: a line is stored
  * once the flush after it commits (at most 50 ms after capture, or at once
  * when a read needs it).  Lines 1..5000 were flushed (a read) before the
@@ -693,6 +700,7 @@ static void crash_keeps_flushed_lines(void **state)
 	hodei_job_free(job);
 	harness_close(&h);
 }
+
 
 int main(void)
 {
