@@ -487,7 +487,12 @@ static void test_migrate_v2(void **state)
 	                                 " VALUES(new.seq, new.name); END;"
 	                                 "UPDATE meta SET value = '2' WHERE key = 'schema';"
 	                                 "ALTER TABLE jobs DROP COLUMN log_bytes;" /* schema 4's */
-	                                 "ALTER TABLE jobs DROP COLUMN log_lines_lost;",
+	                                 "ALTER TABLE jobs DROP COLUMN log_lines_lost;"
+	                                 "DROP TABLE log_chunks;" /* schema 5's */
+	                                 "DROP TABLE api_tokens;" /* schema 6's */
+	                                 "ALTER TABLE jobs DROP COLUMN token_name;"
+	                                 "ALTER TABLE jobs DROP COLUMN secret_names;"
+	                                 "ALTER TABLE jobs DROP COLUMN secret_env;",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	harness_open_opts(&h, &opts);

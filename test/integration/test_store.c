@@ -582,7 +582,7 @@ static void opens_a_v4_store(void **state)
 	   " FROM jobs; INSERT INTO logs SELECT seq, 3, 3000, 1, 2, 1, 0, CAST('old three' AS BLOB)"
 	   " FROM jobs; UPDATE jobs SET log_lines = 3, last_log_seq = 3, log_bytes = 35\"", h.db);
 	harness_open(&h, 1);
-	assert_int_equal(sql_int(h.db, "SELECT value FROM meta WHERE key = 'schema'"), 5);
+	assert_int_equal(sql_int(h.db, "SELECT value FROM meta WHERE key = 'schema'"), 6);
 	out = job_output(&h, "old", 0);
 	assert_string_equal(out, "old line one\nERROR old two\nold three\n");
 	free(out);
