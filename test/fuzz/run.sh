@@ -26,21 +26,24 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	-I"$src/tools/hodeid" \
 	"$src/test/fuzz/fuzz_http.c" "$src/tools/hodeid/http_guard.c" "$src/tools/hodeid/session.c" \
-	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" \
+	"$src/tools/hodeid/webfile.c" "$src/tools/hodeid/util.c" "$src/tools/hodeid/auth.c" \
+	"$src/tools/hodeid/log.c" \
 	"$build/lib/libhodei_internal.a" \
-	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_pthreads sqlite3 jansson) \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_pthreads sqlite3 jansson libzstd libssl libcrypto) \
 	-levent_core -levent_extra -ldl -lpthread -o "$work/fuzz_http"
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-I"$src/include" -I"$src/lib/docker" \
-	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" \
-	-ljansson -o "$work/fuzz_docker_json"
+	"$src/test/fuzz/fuzz_docker_json.c" "$src/lib/docker/dk_reply.c" "$src/lib/http/httpc.c" \
+	"$build/lib/libhodei_internal.a" \
+	$(pkg-config --libs libcurl libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson libzstd libssl libcrypto) \
+	-ldl -lpthread -o "$work/fuzz_docker_json"
 
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-I"$src/include" -I"$src/lib" -I"$build/lib" -I"$src/lib/rpc" -I"$build/lib/rpc" \
 	"$src/test/fuzz/fuzz_client_replies.c" "$src"/lib/client/*.c "$src/lib/rpc/grpc.c" \
 	"$build/lib/libhodei_internal.a" \
-	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson libzstd libssl libcrypto) \
 	-ldl -lpthread -o "$work/fuzz_client_replies"
 
 hodeid="$src/tools/hodeid"
@@ -49,7 +52,7 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	"$src/test/fuzz/fuzz_worker_protocol.c" "$hodeid/svc_workers.c" "$hodeid/conv.c" \
 	"$hodeid/arena.c" "$hodeid/join_tokens.c" "$hodeid/log.c" "$hodeid/util.c" \
 	"$src/lib/worker.c" "$build/lib/libhodei_internal.a" \
-	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson) \
+	$(pkg-config --libs libnghttp2 libprotobuf-c libevent_core libevent_pthreads sqlite3 jansson libzstd libssl libcrypto) \
 	-ldl -lpthread -o "$work/fuzz_worker_protocol"
 
 # fuzz TARGET CORPUS SECONDS MAX_LEN

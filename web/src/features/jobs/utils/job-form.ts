@@ -53,6 +53,7 @@ export const JOB_FIELD_LABELS: Record<JobFormField, string> = {
   command: "Command",
   arguments: "Arguments",
   environment: "Environment",
+  secretEnvironment: "Secret environment",
   priority: "Priority",
   timeout: "Timeout",
   labels: "Labels",
