@@ -197,7 +197,8 @@ describe("dashboard against a real hodeid", () => {
     await goto("/providers");
     await page.getByRole("link", { name: "+ Add Provider" }).click();
     // Types hodeid does not register are offered disabled (CreateProvider would refuse them).
-    assert.ok(await page.getByRole("option", { name: /^Kubernetes.*not available in this build/ }).isDisabled());
+    assert.ok(await page.getByRole("option", { name: /^Azure VM.*not available in this build/ }).isDisabled());
+    assert.ok(await page.getByRole("option", { name: /^Kubernetes/ }).isEnabled());
     assert.ok(await page.getByRole("option", { name: "Docker" }).isEnabled());
     // A static pool: a type every hodeid has, with no outside service needed.
     await page.getByLabel("Type").selectOption("pool");
